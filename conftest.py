@@ -1,0 +1,1 @@
+pytest_plugins = ["medsupport_shared.testing.pytest_plugin"]

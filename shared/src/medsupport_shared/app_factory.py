@@ -1,0 +1,156 @@
+"""Builds a service's FastAPI app: lifespan, CORS, correlation ids, metrics, problem+json, health."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from medsupport_shared import correlation
+from medsupport_shared.auth import TokenVerifier
+from medsupport_shared.errors import install_problem_handlers, problem_response, problem_responses
+from medsupport_shared.log_config import configure_logging
+from medsupport_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from medsupport_shared.runtime import ServiceRuntime
+from medsupport_shared.settings import ServiceSettings
+
+Compose = Callable[[ServiceRuntime], Awaitable[Any]]
+"""Builds the service's objects (repositories, handlers, consumers, sweeps) once storage is up;
+whatever it returns is ``app.state.services``."""
+request_log = logging.getLogger("medsupport.http")
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    compose: Compose,
+    version: str = "1.0.0",
+    openapi_tags: list[dict[str, Any]] | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    if configure_logs:
+        configure_logging(service=settings.service_name, level=settings.log_level)
+    runtime = ServiceRuntime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start_storage()
+        app.state.services = await compose(runtime)
+        await runtime.start_background()
+        logging.getLogger(__name__).info("service started", extra={"env": settings.app_env})
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=title, description=description, version=version, lifespan=lifespan,
+        openapi_tags=[*(openapi_tags or []), {"name": "ops", "description": "Health, readiness, metrics"}],
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", correlation.CORRELATION_HEADER,
+                       "traceparent"],
+        expose_headers=[correlation.CORRELATION_HEADER, "Idempotent-Replayed", "Location"],
+    )
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    app.include_router(ops_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+class RequestContextMiddleware:
+    """Correlation id in and out, one JSON log line and metrics per request (route template labels;
+    no client address and no user id are logged, so anonymous reports stay anonymous)."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
+        cid = correlation.bind(headers.get(correlation.CORRELATION_HEADER.lower()), headers.get("traceparent"))
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((correlation.CORRELATION_HEADER.encode(), cid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "GET")
+            HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
+            if template not in ("/healthz", "/metrics", "/readyz"):
+                request_log.info("request", extra={"method": method, "route": template, "status": status,
+                                                   "duration_ms": round(elapsed * 1000, 2)})
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def ops_router() -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz", summary="The process is alive",
+                responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="Ready when the database and Kafka answer",
+        responses={
+            200: {"content": {"application/json": {"example": {"status": "ready",
+                                                                "checks": {"mongodb": True, "kafka": True}}}}},
+            **problem_responses(503),
+        },
+    )
+    async def readyz(runtime: RuntimeDep) -> Any:
+        checks = await runtime.readiness()
+        down = sorted(name for name, up in checks.items() if not up)
+        if down:
+            return problem_response(503, f"not ready: {', '.join(down)} down", extra={"checks": checks})
+        return {"status": "ready", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+                responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+

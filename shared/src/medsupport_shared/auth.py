@@ -1,0 +1,109 @@
+"""JWT bearer authentication and role checks as FastAPI dependencies (CONTRACT.md, Identity and roles)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from medsupport_shared.errors import Forbidden, Unauthorized
+from medsupport_shared.settings import ServiceSettings
+
+
+class Role(StrEnum):
+    STUDENT = "student"
+    FACULTY = "faculty"
+    MENTOR = "mentor"
+    COUNSELLOR = "counsellor"
+    WELLBEING_LEAD = "wellbeing_lead"
+    CONCERNS_OFFICER = "concerns_officer"
+    ADMIN = "admin"
+    OPS = "ops"
+
+
+class Principal(BaseModel):
+    """The authenticated caller, from the token's claims."""
+
+    sub: str = Field(min_length=1)
+    roles: frozenset[str] = frozenset()
+    name: str | None = None
+    email: str | None = None
+    cohort: str | None = None
+
+    def has_any(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+
+class TokenVerifier:
+    """Verifies HS256 tokens with a shared secret, or RS256/ES256 tokens through a JWKS URL."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._secret = settings.auth_jwt_secret.get_secret_value()
+        self._issuer = settings.auth_issuer
+        self._audience = settings.auth_audience
+        self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True) if settings.auth_jwks_url else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key: Any = signing_key.key
+                algorithms = ["RS256", "ES256"]
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("the token has expired") from exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise Unauthorized("the token is not valid") from exc
+        roles = claims.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise Unauthorized("the token's roles claim must be a list of strings")
+        cohort = claims.get("cohort")
+        return Principal(
+            sub=str(claims["sub"]),
+            roles=frozenset(roles),
+            name=claims.get("name"),
+            email=claims.get("email"),
+            cohort=str(cohort) if cohort is not None else None,
+        )
+
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT issued by the institution's identity provider")
+
+
+async def get_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthorized()
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role | str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that admits a caller holding any of ``roles`` (403 otherwise)."""
+    allowed = frozenset(str(r) for r in roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & allowed:
+            raise Forbidden(f"requires one of the roles: {', '.join(sorted(allowed))}")
+        return principal
+
+    return dependency

@@ -1,0 +1,179 @@
+"""RFC 9457 problem+json for every failure, and the OpenAPI descriptions of those responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://medsupport.dev/problems/"
+log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ProblemDetail(BaseModel):
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "not-found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["no check-in with that id"])
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    """Raise anywhere in a request to answer with problem+json."""
+
+    status = 500
+    title = "Internal Server Error"
+    slug = "internal"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+class BadRequest(Problem):
+    status, title, slug = 400, "Bad Request", "bad-request"
+
+
+class Unauthorized(Problem):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str = "a valid bearer token is required") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(Problem):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(Problem):
+    status, title, slug = 404, "Not Found", "not-found"
+
+
+class Conflict(Problem):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class Unprocessable(Problem):
+    status, title, slug = 422, "Unprocessable Content", "validation"
+
+
+class TooManyRequests(Problem):
+    status, title, slug = 429, "Too Many Requests", "rate-limited"
+
+
+class ServiceUnavailable(Problem):
+    status, title, slug = 503, "Service Unavailable", "unavailable"
+
+
+_SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+          409: "conflict", 422: "validation", 429: "rate-limited", 503: "unavailable"}
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 409: "Conflict", 422: "Unprocessable Content",
+           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + (slug or _SLUGS.get(status, "error")),
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Never echo the rejected input back: it may be health data.
+    return [{"loc": [str(part) if not isinstance(part, int) else part for part in err.get("loc", ())],
+             "msg": str(err.get("msg", "invalid"))} for err in exc.errors()]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc.status, exc.detail, title=exc.title, slug=exc.slug,
+                                errors=exc.errors, headers=exc.headers)
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(422, "the request is not valid", errors=_validation_errors(exc))
+
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(500, "an unexpected error occurred; it has been logged")
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+_EXAMPLE_DETAIL = {
+    400: "the request is malformed",
+    401: "a valid bearer token is required",
+    403: "your role may not do this",
+    404: "no such resource",
+    409: "the Idempotency-Key was used with another request body",
+    422: "the request is not valid",
+    429: "too many requests; try again later",
+    503: "a dependency is down",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the given error statuses, each with a problem+json example."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        example: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + _SLUGS.get(status, "error"),
+            "title": _TITLES.get(status, "Error"),
+            "status": status,
+            "detail": _EXAMPLE_DETAIL.get(status, "error"),
+        }
+        if status == 422:
+            example["errors"] = [{"loc": ["body", "answers", 8], "msg": "Input should be less than or equal to 3"}]
+        out[status] = {
+            "model": ProblemDetail,
+            "description": _TITLES.get(status, "Error"),
+            "content": {PROBLEM_CONTENT_TYPE: {"example": example}},
+        }
+    return out
+
+
+AUTH_ERRORS = (401, 403, 422)
+"""Statuses every authenticated /v1 route can answer with."""

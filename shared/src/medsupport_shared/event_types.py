@@ -1,0 +1,315 @@
+"""Typed payloads of every integration event in CONTRACT.md, and which topic carries each.
+
+Payloads carry the minimum a consumer needs: ids, categories, severities, times. Never raw
+questionnaire answers, free-text notes, concern descriptions or an anonymous reporter's identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from medsupport_shared.events import EventData
+
+FEEDBACK_TOPIC = "feedback.events.v1"
+WELLBEING_TOPIC = "wellbeing.events.v1"
+MENTORSHIP_TOPIC = "mentorship.events.v1"
+NOTIFICATIONS_TOPIC = "notifications.events.v1"
+PLATFORM_TOPIC = "platform.events.v1"
+ALL_TOPICS = (FEEDBACK_TOPIC, WELLBEING_TOPIC, MENTORSHIP_TOPIC, NOTIFICATIONS_TOPIC, PLATFORM_TOPIC)
+
+Severity = Literal["none", "elevated", "urgent"]
+FlagSeverity = Literal["elevated", "urgent"]
+ConcernCategory = Literal["mistreatment", "discrimination", "bias", "professionalism", "safety", "other"]
+ConcernStatus = Literal["received", "under_review", "action_taken", "closed"]
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+# ------------------------------------------------------------------ feedback.events.v1
+
+
+class FeedbackSubmitted(EventData):
+    event_type = "feedback.submitted"
+    topic = FEEDBACK_TOPIC
+    feedback_id: str
+    student_id: str
+    author_id: str
+    kind: str
+    context: str
+    submitted_at: datetime
+
+
+class FeedbackRequested(EventData):
+    event_type = "feedback.requested"
+    topic = FEEDBACK_TOPIC
+    request_id: str
+    student_id: str
+    assessor_id: str
+    context: str
+    due_at: datetime
+    requested_at: datetime
+
+
+class FeedbackOverdue(EventData):
+    event_type = "feedback.overdue"
+    topic = FEEDBACK_TOPIC
+    request_id: str
+    student_id: str
+    assessor_id: str
+    context: str
+    due_at: datetime
+    overdue_at: datetime
+
+
+class ConcernRaised(EventData):
+    event_type = "concern.raised"
+    topic = FEEDBACK_TOPIC
+    concern_id: str
+    category: ConcernCategory
+    anonymous: bool
+    reported_at: datetime
+    reporter_id: str | None = None
+    """Only when not anonymous."""
+
+    def event_subject(self) -> str:
+        return self.concern_id if self.anonymous or self.reporter_id is None else self.reporter_id
+
+
+class ConcernUpdated(EventData):
+    event_type = "concern.updated"
+    topic = FEEDBACK_TOPIC
+    concern_id: str
+    category: ConcernCategory
+    status: ConcernStatus
+    anonymous: bool
+    updated_at: datetime
+    reporter_id: str | None = None
+    """Only when not anonymous."""
+
+    def event_subject(self) -> str:
+        return self.concern_id if self.anonymous or self.reporter_id is None else self.reporter_id
+
+
+# ------------------------------------------------------------------ wellbeing.events.v1
+
+
+class CheckinRecorded(EventData):
+    event_type = "checkin.recorded"
+    topic = WELLBEING_TOPIC
+    checkin_id: str
+    student_id: str
+    instrument: str
+    severity: Severity
+    recorded_at: datetime
+    cohort: str | None = None
+    stored: bool = True
+    """False when the student has not consented to storage (the check-in was scored, not kept)."""
+
+
+class FlagRaised(EventData):
+    event_type = "flag.raised"
+    topic = WELLBEING_TOPIC
+    flag_id: str
+    student_id: str
+    severity: FlagSeverity
+    reasons: list[str] = Field(min_length=1)
+    instrument: str
+    raised_at: datetime
+    cohort: str | None = None
+    priority: int = 0
+    """Higher is more pressing inside a severity (e.g. PHQ-9 >= 20 among elevated flags)."""
+    share_with_mentor: bool = False
+
+
+class FlagUpdated(EventData):
+    event_type = "flag.updated"
+    topic = WELLBEING_TOPIC
+    flag_id: str
+    student_id: str
+    severity: FlagSeverity
+    reasons: list[str] = Field(min_length=1)
+    instrument: str
+    updated_at: datetime
+    cohort: str | None = None
+    priority: int = 0
+    share_with_mentor: bool = False
+
+
+class FlagResolved(EventData):
+    event_type = "flag.resolved"
+    topic = WELLBEING_TOPIC
+    flag_id: str
+    student_id: str
+    resolved_at: datetime
+    outcome: str | None = None
+    """An outcome code (e.g. ``contacted``, ``referred``), never free text."""
+    cohort: str | None = None
+
+
+class CheckinReminderDue(EventData):
+    """The student's chosen check-in cadence has come round (notifications turns it into a reminder)."""
+
+    event_type = "checkin.reminder_due"
+    topic = WELLBEING_TOPIC
+    student_id: str
+    due_at: datetime
+    cadence_days: int
+    reminder_id: str
+
+
+# ------------------------------------------------------------------ mentorship.events.v1
+
+
+class MentorAssigned(EventData):
+    event_type = "mentor.assigned"
+    topic = MENTORSHIP_TOPIC
+    assignment_id: str
+    mentor_id: str
+    mentee_id: str
+    assigned_at: datetime
+    score: float
+
+    def event_subject(self) -> str:
+        return self.mentee_id
+
+
+class MentorshipEnded(EventData):
+    event_type = "mentorship.ended"
+    topic = MENTORSHIP_TOPIC
+    assignment_id: str
+    mentor_id: str
+    mentee_id: str
+    ended_at: datetime
+    ended_by: Literal["mentor", "mentee", "admin"]
+    """Who asked; the reason stays private to admins in the mentorship service."""
+
+    def event_subject(self) -> str:
+        return self.mentee_id
+
+
+class MeetingLogged(EventData):
+    event_type = "meeting.logged"
+    topic = MENTORSHIP_TOPIC
+    meeting_id: str
+    assignment_id: str
+    mentor_id: str
+    mentee_id: str
+    met_at: datetime
+    format: str
+    logged_by: str
+
+    def event_subject(self) -> str:
+        return self.mentee_id
+
+
+class MeetingReminderDue(EventData):
+    """An assignment has had no meeting for the configured time."""
+
+    event_type = "meeting.reminder_due"
+    topic = MENTORSHIP_TOPIC
+    assignment_id: str
+    mentor_id: str
+    mentee_id: str
+    due_at: datetime
+    reminder_id: str
+    last_meeting_at: datetime | None = None
+
+    def event_subject(self) -> str:
+        return self.mentee_id
+
+
+# ------------------------------------------------------------------ notifications.events.v1
+
+
+class _AlertEvent(EventData):
+    topic = NOTIFICATIONS_TOPIC
+    alert_id: str
+    subject_id: str
+    """The student (or anonymous concern) the alert is about."""
+
+    def event_subject(self) -> str:
+        return self.subject_id
+
+
+class AlertCreated(_AlertEvent):
+    event_type = "alert.created"
+    event_id: str
+    """The id of the event that caused the alert."""
+    source_event_type: str
+    recipient_id: str
+    severity: str
+    created_at: datetime
+
+
+class AlertDelivered(_AlertEvent):
+    event_type = "alert.delivered"
+    recipient_id: str
+    channel: str
+    attempt: int
+    delivered_at: datetime
+
+
+class AlertAcknowledged(_AlertEvent):
+    event_type = "alert.acknowledged"
+    acknowledged_by: str
+    acknowledged_at: datetime
+
+
+class AlertEscalated(_AlertEvent):
+    event_type = "alert.escalated"
+    level: int
+    target: str
+    recipient_ids: list[str]
+    escalated_at: datetime
+
+
+class DeliveryFailed(_AlertEvent):
+    event_type = "delivery.failed"
+    recipient_id: str
+    channel: str
+    attempts: int
+    error: str
+    failed_at: datetime
+
+
+# ------------------------------------------------------------------ platform.events.v1
+
+
+class StudentErasureRequested(EventData):
+    event_type = "student.erasure.requested"
+    topic = PLATFORM_TOPIC
+    student_id: str
+    requested_at: datetime
+    requested_by: str
+
+
+# ------------------------------------------------------------------ catalog
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    topic: str
+    model: type[EventData]
+
+
+_MODELS: tuple[type[EventData], ...] = (
+    FeedbackSubmitted, FeedbackRequested, FeedbackOverdue, ConcernRaised, ConcernUpdated,
+    CheckinRecorded, FlagRaised, FlagUpdated, FlagResolved, CheckinReminderDue,
+    MentorAssigned, MentorshipEnded, MeetingLogged, MeetingReminderDue,
+    AlertCreated, AlertDelivered, AlertAcknowledged, AlertEscalated, DeliveryFailed,
+    StudentErasureRequested,
+)
+
+EVENT_CATALOG: dict[str, EventSpec] = {m.event_type: EventSpec(m.event_type, m.topic, m) for m in _MODELS}
+
+
+def spec_for(event_type: str) -> EventSpec:
+    """The spec of a known event type; ``KeyError`` for an unknown one."""
+    return EVENT_CATALOG[event_type]

@@ -1,0 +1,61 @@
+"""Topic creation at start and a cheap broker probe for /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from medsupport_shared.event_types import dead_letter_topic
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_topics(
+    *, bootstrap_servers: str, topics: Iterable[str], partitions: int = 3, replication: int = 1
+) -> None:
+    """Create each topic and its ``.dlq`` twin when missing (names already carry any prefix)."""
+    names = sorted({name for topic in topics for name in (topic, dead_letter_topic(topic))})
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(n, num_partitions=partitions, replication_factor=replication)
+                   for n in names if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("topics created", extra={"topics": [t.name for t in missing]})
+    finally:
+        await admin.close()
+
+
+async def kafka_answers(bootstrap_servers: str, timeout: float = 1.5) -> bool:
+    """An ApiVersions round trip to the first bootstrap server that answers."""
+    request = struct.pack(">hhih", 18, 0, 7, 9) + b"readiness"
+    for server in bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)),
+                                                    timeout)
+        except (OSError, TimeoutError, ValueError):
+            continue
+        try:
+            writer.write(struct.pack(">i", len(request)) + request)
+            await writer.drain()
+            size = struct.unpack(">i", await asyncio.wait_for(reader.readexactly(4), timeout))[0]
+            payload = await asyncio.wait_for(reader.readexactly(size), timeout)
+            correlation_id, error_code = struct.unpack(">ih", payload[:6])
+            if correlation_id == 7 and error_code == 0:
+                return True
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, struct.error):
+            continue
+        finally:
+            writer.close()
+    return False

@@ -1,0 +1,127 @@
+"""Transactional outbox without multi-document transactions.
+
+The event is written *inside the state document* in the same single-document write as the state
+change (``outbox`` array field). Right after the write the service publishes it and removes it from
+the document; a relay loop publishes whatever a crash or a Kafka outage left behind. Consumers
+dedupe on the event id, so the rare republish after a crash between publish and removal has no
+second effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from medsupport_shared import correlation
+from medsupport_shared.events import CloudEvent, utcnow
+from medsupport_shared.kafka import EventPublisher, PublishFailed
+from medsupport_shared.metrics import OUTBOX_BACKLOG
+
+OUTBOX_FIELD = "outbox"
+log = logging.getLogger(__name__)
+Document = dict[str, Any]
+
+
+def outbox_entry(event: CloudEvent) -> Document:
+    """The stored form of one pending event (the envelope as JSON text, plus its correlation)."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "event": event.model_dump_json(),
+        "created_at": utcnow(),
+        "correlation_id": correlation.current_correlation_id(),
+        "traceparent": correlation.current_traceparent(),
+    }
+
+
+def with_outbox(document: Document, *entries: Document) -> Document:
+    """``document`` with the entries in its outbox: for ``insert_one`` / ``replace_one``."""
+    return {**document, OUTBOX_FIELD: [*document.get(OUTBOX_FIELD, []), *entries]}
+
+
+def push_outbox(update: Document, *entries: Document) -> Document:
+    """``update`` plus a ``$push`` of the entries: for ``update_one`` / ``find_one_and_update``."""
+    return {**update, "$push": {OUTBOX_FIELD: {"$each": list(entries)}}}
+
+
+class Outbox:
+    """Publishes outbox entries right after the write and relays the ones left behind."""
+
+    def __init__(self, *, db: AsyncDatabase[Document], publisher: EventPublisher, service: str,
+                 grace_seconds: float = 5.0) -> None:
+        self._db = db
+        self._publisher = publisher
+        self._service = service
+        self._grace = timedelta(seconds=grace_seconds)
+        self._collections: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def register(self, *collections: str) -> None:
+        """Collections whose documents may carry outbox entries (the relay scans them)."""
+        self._collections.update(collections)
+
+    def dispatch(self, collection: str, document_id: Any, entries: Iterable[Document]) -> None:
+        """Publish freshly written entries in the background; the HTTP answer does not wait on Kafka."""
+        self._collections.add(collection)
+        task = asyncio.create_task(self._publish_entries(collection, document_id, list(entries)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush(self, collection: str, document_id: Any, entries: Iterable[Document]) -> bool:
+        """Publish now and wait (for callers that must know the event left, e.g. sweeps)."""
+        return await self._publish_entries(collection, document_id, list(entries))
+
+    async def _publish_entries(self, collection: str, document_id: Any, entries: list[Document]) -> bool:
+        for entry in entries:
+            event = CloudEvent.model_validate_json(entry["event"])
+            headers = _headers(entry)
+            try:
+                await self._publisher.publish(event, headers=headers)
+            except PublishFailed as exc:
+                log.warning("event left in the outbox for the relay", extra={"event_id": event.id,
+                            "event_type": event.type, "error": str(exc)})
+                return False
+            await self._db[collection].update_one({"_id": document_id}, {"$pull": {OUTBOX_FIELD: entry}})
+        return True
+
+    async def relay_once(self) -> int:
+        """Publish every entry older than the grace period; returns how many were published."""
+        published = 0
+        cutoff = utcnow() - self._grace
+        for name in sorted(self._collections):
+            collection = self._db[name]
+            backlog = 0
+            async for document in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}},
+                                                  {OUTBOX_FIELD: 1}):
+                entries = document.get(OUTBOX_FIELD, [])
+                backlog += len(entries)
+                due = [e for e in entries if e.get("created_at") is None or e["created_at"] <= cutoff]
+                if due and await self._publish_entries(name, document["_id"], due):
+                    published += len(due)
+                    backlog -= len(due)
+            OUTBOX_BACKLOG.labels(self._service, name).set(backlog)
+        return published
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for in-flight background publishes (graceful shutdown)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+
+def _headers(entry: Document) -> list[tuple[str, bytes]]:
+    headers = []
+    if entry.get("correlation_id"):
+        headers.append((correlation.KAFKA_CORRELATION_HEADER, str(entry["correlation_id"]).encode()))
+    if entry.get("traceparent"):
+        headers.append((correlation.KAFKA_TRACEPARENT_HEADER, str(entry["traceparent"]).encode()))
+    return headers
+
+
+def parse_entry(entry: Document) -> CloudEvent:
+    return CloudEvent.model_validate(json.loads(entry["event"]))

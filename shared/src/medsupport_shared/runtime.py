@@ -1,0 +1,183 @@
+"""A service's process resources, started and stopped by the app's lifespan (never at import time):
+the Mongo client and database, the publisher, outbox relay, inbox, idempotency store, consumers and
+periodic sweeps."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from medsupport_shared.event_types import dead_letter_topic
+from medsupport_shared.idempotency import IdempotencyStore
+from medsupport_shared.inbox import Inbox
+from medsupport_shared.kafka import EventConsumer, EventHandler, EventPublisher, ensure_topics, kafka_answers
+from medsupport_shared.metrics import DEPENDENCY_UP
+from medsupport_shared.mongo import create_client, ping
+from medsupport_shared.outbox import Outbox
+from medsupport_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+Document = dict[str, Any]
+Periodic = Callable[[], Awaitable[Any]]
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.publisher = EventPublisher(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic_prefix=settings.kafka_topic_prefix,
+            service=settings.service_name,
+        )
+        self._client: Any = None
+        self._db: AsyncDatabase[Document] | None = None
+        self._outbox: Outbox | None = None
+        self._consumers: list[EventConsumer] = []
+        self._periodic: list[tuple[str, float, Periodic]] = []
+        self._topics: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.inbox: Inbox
+        self.idempotency: IdempotencyStore
+
+    # ------------------------------------------------------------ accessors
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        if self._db is None:
+            raise RuntimeError("the runtime has not started")
+        return self._db
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            raise RuntimeError("the runtime has not started")
+        return self._outbox
+
+    @property
+    def consumers(self) -> list[EventConsumer]:
+        return list(self._consumers)
+
+    # ------------------------------------------------------------ composition (before start_background)
+
+    def publishes_to(self, *topics: str) -> None:
+        self._topics.update(topics)
+
+    def add_consumer(self, *, name: str, topics: list[str], handlers: dict[str, EventHandler]) -> EventConsumer:
+        s = self.settings
+        consumer = EventConsumer(
+            name=name, topics=topics, handlers=handlers, group_id=s.consumer_group,
+            bootstrap_servers=s.kafka_bootstrap_servers, publisher=self.publisher, inbox=self.inbox,
+            service=s.service_name, max_retries=s.kafka_max_retries, retry_backoff=s.kafka_retry_backoff_seconds,
+        )
+        self._consumers.append(consumer)
+        self._topics.update(topics)
+        return consumer
+
+    def every(self, seconds: float, name: str, job: Periodic) -> None:
+        """Run ``job`` every ``seconds`` (sweeps: overdue, escalation, reminders, retention)."""
+        self._periodic.append((name, seconds, job))
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start_storage(self, *, attempts: int = 20) -> None:
+        self._client = create_client(self.settings.mongo_url)
+        self._db = self._client[self.settings.database_name]
+        for attempt in range(attempts):
+            if await ping(self._db):
+                break
+            log.warning("mongodb not answering yet", extra={"attempt": attempt + 1})
+            await asyncio.sleep(1.0)
+        else:
+            raise RuntimeError(f"MongoDB at {self.settings.mongo_url} did not answer")
+        self.inbox = Inbox(self._db)
+        self.idempotency = IdempotencyStore(self._db)
+        await self.inbox.ensure_indexes()
+        await self.idempotency.ensure_indexes()
+        self._outbox = Outbox(db=self._db, publisher=self.publisher, service=self.settings.service_name,
+                              grace_seconds=self.settings.outbox_grace_seconds)
+
+    async def start_background(self) -> None:
+        await self.publisher.start()
+        self._spawn("topics", self._ensure_topics_until_done())
+        self._spawn("outbox-relay", self._loop(self.settings.outbox_relay_interval_seconds, "outbox-relay",
+                                               self.outbox.relay_once))
+        self._spawn("housekeeping", self._loop(3600, "housekeeping", self._housekeeping))
+        for consumer in self._consumers:
+            self._spawn(f"consumer-{consumer.name}", consumer.run())
+        for name, seconds, job in self._periodic:
+            self._spawn(name, self._loop(seconds, name, job))
+
+    async def stop(self) -> None:
+        for consumer in self._consumers:
+            await consumer.stop()
+        consumer_tasks = [t for t in self._tasks if t.get_name().startswith("consumer-")]
+        if consumer_tasks:
+            await asyncio.wait(consumer_tasks, timeout=15)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._outbox is not None:
+            await self._outbox.drain()
+        await self.publisher.stop()
+        if self._client is not None:
+            await self._client.close()
+
+    async def readiness(self) -> dict[str, bool]:
+        mongo_ok = self._db is not None and await _with_timeout(ping(self._db), 2.0)
+        kafka_ok = await kafka_answers(self.settings.kafka_bootstrap_servers)
+        for name, up in (("mongodb", mongo_ok), ("kafka", kafka_ok)):
+            DEPENDENCY_UP.labels(self.settings.service_name, name).set(1 if up else 0)
+        return {"mongodb": mongo_ok, "kafka": kafka_ok}
+
+    # ------------------------------------------------------------ internals
+
+    def _spawn(self, name: str, coro: Awaitable[None]) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=name))  # type: ignore[arg-type]
+
+    async def _loop(self, seconds: float, name: str, job: Periodic) -> None:
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic job failed", extra={"job": name})
+            await asyncio.sleep(seconds)
+
+    async def _ensure_topics_until_done(self) -> None:
+        names = sorted(self.publisher.topic(t) for t in self._topics)
+        delay = 0.5
+        while True:
+            try:
+                await ensure_topics(bootstrap_servers=self.settings.kafka_bootstrap_servers, topics=names)
+                return
+            except Exception as exc:
+                log.warning("could not ensure topics yet", extra={"error": repr(exc), "topics": names})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _housekeeping(self) -> None:
+        try:
+            await self.inbox.forget_older_than_retention()
+            await self.idempotency.forget_expired()
+        except PyMongoError as exc:
+            log.warning("housekeeping skipped", extra={"error": repr(exc)})
+
+
+async def _with_timeout(awaitable: Awaitable[bool], seconds: float) -> bool:
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        return False
+
+
+__all__ = ["ServiceRuntime", "dead_letter_topic"]

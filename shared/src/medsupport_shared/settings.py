@@ -1,0 +1,84 @@
+"""Settings every service reads from its environment, validated at start-up (fail fast)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+"""The documented development secret: a service refuses to start with it in production."""
+
+DEVELOPMENT_WEBHOOK_SECRET = "dev-only-insecure-webhook-secret"
+DEVELOPMENT_ENCRYPTION_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtZW5jcnlwdGlvbi1rZXk="
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; each service subclasses it, sets ``service_name`` and adds its own fields."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    service_name: str = "service"
+    app_env: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_db: str = ""
+    """Database name; empty means the service's own name."""
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_prefix: str = ""
+    """Prepended to every topic name (isolates test runs or tenants on a shared cluster)."""
+    kafka_consumer_group: str = ""
+    """Consumer group id; empty means ``<service_name>``."""
+    kafka_max_retries: int = Field(default=3, ge=0, le=20)
+    kafka_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+
+    outbox_relay_interval_seconds: float = Field(default=2.0, gt=0)
+    outbox_grace_seconds: float = Field(default=5.0, ge=0)
+    """The relay leaves events younger than this to the in-process publisher."""
+
+    auth_jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    auth_jwks_url: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_db or self.service_name
+
+    @property
+    def consumer_group(self) -> str:
+        return self.kafka_consumer_group or f"{self.kafka_topic_prefix}{self.service_name}"
+
+    @property
+    def source(self) -> str:
+        """CloudEvents ``source`` of this service's events."""
+        return f"/services/{self.service_name}"
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.app_env != "production":
+            return self
+        problems = []
+        if self.auth_jwks_url is None and self.auth_jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET:
+            problems.append("AUTH_JWT_SECRET is the development secret (set a real one or AUTH_JWKS_URL)")
+        if self.auth_jwks_url is None and len(self.auth_jwt_secret.get_secret_value()) < 32:
+            problems.append("AUTH_JWT_SECRET must be at least 32 characters")
+        for name, value in self._production_secrets().items():
+            if value in (DEVELOPMENT_WEBHOOK_SECRET, DEVELOPMENT_ENCRYPTION_KEY):
+                problems.append(f"{name.upper()} is the development value")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    def _production_secrets(self) -> dict[str, str]:
+        """Secrets a subclass adds that must not keep their development value in production."""
+        return {
+            name: value.get_secret_value()
+            for name, value in self.__dict__.items()
+            if isinstance(value, SecretStr) and name != "auth_jwt_secret"
+        }

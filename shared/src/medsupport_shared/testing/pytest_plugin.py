@@ -1,0 +1,112 @@
+"""Pytest fixtures for integration tests on the real infrastructure.
+
+``infrastructure`` brings up Kafka and the MongoDB-protocol server with the project's own script
+(unless ``KAFKA_BOOTSTRAP_SERVERS``/``MONGO_URL`` already answer). ``isolation`` gives each test
+its own topic prefix and database names, so concurrent runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from medsupport_shared.kafka import kafka_answers
+from medsupport_shared.mongo import create_client, ping
+from medsupport_shared.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    kafka_bootstrap_servers: str
+    mongo_url: str
+
+
+def _repo_root() -> Path:
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "deploy" / "local" / "infra.py").exists():
+            return parent
+    raise RuntimeError("cannot find deploy/local/infra.py above the shared library")
+
+
+async def _answers(infra: Infrastructure) -> bool:
+    client = create_client(infra.mongo_url, timeout_ms=1500)
+    try:
+        mongo_ok = await ping(client["admin"])
+    finally:
+        await client.close()
+    return mongo_ok and await kafka_answers(infra.kafka_bootstrap_servers)
+
+
+@pytest.fixture(scope="session")
+async def infrastructure() -> Infrastructure:
+    infra = Infrastructure(
+        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        mongo_url=os.environ.get("MONGO_URL", "mongodb://127.0.0.1:27017"),
+    )
+    if not await _answers(infra):
+        script = _repo_root() / "deploy" / "local" / "infra.py"
+        await asyncio.to_thread(subprocess.run, [sys.executable, str(script), "up"], check=True)
+    assert await _answers(infra), "Kafka and MongoDB must answer for integration tests"
+    return infra
+
+
+@dataclass
+class Isolation:
+    """A fresh topic prefix and database names for one test."""
+
+    infra: Infrastructure
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    databases: list[str] = field(default_factory=list)
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"t{self.run_id}."
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def settings(self, cls: type[S], **overrides: Any) -> S:
+        """Settings for a service under test: real servers, isolated names, fast loops."""
+        probe = cls()
+        database = overrides.pop("mongo_db", f"{probe.service_name}_{self.run_id}")
+        self.databases.append(database)
+        values: dict[str, Any] = {
+            "app_env": "test",
+            "kafka_bootstrap_servers": self.infra.kafka_bootstrap_servers,
+            "mongo_url": self.infra.mongo_url,
+            "kafka_topic_prefix": self.topic_prefix,
+            "mongo_db": database,
+            "outbox_relay_interval_seconds": 0.3,
+            "outbox_grace_seconds": 0.5,
+            "kafka_retry_backoff_seconds": 0.05,
+            **overrides,
+        }
+        return cls(**values)
+
+
+@pytest.fixture
+async def isolation(infrastructure: Infrastructure) -> AsyncIterator[Isolation]:
+    iso = Isolation(infra=infrastructure)
+    yield iso
+    client = create_client(infrastructure.mongo_url)
+    try:
+        for name in set(iso.databases):
+            await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def settings_for(isolation: Isolation) -> Callable[..., Any]:
+    return isolation.settings
