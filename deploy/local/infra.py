@@ -199,8 +199,14 @@ def kafka_jars() -> Path:
     (home / "pom.xml").write_text(POM.format(version=KAFKA_VERSION))
     subprocess.run(
         [
-            "mvn", "-q", "-B", "-f", str(home / "pom.xml"), "dependency:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={lib}",
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(home / "pom.xml"),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={lib}",
         ],
         check=True,
     )
@@ -242,18 +248,28 @@ def start_kafka(port: int, controller_port: int) -> None:
             ]
         )
     )
-    java = ["java", f"-Dlog4j.configuration=file:{STATE / 'kafka-log4j.properties'}",
-            "-cp", f"{lib}/*"]
+    java = ["java", f"-Dlog4j.configuration=file:{STATE / 'kafka-log4j.properties'}", "-cp", f"{lib}/*"]
     if not (data / "meta.properties").exists():
         data.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()).replace("-", "")[:22],
-             "-c", str(props), "--ignore-formatted"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                *java,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                str(uuid.uuid4()).replace("-", "")[:22],
+                "-c",
+                str(props),
+                "--ignore-formatted",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     log(f"starting kafka {KAFKA_VERSION} on 127.0.0.1:{port}")
     heap = os.environ.get("MEDSUPPORT_KAFKA_HEAP", "512m")
-    proc = _spawn("kafka", [java[0], f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", *java[1:], "kafka.Kafka", str(props)])
+    proc = _spawn(
+        "kafka", [java[0], f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", *java[1:], "kafka.Kafka", str(props)]
+    )
     wait_until(lambda: kafka_answers("127.0.0.1", port), "kafka", 120, proc)
 
 
@@ -268,8 +284,12 @@ def ferretdb_binary() -> Path:
         raise SystemExit("Go is needed to build FerretDB (no mongod on PATH)")
     log(f"building FerretDB {FERRETDB_VERSION} with Go (first run only)")
     binary.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=HERE / "ferretdb", check=True,
-                   env={**os.environ, "CGO_ENABLED": "0"})
+    subprocess.run(
+        ["go", "build", "-o", str(binary), "."],
+        cwd=HERE / "ferretdb",
+        check=True,
+        env={**os.environ, "CGO_ENABLED": "0"},
+    )
     return binary
 
 
@@ -307,20 +327,23 @@ def _external() -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
 
 def up(args: argparse.Namespace) -> None:
     kafka, mongo = _external()
-    if kafka and kafka_answers(*kafka):
-        log(f"using running kafka at {kafka[0]}:{kafka[1]}")
-    else:
-        start_kafka(args.kafka_port, args.kafka_controller_port)
-    if mongo and mongo_answers(*mongo):
-        log(f"using running mongo at {mongo[0]}:{mongo[1]}")
-    else:
-        start_mongo(args.mongo_port)
-    log("infrastructure ready: kafka 127.0.0.1:%d, mongo 127.0.0.1:%d" % (args.kafka_port, args.mongo_port))
+    if args.only in (None, "kafka"):
+        if kafka and kafka_answers(*kafka):
+            log(f"using running kafka at {kafka[0]}:{kafka[1]}")
+        else:
+            start_kafka(args.kafka_port, args.kafka_controller_port)
+    if args.only in (None, "mongo"):
+        if mongo and mongo_answers(*mongo):
+            log(f"using running mongo at {mongo[0]}:{mongo[1]}")
+        else:
+            start_mongo(args.mongo_port)
+    log(f"infrastructure ready: kafka 127.0.0.1:{args.kafka_port}, mongo 127.0.0.1:{args.mongo_port}")
 
 
-def down(_: argparse.Namespace) -> None:
+def down(args: argparse.Namespace) -> None:
     for name in ("mongo", "kafka"):
-        _stop(name)
+        if args.only in (None, name):
+            _stop(name)
     log("stopped")
 
 
@@ -336,11 +359,17 @@ def status(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--only", choices=["kafka", "mongo"], help="act on one server only")
     parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("MEDSUPPORT_KAFKA_PORT", 9092)))
-    parser.add_argument("--kafka-controller-port", type=int,
-                        default=int(os.environ.get("MEDSUPPORT_KAFKA_CONTROLLER_PORT", 9093)))
+    parser.add_argument(
+        "--kafka-controller-port",
+        type=int,
+        default=int(os.environ.get("MEDSUPPORT_KAFKA_CONTROLLER_PORT", 9093)),
+    )
     parser.add_argument("--mongo-port", type=int, default=int(os.environ.get("MEDSUPPORT_MONGO_PORT", 27017)))
     args = parser.parse_args()
     {"up": up, "down": down, "status": status}[args.command](args)

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, Field
-
 from medsupport_shared.app_factory import RuntimeDep, create_service_app
 from medsupport_shared.auth import Principal, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
@@ -18,6 +16,7 @@ from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.outbox import outbox_entry, with_outbox
 from medsupport_shared.runtime import ServiceRuntime
 from medsupport_shared.settings import ServiceSettings
+from pydantic import BaseModel, Field
 
 
 class DemoSettings(ServiceSettings):
@@ -39,20 +38,31 @@ Student = Annotated[Principal, Depends(require_roles("student"))]
 
 
 @router.post("/notes", status_code=201, responses=problem_responses(*AUTH_ERRORS, 409))
-async def create_note(body: NoteIn, principal: Student, runtime: RuntimeDep,
-                      idempotency_key: IdempotencyKey = None) -> Any:
+async def create_note(
+    body: NoteIn, principal: Student, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> Any:
     async def create() -> dict[str, Any]:
         note_id = uuid.uuid4().hex
-        event = new_event(CheckinRecorded(checkin_id=note_id, student_id=principal.sub, instrument="who5",
-                                          severity="none", recorded_at=utcnow()), source=runtime.settings.source)
+        event = new_event(
+            CheckinRecorded(
+                checkin_id=note_id,
+                student_id=principal.sub,
+                instrument="who5",
+                severity="none",
+                recorded_at=utcnow(),
+            ),
+            source=runtime.settings.source,
+        )
         entry = outbox_entry(event)
-        await runtime.db["notes"].insert_one(with_outbox({"_id": note_id, "text": body.text,
-                                                          "created_at": utcnow()}, entry))
+        await runtime.db["notes"].insert_one(
+            with_outbox({"_id": note_id, "text": body.text, "created_at": utcnow()}, entry)
+        )
         runtime.outbox.dispatch("notes", note_id, [entry])
         return {"id": note_id, "text": body.text}
 
-    return await runtime.idempotency.run(key=idempotency_key, scope="notes.create", owner=principal.sub,
-                                         payload=body, create=create)
+    return await runtime.idempotency.run(
+        key=idempotency_key, scope="notes.create", owner=principal.sub, payload=body, create=create
+    )
 
 
 @router.get("/whoami", responses=problem_responses(*AUTH_ERRORS))
@@ -72,11 +82,19 @@ def create_app(settings: DemoSettings | None = None, *, consume: bool = True) ->
             services.handled.append(event.id)
 
         if consume:
-            runtime.add_consumer(name="demo", topics=[WELLBEING_TOPIC], handlers={"checkin.recorded": on_checkin})
+            runtime.add_consumer(
+                name="demo", topics=[WELLBEING_TOPIC], handlers={"checkin.recorded": on_checkin}
+            )
         return services
 
-    return create_service_app(settings=settings, title="Demo", description="demo", routers=[router],
-                              compose=compose, configure_logs=False)
+    return create_service_app(
+        settings=settings,
+        title="Demo",
+        description="demo",
+        routers=[router],
+        compose=compose,
+        configure_logs=False,
+    )
 
 
 def services_of(app: FastAPI | Request) -> DemoServices:

@@ -1,5 +1,4 @@
 import pytest
-
 from medsupport_shared.testing import TopicReader, auth, eventually, running
 
 from .demo_service import DemoSettings, create_app, services_of
@@ -9,8 +8,12 @@ pytestmark = pytest.mark.integration
 
 async def test_note_is_published_and_consumed_once(isolation):
     app = create_app(isolation.settings(DemoSettings))
-    async with running(app) as client, TopicReader(isolation.infra.kafka_bootstrap_servers,
-                                                   isolation.topic("wellbeing.events.v1")) as reader:
+    async with (
+        running(app) as client,
+        TopicReader(
+            isolation.infra.kafka_bootstrap_servers, isolation.topic("wellbeing.events.v1")
+        ) as reader,
+    ):
         headers = {**auth("s1", "student"), "Idempotency-Key": "k1"}
         first = await client.post("/v1/notes", json={"text": "hi"}, headers=headers)
         again = await client.post("/v1/notes", json={"text": "hi"}, headers=headers)

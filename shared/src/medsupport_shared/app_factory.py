@@ -54,7 +54,10 @@ def create_service_app(
             await runtime.stop()
 
     app = FastAPI(
-        title=title, description=description, version=version, lifespan=lifespan,
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
         openapi_tags=[*(openapi_tags or []), {"name": "ops", "description": "Health, readiness, metrics"}],
     )
     app.state.settings = settings
@@ -66,8 +69,13 @@ def create_service_app(
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", correlation.CORRELATION_HEADER,
-                       "traceparent"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            correlation.CORRELATION_HEADER,
+            "traceparent",
+        ],
         expose_headers=[correlation.CORRELATION_HEADER, "Idempotent-Replayed", "Location"],
     )
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
@@ -90,7 +98,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
-        cid = correlation.bind(headers.get(correlation.CORRELATION_HEADER.lower()), headers.get("traceparent"))
+        cid = correlation.bind(
+            headers.get(correlation.CORRELATION_HEADER.lower()), headers.get("traceparent")
+        )
         started = time.perf_counter()
         status = 500
 
@@ -98,7 +108,9 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((correlation.CORRELATION_HEADER.encode(), cid.encode()))
+                message.setdefault("headers", []).append(
+                    (correlation.CORRELATION_HEADER.encode(), cid.encode())
+                )
             await send(message)
 
         try:
@@ -111,8 +123,15 @@ class RequestContextMiddleware:
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
             if template not in ("/healthz", "/metrics", "/readyz"):
-                request_log.info("request", extra={"method": method, "route": template, "status": status,
-                                                   "duration_ms": round(elapsed * 1000, 2)})
+                request_log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
 
 
 def get_runtime(request: Request) -> ServiceRuntime:
@@ -126,8 +145,11 @@ RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 def ops_router() -> APIRouter:
     router = APIRouter(tags=["ops"])
 
-    @router.get("/healthz", summary="The process is alive",
-                responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
+    @router.get(
+        "/healthz",
+        summary="The process is alive",
+        responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -135,8 +157,13 @@ def ops_router() -> APIRouter:
         "/readyz",
         summary="Ready when the database and Kafka answer",
         responses={
-            200: {"content": {"application/json": {"example": {"status": "ready",
-                                                                "checks": {"mongodb": True, "kafka": True}}}}},
+            200: {
+                "content": {
+                    "application/json": {
+                        "example": {"status": "ready", "checks": {"mongodb": True, "kafka": True}}
+                    }
+                }
+            },
             **problem_responses(503),
         },
     )
@@ -147,10 +174,13 @@ def ops_router() -> APIRouter:
             return problem_response(503, f"not ready: {', '.join(down)} down", extra={"checks": checks})
         return {"status": "ready", "checks": checks}
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
-                responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
-

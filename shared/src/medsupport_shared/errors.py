@@ -84,11 +84,29 @@ class ServiceUnavailable(Problem):
     status, title, slug = 503, "Service Unavailable", "unavailable"
 
 
-_SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-          409: "conflict", 422: "validation", 429: "rate-limited", 503: "unavailable"}
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict", 422: "Unprocessable Content",
-           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    422: "validation",
+    429: "rate-limited",
+    503: "unavailable",
+}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 def problem_response(
@@ -115,15 +133,21 @@ def problem_response(
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Never echo the rejected input back: it may be health data.
-    return [{"loc": [str(part) if not isinstance(part, int) else part for part in err.get("loc", ())],
-             "msg": str(err.get("msg", "invalid"))} for err in exc.errors()]
+    return [
+        {
+            "loc": [str(part) if not isinstance(part, int) else part for part in err.get("loc", ())],
+            "msg": str(err.get("msg", "invalid")),
+        }
+        for err in exc.errors()
+    ]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
-        return problem_response(exc.status, exc.detail, title=exc.title, slug=exc.slug,
-                                errors=exc.errors, headers=exc.headers)
+        return problem_response(
+            exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors, headers=exc.headers
+        )
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -166,7 +190,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "detail": _EXAMPLE_DETAIL.get(status, "error"),
         }
         if status == 422:
-            example["errors"] = [{"loc": ["body", "answers", 8], "msg": "Input should be less than or equal to 3"}]
+            example["errors"] = [
+                {"loc": ["body", "answers", 8], "msg": "Input should be less than or equal to 3"}
+            ]
         out[status] = {
             "model": ProblemDetail,
             "description": _TITLES.get(status, "Error"),

@@ -294,16 +294,31 @@ class StudentErasureRequested(EventData):
 
 @dataclass(frozen=True)
 class EventSpec:
-    type: str
+    event_type: str
     topic: str
     model: type[EventData]
 
 
 _MODELS: tuple[type[EventData], ...] = (
-    FeedbackSubmitted, FeedbackRequested, FeedbackOverdue, ConcernRaised, ConcernUpdated,
-    CheckinRecorded, FlagRaised, FlagUpdated, FlagResolved, CheckinReminderDue,
-    MentorAssigned, MentorshipEnded, MeetingLogged, MeetingReminderDue,
-    AlertCreated, AlertDelivered, AlertAcknowledged, AlertEscalated, DeliveryFailed,
+    FeedbackSubmitted,
+    FeedbackRequested,
+    FeedbackOverdue,
+    ConcernRaised,
+    ConcernUpdated,
+    CheckinRecorded,
+    FlagRaised,
+    FlagUpdated,
+    FlagResolved,
+    CheckinReminderDue,
+    MentorAssigned,
+    MentorshipEnded,
+    MeetingLogged,
+    MeetingReminderDue,
+    AlertCreated,
+    AlertDelivered,
+    AlertAcknowledged,
+    AlertEscalated,
+    DeliveryFailed,
     StudentErasureRequested,
 )
 

@@ -53,10 +53,13 @@ class CloudEvent(BaseModel):
         """The typed payload; raises ``pydantic.ValidationError`` or ``KeyError`` when invalid."""
         from medsupport_shared.event_types import spec_for
 
-        return spec_for(self.type).model.model_validate(self.data)
+        model: type[EventData] = spec_for(self.type).model
+        return model.model_validate(self.data)
 
 
-def new_event(data: EventData, *, source: str, event_id: str | None = None, time: datetime | None = None) -> CloudEvent:
+def new_event(
+    data: EventData, *, source: str, event_id: str | None = None, time: datetime | None = None
+) -> CloudEvent:
     """Wrap a typed payload in an envelope with a fresh unique id."""
     return CloudEvent(
         id=event_id or str(uuid.uuid4()),

@@ -23,8 +23,11 @@ from medsupport_shared.mongo import ensure_indexes
 Document = dict[str, Any]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200,
-           description="Makes a retry safe: the same key and body return the first result."),
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Makes a retry safe: the same key and body return the first result.",
+    ),
 ]
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -60,10 +63,14 @@ class IdempotencyStore:
         record_id = _digest(scope, owner, key)
         request_hash = _digest(json.dumps(jsonable_encoder(payload), sort_keys=True))
         try:
-            await self._collection.insert_one({
-                "_id": record_id, "request_hash": request_hash, "state": "pending",
-                "expires_at": utcnow() + self._retention,
-            })
+            await self._collection.insert_one(
+                {
+                    "_id": record_id,
+                    "request_hash": request_hash,
+                    "state": "pending",
+                    "expires_at": utcnow() + self._retention,
+                }
+            )
         except DuplicateKeyError:
             return await self._replay(record_id, request_hash)
         try:
@@ -72,7 +79,8 @@ class IdempotencyStore:
             await self._collection.delete_one({"_id": record_id, "state": "pending"})
             raise
         await self._collection.update_one(
-            {"_id": record_id}, {"$set": {"state": "done", "status_code": status_code, "body": json.dumps(body)}}
+            {"_id": record_id},
+            {"$set": {"state": "done", "status_code": status_code, "body": json.dumps(body)}},
         )
         return JSONResponse(body, status_code=status_code)
 
@@ -84,8 +92,9 @@ class IdempotencyStore:
             raise Conflict("the Idempotency-Key was already used with another request body")
         if record["state"] != "done":
             raise Conflict("a request with this Idempotency-Key is still in progress")
-        return JSONResponse(json.loads(record["body"]), status_code=record["status_code"],
-                            headers={REPLAY_HEADER: "true"})
+        return JSONResponse(
+            json.loads(record["body"]), status_code=record["status_code"], headers={REPLAY_HEADER: "true"}
+        )
 
     async def forget_expired(self) -> int:
         result = await self._collection.delete_many({"expires_at": {"$lt": utcnow()}})

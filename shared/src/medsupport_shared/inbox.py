@@ -33,13 +33,15 @@ class Inbox:
 
     async def record(self, *, consumer: str, event: CloudEvent) -> None:
         try:
-            await self._collection.insert_one({
-                "_id": f"{consumer}:{event.id}",
-                "consumer": consumer,
-                "event_id": event.id,
-                "type": event.type,
-                "processed_at": utcnow(),
-            })
+            await self._collection.insert_one(
+                {
+                    "_id": f"{consumer}:{event.id}",
+                    "consumer": consumer,
+                    "event_id": event.id,
+                    "type": event.type,
+                    "processed_at": utcnow(),
+                }
+            )
         except DuplicateKeyError:
             pass
 

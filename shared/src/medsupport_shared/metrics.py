@@ -10,30 +10,41 @@ HTTP_REQUESTS = Counter(
     "medsupport_http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
 )
 HTTP_LATENCY = Histogram(
-    "medsupport_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+    "medsupport_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
     buckets=LATENCY_BUCKETS,
 )
 EVENTS_PUBLISHED = Counter(
     "medsupport_events_published_total", "Events published to Kafka", ["service", "topic", "type"]
 )
 EVENTS_PUBLISH_FAILED = Counter(
-    "medsupport_events_publish_failed_total", "Publish attempts that failed (left in the outbox)",
+    "medsupport_events_publish_failed_total",
+    "Publish attempts that failed (left in the outbox)",
     ["service", "topic"],
 )
 EVENTS_CONSUMED = Counter(
     "medsupport_events_consumed_total", "Events consumed, by outcome", ["service", "topic", "type", "outcome"]
 )
 EVENTS_DEAD_LETTERED = Counter(
-    "medsupport_events_dead_lettered_total", "Messages sent to a dead-letter topic", ["service", "topic", "reason"]
+    "medsupport_events_dead_lettered_total",
+    "Messages sent to a dead-letter topic",
+    ["service", "topic", "reason"],
 )
 EVENT_HANDLER_LATENCY = Histogram(
-    "medsupport_event_handler_duration_seconds", "Time spent handling one event", ["service", "type"],
+    "medsupport_event_handler_duration_seconds",
+    "Time spent handling one event",
+    ["service", "type"],
     buckets=LATENCY_BUCKETS,
 )
 OUTBOX_BACKLOG = Gauge(
-    "medsupport_outbox_backlog", "Events written to the outbox and not yet published", ["service", "collection"]
+    "medsupport_outbox_backlog",
+    "Events written to the outbox and not yet published",
+    ["service", "collection"],
 )
 CONSUMER_LAG = Gauge(
-    "medsupport_consumer_lag", "Messages behind the partition's high watermark", ["service", "topic", "partition"]
+    "medsupport_consumer_lag",
+    "Messages behind the partition's high watermark",
+    ["service", "topic", "partition"],
 )
 DEPENDENCY_UP = Gauge("medsupport_dependency_up", "1 when a dependency answers", ["service", "dependency"])

@@ -53,14 +53,20 @@ def push_outbox(update: Document, *entries: Document) -> Document:
 class Outbox:
     """Publishes outbox entries right after the write and relays the ones left behind."""
 
-    def __init__(self, *, db: AsyncDatabase[Document], publisher: EventPublisher, service: str,
-                 grace_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        db: AsyncDatabase[Document],
+        publisher: EventPublisher,
+        service: str,
+        grace_seconds: float = 5.0,
+    ) -> None:
         self._db = db
         self._publisher = publisher
         self._service = service
         self._grace = timedelta(seconds=grace_seconds)
         self._collections: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[bool]] = set()
 
     def register(self, *collections: str) -> None:
         """Collections whose documents may carry outbox entries (the relay scans them)."""
@@ -84,8 +90,10 @@ class Outbox:
             try:
                 await self._publisher.publish(event, headers=headers)
             except PublishFailed as exc:
-                log.warning("event left in the outbox for the relay", extra={"event_id": event.id,
-                            "event_type": event.type, "error": str(exc)})
+                log.warning(
+                    "event left in the outbox for the relay",
+                    extra={"event_id": event.id, "event_type": event.type, "error": str(exc)},
+                )
                 return False
             await self._db[collection].update_one({"_id": document_id}, {"$pull": {OUTBOX_FIELD: entry}})
         return True
@@ -97,8 +105,9 @@ class Outbox:
         for name in sorted(self._collections):
             collection = self._db[name]
             backlog = 0
-            async for document in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}},
-                                                  {OUTBOX_FIELD: 1}):
+            async for document in collection.find(
+                {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}
+            ):
                 entries = document.get(OUTBOX_FIELD, [])
                 backlog += len(entries)
                 due = [e for e in entries if e.get("created_at") is None or e["created_at"] <= cutoff]

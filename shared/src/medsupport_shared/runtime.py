@@ -68,12 +68,21 @@ class ServiceRuntime:
     def publishes_to(self, *topics: str) -> None:
         self._topics.update(topics)
 
-    def add_consumer(self, *, name: str, topics: list[str], handlers: dict[str, EventHandler]) -> EventConsumer:
+    def add_consumer(
+        self, *, name: str, topics: list[str], handlers: dict[str, EventHandler]
+    ) -> EventConsumer:
         s = self.settings
         consumer = EventConsumer(
-            name=name, topics=topics, handlers=handlers, group_id=s.consumer_group,
-            bootstrap_servers=s.kafka_bootstrap_servers, publisher=self.publisher, inbox=self.inbox,
-            service=s.service_name, max_retries=s.kafka_max_retries, retry_backoff=s.kafka_retry_backoff_seconds,
+            name=name,
+            topics=topics,
+            handlers=handlers,
+            group_id=s.consumer_group,
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            publisher=self.publisher,
+            inbox=self.inbox,
+            service=s.service_name,
+            max_retries=s.kafka_max_retries,
+            retry_backoff=s.kafka_retry_backoff_seconds,
         )
         self._consumers.append(consumer)
         self._topics.update(topics)
@@ -99,14 +108,20 @@ class ServiceRuntime:
         self.idempotency = IdempotencyStore(self._db)
         await self.inbox.ensure_indexes()
         await self.idempotency.ensure_indexes()
-        self._outbox = Outbox(db=self._db, publisher=self.publisher, service=self.settings.service_name,
-                              grace_seconds=self.settings.outbox_grace_seconds)
+        self._outbox = Outbox(
+            db=self._db,
+            publisher=self.publisher,
+            service=self.settings.service_name,
+            grace_seconds=self.settings.outbox_grace_seconds,
+        )
 
     async def start_background(self) -> None:
-        await self.publisher.start()
+        self._spawn("publisher-start", self.publisher.start())
         self._spawn("topics", self._ensure_topics_until_done())
-        self._spawn("outbox-relay", self._loop(self.settings.outbox_relay_interval_seconds, "outbox-relay",
-                                               self.outbox.relay_once))
+        self._spawn(
+            "outbox-relay",
+            self._loop(self.settings.outbox_relay_interval_seconds, "outbox-relay", self.outbox.relay_once),
+        )
         self._spawn("housekeeping", self._loop(3600, "housekeeping", self._housekeeping))
         for consumer in self._consumers:
             self._spawn(f"consumer-{consumer.name}", consumer.run())

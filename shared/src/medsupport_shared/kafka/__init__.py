@@ -4,4 +4,11 @@ from medsupport_shared.kafka.consumer import EventConsumer, EventHandler
 from medsupport_shared.kafka.publisher import EventPublisher, PublishFailed
 from medsupport_shared.kafka.topics import ensure_topics, kafka_answers
 
-__all__ = ["EventConsumer", "EventHandler", "EventPublisher", "PublishFailed", "ensure_topics", "kafka_answers"]
+__all__ = [
+    "EventConsumer",
+    "EventHandler",
+    "EventPublisher",
+    "PublishFailed",
+    "ensure_topics",
+    "kafka_answers",
+]

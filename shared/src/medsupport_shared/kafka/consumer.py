@@ -24,7 +24,12 @@ from medsupport_shared import correlation
 from medsupport_shared.events import CloudEvent
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka.publisher import EventPublisher, PublishFailed
-from medsupport_shared.metrics import CONSUMER_LAG, EVENT_HANDLER_LATENCY, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from medsupport_shared.metrics import (
+    CONSUMER_LAG,
+    EVENT_HANDLER_LATENCY,
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+)
 from medsupport_shared.mongo import is_transient
 
 EventHandler = Callable[[CloudEvent, Any], Awaitable[None]]
@@ -91,7 +96,9 @@ class EventConsumer:
                 await self._consume(consumer)
                 outage_backoff = self._backoff
             except (KafkaError, OSError, _Outage) as exc:
-                log.warning("consumer interrupted; will reconnect", extra={"consumer": self.name, "error": repr(exc)})
+                log.warning(
+                    "consumer interrupted; will reconnect", extra={"consumer": self.name, "error": repr(exc)}
+                )
                 await self._sleep(outage_backoff)
                 outage_backoff = min(outage_backoff * 2, self._max_outage_backoff)
             finally:
@@ -127,7 +134,9 @@ class EventConsumer:
                 await self._commit(consumer, [tp])
             self._report_lag(consumer)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition] | None = None) -> None:
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition] | None = None
+    ) -> None:
         offsets = {tp: off for tp, off in self._processed.items() if partitions is None or tp in partitions}
         if not offsets:
             return
@@ -177,8 +186,9 @@ class EventConsumer:
         await self._patiently(lambda: self._inbox.record(consumer=self.name, event=event))
         EVENTS_CONSUMED.labels(self._service, topic, event.type, "processed").inc()
 
-    async def _handle_with_retries(self, record: ConsumerRecord[Any, Any], event: CloudEvent, payload: Any,
-                                   handler: EventHandler) -> bool:
+    async def _handle_with_retries(
+        self, record: ConsumerRecord[Any, Any], event: CloudEvent, payload: Any, handler: EventHandler
+    ) -> bool:
         attempt = 0
         while True:
             started = time.perf_counter()
@@ -190,10 +200,13 @@ class EventConsumer:
                     continue
                 attempt += 1
                 if attempt > self._max_retries:
-                    log.exception("handler failed; dead-lettering", extra={"event_id": event.id,
-                                  "event_type": event.type, "attempts": attempt})
-                    await self._dead_letter(record, "handler_failed", f"after {attempt} attempts: {exc!r}",
-                                            event.type)
+                    log.exception(
+                        "handler failed; dead-lettering",
+                        extra={"event_id": event.id, "event_type": event.type, "attempts": attempt},
+                    )
+                    await self._dead_letter(
+                        record, "handler_failed", f"after {attempt} attempts: {exc!r}", event.type
+                    )
                     return False
                 EVENTS_CONSUMED.labels(self._service, record.topic, event.type, "retried").inc()
                 await self._sleep(self._backoff * 2 ** (attempt - 1))
@@ -213,13 +226,16 @@ class EventConsumer:
                 await self._wait_out_outage(exc)
 
     async def _wait_out_outage(self, exc: BaseException) -> None:
-        log.warning("database unavailable; holding the message", extra={"consumer": self.name, "error": repr(exc)})
+        log.warning(
+            "database unavailable; holding the message", extra={"consumer": self.name, "error": repr(exc)}
+        )
         await self._sleep(self._max_outage_backoff)
         if self._stopping.is_set():
             raise _Outage("stopping during an outage") from exc
 
-    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, error: str,
-                           event_type: str = "unknown") -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], reason: str, error: str, event_type: str = "unknown"
+    ) -> None:
         headers = [
             *list(record.headers or ()),
             ("dlq_reason", reason.encode()),
@@ -231,14 +247,21 @@ class EventConsumer:
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
         try:
-            await self._publisher.send_raw(f"{record.topic}.dlq", value=record.value or b"", key=record.key,
-                                           headers=headers, event_type=event_type)
+            await self._publisher.send_raw(
+                f"{record.topic}.dlq",
+                value=record.value or b"",
+                key=record.key,
+                headers=headers,
+                event_type=event_type,
+            )
         except PublishFailed as exc:
             raise _Outage("dead-letter topic unavailable") from exc
         EVENTS_DEAD_LETTERED.labels(self._service, record.topic, reason).inc()
         EVENTS_CONSUMED.labels(self._service, record.topic, event_type, "dead_lettered").inc()
-        log.warning("message dead-lettered", extra={"reason": reason, "error": error[:300],
-                    "topic": record.topic, "offset": record.offset})
+        log.warning(
+            "message dead-lettered",
+            extra={"reason": reason, "error": error[:300], "topic": record.topic, "offset": record.offset},
+        )
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]

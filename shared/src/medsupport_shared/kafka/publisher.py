@@ -21,8 +21,9 @@ class PublishFailed(Exception):
 
 
 class EventPublisher:
-    def __init__(self, *, bootstrap_servers: str, topic_prefix: str, service: str,
-                 send_timeout: float = 10.0) -> None:
+    def __init__(
+        self, *, bootstrap_servers: str, topic_prefix: str, service: str, send_timeout: float = 10.0
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self.topic_prefix = topic_prefix
         self._service = service
@@ -67,17 +68,29 @@ class EventPublisher:
             self.topic(event.topic),
             value=event.model_dump_json().encode(),
             key=event.subject.encode(),
-            headers=[CONTENT_TYPE_HEADER, ("ce_id", event.id.encode()), ("ce_type", event.type.encode()),
-                     *(headers if headers is not None else correlation.kafka_headers())],
+            headers=[
+                CONTENT_TYPE_HEADER,
+                ("ce_id", event.id.encode()),
+                ("ce_type", event.type.encode()),
+                *(headers if headers is not None else correlation.kafka_headers()),
+            ],
             event_type=event.type,
         )
 
-    async def send_raw(self, topic: str, *, value: bytes, key: bytes | None,
-                       headers: list[tuple[str, bytes]], event_type: str = "raw") -> None:
+    async def send_raw(
+        self,
+        topic: str,
+        *,
+        value: bytes,
+        key: bytes | None,
+        headers: list[tuple[str, bytes]],
+        event_type: str = "raw",
+    ) -> None:
         producer = await self._ensure_started()
         try:
-            await asyncio.wait_for(producer.send_and_wait(topic, value=value, key=key, headers=headers),
-                                   self._timeout)
+            await asyncio.wait_for(
+                producer.send_and_wait(topic, value=value, key=key, headers=headers), self._timeout
+            )
         except (KafkaError, OSError, TimeoutError) as exc:
             EVENTS_PUBLISH_FAILED.labels(self._service, topic).inc()
             raise PublishFailed(f"publish to {topic} failed: {exc!r}") from exc

@@ -9,7 +9,7 @@ import inspect
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -25,8 +25,9 @@ from medsupport_shared.settings import DEVELOPMENT_JWT_SECRET
 T = TypeVar("T")
 
 
-def token_for(sub: str, *roles: str, secret: str = DEVELOPMENT_JWT_SECRET, expires_in: int = 3600,
-              **claims: Any) -> str:
+def token_for(
+    sub: str, *roles: str, secret: str = DEVELOPMENT_JWT_SECRET, expires_in: int = 3600, **claims: Any
+) -> str:
     payload = {"sub": sub, "roles": list(roles), "exp": int(time.time()) + expires_in, **claims}
     return jwt.encode(payload, secret, algorithm="HS256")
 
@@ -36,8 +37,13 @@ def auth(sub: str, *roles: str, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(sub, *roles, **claims)}"}
 
 
-async def eventually(check: Callable[[], T | Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05,
-                     message: str = "condition not met") -> T:
+async def eventually(
+    check: Callable[[], Any],
+    *,
+    timeout: float = 15.0,
+    interval: float = 0.05,
+    message: str = "condition not met",
+) -> Any:
     """Poll ``check`` until it returns something truthy, or fail at the deadline (never a fixed sleep)."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -45,7 +51,7 @@ async def eventually(check: Callable[[], T | Awaitable[T]], *, timeout: float = 
         result = check()
         last = await result if inspect.isawaitable(result) else result
         if last:
-            return last  # type: ignore[no-any-return]
+            return last
         if time.monotonic() >= deadline:
             raise AssertionError(f"{message} within {timeout}s (last value: {last!r})")
         await asyncio.sleep(interval)
@@ -57,19 +63,24 @@ class TopicReader:
     def __init__(self, bootstrap_servers: str, topic: str) -> None:
         self.topic = topic
         self.records: list[Any] = []
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                          group_id=None)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None
+        )
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> TopicReader:
         await self._consumer.start()
-        async def partitions() -> set[int] | None:
-            metadata = await self._consumer._client.fetch_all_metadata()
-            partitions: set[int] | None = metadata.partitions_for_topic(self.topic)
-            return partitions
 
-        found = await eventually(partitions, timeout=30, interval=0.2, message=f"topic {self.topic} exists")
-        partitions_found: set[int] = found
+        async def partitions() -> set[int]:
+            metadata = await self._consumer._client.fetch_all_metadata()
+            return set(metadata.partitions_for_topic(self.topic) or ())
+
+        partitions_found: set[int] = await eventually(
+            partitions,
+            timeout=30,
+            interval=0.2,
+            message=f"topic {self.topic} exists",
+        )
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions_found)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_beginning(*tps)
@@ -97,10 +108,17 @@ class TopicReader:
                 continue
         return out
 
-    async def wait_for(self, predicate: Callable[[CloudEvent], bool], *, count: int = 1,
-                       timeout: float = 15.0) -> list[CloudEvent]:
-        return await eventually(lambda: (m := [e for e in self.events if predicate(e)]) and len(m) >= count and m,
-                                timeout=timeout, message=f"{count} matching event(s) on {self.topic}")
+    async def wait_for(
+        self, predicate: Callable[[CloudEvent], bool], *, count: int = 1, timeout: float = 15.0
+    ) -> list[CloudEvent]:
+        def matching() -> list[CloudEvent]:
+            found = [e for e in self.events if predicate(e)]
+            return found if len(found) >= count else []
+
+        found: list[CloudEvent] = await eventually(
+            matching, timeout=timeout, message=f"{count} matching event(s) on {self.topic}"
+        )
+        return found
 
 
 @asynccontextmanager

@@ -110,3 +110,49 @@ async def isolation(infrastructure: Infrastructure) -> AsyncIterator[Isolation]:
 @pytest.fixture
 def settings_for(isolation: Isolation) -> Callable[..., Any]:
     return isolation.settings
+
+
+class DisposableInfrastructure:
+    """A second Kafka and MongoDB-protocol server on free ports, for tests that stop and restart
+    them (outages, crashes) without disturbing the shared servers other tests use."""
+
+    def __init__(self, state_dir: Path) -> None:
+        from medsupport_shared.testing import free_port
+
+        self.state_dir = state_dir
+        self.kafka_port, self.controller_port, self.mongo_port = free_port(), free_port(), free_port()
+        self.infra = Infrastructure(f"127.0.0.1:{self.kafka_port}", f"mongodb://127.0.0.1:{self.mongo_port}")
+
+    def _run(self, command: str, only: str | None = None) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URL")}
+        env.update(MEDSUPPORT_STATE_DIR=str(self.state_dir), MEDSUPPORT_KAFKA_HEAP="384m")
+        argv = [
+            sys.executable,
+            str(_repo_root() / "deploy" / "local" / "infra.py"),
+            command,
+            "--kafka-port",
+            str(self.kafka_port),
+            "--kafka-controller-port",
+            str(self.controller_port),
+            "--mongo-port",
+            str(self.mongo_port),
+        ]
+        if only:
+            argv += ["--only", only]
+        subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+
+    async def start(self, only: str | None = None) -> None:
+        await asyncio.to_thread(self._run, "up", only)
+
+    async def stop(self, only: str | None = None) -> None:
+        await asyncio.to_thread(self._run, "down", only)
+
+
+@pytest.fixture(scope="session")
+async def disposable_infrastructure(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    infra = DisposableInfrastructure(tmp_path_factory.mktemp("disposable-infra"))
+    await infra.start()
+    try:
+        yield infra
+    finally:
+        await infra.stop()

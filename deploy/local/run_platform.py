@@ -1,0 +1,117 @@
+"""`make up`: infrastructure, the four services and demo data, in the foreground; Ctrl-C stops all.
+
+Each service runs as its own uvicorn process on the port CONTRACT.md gives it, with JSON logs
+prefixed by the service name. Environment variables (KAFKA_BOOTSTRAP_SERVERS, MONGO_URL, ...)
+pass through to the services.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = {"feedback": 8001, "wellbeing": 8002, "mentorship": 8003, "notifications": 8004}
+
+
+def log(message: str) -> None:
+    print(f"[platform] {message}", flush=True)
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def pipe_output(name: str, stream: object) -> None:
+    for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
+        sys.stdout.write(f"{name:13} | {line.decode(errors='replace')}")
+        sys.stdout.flush()
+
+
+def main() -> int:
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "infra.py"), "up"], check=True)
+    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "1025", **os.environ}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    for name, port in SERVICES.items():
+        port = int(os.environ.get(f"{name.upper()}_PORT", port))
+        SERVICES[name] = port
+        processes[name] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{name}.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        threading.Thread(target=pipe_output, args=(name, processes[name].stdout), daemon=True).start()
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        deadline = time.monotonic() + 120
+        while not stopping and not all(ready(port) for port in SERVICES.values()):
+            dead = [n for n, p in processes.items() if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                log(f"services did not become ready: {dead or 'timeout'}")
+                return 1
+            time.sleep(0.5)
+        if not stopping:
+            seed = subprocess.run(
+                [sys.executable, str(ROOT / "deploy" / "local" / "seed_demo.py")], check=False
+            )
+            if seed.returncode != 0:
+                log("demo data could not be seeded (see above); the services keep running")
+            log("ready:")
+            for name, port in SERVICES.items():
+                log(f"  {name:13} http://127.0.0.1:{port}/docs   (/readyz, /metrics)")
+            log("Ctrl-C stops everything")
+        while not stopping:
+            dead = [n for n, p in processes.items() if p.poll() is not None]
+            if dead:
+                log(f"service exited: {', '.join(dead)}; stopping the platform")
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        log("stopping services")
+        for proc in processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in processes.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "infra.py"), "down"], check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
