@@ -82,9 +82,7 @@ def create_app(settings: DemoSettings | None = None, *, consume: bool = True) ->
             services.handled.append(event.id)
 
         if consume:
-            runtime.add_consumer(
-                name="demo", topics=[WELLBEING_TOPIC], handlers={"checkin.recorded": on_checkin}
-            )
+            runtime.add_consumer(name="demo", topics=[WELLBEING_TOPIC], handlers={"checkin.recorded": on_checkin})
         return services
 
     return create_service_app(

@@ -22,9 +22,7 @@ def assert_problem(response, status):
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
-    assert (
-        body["status"] == status and body["title"] and body["detail"] and body["type"].startswith("https://")
-    )
+    assert body["status"] == status and body["title"] and body["detail"] and body["type"].startswith("https://")
     return body
 
 

@@ -59,9 +59,7 @@ def test_envelope_is_cloudevents_structured_json():
     )
     body = event.model_dump(mode="json")
     assert body["specversion"] == "1.0" and body["datacontenttype"] == "application/json"
-    assert (
-        body["type"] == "flag.raised" and body["subject"] == "s1" and body["source"] == "/services/wellbeing"
-    )
+    assert body["type"] == "flag.raised" and body["subject"] == "s1" and body["source"] == "/services/wellbeing"
     assert body["time"].endswith("Z")
     assert body["data"]["reasons"] == ["phq9_item9_positive"]
     again = CloudEvent.model_validate_json(event.model_dump_json())

@@ -13,17 +13,13 @@ from .demo_service import DemoSettings, create_app
 pytestmark = pytest.mark.integration
 
 
-async def test_event_accepted_while_kafka_is_down_is_published_once_after_restart(
-    isolation, disposable_infrastructure
-):
+async def test_event_accepted_while_kafka_is_down_is_published_once_after_restart(isolation, disposable_infrastructure):
     infra = disposable_infrastructure
     settings = isolation.settings(DemoSettings, kafka_bootstrap_servers=infra.infra.kafka_bootstrap_servers)
     await infra.stop("kafka")
     try:
         async with running(create_app(settings, consume=False)) as client:
-            created = await client.post(
-                "/v1/notes", json={"text": "while down"}, headers=auth("s1", "student")
-            )
+            created = await client.post("/v1/notes", json={"text": "while down"}, headers=auth("s1", "student"))
             assert created.status_code == 201
             ready = await client.get("/readyz")
             assert ready.status_code == 503 and "kafka" in ready.json()["detail"]

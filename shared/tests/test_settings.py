@@ -28,11 +28,7 @@ def test_development_defaults_and_derived_names(monkeypatch):
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "t1.")
     settings = WithSecret()
     assert settings.auth_jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
-    assert (
-        settings.database_name == "x"
-        and settings.consumer_group == "t1.x"
-        and settings.source == "/services/x"
-    )
+    assert settings.database_name == "x" and settings.consumer_group == "t1.x" and settings.source == "/services/x"
 
 
 def test_cors_origins_from_environment(monkeypatch):

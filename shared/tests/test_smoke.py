@@ -10,9 +10,7 @@ async def test_note_is_published_and_consumed_once(isolation):
     app = create_app(isolation.settings(DemoSettings))
     async with (
         running(app) as client,
-        TopicReader(
-            isolation.infra.kafka_bootstrap_servers, isolation.topic("wellbeing.events.v1")
-        ) as reader,
+        TopicReader(isolation.infra.kafka_bootstrap_servers, isolation.topic("wellbeing.events.v1")) as reader,
     ):
         headers = {**auth("s1", "student"), "Idempotency-Key": "k1"}
         first = await client.post("/v1/notes", json={"text": "hi"}, headers=headers)

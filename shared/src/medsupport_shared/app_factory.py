@@ -98,9 +98,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
-        cid = correlation.bind(
-            headers.get(correlation.CORRELATION_HEADER.lower()), headers.get("traceparent")
-        )
+        cid = correlation.bind(headers.get(correlation.CORRELATION_HEADER.lower()), headers.get("traceparent"))
         started = time.perf_counter()
         status = 500
 
@@ -108,9 +106,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append(
-                    (correlation.CORRELATION_HEADER.encode(), cid.encode())
-                )
+                message.setdefault("headers", []).append((correlation.CORRELATION_HEADER.encode(), cid.encode()))
             await send(message)
 
         try:
@@ -159,9 +155,7 @@ def ops_router() -> APIRouter:
         responses={
             200: {
                 "content": {
-                    "application/json": {
-                        "example": {"status": "ready", "checks": {"mongodb": True, "kafka": True}}
-                    }
+                    "application/json": {"example": {"status": "ready", "checks": {"mongodb": True, "kafka": True}}}
                 }
             },
             **problem_responses(503),

@@ -57,9 +57,7 @@ class CloudEvent(BaseModel):
         return model.model_validate(self.data)
 
 
-def new_event(
-    data: EventData, *, source: str, event_id: str | None = None, time: datetime | None = None
-) -> CloudEvent:
+def new_event(data: EventData, *, source: str, event_id: str | None = None, time: datetime | None = None) -> CloudEvent:
     """Wrap a typed payload in an envelope with a fresh unique id."""
     return CloudEvent(
         id=event_id or str(uuid.uuid4()),

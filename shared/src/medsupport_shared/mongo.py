@@ -103,9 +103,7 @@ async def paginate(
         op = "$lt" if descending else "$gt"
         after = {"$or": [{sort_field: {op: value}}, {sort_field: value, "_id": {op: doc_id}}]}
         query = {"$and": [query, after]} if query else after
-    found = (
-        collection.find(query, projection).sort([(sort_field, direction), ("_id", direction)]).limit(size + 1)
-    )
+    found = collection.find(query, projection).sort([(sort_field, direction), ("_id", direction)]).limit(size + 1)
     items = await found.to_list(None)
     if len(items) <= size:
         return items, None

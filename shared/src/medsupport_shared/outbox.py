@@ -105,9 +105,7 @@ class Outbox:
         for name in sorted(self._collections):
             collection = self._db[name]
             backlog = 0
-            async for document in collection.find(
-                {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}
-            ):
+            async for document in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}):
                 entries = document.get(OUTBOX_FIELD, [])
                 backlog += len(entries)
                 due = [e for e in entries if e.get("created_at") is None or e["created_at"] <= cutoff]

@@ -68,9 +68,7 @@ class ServiceRuntime:
     def publishes_to(self, *topics: str) -> None:
         self._topics.update(topics)
 
-    def add_consumer(
-        self, *, name: str, topics: list[str], handlers: dict[str, EventHandler]
-    ) -> EventConsumer:
+    def add_consumer(self, *, name: str, topics: list[str], handlers: dict[str, EventHandler]) -> EventConsumer:
         s = self.settings
         consumer = EventConsumer(
             name=name,

@@ -96,9 +96,7 @@ class EventConsumer:
                 await self._consume(consumer)
                 outage_backoff = self._backoff
             except (KafkaError, OSError, _Outage) as exc:
-                log.warning(
-                    "consumer interrupted; will reconnect", extra={"consumer": self.name, "error": repr(exc)}
-                )
+                log.warning("consumer interrupted; will reconnect", extra={"consumer": self.name, "error": repr(exc)})
                 await self._sleep(outage_backoff)
                 outage_backoff = min(outage_backoff * 2, self._max_outage_backoff)
             finally:
@@ -134,9 +132,7 @@ class EventConsumer:
                 await self._commit(consumer, [tp])
             self._report_lag(consumer)
 
-    async def _commit(
-        self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition] | None = None
-    ) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition] | None = None) -> None:
         offsets = {tp: off for tp, off in self._processed.items() if partitions is None or tp in partitions}
         if not offsets:
             return
@@ -204,9 +200,7 @@ class EventConsumer:
                         "handler failed; dead-lettering",
                         extra={"event_id": event.id, "event_type": event.type, "attempts": attempt},
                     )
-                    await self._dead_letter(
-                        record, "handler_failed", f"after {attempt} attempts: {exc!r}", event.type
-                    )
+                    await self._dead_letter(record, "handler_failed", f"after {attempt} attempts: {exc!r}", event.type)
                     return False
                 EVENTS_CONSUMED.labels(self._service, record.topic, event.type, "retried").inc()
                 await self._sleep(self._backoff * 2 ** (attempt - 1))
@@ -226,9 +220,7 @@ class EventConsumer:
                 await self._wait_out_outage(exc)
 
     async def _wait_out_outage(self, exc: BaseException) -> None:
-        log.warning(
-            "database unavailable; holding the message", extra={"consumer": self.name, "error": repr(exc)}
-        )
+        log.warning("database unavailable; holding the message", extra={"consumer": self.name, "error": repr(exc)})
         await self._sleep(self._max_outage_backoff)
         if self._stopping.is_set():
             raise _Outage("stopping during an outage") from exc

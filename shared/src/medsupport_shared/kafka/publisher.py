@@ -21,9 +21,7 @@ class PublishFailed(Exception):
 
 
 class EventPublisher:
-    def __init__(
-        self, *, bootstrap_servers: str, topic_prefix: str, service: str, send_timeout: float = 10.0
-    ) -> None:
+    def __init__(self, *, bootstrap_servers: str, topic_prefix: str, service: str, send_timeout: float = 10.0) -> None:
         self._bootstrap = bootstrap_servers
         self.topic_prefix = topic_prefix
         self._service = service
@@ -88,9 +86,7 @@ class EventPublisher:
     ) -> None:
         producer = await self._ensure_started()
         try:
-            await asyncio.wait_for(
-                producer.send_and_wait(topic, value=value, key=key, headers=headers), self._timeout
-            )
+            await asyncio.wait_for(producer.send_and_wait(topic, value=value, key=key, headers=headers), self._timeout)
         except (KafkaError, OSError, TimeoutError) as exc:
             EVENTS_PUBLISH_FAILED.labels(self._service, topic).inc()
             raise PublishFailed(f"publish to {topic} failed: {exc!r}") from exc

@@ -25,9 +25,7 @@ async def ensure_topics(
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(n, num_partitions=partitions, replication_factor=replication)
-            for n in names
-            if n not in existing
+            NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in names if n not in existing
         ]
         if missing:
             try:
@@ -45,9 +43,7 @@ async def kafka_answers(bootstrap_servers: str, timeout: float = 1.5) -> bool:
     for server in bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(host or "127.0.0.1", int(port)), timeout
-            )
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), timeout)
         except (OSError, TimeoutError, ValueError):
             continue
         try:

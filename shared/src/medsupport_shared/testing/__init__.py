@@ -63,9 +63,7 @@ class TopicReader:
     def __init__(self, bootstrap_servers: str, topic: str) -> None:
         self.topic = topic
         self.records: list[Any] = []
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None
-        )
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> TopicReader:
