@@ -359,9 +359,7 @@ def status(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--only", choices=["kafka", "mongo"], help="act on one server only")
     parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("MEDSUPPORT_KAFKA_PORT", 9092)))

@@ -84,9 +84,7 @@ def main() -> int:
                 return 1
             time.sleep(0.5)
         if not stopping:
-            seed = subprocess.run(
-                [sys.executable, str(ROOT / "deploy" / "local" / "seed_demo.py")], check=False
-            )
+            seed = subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "seed_demo.py")], check=False)
             if seed.returncode != 0:
                 log("demo data could not be seeded (see above); the services keep running")
             log("ready:")
