@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from pydantic import BaseModel, Field
+
 from medsupport_shared.app_factory import RuntimeDep, create_service_app
 from medsupport_shared.auth import Principal, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
@@ -16,7 +18,6 @@ from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.outbox import outbox_entry, with_outbox
 from medsupport_shared.runtime import ServiceRuntime
 from medsupport_shared.settings import ServiceSettings
-from pydantic import BaseModel, Field
 
 
 class DemoSettings(ServiceSettings):

@@ -3,6 +3,7 @@
 import httpx
 import jwt
 import pytest
+
 from medsupport_shared.settings import DEVELOPMENT_JWT_SECRET
 from medsupport_shared.testing import auth, token_for
 

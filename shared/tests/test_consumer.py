@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
+
 from medsupport_shared.event_types import CheckinRecorded
 from medsupport_shared.events import new_event
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka import EventConsumer, EventPublisher, ensure_topics
 from medsupport_shared.mongo import create_client
 from medsupport_shared.testing import TopicReader, eventually
-from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.integration
 TOPIC = "wellbeing.events.v1"

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from medsupport_shared.event_types import (
     ALL_TOPICS,
     EVENT_CATALOG,
@@ -12,7 +14,6 @@ from medsupport_shared.event_types import (
     dead_letter_topic,
 )
 from medsupport_shared.events import CloudEvent, new_event
-from pydantic import ValidationError
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 CONTRACT_TYPES = {

@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pytest
+
 from medsupport_shared.testing import TopicReader, auth, eventually, running
 
 from .demo_service import DemoSettings, create_app

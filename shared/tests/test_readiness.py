@@ -1,6 +1,7 @@
 """/readyz follows the real servers: 503 naming what is down, 200 once it is back."""
 
 import pytest
+
 from medsupport_shared.testing import eventually, running
 
 from .demo_service import DemoSettings, create_app

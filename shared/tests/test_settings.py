@@ -1,6 +1,7 @@
 import pytest
-from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_JWT_SECRET, ServiceSettings
 from pydantic import SecretStr, ValidationError
+
+from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_JWT_SECRET, ServiceSettings
 
 
 class WithSecret(ServiceSettings):

@@ -1,4 +1,5 @@
 import pytest
+
 from medsupport_shared.testing import TopicReader, auth, eventually, running
 
 from .demo_service import DemoSettings, create_app, services_of

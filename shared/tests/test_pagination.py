@@ -1,0 +1,38 @@
+"""Keyset pagination on the real MongoDB-protocol server."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from medsupport_shared.errors import BadRequest
+from medsupport_shared.mongo import clamp_limit, create_client, decode_cursor, encode_cursor, paginate
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_limits_and_cursor_round_trip():
+    assert (clamp_limit(None), clamp_limit(0), clamp_limit(500), clamp_limit(20)) == (50, 1, 200, 20)
+    assert decode_cursor(encode_cursor(T0, "abc")) == (T0, "abc")
+    with pytest.raises(BadRequest):
+        decode_cursor("not-a-cursor")
+
+
+@pytest.mark.integration
+async def test_pages_cover_every_document_once_in_order_including_ties(isolation):
+    client = create_client(isolation.infra.mongo_url)
+    db = client[f"page_{isolation.run_id}"]
+    isolation.databases.append(db.name)
+    try:
+        docs = [{"_id": f"d{n:02}", "owner": "s1", "created_at": T0 + timedelta(minutes=n // 2)} for n in range(11)]
+        await db["things"].insert_many([*docs, {"_id": "other", "owner": "s2", "created_at": T0}])
+        seen, cursor, pages = [], None, 0
+        while True:
+            items, cursor = await paginate(db["things"], {"owner": "s1"}, limit=3, cursor=cursor)
+            seen += [d["_id"] for d in items]
+            pages += 1
+            if cursor is None:
+                break
+        expected = [d["_id"] for d in sorted(docs, key=lambda d: (d["created_at"], d["_id"]), reverse=True)]
+        assert seen == expected and pages == 4
+    finally:
+        await client.close()
