@@ -1,0 +1,190 @@
+"""Routes for counselling staff (individual data, audited) and for faculty/admins (aggregates only)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from medsupport_shared.auth import Principal, Role, require_roles
+from medsupport_shared.errors import AUTH_ERRORS, BadRequest, NotFound, problem_responses
+from medsupport_shared.events import utcnow
+from wellbeing import privacy
+from wellbeing.api_student import Context
+from wellbeing.checkins import checkin_view, resolve_flag
+from wellbeing.schemas import AuditPage, CheckinPage, CohortSummary, Flag, FlagPage, FlagResolution
+from wellbeing.summary import cohort_summary
+
+Counselling = Annotated[Principal, Depends(require_roles(Role.COUNSELLOR, Role.WELLBEING_LEAD))]
+Lead = Annotated[Principal, Depends(require_roles(Role.WELLBEING_LEAD))]
+Aggregates = Annotated[Principal, Depends(require_roles(Role.FACULTY, Role.ADMIN, Role.WELLBEING_LEAD))]
+Purpose = Annotated[
+    str,
+    Query(
+        min_length=3, max_length=200, description="why you are reading (audited)", examples=["follow-up of urgent flag"]
+    ),
+]
+router = APIRouter(prefix="/v1", tags=["counselling"])
+SEVERITY_ORDER = {"urgent": 0, "elevated": 1}
+
+
+def flag_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{
+            k: doc.get(k)
+            for k in (
+                "student_id",
+                "cohort",
+                "status",
+                "severity",
+                "reasons",
+                "priority",
+                "instrument",
+                "raised_at",
+                "updated_at",
+                "resolved_at",
+                "outcome",
+            )
+        },
+        "id": doc["_id"],
+        "checkin_ids": doc.get("checkin_ids", []),
+    }
+
+
+@router.get(
+    "/students/{student_id}/checkins",
+    response_model=CheckinPage,
+    summary="A student's check-ins (counsellor, wellbeing lead; audited)",
+    responses=problem_responses(*AUTH_ERRORS, 400),
+)
+async def student_checkins(
+    student_id: str,
+    purpose: Purpose,
+    principal: Counselling,
+    ctx: Context,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Any:
+    items, next_cursor = await ctx.repo.page_checkins(student_id=student_id, limit=limit, cursor=cursor)
+    await privacy.audit_read(
+        ctx=ctx,
+        principal=principal,
+        action="read_checkins",
+        student_id=student_id,
+        purpose=purpose,
+        record_ids=[d["_id"] for d in items],
+    )
+    return {"items": [checkin_view(d, ctx.cipher) for d in items], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/flags",
+    response_model=FlagPage,
+    summary="The counselling queue (urgent first, then priority, oldest)",
+    responses=problem_responses(*AUTH_ERRORS, 400),
+)
+async def list_flags(
+    principal: Counselling,
+    ctx: Context,
+    status: Literal["open", "resolved"] = "open",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Any:
+    flags = await ctx.repo.flags_with_status(status=status)
+    flags.sort(key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), -f["priority"], f["raised_at"], f["_id"]))
+    start = _offset(cursor)
+    page = flags[start : start + limit]
+    await privacy.audit_read(
+        ctx=ctx,
+        principal=principal,
+        action="list_flags",
+        student_id=None,
+        purpose=f"{status} flag queue",
+        record_ids=[f["_id"] for f in page],
+    )
+    next_cursor = _cursor(start + limit) if start + limit < len(flags) else None
+    return {"items": [flag_view(f) for f in page], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/flags/{flag_id}",
+    response_model=Flag,
+    summary="One flag (audited)",
+    responses=problem_responses(*AUTH_ERRORS, 404),
+)
+async def get_flag(flag_id: str, principal: Counselling, ctx: Context) -> Any:
+    flag = await ctx.repo.flag(flag_id=flag_id)
+    if flag is None:
+        raise NotFound("no flag with that id")
+    await privacy.audit_read(
+        ctx=ctx,
+        principal=principal,
+        action="read_flag",
+        student_id=flag["student_id"],
+        purpose="flag review",
+        record_ids=[flag_id],
+    )
+    return flag_view(flag)
+
+
+@router.post(
+    "/flags/{flag_id}/resolve",
+    response_model=Flag,
+    summary="Resolve a flag with an outcome",
+    responses=problem_responses(*AUTH_ERRORS, 404, 409),
+)
+async def resolve(flag_id: str, body: FlagResolution, principal: Counselling, ctx: Context) -> Any:
+    return flag_view(
+        await resolve_flag(ctx=ctx, principal=principal, flag_id=flag_id, outcome=body.outcome, note=body.note)
+    )
+
+
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    summary="Who read which student's records, when and why",
+    responses=problem_responses(*AUTH_ERRORS, 400),
+)
+async def audit_trail(
+    _: Lead,
+    ctx: Context,
+    student_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Any:
+    items, next_cursor = await ctx.repo.page_audit(student_id=student_id, limit=limit, cursor=cursor)
+    return {"items": [{**i, "id": i["_id"]} for i in items], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/cohorts/{cohort}/summary",
+    response_model=CohortSummary,
+    summary="Cohort aggregates (faculty, admin, wellbeing lead); groups under 5 students suppressed",
+    tags=["aggregates"],
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def cohort(
+    cohort: str,
+    _: Aggregates,
+    ctx: Context,
+    period: Literal["month", "week"] = "month",
+    months: Annotated[int, Query(ge=1, le=36)] = 12,
+) -> Any:
+    rows = await ctx.repo.cohort_checkins(cohort=cohort, since=utcnow() - timedelta(days=31 * months))
+    groups = cohort_summary(rows, period=period, min_group=ctx.settings.min_group_size)
+    return {"cohort": cohort, "period": period, "min_group_size": ctx.settings.min_group_size, "groups": groups}
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return max(0, int(base64.urlsafe_b64decode(cursor.encode()).decode()))
+    except ValueError as exc:
+        raise BadRequest("the cursor is not valid") from exc
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()

@@ -1,0 +1,176 @@
+"""Routes for students (and the instrument catalogue for everyone)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
+from medsupport_shared.events import utcnow
+from medsupport_shared.idempotency import IdempotencyKey
+from wellbeing import privacy
+from wellbeing.checkins import WellbeingContext, checkin_view, record_checkin
+from wellbeing.instruments import INSTRUMENTS, Instrument
+from wellbeing.schemas import (
+    CheckinCreate,
+    CheckinPage,
+    CheckinResult,
+    Consent,
+    ConsentRecord,
+    ReminderRecord,
+    ReminderSettings,
+    Trend,
+)
+
+
+def get_context(request: Request) -> WellbeingContext:
+    ctx: WellbeingContext = request.app.state.services
+    return ctx
+
+
+Context = Annotated[WellbeingContext, Depends(get_context)]
+Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
+router = APIRouter(prefix="/v1", tags=["check-ins"])
+
+
+@router.get(
+    "/instruments",
+    response_model=list[Instrument],
+    summary="The questionnaires, ready to render",
+    responses=problem_responses(401),
+)
+async def list_instruments(_: CurrentPrincipal) -> Any:
+    return list(INSTRUMENTS.values())
+
+
+@router.get(
+    "/instruments/{code}", response_model=Instrument, summary="One questionnaire", responses=problem_responses(401, 404)
+)
+async def get_instrument(code: str, _: CurrentPrincipal) -> Any:
+    if code not in INSTRUMENTS:
+        raise NotFound(f"no instrument {code!r}; known: {', '.join(sorted(INSTRUMENTS))}")
+    return INSTRUMENTS[code]
+
+
+@router.post(
+    "/checkins",
+    status_code=201,
+    response_model=CheckinResult,
+    summary="Check in with a questionnaire",
+    description="Scores the answers exactly as published and answers with the score, band, severity and reason "
+    "codes. When the severity is urgent (PHQ-9 item 9 above 0) the institution's crisis resources are in the "
+    "answer, whatever else happens. **Safety overrides consent:** without consent to store, the answers are "
+    "scored and shown but not kept, and an urgent (or elevated) result still raises a flag for the "
+    "counselling team. Honours `Idempotency-Key`.",
+    responses=problem_responses(*AUTH_ERRORS, 409),
+)
+async def create_checkin(
+    body: CheckinCreate, principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None
+) -> Any:
+    async def create() -> dict[str, Any]:
+        outcome = await record_checkin(
+            ctx=ctx, principal=principal, instrument=body.instrument, answers=body.answers, note=body.note
+        )
+        return CheckinResult(
+            id=outcome.checkin_id,
+            instrument=body.instrument,
+            score=outcome.score.total,
+            percentage=outcome.score.percentage,
+            band=outcome.score.band,
+            severity=outcome.assessment.severity,
+            reasons=list(outcome.assessment.reasons),
+            stored=outcome.stored,
+            recorded_at=outcome.recorded_at,
+            crisis_resources=ctx.settings.crisis_resources if outcome.assessment.severity == "urgent" else None,
+        ).model_dump(mode="json")
+
+    return await ctx.idempotency.run(
+        key=idempotency_key, scope="checkins.create", owner=principal.sub, payload=body, create=create
+    )
+
+
+@router.get(
+    "/checkins",
+    response_model=CheckinPage,
+    summary="My check-ins (newest first)",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def my_checkins(
+    principal: Student,
+    ctx: Context,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    instrument: str | None = None,
+) -> Any:
+    items, next_cursor = await ctx.repo.page_checkins(
+        student_id=principal.sub, limit=limit, cursor=cursor, instrument=instrument
+    )
+    return {"items": [checkin_view(d, ctx.cipher) for d in items], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/me/trend",
+    response_model=Trend,
+    summary="My scores over time, per instrument",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def my_trend(principal: Student, ctx: Context, instrument: str | None = None) -> Any:
+    rows = await ctx.repo.checkins_for_trend(student_id=principal.sub, instrument=instrument)
+    series: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        series.setdefault(row["instrument"], []).append(
+            {
+                "recorded_at": row["recorded_at"],
+                "score": row["score"],
+                "percentage": row.get("percentage"),
+                "band": row["band"],
+                "severity": row["severity"],
+            }
+        )
+    changes = {
+        code: (points[-1]["score"] - points[-2]["score"]) if len(points) > 1 else None
+        for code, points in series.items()
+    }
+    return {"instruments": series, "changes": changes}
+
+
+@router.get(
+    "/me/consent", response_model=ConsentRecord, summary="My consent choices", responses=problem_responses(*AUTH_ERRORS)
+)
+async def get_consent(principal: Student, ctx: Context) -> Any:
+    return privacy.consent_view(await ctx.repo.consent(student_id=principal.sub))
+
+
+@router.put(
+    "/me/consent",
+    response_model=ConsentRecord,
+    summary="Record my consent choices",
+    description="`store_checkins`: keep my answers, scores and notes. `share_flags_with_mentor`: my mentor "
+    "may be told that I have an open flag (never its content).",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def put_consent(body: Consent, principal: Student, ctx: Context) -> Any:
+    saved = await ctx.repo.save_consent(student_id=principal.sub, consent={**body.model_dump(), "updated_at": utcnow()})
+    return privacy.consent_view(saved)
+
+
+@router.get(
+    "/me/reminders",
+    response_model=ReminderRecord,
+    summary="My check-in reminder cadence",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def get_reminders(principal: Student, ctx: Context) -> Any:
+    return await ctx.repo.reminder(student_id=principal.sub) or {"cadence_days": None, "next_due_at": None}
+
+
+@router.put(
+    "/me/reminders",
+    response_model=ReminderRecord,
+    summary="Choose how often I am reminded to check in",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def put_reminders(body: ReminderSettings, principal: Student, ctx: Context) -> Any:
+    return await privacy.set_reminder(ctx=ctx, student_id=principal.sub, cadence_days=body.cadence_days)

@@ -1,0 +1,68 @@
+"""Composition of the wellbeing service: `uvicorn wellbeing.app:create_app --factory --port 8002`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from medsupport_shared.app_factory import create_service_app
+from medsupport_shared.crypto import FieldCipher
+from medsupport_shared.erasure import enable_erasure_requests
+from medsupport_shared.erasure import router as erasure_router
+from medsupport_shared.event_types import WELLBEING_TOPIC
+from medsupport_shared.runtime import ServiceRuntime
+from wellbeing import api_staff, api_student, checkins, consumers, privacy
+from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
+from wellbeing.settings import WellbeingSettings
+
+DESCRIPTION = """Wellbeing check-ins with validated questionnaires (WHO-5, PHQ-2, PHQ-9, GAD-2, GAD-7, PSS-10,
+single-item burnout), scored exactly as published, raising flags that reach a counsellor within seconds.
+
+Health data: answers, scores and notes are visible to the student and to `counsellor` / `wellbeing_lead` only;
+every staff read is audited; notes are encrypted at rest; faculty and admins see cohort aggregates with groups
+under 5 students suppressed. Events carry ids, severities and reason codes, never answers or notes."""
+
+
+def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
+    settings = settings or WellbeingSettings()
+    cipher = FieldCipher(settings.notes_encryption_key)
+
+    async def compose(runtime: ServiceRuntime) -> checkins.WellbeingContext:
+        repo = WellbeingRepository(runtime.db)
+        await repo.ensure_indexes()
+        ctx = checkins.WellbeingContext(
+            repo=repo,
+            outbox=runtime.outbox,
+            settings=settings,
+            cipher=cipher,
+            source=settings.source,
+            idempotency=runtime.idempotency,
+        )
+        runtime.outbox.register(*OUTBOX_COLLECTIONS)
+        runtime.publishes_to(WELLBEING_TOPIC)
+        enable_erasure_requests(runtime)
+        runtime.add_consumer(name="wellbeing", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
+        runtime.every(
+            settings.flag_sweep_interval_seconds, "pending-flags", lambda: checkins.finish_pending_flags(ctx=ctx)
+        )
+        runtime.every(30, "open-flags-gauge", lambda: checkins.refresh_open_flag_gauge(ctx=ctx))
+        runtime.every(
+            settings.reminder_sweep_interval_seconds, "reminders", lambda: privacy.send_due_reminders(ctx=ctx)
+        )
+        runtime.every(
+            settings.retention_sweep_interval_seconds, "retention", lambda: privacy.enforce_retention(ctx=ctx)
+        )
+        return ctx
+
+    return create_service_app(
+        settings=settings,
+        title="medsupport wellbeing",
+        description=DESCRIPTION,
+        compose=compose,
+        routers=[api_student.router, api_staff.router, erasure_router],
+        openapi_tags=[
+            {"name": "check-ins", "description": "Questionnaires and the student's own data"},
+            {"name": "counselling", "description": "Flags and individual data for counselling staff"},
+            {"name": "aggregates", "description": "Cohort views for faculty and admins"},
+            {"name": "privacy", "description": "Erasure requests"},
+        ],
+    )

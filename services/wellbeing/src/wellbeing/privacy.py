@@ -1,0 +1,110 @@
+"""Use cases of consent, reminders, the audit trail, erasure and retention."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from medsupport_shared.auth import Principal
+from medsupport_shared.event_types import CheckinReminderDue, StudentErasureRequested
+from medsupport_shared.events import CloudEvent, new_event, utcnow
+from medsupport_shared.outbox import outbox_entry
+from wellbeing.checkins import WellbeingContext
+from wellbeing.repository import REMINDERS, Document
+
+
+async def audit_read(
+    *,
+    ctx: WellbeingContext,
+    principal: Principal,
+    action: str,
+    student_id: str | None,
+    purpose: str,
+    record_ids: list[str] | None = None,
+) -> None:
+    """Every staff read of a student's sensitive records: who, what, when, why."""
+    now = utcnow()
+    await ctx.repo.record_audit(
+        entry={
+            "_id": uuid.uuid4().hex,
+            "actor_id": principal.sub,
+            "actor_roles": sorted(principal.roles),
+            "action": action,
+            "student_id": student_id,
+            "record_ids": record_ids or [],
+            "purpose": purpose,
+            "at": now,
+            "created_at": now,
+        }
+    )
+
+
+async def set_reminder(*, ctx: WellbeingContext, student_id: str, cadence_days: int | None) -> Document:
+    now = utcnow()
+    next_due = now + timedelta(days=cadence_days) if cadence_days else None
+    await ctx.repo.save_reminder(student_id=student_id, cadence_days=cadence_days, next_due_at=next_due)
+    return {"cadence_days": cadence_days, "next_due_at": next_due}
+
+
+async def send_due_reminders(*, ctx: WellbeingContext) -> int:
+    """Sweep: one ``checkin.reminder_due`` per due time, also across restarts and instances."""
+    sent = 0
+    now = utcnow()
+    for reminder in await ctx.repo.due_reminders(now=now):
+        cadence = reminder.get("cadence_days")
+        if not cadence:
+            continue
+        reminder_id = hashlib.sha256(f"{reminder['_id']}|{reminder['next_due_at'].isoformat()}".encode()).hexdigest()[
+            :32
+        ]
+        event = new_event(
+            CheckinReminderDue(
+                student_id=reminder["_id"],
+                due_at=reminder["next_due_at"],
+                cadence_days=cadence,
+                reminder_id=reminder_id,
+            ),
+            source=ctx.source,
+        )
+        entry = outbox_entry(event)
+        if await ctx.repo.advance_reminder(reminder=reminder, next_due_at=now + timedelta(days=cadence), entry=entry):
+            ctx.outbox.dispatch(REMINDERS, reminder["_id"], [entry])
+            sent += 1
+    return sent
+
+
+async def erase_student(
+    *, ctx: WellbeingContext, event: CloudEvent, payload: StudentErasureRequested
+) -> dict[str, int]:
+    fact = {
+        "_id": f"erasure:{event.id}",
+        "action": "erased",
+        "student_id": payload.student_id,
+        "actor_id": payload.requested_by,
+        "actor_roles": [],
+        "purpose": "erasure request",
+        "record_ids": [],
+        "at": payload.requested_at,
+        "created_at": utcnow(),
+    }
+    return await ctx.repo.erase_student(student_id=payload.student_id, fact=fact)
+
+
+async def enforce_retention(*, ctx: WellbeingContext) -> int:
+    cutoff = utcnow() - timedelta(days=ctx.settings.retention_days)
+    deleted = 0
+    for student_id in await ctx.repo.students_past_retention(cutoff=cutoff):
+        deleted += await ctx.repo.delete_checkins(student_id=student_id)
+    await ctx.repo.purge_published_receipts(older_than=utcnow() - timedelta(minutes=5))
+    return deleted
+
+
+def consent_view(doc: Document | None) -> dict[str, Any]:
+    doc = doc or {}
+    return {
+        "store_checkins": bool(doc.get("store_checkins")),
+        "share_flags_with_mentor": bool(doc.get("share_flags_with_mentor")),
+        "updated_at": doc.get("updated_at"),
+    }

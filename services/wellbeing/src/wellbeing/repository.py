@@ -1,0 +1,214 @@
+"""MongoDB access for check-ins, flags, consents, reminders and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from medsupport_shared.mongo import ensure_indexes, paginate
+from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
+
+Document = dict[str, Any]
+CHECKINS, FLAGS, CONSENTS, AUDIT, REMINDERS = "checkins", "flags", "consents", "audit", "reminders"
+OUTBOX_COLLECTIONS = (CHECKINS, FLAGS, REMINDERS)
+
+
+class WellbeingRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+        self.checkins = db[CHECKINS]
+        self.flags = db[FLAGS]
+        self.consents = db[CONSENTS]
+        self.audit = db[AUDIT]
+        self.reminders = db[REMINDERS]
+
+    async def ensure_indexes(self) -> None:
+        await ensure_indexes(
+            self.checkins,
+            [
+                IndexModel([("student_id", ASCENDING), ("instrument", ASCENDING), ("recorded_at", DESCENDING)]),
+                IndexModel([("student_id", ASCENDING), ("created_at", DESCENDING)]),
+                IndexModel([("cohort", ASCENDING), ("recorded_at", ASCENDING)]),
+                IndexModel("flag_pending"),
+            ],
+        )
+        await ensure_indexes(
+            self.flags,
+            [
+                IndexModel("open_key", unique=True, sparse=True),  # one open flag per student
+                IndexModel([("status", ASCENDING), ("raised_at", ASCENDING)]),
+                IndexModel("student_id"),
+            ],
+        )
+        await ensure_indexes(
+            self.audit, [IndexModel([("student_id", ASCENDING), ("at", DESCENDING)]), IndexModel("created_at")]
+        )
+        await ensure_indexes(self.reminders, [IndexModel("next_due_at")])
+
+    # ---------------------------------------------------------------- consent and reminders
+
+    async def consent(self, *, student_id: str) -> Document | None:
+        return await self.consents.find_one({"_id": student_id})
+
+    async def save_consent(self, *, student_id: str, consent: Document) -> Document:
+        saved = await self.consents.find_one_and_update(
+            {"_id": student_id}, {"$set": consent}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        assert saved is not None
+        return saved
+
+    async def reminder(self, *, student_id: str) -> Document | None:
+        return await self.reminders.find_one({"_id": student_id}, {OUTBOX_FIELD: 0})
+
+    async def save_reminder(self, *, student_id: str, cadence_days: int | None, next_due_at: datetime | None) -> None:
+        await self.reminders.update_one(
+            {"_id": student_id}, {"$set": {"cadence_days": cadence_days, "next_due_at": next_due_at}}, upsert=True
+        )
+
+    async def postpone_reminder(self, *, student_id: str, now: datetime) -> None:
+        reminder = await self.reminder(student_id=student_id)
+        if reminder and reminder.get("cadence_days"):
+            await self.reminders.update_one(
+                {"_id": student_id},
+                {"$set": {"next_due_at": now + timedelta(days=reminder["cadence_days"])}},
+            )
+
+    async def due_reminders(self, *, now: datetime, limit: int = 500) -> list[Document]:
+        found = self.reminders.find({"next_due_at": {"$lte": now}}, {OUTBOX_FIELD: 0}).limit(limit)
+        return await found.to_list(None)
+
+    async def advance_reminder(self, *, reminder: Document, next_due_at: datetime, entry: Document) -> bool:
+        """Exactly once per due time: the update matches only the due time we read."""
+        result = await self.reminders.update_one(
+            {"_id": reminder["_id"], "next_due_at": reminder["next_due_at"]},
+            {"$set": {"next_due_at": next_due_at}, "$push": {OUTBOX_FIELD: entry}},
+        )
+        return result.modified_count == 1
+
+    # ---------------------------------------------------------------- check-ins
+
+    async def insert_checkin(self, *, checkin: Document, entries: list[Document]) -> None:
+        await self.checkins.insert_one(with_outbox(checkin, *entries))
+
+    async def latest_checkin(self, *, student_id: str, instrument: str) -> Document | None:
+        return await self.checkins.find_one(
+            {"student_id": student_id, "instrument": instrument, "stored": True},
+            sort=[("recorded_at", DESCENDING)],
+        )
+
+    async def checkin(self, *, checkin_id: str) -> Document | None:
+        return await self.checkins.find_one({"_id": checkin_id, "stored": True}, {OUTBOX_FIELD: 0})
+
+    async def page_checkins(
+        self, *, student_id: str, limit: int | None, cursor: str | None, instrument: str | None = None
+    ) -> tuple[list[Document], str | None]:
+        query: Document = {"student_id": student_id, "stored": True}
+        if instrument:
+            query["instrument"] = instrument
+        return await paginate(self.checkins, query, limit=limit, cursor=cursor, projection={OUTBOX_FIELD: 0})
+
+    async def checkins_for_trend(self, *, student_id: str, instrument: str | None) -> list[Document]:
+        query: Document = {"student_id": student_id, "stored": True}
+        if instrument:
+            query["instrument"] = instrument
+        projection = {"instrument": 1, "score": 1, "percentage": 1, "band": 1, "severity": 1, "recorded_at": 1}
+        return await self.checkins.find(query, projection).sort("recorded_at", ASCENDING).to_list(None)
+
+    async def pending_flag_checkins(self, *, older_than: datetime) -> list[Document]:
+        found = self.checkins.find({"flag_pending": True, "recorded_at": {"$lte": older_than}}, {OUTBOX_FIELD: 0})
+        return await found.limit(200).to_list(None)
+
+    async def mark_flag_applied(self, *, checkin_id: str, flag_id: str) -> None:
+        await self.checkins.update_one({"_id": checkin_id}, {"$set": {"flag_pending": False, "flag_id": flag_id}})
+
+    async def purge_published_receipts(self, *, older_than: datetime) -> int:
+        """Check-ins kept without consent exist only until their events and flag are out."""
+        result = await self.checkins.delete_many(
+            {
+                "stored": False,
+                "flag_pending": False,
+                f"{OUTBOX_FIELD}.0": {"$exists": False},
+                "recorded_at": {"$lte": older_than},
+            }
+        )
+        return result.deleted_count
+
+    async def cohort_checkins(self, *, cohort: str, since: datetime | None) -> list[Document]:
+        query: Document = {"cohort": cohort, "stored": True}
+        if since is not None:
+            query["recorded_at"] = {"$gte": since}
+        projection = {"student_id": 1, "instrument": 1, "band": 1, "score": 1, "recorded_at": 1}
+        return await self.checkins.find(query, projection).to_list(None)
+
+    # ---------------------------------------------------------------- flags
+
+    async def open_flag(self, *, student_id: str) -> Document | None:
+        return await self.flags.find_one({"open_key": student_id}, {OUTBOX_FIELD: 0})
+
+    async def insert_flag(self, *, flag: Document, entry: Document) -> bool:
+        try:
+            await self.flags.insert_one(with_outbox(flag, entry))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def update_open_flag(self, *, flag: Document, changes: Document, checkin_id: str, entry: Document) -> bool:
+        """Optimistic concurrency on ``version``: False when someone else changed the flag first."""
+        result = await self.flags.update_one(
+            {"_id": flag["_id"], "version": flag["version"], "status": "open"},
+            {"$set": changes, "$inc": {"version": 1}, "$push": {"checkin_ids": checkin_id, OUTBOX_FIELD: entry}},
+        )
+        return result.modified_count == 1
+
+    async def resolve_flag(self, *, flag: Document, changes: Document, entry: Document) -> bool:
+        result = await self.flags.update_one(
+            {"_id": flag["_id"], "version": flag["version"], "status": "open"},
+            {"$set": changes, "$unset": {"open_key": ""}, "$inc": {"version": 1}, "$push": {OUTBOX_FIELD: entry}},
+        )
+        return result.modified_count == 1
+
+    async def flag(self, *, flag_id: str) -> Document | None:
+        return await self.flags.find_one({"_id": flag_id}, {OUTBOX_FIELD: 0})
+
+    async def flags_with_status(self, *, status: str, limit: int = 1000) -> list[Document]:
+        return await self.flags.find({"status": status}, {OUTBOX_FIELD: 0}).limit(limit).to_list(None)
+
+    # ---------------------------------------------------------------- audit and erasure
+
+    async def record_audit(self, *, entry: Document) -> None:
+        await self.audit.insert_one(entry)
+
+    async def page_audit(
+        self, *, student_id: str | None, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        query: Document = {"student_id": student_id} if student_id else {}
+        return await paginate(self.audit, query, limit=limit, cursor=cursor)
+
+    async def erase_student(self, *, student_id: str, fact: Document) -> dict[str, int]:
+        counts = {
+            "checkins": (await self.checkins.delete_many({"student_id": student_id})).deleted_count,
+            "flags": (await self.flags.delete_many({"student_id": student_id})).deleted_count,
+            "consents": (await self.consents.delete_many({"_id": student_id})).deleted_count,
+            "reminders": (await self.reminders.delete_many({"_id": student_id})).deleted_count,
+            "audit": (
+                await self.audit.delete_many({"student_id": student_id, "action": {"$ne": "erased"}})
+            ).deleted_count,
+        }
+        await self.audit.update_one({"_id": fact["_id"]}, {"$setOnInsert": fact}, upsert=True)
+        return counts
+
+    async def students_past_retention(self, *, cutoff: datetime) -> list[str]:
+        """Students whose latest stored check-in is older than ``cutoff``."""
+        latest: dict[str, datetime] = {}
+        async for doc in self.checkins.find({"stored": True}, {"student_id": 1, "recorded_at": 1}):
+            when = doc["recorded_at"]
+            if doc["student_id"] not in latest or when > latest[doc["student_id"]]:
+                latest[doc["student_id"]] = when
+        return sorted(s for s, when in latest.items() if when < cutoff)
+
+    async def delete_checkins(self, *, student_id: str) -> int:
+        return (await self.checkins.delete_many({"student_id": student_id, "stored": True})).deleted_count

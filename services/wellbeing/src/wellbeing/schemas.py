@@ -1,0 +1,147 @@
+"""Request and response models of the wellbeing API (with examples for the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wellbeing.settings import CrisisResource
+
+
+class CheckinCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"instrument": "phq9", "answers": [1, 1, 0, 2, 1, 0, 1, 0, 0], "note": "exam week"}]
+        }
+    )
+    instrument: str = Field(min_length=1, max_length=20, description="an instrument code from /v1/instruments")
+    answers: list[int] = Field(min_length=1, max_length=20, description="one option value per item, in order")
+    note: str | None = Field(default=None, max_length=4000, description="private; encrypted at rest")
+
+
+class CheckinResult(BaseModel):
+    id: str
+    instrument: str
+    score: int = Field(description="the instrument's total as published (WHO-5: raw 0–25)")
+    percentage: int | None = Field(default=None, description="WHO-5 only: raw × 4")
+    band: str
+    severity: Literal["none", "elevated", "urgent"]
+    reasons: list[str]
+    stored: bool = Field(description="false when the student has not consented to storage")
+    recorded_at: datetime
+    crisis_resources: list[CrisisResource] | None = Field(default=None, description="present when urgent")
+
+
+class CheckinRecord(BaseModel):
+    id: str
+    student_id: str
+    instrument: str
+    answers: list[int] | None
+    score: int | None
+    percentage: int | None
+    band: str | None
+    severity: str
+    reasons: list[str]
+    note: str | None
+    recorded_at: datetime
+
+
+class CheckinPage(BaseModel):
+    items: list[CheckinRecord]
+    next_cursor: str | None
+
+
+class TrendPoint(BaseModel):
+    recorded_at: datetime
+    score: int
+    percentage: int | None = None
+    band: str
+    severity: str
+
+
+class Trend(BaseModel):
+    instruments: dict[str, list[TrendPoint]]
+    changes: dict[str, int | None] = Field(description="last minus previous score per instrument")
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"store_checkins": True, "share_flags_with_mentor": False}]}
+    )
+    store_checkins: bool
+    share_flags_with_mentor: bool = False
+
+
+class ConsentRecord(Consent):
+    updated_at: datetime | None = None
+
+
+class ReminderSettings(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cadence_days": 14}]})
+    cadence_days: int | None = Field(default=None, ge=1, le=90, description="null turns reminders off")
+
+
+class ReminderRecord(ReminderSettings):
+    next_due_at: datetime | None = None
+
+
+class Flag(BaseModel):
+    id: str
+    student_id: str
+    cohort: str | None
+    status: Literal["open", "resolved"]
+    severity: Literal["elevated", "urgent"]
+    reasons: list[str]
+    priority: int
+    instrument: str
+    raised_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    outcome: str | None = None
+    checkin_ids: list[str]
+
+
+class FlagPage(BaseModel):
+    items: list[Flag]
+    next_cursor: str | None
+
+
+class FlagResolution(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "contacted", "note": "spoke today"}]})
+    outcome: Literal["contacted", "referred", "no_action_needed", "unreachable", "other"]
+    note: str | None = Field(default=None, max_length=4000, description="encrypted at rest")
+
+
+class AuditEntry(BaseModel):
+    id: str
+    actor_id: str
+    actor_roles: list[str]
+    action: str
+    student_id: str | None
+    record_ids: list[str]
+    purpose: str
+    at: datetime
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+class CohortGroup(BaseModel):
+    instrument: str
+    period: str
+    suppressed: bool
+    students: int | None
+    bands: dict[str, int | None] | None = Field(description="null counts are cells under the minimum group size")
+    mean_score: float | None
+    change_from_previous: float | None
+
+
+class CohortSummary(BaseModel):
+    cohort: str
+    period: Literal["month", "week"]
+    min_group_size: int
+    groups: list[CohortGroup]

@@ -1,0 +1,44 @@
+"""Wellbeing settings: thresholds, crisis resources and retention are institution settings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+
+from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, ServiceSettings
+from wellbeing.flag_rules import FlagThresholds
+
+
+class CrisisResource(BaseModel):
+    name: str
+    phone: str | None = None
+    url: str | None = None
+    hours: str | None = None
+
+
+DEFAULT_CRISIS_RESOURCES = [
+    CrisisResource(
+        name="Emergency services (immediate danger)", phone="your local emergency number (911, 112, 999)", hours="24/7"
+    ),
+    CrisisResource(
+        name="Campus counselling on-call line", phone="set CRISIS_RESOURCES for your institution", hours="24/7"
+    ),
+    CrisisResource(name="988 Suicide & Crisis Lifeline (US)", phone="988", url="https://988lifeline.org", hours="24/7"),
+    CrisisResource(name="Samaritans (UK & Ireland)", phone="116 123", url="https://www.samaritans.org", hours="24/7"),
+]
+
+
+class WellbeingSettings(ServiceSettings):
+    service_name: str = "wellbeing"
+    notes_encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
+    """Fernet key(s), comma-separated; the first encrypts (rotation)."""
+    crisis_resources: list[CrisisResource] = Field(default_factory=lambda: list(DEFAULT_CRISIS_RESOURCES))
+    flag_thresholds: FlagThresholds = Field(default_factory=FlagThresholds)
+    retention_days: int = Field(default=730, ge=1)
+    """Check-ins are deleted this long after the student's last check-in."""
+    min_group_size: int = Field(default=5, ge=2)
+    """Cohort aggregates over fewer students are suppressed."""
+    flag_sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    flag_sweep_grace_seconds: float = Field(default=10.0, ge=0)
+    """A worrying check-in whose flag is still pending this long after it was recorded is finished by the sweep."""
+    reminder_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    retention_sweep_interval_seconds: float = Field(default=3600.0, gt=0)

@@ -1,0 +1,117 @@
+"""Least privilege, audit of staff reads, k-suppression, erasure and reminders."""
+
+from datetime import timedelta
+
+import pytest
+
+from medsupport_shared.events import utcnow
+from medsupport_shared.testing import auth, eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def checkin(client, student, instrument="who5", answers=(3, 3, 3, 3, 3), cohort="2027"):
+    headers = auth(student, "student", cohort=cohort)
+    await client.put("/v1/me/consent", json={"store_checkins": True}, headers=headers)
+    response = await client.post(
+        "/v1/checkins", json={"instrument": instrument, "answers": list(answers)}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("roles", "individual", "aggregate"),
+    [
+        (("student",), 403, 403),
+        (("faculty",), 403, 200),
+        (("admin",), 403, 200),
+        (("mentor",), 403, 403),
+        (("concerns_officer",), 403, 403),
+        (("counsellor",), 200, 403),
+        (("wellbeing_lead",), 200, 200),
+    ],
+)
+async def test_role_matrix(wellbeing, roles, individual, aggregate):
+    await checkin(wellbeing.client, "s1")
+    headers = auth("someone", *roles)
+    read = await wellbeing.client.get("/v1/students/s1/checkins?purpose=weekly%20review", headers=headers)
+    assert read.status_code == individual
+    assert (await wellbeing.client.get("/v1/flags", headers=headers)).status_code == individual
+    assert (await wellbeing.client.get("/v1/cohorts/2027/summary", headers=headers)).status_code == aggregate
+    if individual == 403:
+        assert read.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_student_sees_only_their_own_checkins(wellbeing):
+    await checkin(wellbeing.client, "s1")
+    await checkin(wellbeing.client, "s2")
+    mine = await wellbeing.client.get("/v1/checkins", headers=auth("s1", "student"))
+    assert {c["student_id"] for c in mine.json()["items"]} == {"s1"}
+    other = await wellbeing.client.get("/v1/students/s2/checkins?purpose=curious", headers=auth("s1", "student"))
+    assert other.status_code == 403
+
+
+async def test_every_staff_read_is_audited_and_the_lead_can_list_it(wellbeing):
+    created = await checkin(wellbeing.client, "s1")
+    counsellor = auth("c7", "counsellor")
+    assert (await wellbeing.client.get("/v1/students/s1/checkins", headers=counsellor)).status_code == 422  # why?
+    read = await wellbeing.client.get("/v1/students/s1/checkins?purpose=follow-up%20call", headers=counsellor)
+    assert read.status_code == 200 and read.json()["items"][0]["answers"] == [3, 3, 3, 3, 3]
+    trail = await wellbeing.client.get("/v1/audit?student_id=s1", headers=auth("lead", "wellbeing_lead"))
+    entries = trail.json()["items"]
+    assert len(entries) == 1
+    assert entries[0]["actor_id"] == "c7" and entries[0]["action"] == "read_checkins"
+    assert entries[0]["purpose"] == "follow-up call" and entries[0]["record_ids"] == [created["id"]]
+    assert (await wellbeing.client.get("/v1/audit", headers=counsellor)).status_code == 403
+
+
+async def test_cohort_groups_under_five_students_are_suppressed(wellbeing):
+    for n in range(4):
+        await checkin(wellbeing.client, f"a{n}", instrument="burnout", answers=[1], cohort="2028")
+    summary = await wellbeing.client.get("/v1/cohorts/2028/summary", headers=auth("f1", "faculty"))
+    group = summary.json()["groups"][0]
+    assert group["suppressed"] is True and group["students"] is None and group["bands"] is None
+    for n in range(4, 6):
+        await checkin(wellbeing.client, f"a{n}", instrument="burnout", answers=[3], cohort="2028")
+    summary = await wellbeing.client.get("/v1/cohorts/2028/summary", headers=auth("f1", "faculty"))
+    group = summary.json()["groups"][0]
+    assert group["suppressed"] is False and group["students"] == 6
+    assert group["bands"] == {"burnout": None, "no_burnout": None}  # cells of 2 and 4 are suppressed too
+    assert "a0" not in summary.text
+
+
+async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fact(wellbeing):
+    await checkin(wellbeing.client, "s1", instrument="phq9", answers=(0, 0, 0, 0, 0, 0, 0, 0, 1))
+    await wellbeing.client.get("/v1/students/s1/checkins?purpose=review", headers=auth("c1", "counsellor"))
+    assert (
+        await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=auth("s2", "student"))
+    ).status_code == 403
+    accepted = await wellbeing.client.post(
+        "/v1/erasure-requests", json={"student_id": "s1"}, headers=auth("s1", "student")
+    )
+    assert accepted.status_code == 202
+    await eventually(lambda: _erased(wellbeing.repo, "s1"), timeout=30)
+    audit = await wellbeing.repo.audit.find({"student_id": "s1"}).to_list(None)
+    assert [a["action"] for a in audit] == ["erased"]
+
+
+async def _erased(repo, student_id):
+    return (
+        await repo.checkins.count_documents({"student_id": student_id}) == 0
+        and await repo.flags.count_documents({"student_id": student_id}) == 0
+        and await repo.audit.count_documents({"student_id": student_id, "action": "erased"}) == 1
+    )
+
+
+async def test_reminder_is_emitted_once_per_due_time(wellbeing):
+    headers = auth("s5", "student")
+    saved = await wellbeing.client.put("/v1/me/reminders", json={"cadence_days": 7}, headers=headers)
+    assert saved.json()["cadence_days"] == 7
+    await wellbeing.repo.reminders.update_one({"_id": "s5"}, {"$set": {"next_due_at": utcnow() - timedelta(minutes=1)}})
+    events = await wellbeing.reader.wait_for(lambda e: e.type == "checkin.reminder_due")
+    assert events[0].subject == "s5" and events[0].data["cadence_days"] == 7
+    reminder = await wellbeing.repo.reminders.find_one({"_id": "s5"})
+    assert reminder["next_due_at"] > utcnow() + timedelta(days=6)
+    await eventually(lambda: wellbeing.repo.reminders.find_one({"_id": "s5", "outbox.0": {"$exists": False}}))
+    assert len([e for e in wellbeing.reader.events if e.type == "checkin.reminder_due"]) == 1
