@@ -67,6 +67,8 @@ class Outbox:
         self._grace = timedelta(seconds=grace_seconds)
         self._collections: set[str] = set()
         self._tasks: set[asyncio.Task[bool]] = set()
+        self._in_flight: set[str] = set()
+        """Event ids this process is publishing right now; the relay leaves them alone."""
 
     def register(self, *collections: str) -> None:
         """Collections whose documents may carry outbox entries (the relay scans them)."""
@@ -75,15 +77,25 @@ class Outbox:
     def dispatch(self, collection: str, document_id: Any, entries: Iterable[Document]) -> None:
         """Publish freshly written entries in the background; the HTTP answer does not wait on Kafka."""
         self._collections.add(collection)
-        task = asyncio.create_task(self._publish_entries(collection, document_id, list(entries)))
+        entries = list(entries)
+        self._in_flight.update(e["id"] for e in entries)
+        task = asyncio.create_task(self._publish_entries(collection, document_id, entries))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def flush(self, collection: str, document_id: Any, entries: Iterable[Document]) -> bool:
         """Publish now and wait (for callers that must know the event left, e.g. sweeps)."""
-        return await self._publish_entries(collection, document_id, list(entries))
+        entries = list(entries)
+        self._in_flight.update(e["id"] for e in entries)
+        return await self._publish_entries(collection, document_id, entries)
 
     async def _publish_entries(self, collection: str, document_id: Any, entries: list[Document]) -> bool:
+        try:
+            return await self._publish_in_order(collection, document_id, entries)
+        finally:
+            self._in_flight.difference_update(e["id"] for e in entries)
+
+    async def _publish_in_order(self, collection: str, document_id: Any, entries: list[Document]) -> bool:
         for entry in entries:
             event = CloudEvent.model_validate_json(entry["event"])
             headers = _headers(entry)
@@ -108,7 +120,11 @@ class Outbox:
             async for document in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}):
                 entries = document.get(OUTBOX_FIELD, [])
                 backlog += len(entries)
-                due = [e for e in entries if e.get("created_at") is None or e["created_at"] <= cutoff]
+                due = [
+                    e
+                    for e in entries
+                    if e["id"] not in self._in_flight and (e.get("created_at") is None or e["created_at"] <= cutoff)
+                ]
                 if due and await self._publish_entries(name, document["_id"], due):
                     published += len(due)
                     backlog -= len(due)

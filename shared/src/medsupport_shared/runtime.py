@@ -42,6 +42,7 @@ class ServiceRuntime:
         self._periodic: list[tuple[str, float, Periodic]] = []
         self._topics: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._on_stop: list[Callable[[], Awaitable[Any]]] = []
         self.inbox: Inbox
         self.idempotency: IdempotencyStore
 
@@ -85,6 +86,10 @@ class ServiceRuntime:
         self._consumers.append(consumer)
         self._topics.update(topics)
         return consumer
+
+    def on_stop(self, callback: Callable[[], Awaitable[Any]]) -> None:
+        """Release a resource of the service's own (an HTTP client, say) when the runtime stops."""
+        self._on_stop.append(callback)
 
     def every(self, seconds: float, name: str, job: Periodic) -> None:
         """Run ``job`` every ``seconds`` (sweeps: overdue, escalation, reminders, retention)."""
@@ -140,6 +145,9 @@ class ServiceRuntime:
         self._tasks.clear()
         if self._outbox is not None:
             await self._outbox.drain()
+        for callback in reversed(self._on_stop):
+            with contextlib.suppress(Exception):
+                await callback()
         await self.publisher.stop()
         if self._client is not None:
             await self._client.close()

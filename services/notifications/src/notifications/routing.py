@@ -23,8 +23,11 @@ PERSON_KINDS = {"student", "mentor", "mentee", "assessor", "author", "reporter"}
 class Target(BaseModel):
     model_config = ConfigDict(frozen=True)
     kind: TargetKind
-    value: str | None = Field(default=None, description="the staff id, role or rota team; empty for people "
-                              "named by the event (student, mentor, mentee, assessor, author, reporter)")
+    value: str | None = Field(
+        default=None,
+        description="the staff id, role or rota team; empty for people "
+        "named by the event (student, mentor, mentee, assessor, author, reporter)",
+    )
 
     def label(self) -> str:
         return f"{self.kind}:{self.value}" if self.value else self.kind
@@ -106,8 +109,10 @@ def _target_problems(target: Target, *, staff_ids: set[str], rota_teams: set[str
 
 def matching_rules(rules: list[RouteRule], *, event_type: str, severity: str, cohort: str | None) -> list[RouteRule]:
     return [
-        rule for rule in rules
-        if rule.enabled and event_type in rule.event_types
+        rule
+        for rule in rules
+        if rule.enabled
+        and event_type in rule.event_types
         and (not rule.severities or severity in rule.severities)
         and (not rule.cohorts or cohort in rule.cohorts)
     ]
@@ -117,38 +122,72 @@ ALL_CHANNELS = (Channel.INAPP, Channel.EMAIL, Channel.WEBHOOK)
 ROUTINE = (Channel.INAPP, Channel.EMAIL)
 
 
-def _rule(rule_id: str, types: tuple[str, ...], target: Target, channels: tuple[Channel, ...] = ROUTINE,
-          **extra: object) -> RouteRule:
-    return RouteRule.model_validate({"id": rule_id, "event_types": types, "target": target, "channels": channels,
-                                     **extra})
+def _rule(
+    rule_id: str, types: tuple[str, ...], target: Target, channels: tuple[Channel, ...] = ROUTINE, **extra: object
+) -> RouteRule:
+    return RouteRule.model_validate(
+        {"id": rule_id, "event_types": types, "target": target, "channels": channels, **extra}
+    )
 
 
 DEFAULT_RULES: tuple[RouteRule, ...] = (
-    _rule("wellbeing-urgent", ("flag.raised", "flag.updated"), Target(kind="rota", value="counselling"),
-          ALL_CHANNELS, severities=("urgent",),
-          description="Urgent flag: the on-call counsellor at once on every channel; escalate to the wellbeing "
-          "lead after 15 minutes unacknowledged, then to admin after 30.",
-          escalation=(EscalationStep(after_minutes=15, target=Target(kind="role", value="wellbeing_lead")),
-                      EscalationStep(after_minutes=30, target=Target(kind="role", value="admin")))),
-    _rule("wellbeing-elevated", ("flag.raised", "flag.updated"), Target(kind="role", value="counsellor"),
-          severities=("elevated",), ack_expected_minutes=24 * 60,
-          description="Elevated flag: the counselling team's inbox and email; acknowledgement expected within "
-          "one working day."),
-    _rule("concern-raised", ("concern.raised",), Target(kind="role", value="concerns_officer"),
-          description="A concern report: the concerns officers."),
-    _rule("concern-updated", ("concern.updated",), Target(kind="reporter"),
-          description="A named reporter hears about their concern's progress (anonymous reporters use their code)."),
+    _rule(
+        "wellbeing-urgent",
+        ("flag.raised", "flag.updated"),
+        Target(kind="rota", value="counselling"),
+        ALL_CHANNELS,
+        severities=("urgent",),
+        description="Urgent flag: the on-call counsellor at once on every channel; escalate to the wellbeing "
+        "lead after 15 minutes unacknowledged, then to admin after 30.",
+        escalation=(
+            EscalationStep(after_minutes=15, target=Target(kind="role", value="wellbeing_lead")),
+            EscalationStep(after_minutes=30, target=Target(kind="role", value="admin")),
+        ),
+    ),
+    _rule(
+        "wellbeing-elevated",
+        ("flag.raised", "flag.updated"),
+        Target(kind="role", value="counsellor"),
+        severities=("elevated",),
+        ack_expected_minutes=24 * 60,
+        description="Elevated flag: the counselling team's inbox and email; acknowledgement expected within "
+        "one working day.",
+    ),
+    _rule(
+        "concern-raised",
+        ("concern.raised",),
+        Target(kind="role", value="concerns_officer"),
+        description="A concern report: the concerns officers.",
+    ),
+    _rule(
+        "concern-updated",
+        ("concern.updated",),
+        Target(kind="reporter"),
+        description="A named reporter hears about their concern's progress (anonymous reporters use their code).",
+    ),
     _rule("mentor-assigned-mentor", ("mentor.assigned",), Target(kind="mentor")),
     _rule("mentor-assigned-mentee", ("mentor.assigned",), Target(kind="mentee")),
     _rule("mentorship-ended-mentor", ("mentorship.ended",), Target(kind="mentor")),
     _rule("mentorship-ended-mentee", ("mentorship.ended",), Target(kind="mentee")),
     _rule("meeting-reminder-mentor", ("meeting.reminder_due",), Target(kind="mentor")),
     _rule("meeting-reminder-mentee", ("meeting.reminder_due",), Target(kind="mentee")),
-    _rule("feedback-submitted", ("feedback.submitted",), Target(kind="student"),
-          description="Feedback received: the student."),
+    _rule(
+        "feedback-submitted",
+        ("feedback.submitted",),
+        Target(kind="student"),
+        description="Feedback received: the student.",
+    ),
     _rule("feedback-requested", ("feedback.requested",), Target(kind="assessor")),
-    _rule("feedback-overdue", ("feedback.overdue",), Target(kind="assessor"),
-          description="An overdue feedback request: the assessor is reminded."),
-    _rule("checkin-reminder", ("checkin.reminder_due",), Target(kind="student"),
-          description="The student's chosen check-in cadence came round."),
+    _rule(
+        "feedback-overdue",
+        ("feedback.overdue",),
+        Target(kind="assessor"),
+        description="An overdue feedback request: the assessor is reminded.",
+    ),
+    _rule(
+        "checkin-reminder",
+        ("checkin.reminder_due",),
+        Target(kind="student"),
+        description="The student's chosen check-in cadence came round.",
+    ),
 )

@@ -14,13 +14,16 @@ def rota(**kw):
     return Rota(team="counselling", lead_id="lead", shifts=kw.pop("shifts", shifts), **kw)
 
 
-@pytest.mark.parametrize(("at", "who"), [
-    (T, "day"),                      # start is inclusive
-    (T + 8 * H - timedelta(seconds=1), "day"),
-    (T + 8 * H, "evening"),          # end is exclusive: the next shift takes over
-    (T + 16 * H, "lead"),            # a gap falls back to the lead
-    (T - timedelta(seconds=1), "lead"),
-])
+@pytest.mark.parametrize(
+    ("at", "who"),
+    [
+        (T, "day"),  # start is inclusive
+        (T + 8 * H - timedelta(seconds=1), "day"),
+        (T + 8 * H, "evening"),  # end is exclusive: the next shift takes over
+        (T + 16 * H, "lead"),  # a gap falls back to the lead
+        (T - timedelta(seconds=1), "lead"),
+    ],
+)
 def test_shift_boundaries_and_gaps(at, who):
     assert on_call(rota(), at) == who
 
@@ -32,8 +35,10 @@ def test_overlapping_shifts_first_listed_wins():
 
 
 def test_override_beats_shifts_and_latest_override_wins():
-    overrides = (Shift(staff_id="cover", start=T + 2 * H, end=T + 4 * H),
-                 Shift(staff_id="cover2", start=T + 3 * H, end=T + 5 * H))
+    overrides = (
+        Shift(staff_id="cover", start=T + 2 * H, end=T + 4 * H),
+        Shift(staff_id="cover2", start=T + 3 * H, end=T + 5 * H),
+    )
     r = rota(overrides=overrides)
     assert on_call(r, T + 2 * H) == "cover"
     assert on_call(r, T + 3 * H) == "cover2"

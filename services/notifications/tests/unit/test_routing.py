@@ -6,8 +6,12 @@ KNOWN = {"staff_ids": {"c1"}, "rota_teams": {"counselling"}}
 
 
 def rule(**kw):
-    base = {"id": "r", "event_types": ["flag.raised"], "target": {"kind": "role", "value": "counsellor"},
-            "channels": ["inapp"]}
+    base = {
+        "id": "r",
+        "event_types": ["flag.raised"],
+        "target": {"kind": "role", "value": "counsellor"},
+        "channels": ["inapp"],
+    }
     return RouteRule.model_validate({**base, **kw})
 
 
@@ -21,26 +25,39 @@ def test_default_rules_are_sound_and_cover_the_contract():
     assert set(urgent.channels) == {"inapp", "email", "webhook"}
 
 
-@pytest.mark.parametrize(("changes", "problem"), [
-    ({"event_types": ["nothing.happened"]}, "not routable"),
-    ({"severities": ["routine"]}, "never has severity"),
-    ({"target": {"kind": "mentor"}}, "names no mentor"),
-    ({"target": {"kind": "role", "value": "wizard"}}, "unknown role"),
-    ({"target": {"kind": "staff", "value": "ghost"}}, "no staff member"),
-    ({"target": {"kind": "rota", "value": "night-team"}}, "no rota"),
-    ({"target": {"kind": "role"}}, "needs a value"),
-    ({"channels": ["inapp", "inapp"]}, "listed twice"),
-    ({"escalation": [{"after_minutes": 30, "target": {"kind": "role", "value": "admin"}},
-                     {"after_minutes": 15, "target": {"kind": "role", "value": "admin"}}]}, "strictly increasing"),
-])
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"event_types": ["nothing.happened"]}, "not routable"),
+        ({"severities": ["routine"]}, "never has severity"),
+        ({"target": {"kind": "mentor"}}, "names no mentor"),
+        ({"target": {"kind": "role", "value": "wizard"}}, "unknown role"),
+        ({"target": {"kind": "staff", "value": "ghost"}}, "no staff member"),
+        ({"target": {"kind": "rota", "value": "night-team"}}, "no rota"),
+        ({"target": {"kind": "role"}}, "needs a value"),
+        ({"channels": ["inapp", "inapp"]}, "listed twice"),
+        (
+            {
+                "escalation": [
+                    {"after_minutes": 30, "target": {"kind": "role", "value": "admin"}},
+                    {"after_minutes": 15, "target": {"kind": "role", "value": "admin"}},
+                ]
+            },
+            "strictly increasing",
+        ),
+    ],
+)
 def test_rules_that_can_match_nobody_are_rejected(changes, problem):
     problems = rule_problems(rule(**changes), **KNOWN)
     assert any(problem in p for p in problems), problems
 
 
 def test_matching_by_type_severity_and_cohort():
-    rules = [rule(id="urgent", severities=["urgent"]), rule(id="cohort", cohorts=["2027"]),
-             rule(id="off", enabled=False)]
+    rules = [
+        rule(id="urgent", severities=["urgent"]),
+        rule(id="cohort", cohorts=["2027"]),
+        rule(id="off", enabled=False),
+    ]
     ids = lambda **kw: [r.id for r in matching_rules(rules, **kw)]  # noqa: E731
     assert ids(event_type="flag.raised", severity="urgent", cohort="2026") == ["urgent"]
     assert ids(event_type="flag.raised", severity="elevated", cohort="2027") == ["cohort"]

@@ -1,0 +1,380 @@
+"""Use cases: turn an event into alerts for the right people, group bursts, acknowledge, escalate.
+
+One alert per (event, rule, recipient): its id is derived from them, so a redelivered event never
+creates a second one. A burst about the same student for the same recipient inside the grouping
+window updates the open alert instead. Escalation timers live on the alert in MongoDB."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from medsupport_shared.auth import Principal
+from medsupport_shared.errors import Conflict, Forbidden, NotFound
+from medsupport_shared.event_types import AlertAcknowledged, AlertCreated, AlertEscalated
+from medsupport_shared.events import CloudEvent, new_event, utcnow
+from medsupport_shared.outbox import outbox_entry
+from notifications.context import NotificationsContext
+from notifications.deliveries import plan_deliveries, start_deliveries
+from notifications.event_info import EventInfo, describe
+from notifications.repository import ALERTS, Document
+from notifications.rota import Rota, on_call
+from notifications.routing import Channel, EscalationStep, RouteRule, Target, matching_rules
+
+log = logging.getLogger(__name__)
+SEVERITY_RANK = {"routine": 0, "elevated": 1, "urgent": 2}
+ALERTS_CREATED = Counter("medsupport_notifications_alerts_created_total", "Alerts created", ["event_type", "severity"])
+ALERTS_GROUPED = Counter(
+    "medsupport_notifications_alerts_grouped_total", "Events folded into an open alert", ["event_type"]
+)
+TIME_TO_ACK = Histogram(
+    "medsupport_notifications_time_to_acknowledge_seconds",
+    "Alert creation to acknowledgement",
+    ["severity"],
+    buckets=(10, 30, 60, 120, 300, 600, 900, 1800, 3600, 4 * 3600, 86400),
+)
+OPEN_URGENT = Gauge("medsupport_notifications_open_urgent_alerts", "Unacknowledged urgent alerts")
+
+
+def _id(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[str]:
+    """Alerts for every rule the event matches and every person each rule targets."""
+    info = describe(event)
+    touched: list[str] = []
+    for rule in matching_rules(
+        await ctx.repo.rules(), event_type=info.event_type, severity=info.severity, cohort=info.cohort
+    ):
+        for recipient in await resolve_target(ctx=ctx, target=rule.target, info=info, at=utcnow()):
+            alert_id = await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient, info=info)
+            if alert_id:
+                touched.append(alert_id)
+    return touched
+
+
+async def resolve_target(*, ctx: NotificationsContext, target: Target, info: EventInfo, at: datetime) -> list[str]:
+    if target.kind == "staff" and target.value:
+        return [target.value]
+    if target.kind == "role" and target.value:
+        return [p["_id"] for p in await ctx.repo.people_with_role(role=target.value)]
+    if target.kind == "rota" and target.value:
+        doc = await ctx.repo.rota(team=target.value)
+        if doc is None:
+            log.error("routing to a rota that does not exist", extra={"team": target.value})
+            return []
+        return [on_call(Rota.model_validate({**doc, "team": target.value}), at)]
+    person = info.people.get(target.kind)
+    return [person] if person else []
+
+
+async def deliver_alert(
+    *, ctx: NotificationsContext, rule: RouteRule, recipient_id: str, info: EventInfo
+) -> str | None:
+    now = utcnow()
+    alert_id = _id(info.event_id, rule.id, recipient_id)
+    if await ctx.repo.alert(alert_id=alert_id) is not None:
+        return None  # a redelivery of an event already routed
+    group_key = f"{recipient_id}|{info.subject_id}|{info.family}"
+    window = timedelta(minutes=ctx.settings.grouping_window_minutes)
+    if window and (open_alert := await ctx.repo.open_group_alert(group_key=group_key, since=now - window)):
+        return await _fold_into(ctx=ctx, alert=open_alert, rule=rule, info=info, now=now)
+    alert = new_alert(alert_id=alert_id, rule=rule, recipient_id=recipient_id, info=info, now=now, group_key=group_key)
+    entry = outbox_entry(
+        new_event(
+            AlertCreated(
+                alert_id=alert_id,
+                subject_id=info.subject_id,
+                event_id=info.event_id,
+                source_event_type=info.event_type,
+                recipient_id=recipient_id,
+                severity=info.severity,
+                created_at=now,
+            ),
+            source=ctx.source,
+        )
+    )
+    if not await ctx.repo.insert_alert(alert=alert, entries=[entry]):
+        return None
+    ctx.outbox.dispatch(ALERTS, alert_id, [entry])
+    ALERTS_CREATED.labels(info.event_type, info.severity).inc()
+    await start_deliveries(ctx=ctx, alert=alert, channels=rule.channels)
+    ctx.hub.notify(recipient_id)
+    return alert_id
+
+
+def new_alert(
+    *,
+    alert_id: str,
+    rule: RouteRule,
+    recipient_id: str,
+    info: EventInfo,
+    now: datetime,
+    group_key: str,
+    root_id: str | None = None,
+    level: int = 0,
+) -> Document:
+    steps = [s.model_dump(mode="json") for s in rule.escalation] if root_id is None else []
+    return {
+        "_id": alert_id,
+        "recipient_id": recipient_id,
+        "rule_id": rule.id,
+        "root_id": root_id or alert_id,
+        "level": level,
+        "group_key": group_key,
+        "event_ids": [info.event_id],
+        "event_type": info.event_type,
+        "family": info.family,
+        "severity": info.severity,
+        "urgent": info.urgent,
+        "subject_id": info.subject_id,
+        "reasons": list(info.reasons),
+        "title": info.title,
+        "link": info.link,
+        "status": "open",
+        "channels": [str(c) for c in rule.channels],
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "event_time": info.event_time or now,
+        "escalation": {"steps": steps, "level": 0, "next_at": now + timedelta(minutes=steps[0]["after_minutes"])}
+        if steps
+        else None,
+    }
+
+
+async def _fold_into(
+    *, ctx: NotificationsContext, alert: Document, rule: RouteRule, info: EventInfo, now: datetime
+) -> str | None:
+    """Group a new event into the recipient's open alert about the same student; an upgrade in
+    severity takes the stronger rule's channels and escalation."""
+    for _ in range(10):
+        if info.event_id in alert["event_ids"]:
+            return None
+        upgrade = SEVERITY_RANK.get(info.severity, 0) > SEVERITY_RANK.get(alert["severity"], 0)
+        changes: Document = {
+            "updated_at": now,
+            "reasons": list(dict.fromkeys([*alert["reasons"], *info.reasons])),
+            "title": info.title if upgrade else alert["title"],
+        }
+        if upgrade:
+            steps = [s.model_dump(mode="json") for s in rule.escalation]
+            changes.update(
+                severity=info.severity,
+                urgent=info.urgent,
+                rule_id=rule.id,
+                channels=[str(c) for c in rule.channels],
+                escalation={"steps": steps, "level": 0, "next_at": now + timedelta(minutes=steps[0]["after_minutes"])}
+                if steps
+                else None,
+            )
+        if await ctx.repo.update_alert(alert=alert, changes=changes, push={"event_ids": info.event_id}):
+            ALERTS_GROUPED.labels(info.event_type).inc()
+            if upgrade:
+                await start_deliveries(
+                    ctx=ctx, alert={**alert, **changes}, channels=rule.channels, suffix=f"u{alert['version']}"
+                )
+            ctx.hub.notify(alert["recipient_id"])
+            return str(alert["_id"])
+        reloaded = await ctx.repo.alert(alert_id=alert["_id"])
+        if reloaded is None or reloaded["status"] != "open":
+            return None
+        alert = reloaded
+    raise Conflict("the alert kept changing while grouping")
+
+
+async def acknowledge(*, ctx: NotificationsContext, principal: Principal, alert_id: str) -> Document:
+    alert = await ctx.repo.alert(alert_id=alert_id)
+    if alert is None:
+        raise NotFound("no alert with that id")
+    chain = await ctx.repo.chain(root_id=alert["root_id"])
+    if principal.sub not in {a["recipient_id"] for a in chain}:
+        raise Forbidden("only a recipient of this alert may acknowledge it")
+    if alert["status"] != "open":
+        return alert
+    now = utcnow()
+    for member in chain:  # acknowledging any alert of the chain stops the escalation of all
+        if member["status"] != "open":
+            continue
+        entries = []
+        if member["_id"] == alert_id:
+            entries.append(
+                outbox_entry(
+                    new_event(
+                        AlertAcknowledged(
+                            alert_id=alert_id,
+                            subject_id=alert["subject_id"],
+                            acknowledged_by=principal.sub,
+                            acknowledged_at=now,
+                        ),
+                        source=ctx.source,
+                    )
+                )
+            )
+        changes = {
+            "status": "acknowledged",
+            "acknowledged_at": now,
+            "acknowledged_by": principal.sub,
+            "updated_at": now,
+            **_stop_timer(member),
+        }
+        if await ctx.repo.update_alert(alert=member, changes=changes, entries=entries):
+            if entries:
+                ctx.outbox.dispatch(ALERTS, alert_id, entries)
+                TIME_TO_ACK.labels(member["severity"]).observe((now - member["created_at"]).total_seconds())
+            ctx.hub.notify(member["recipient_id"])
+    return await ctx.repo.alert(alert_id=alert_id) or alert
+
+
+async def escalate_due(*, ctx: NotificationsContext) -> int:
+    """Sweep: every open alert whose next escalation step came due (also while the service was down)."""
+    escalated = 0
+    now = utcnow()
+    for alert in await ctx.repo.due_escalations(now=now):
+        state = alert["escalation"]
+        level, steps = state["level"], state["steps"]
+        step = EscalationStep.model_validate(steps[level])
+        info = EventInfo(
+            event_id=alert["event_ids"][0],
+            event_type=alert["event_type"],
+            severity=alert["severity"],
+            cohort=None,
+            subject_id=alert["subject_id"],
+            family=alert["family"],
+            reasons=tuple(alert["reasons"]),
+            title=alert["title"],
+            link=alert["link"],
+        )
+        recipients = await resolve_target(ctx=ctx, target=step.target, info=info, at=now)
+        following = steps[level + 1]["after_minutes"] if level + 1 < len(steps) else None
+        next_at = alert["created_at"] + timedelta(minutes=following) if following is not None else None
+        entry = outbox_entry(
+            new_event(
+                AlertEscalated(
+                    alert_id=alert["_id"],
+                    subject_id=alert["subject_id"],
+                    level=level + 1,
+                    target=step.target.label(),
+                    recipient_ids=recipients,
+                    escalated_at=now,
+                ),
+                source=ctx.source,
+            )
+        )
+        changes = {"escalation.level": level + 1, "escalation.next_at": next_at, "updated_at": now}
+        if not await ctx.repo.update_alert(alert=alert, changes=changes, entries=[entry]):
+            continue  # acknowledged or escalated by another instance meanwhile
+        ctx.outbox.dispatch(ALERTS, alert["_id"], [entry])
+        escalated += 1
+        rule = RouteRule(
+            id=alert["rule_id"],
+            event_types=(alert["event_type"],),
+            target=step.target,
+            channels=tuple(Channel(c) for c in alert["channels"]),
+        )
+        for recipient in recipients:
+            child = new_alert(
+                alert_id=_id(alert["_id"], str(level + 1), recipient),
+                rule=rule,
+                recipient_id=recipient,
+                info=info,
+                now=now,
+                group_key=f"{recipient}|{alert['subject_id']}|escalated",
+                root_id=alert["_id"],
+                level=level + 1,
+            )
+            child["title"] = f"Escalated: {alert['title']} (unacknowledged)"
+            created = outbox_entry(
+                new_event(
+                    AlertCreated(
+                        alert_id=child["_id"],
+                        subject_id=alert["subject_id"],
+                        event_id=info.event_id,
+                        source_event_type=alert["event_type"],
+                        recipient_id=recipient,
+                        severity=alert["severity"],
+                        created_at=now,
+                    ),
+                    source=ctx.source,
+                )
+            )
+            if await ctx.repo.insert_alert(alert=child, entries=[created]):
+                ctx.outbox.dispatch(ALERTS, child["_id"], [created])
+                await start_deliveries(ctx=ctx, alert=child, channels=rule.channels)
+                ctx.hub.notify(recipient)
+    return escalated
+
+
+async def close_alerts_for_resolved_flag(*, ctx: NotificationsContext, student_id: str) -> int:
+    """A resolved flag needs no more chasing: its open alerts close and their escalation stops."""
+    closed = 0
+    for alert in await ctx.repo.open_alerts_about(subject_id=student_id, family="flag"):
+        changes = {"status": "resolved", "updated_at": utcnow(), **_stop_timer(alert)}
+        if await ctx.repo.update_alert(alert=alert, changes=changes):
+            closed += 1
+            ctx.hub.notify(alert["recipient_id"])
+    return closed
+
+
+def _stop_timer(alert: Document) -> Document:
+    return {"escalation.next_at": None} if alert.get("escalation") else {}
+
+
+async def refresh_open_urgent_gauge(*, ctx: NotificationsContext) -> None:
+    OPEN_URGENT.set(await ctx.repo.count_open_urgent())
+
+
+def alert_view(alert: Document, deliveries: list[Document] | None = None) -> dict[str, Any]:
+    view = {
+        k: alert.get(k)
+        for k in (
+            "recipient_id",
+            "rule_id",
+            "root_id",
+            "level",
+            "event_ids",
+            "event_type",
+            "severity",
+            "urgent",
+            "subject_id",
+            "reasons",
+            "title",
+            "link",
+            "status",
+            "created_at",
+            "updated_at",
+            "acknowledged_at",
+            "acknowledged_by",
+        )
+    }
+    view["id"] = alert["_id"]
+    escalation = alert.get("escalation") or {}
+    view["escalation_level"] = escalation.get("level", alert.get("level", 0))
+    view["next_escalation_at"] = escalation.get("next_at")
+    if deliveries is not None:
+        view["deliveries"] = [
+            {
+                k: d.get(k)
+                for k in (
+                    "channel",
+                    "status",
+                    "address_kind",
+                    "attempt_count",
+                    "attempts",
+                    "delivered_at",
+                    "next_attempt_at",
+                    "reason",
+                )
+            }
+            | {"id": d["_id"]}
+            for d in deliveries
+        ]
+    return view
+
+
+__all__ = ["acknowledge", "alert_view", "escalate_due", "plan_deliveries", "route_event"]

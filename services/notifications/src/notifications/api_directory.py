@@ -1,0 +1,186 @@
+"""Routes for the staff directory, personal preferences, on-call rotas and routing rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, Unprocessable, problem_responses
+from medsupport_shared.events import utcnow
+from notifications.context import NotificationsContext
+from notifications.rota import Rota, on_call
+from notifications.routing import RouteRule, rule_problems
+from notifications.schemas import OnCall, PreferencesIn, RotaIn, RotaOut, StaffIn, StaffOut, StaffPage, staff_view
+
+
+def get_context(request: Request) -> NotificationsContext:
+    ctx: NotificationsContext = request.app.state.services
+    return ctx
+
+
+Context = Annotated[NotificationsContext, Depends(get_context)]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+RotaManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD))]
+StaffReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD, Role.OPS))]
+router = APIRouter(prefix="/v1", tags=["directory"])
+
+
+@router.put(
+    "/staff/{staff_id}",
+    response_model=StaffOut,
+    summary="Register or update a member of staff (admin)",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def put_staff(staff_id: str, body: StaffIn, _: Admin, ctx: Context) -> Any:
+    unknown = set(body.roles) - {r.value for r in Role}
+    if unknown:
+        raise Unprocessable("unknown roles", errors=[{"loc": ["body", "roles"], "msg": f"unknown: {sorted(unknown)}"}])
+    fields = {**body.model_dump(mode="json"), "kind": "staff", "updated_at": utcnow()}
+    await ctx.repo.save_person(person_id=staff_id, fields=fields)
+    return staff_view({"_id": staff_id, **fields})
+
+
+@router.get(
+    "/staff/{staff_id}",
+    response_model=StaffOut,
+    summary="A member of staff (admin, lead, ops or themselves)",
+    responses=problem_responses(*AUTH_ERRORS, 404),
+)
+async def get_staff(staff_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
+    if principal.sub != staff_id and not principal.has_any(Role.ADMIN, Role.WELLBEING_LEAD, Role.OPS):
+        raise Forbidden("you may read only your own directory entry")
+    doc = await ctx.repo.person(person_id=staff_id)
+    if doc is None or doc.get("kind") != "staff":
+        raise NotFound("no member of staff with that id")
+    return staff_view(doc)
+
+
+@router.get(
+    "/staff", response_model=StaffPage, summary="The staff directory", responses=problem_responses(*AUTH_ERRORS, 400)
+)
+async def list_staff(
+    _: StaffReader, ctx: Context, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None
+) -> Any:
+    items, next_cursor = await ctx.repo.page_people(limit=limit, cursor=cursor)
+    return {"items": [staff_view(d) for d in items], "next_cursor": next_cursor}
+
+
+@router.put(
+    "/me/preferences",
+    response_model=PreferencesIn,
+    summary="My email, quiet hours and channels",
+    description="Any signed-in user, students included (their own inbox and email). Quiet hours and channel "
+    "choices apply to routine alerts only, never to urgent ones.",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def put_preferences(body: PreferencesIn, principal: CurrentPrincipal, ctx: Context) -> Any:
+    existing = await ctx.repo.person(person_id=principal.sub) or {}
+    fields: dict[str, Any] = {**body.model_dump(mode="json"), "updated_at": utcnow()}
+    fields["email"] = fields["email"] or principal.email or existing.get("email")
+    if existing.get("kind") != "staff":
+        fields.update(kind="student" if Role.STUDENT in principal.roles else "user", roles=sorted(principal.roles))
+    await ctx.repo.save_person(person_id=principal.sub, fields=fields)
+    return fields
+
+
+@router.put(
+    "/rotas/{team}",
+    response_model=RotaOut,
+    summary="Set a team's on-call rota (admin, wellbeing lead)",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def put_rota(team: str, body: RotaIn, _: RotaManager, ctx: Context) -> Any:
+    rota = Rota(team=team, lead_id=body.lead_id, shifts=tuple(body.shifts), overrides=tuple(body.overrides))
+    await ctx.repo.save_rota(team=team, rota=body.model_dump(mode="python"))
+    return {**body.model_dump(), "team": team, "on_call_now": on_call(rota, utcnow())}
+
+
+@router.get(
+    "/rotas/{team}",
+    response_model=RotaOut,
+    summary="A team's rota and who is on call now",
+    responses=problem_responses(*AUTH_ERRORS, 404),
+)
+async def get_rota(team: str, _: StaffReader, ctx: Context) -> Any:
+    rota = await _rota(ctx, team)
+    return {**rota.model_dump(exclude={"team"}), "team": team, "on_call_now": on_call(rota, utcnow())}
+
+
+@router.get(
+    "/rotas/{team}/on-call",
+    response_model=OnCall,
+    summary="Who is on call at a time (default: now)",
+    responses=problem_responses(*AUTH_ERRORS, 404),
+)
+async def who_is_on_call(team: str, _: CurrentPrincipal, ctx: Context, at: datetime | None = None) -> Any:
+    when = at or utcnow()
+    return {"team": team, "at": when, "staff_id": on_call(await _rota(ctx, team), when)}
+
+
+async def _rota(ctx: NotificationsContext, team: str) -> Rota:
+    doc = await ctx.repo.rota(team=team)
+    if doc is None:
+        raise NotFound(f"no rota for team {team!r}")
+    return Rota.model_validate({**doc, "team": team})
+
+
+routes_router = APIRouter(prefix="/v1/routes", tags=["routing"])
+
+
+@routes_router.get(
+    "",
+    response_model=list[RouteRule],
+    summary="The routing rules (admin, ops)",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def list_rules(_: Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPS))], ctx: Context) -> Any:
+    return await ctx.repo.rules()
+
+
+async def _validated(ctx: NotificationsContext, rule: RouteRule) -> RouteRule:
+    problems = rule_problems(rule, staff_ids=await ctx.repo.staff_ids(), rota_teams=await ctx.repo.rota_teams())
+    if problems:
+        raise Unprocessable("this rule could match nobody", errors=[{"loc": ["body"], "msg": p} for p in problems])
+    return rule
+
+
+@routes_router.post(
+    "",
+    response_model=RouteRule,
+    status_code=201,
+    summary="Add a routing rule (admin)",
+    description="Rejected with 422 when it could match nobody (unknown event type, a severity the "
+    "type never has, a person the event never names, an unknown role, staff member or rota).",
+    responses=problem_responses(*AUTH_ERRORS, 409),
+)
+async def create_rule(body: RouteRule, _: Admin, ctx: Context) -> Any:
+    if not await ctx.repo.insert_rule(rule=await _validated(ctx, body)):
+        raise Conflict(f"a rule with id {body.id!r} exists; PUT /v1/routes/{body.id} to change it")
+    return body
+
+
+@routes_router.put(
+    "/{rule_id}",
+    response_model=RouteRule,
+    summary="Replace a routing rule (admin)",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def replace_rule(rule_id: str, body: RouteRule, _: Admin, ctx: Context) -> Any:
+    rule = body.model_copy(update={"id": rule_id})
+    await ctx.repo.replace_rule(rule=await _validated(ctx, rule))
+    return rule
+
+
+@routes_router.delete(
+    "/{rule_id}",
+    status_code=204,
+    summary="Delete a routing rule (admin)",
+    responses=problem_responses(*AUTH_ERRORS, 404),
+)
+async def delete_rule(rule_id: str, _: Admin, ctx: Context) -> Response:
+    if not await ctx.repo.delete_rule(rule_id=rule_id):
+        raise NotFound("no rule with that id")
+    return Response(status_code=204)

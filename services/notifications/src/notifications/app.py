@@ -1,0 +1,65 @@
+"""Composition of the notifications service: `uvicorn notifications.app:create_app --factory --port 8004`."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+import httpx
+from fastapi import FastAPI
+
+from medsupport_shared.app_factory import create_service_app
+from medsupport_shared.event_types import NOTIFICATIONS_TOPIC
+from medsupport_shared.runtime import ServiceRuntime
+from notifications import alerts, api_directory, api_inbox, consumers, deliveries
+from notifications.channels import channel_registry
+from notifications.context import NotificationsContext
+from notifications.repository import OUTBOX_COLLECTIONS, NotificationsRepository
+from notifications.settings import NotificationsSettings
+
+DESCRIPTION = """Consumes every service's events and routes alerts to the right people (on-call counsellor,
+wellbeing lead, mentor, concerns officer, the student) by in-app inbox (live over SSE), email and signed webhooks,
+retrying failed channels, until a human acknowledges; unacknowledged urgent alerts escalate.
+
+Alerts carry ids, event types, severities, reasons, the subject id and a link path, never answers, notes or
+concern text. Default routing rules are seeded at first start."""
+
+
+def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    settings = settings or NotificationsSettings()
+    resources = AsyncExitStack()
+
+    async def compose(runtime: ServiceRuntime) -> NotificationsContext:
+        repo = NotificationsRepository(runtime.db)
+        await repo.ensure_indexes()
+        await repo.seed_default_rules()
+        client = await resources.enter_async_context(httpx.AsyncClient(follow_redirects=False))
+        runtime.on_stop(resources.aclose)
+        ctx = NotificationsContext(
+            repo=repo,
+            outbox=runtime.outbox,
+            settings=settings,
+            channels=channel_registry(settings, client),
+            idempotency=runtime.idempotency,
+            source=settings.source,
+        )
+        runtime.outbox.register(*OUTBOX_COLLECTIONS)
+        runtime.publishes_to(NOTIFICATIONS_TOPIC)
+        runtime.add_consumer(name="notifications", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
+        runtime.every(settings.delivery_sweep_interval_seconds, "deliveries", lambda: deliveries.deliver_due(ctx=ctx))
+        runtime.every(settings.escalation_sweep_interval_seconds, "escalations", lambda: alerts.escalate_due(ctx=ctx))
+        runtime.every(15, "open-urgent-gauge", lambda: alerts.refresh_open_urgent_gauge(ctx=ctx))
+        return ctx
+
+    return create_service_app(
+        settings=settings,
+        title="medsupport notifications",
+        description=DESCRIPTION,
+        compose=compose,
+        routers=[api_directory.router, api_directory.routes_router, api_inbox.router],
+        openapi_tags=[
+            {"name": "inbox", "description": "Each user's alerts"},
+            {"name": "alerts", "description": "Alert details, deliveries, acknowledgement"},
+            {"name": "directory", "description": "Staff, preferences and on-call rotas"},
+            {"name": "routing", "description": "Routing rules (admin)"},
+        ],
+    )

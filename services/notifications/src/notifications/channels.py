@@ -1,0 +1,132 @@
+"""Delivery channels: one small class per channel behind one protocol, a registry keyed by kind."""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+import aiosmtplib
+import httpx
+
+from notifications.delivery_policy import sign
+from notifications.settings import NotificationsSettings
+
+Document = dict[str, Any]
+
+
+class ChannelError(Exception):
+    """The attempt failed; the delivery is retried with backoff."""
+
+
+class DeliveryChannel(Protocol):
+    kind: str
+
+    def address(self, person: Document | None) -> str | None:
+        """Where this channel reaches the person, or None when it cannot."""
+
+    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
+        """Deliver once; raise ``ChannelError`` on failure."""
+
+
+def alert_payload(alert: Document, *, delivery_id: str, base_url: str) -> Document:
+    """What leaves the platform: ids, type, severity, reasons, subject and a link, never any content."""
+    severity = alert["severity"]
+    text = f"[{severity.upper()}] {alert['title']} (subject {alert['subject_id']}): {base_url}{alert['link']}"
+    return {
+        "alert_id": alert["_id"],
+        "delivery_id": delivery_id,
+        "event_type": alert["event_type"],
+        "severity": severity,
+        "reasons": alert.get("reasons", []),
+        "subject_id": alert["subject_id"],
+        "title": alert["title"],
+        "link": alert["link"],
+        "url": f"{base_url}{alert['link']}",
+        "created_at": alert["created_at"].isoformat(),
+        "text": text,
+    }
+
+
+class InAppChannel:
+    """The alert itself is the inbox item; storing it delivered it (live clients follow the SSE stream)."""
+
+    kind = "inapp"
+
+    def address(self, person: Document | None) -> str | None:
+        return "inbox"
+
+    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
+        return None
+
+
+class EmailChannel:
+    kind = "email"
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self._settings = settings
+
+    def address(self, person: Document | None) -> str | None:
+        return (person or {}).get("email")
+
+    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
+        s = self._settings
+        payload = alert_payload(alert, delivery_id=delivery_id, base_url=s.public_base_url)
+        message = EmailMessage()
+        message["From"], message["To"] = s.smtp_from, address
+        message["Subject"] = f"[{alert['severity'].upper()}] {alert['title']}"
+        message["X-Medsupport-Alert-ID"] = alert["_id"]
+        message.set_content(
+            f"{alert['title']}\n\nSeverity: {alert['severity']}\nReasons: {', '.join(payload['reasons']) or '-'}\n"
+            f"Open: {payload['url']}\n\nAcknowledge the alert in the platform to stop escalation.\n"
+        )
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                timeout=s.smtp_timeout_seconds,
+                username=s.smtp_username,
+                start_tls=s.smtp_starttls,
+                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise ChannelError(f"smtp: {type(exc).__name__}") from exc
+
+
+class WebhookChannel:
+    """POSTs the alert as JSON, signed ``X-Signature: sha256=<hex HMAC>``; any 2xx is success.
+    The JSON has a ``text`` field, so Slack/Teams-style incoming webhooks show it as it is."""
+
+    kind = "webhook"
+
+    def __init__(self, settings: NotificationsSettings, client: httpx.AsyncClient) -> None:
+        self._settings = settings
+        self._client = client
+
+    def address(self, person: Document | None) -> str | None:
+        return (person or {}).get("webhook_url")
+
+    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
+        body = json.dumps(
+            alert_payload(alert, delivery_id=delivery_id, base_url=self._settings.public_base_url),
+            separators=(",", ":"),
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Delivery-ID": delivery_id,
+            "X-Signature": sign(body, self._settings.webhook_signing_secret.get_secret_value()),
+        }
+        try:
+            response = await self._client.post(
+                address, content=body, headers=headers, timeout=self._settings.webhook_timeout_seconds
+            )
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"webhook: {type(exc).__name__}") from exc
+        if not 200 <= response.status_code < 300:
+            raise ChannelError(f"webhook answered {response.status_code}")
+
+
+def channel_registry(settings: NotificationsSettings, client: httpx.AsyncClient) -> dict[str, DeliveryChannel]:
+    channels: list[DeliveryChannel] = [InAppChannel(), EmailChannel(settings), WebhookChannel(settings, client)]
+    return {channel.kind: channel for channel in channels}

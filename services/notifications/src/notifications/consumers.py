@@ -1,0 +1,58 @@
+"""Topics → typed events → use cases. Every routable event becomes alerts; a few have special handling."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from medsupport_shared.event_types import (
+    FEEDBACK_TOPIC,
+    MENTORSHIP_TOPIC,
+    PLATFORM_TOPIC,
+    WELLBEING_TOPIC,
+    CheckinRecorded,
+    FlagResolved,
+    StudentErasureRequested,
+)
+from medsupport_shared.events import CloudEvent
+from medsupport_shared.kafka import EventHandler
+from notifications.alerts import close_alerts_for_resolved_flag, route_event
+from notifications.context import NotificationsContext
+from notifications.routing import ROUTABLE
+
+log = logging.getLogger(__name__)
+TOPICS = [FEEDBACK_TOPIC, WELLBEING_TOPIC, MENTORSHIP_TOPIC, PLATFORM_TOPIC]
+
+
+def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
+    async def route_to_people(event: CloudEvent, _: Any) -> None:
+        await route_event(ctx=ctx, event=event)
+
+    async def record_checkin(event: CloudEvent, payload: CheckinRecorded) -> None:
+        await ctx.repo.record_checkin(
+            checkin={
+                "_id": payload.checkin_id,
+                "student_id": payload.student_id,
+                "instrument": payload.instrument,
+                "severity": payload.severity,
+                "recorded_at": payload.recorded_at,
+                "event_id": event.id,
+            }
+        )
+
+    async def close_resolved_flag_alerts(event: CloudEvent, payload: FlagResolved) -> None:
+        await close_alerts_for_resolved_flag(ctx=ctx, student_id=payload.student_id)
+
+    async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
+        counts = await ctx.repo.erase_student(student_id=payload.student_id)
+        log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
+
+    table: dict[str, EventHandler] = dict.fromkeys(ROUTABLE, route_to_people)
+    table.update(
+        {
+            "checkin.recorded": record_checkin,
+            "flag.resolved": close_resolved_flag_alerts,
+            "student.erasure.requested": erase_student,
+        }
+    )
+    return table

@@ -1,0 +1,93 @@
+"""What an event means for an alert: severity, the people it names, a title and a link path (pure).
+
+Alerts carry ids, categories, severities, reasons and a link, never answers, notes or concern text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from medsupport_shared.events import CloudEvent
+
+FAMILIES = {"flag.raised": "flag", "flag.updated": "flag"}
+TITLES = {
+    "flag.raised": "{severity} wellbeing flag",
+    "flag.updated": "{severity} wellbeing flag updated",
+    "checkin.reminder_due": "Time for your wellbeing check-in",
+    "concern.raised": "New concern report ({category})",
+    "concern.updated": "Your concern report is now {status}",
+    "feedback.submitted": "New feedback for you",
+    "feedback.requested": "Feedback requested from you",
+    "feedback.overdue": "Feedback request overdue",
+    "mentor.assigned": "Mentor assignment",
+    "mentorship.ended": "Mentorship ended",
+    "meeting.reminder_due": "Time to meet with your mentor/mentee",
+}
+LINKS = {
+    "flag": "/wellbeing/flags/{flag_id}",
+    "checkin.reminder_due": "/wellbeing/checkins/new",
+    "concern.raised": "/feedback/concerns/{concern_id}",
+    "concern.updated": "/feedback/concerns/{concern_id}",
+    "feedback.submitted": "/feedback/{feedback_id}",
+    "feedback.requested": "/feedback/requests/{request_id}",
+    "feedback.overdue": "/feedback/requests/{request_id}",
+    "mentor.assigned": "/mentorship/assignments/{assignment_id}",
+    "mentorship.ended": "/mentorship/assignments/{assignment_id}",
+    "meeting.reminder_due": "/mentorship/assignments/{assignment_id}",
+}
+PEOPLE_FIELDS = {
+    "student": "student_id",
+    "mentor": "mentor_id",
+    "mentee": "mentee_id",
+    "assessor": "assessor_id",
+    "author": "author_id",
+    "reporter": "reporter_id",
+}
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    event_id: str
+    event_type: str
+    severity: str
+    cohort: str | None
+    subject_id: str
+    family: str
+    reasons: tuple[str, ...]
+    title: str
+    link: str
+    people: dict[str, str] = field(default_factory=dict)
+    event_time: datetime | None = None
+
+    @property
+    def urgent(self) -> bool:
+        return self.severity == "urgent"
+
+
+def describe(event: CloudEvent) -> EventInfo:
+    data: dict[str, Any] = event.data
+    people = {kind: str(data[name]) for kind, name in PEOPLE_FIELDS.items() if data.get(name)}
+    if "mentee" in people:
+        people.setdefault("student", people["mentee"])
+    family = FAMILIES.get(event.type, event.type)
+    severity = str(data.get("severity", "routine"))
+    fields = {k: v for k, v in data.items() if isinstance(v, str)}
+    return EventInfo(
+        event_id=event.id,
+        event_type=event.type,
+        severity=severity,
+        cohort=data.get("cohort"),
+        subject_id=event.subject,
+        family=family,
+        reasons=tuple(data.get("reasons", ())),
+        title=TITLES.get(event.type, event.type).format_map(_Default({**fields, "severity": severity.capitalize()})),
+        link=LINKS.get(family, LINKS.get(event.type, "/")).format_map(_Default(fields)),
+        people=people,
+        event_time=event.time,
+    )
+
+
+class _Default(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"

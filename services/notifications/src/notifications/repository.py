@@ -1,0 +1,233 @@
+"""MongoDB access: people (staff and student recipients), rotas, routing rules, alerts, deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from medsupport_shared.mongo import ensure_indexes, paginate
+from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
+from notifications.routing import DEFAULT_RULES, RouteRule
+
+Document = dict[str, Any]
+PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES, CHECKINS = "people", "rotas", "routes", "alerts", "deliveries", "checkins"
+OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
+NO_OUTBOX = {OUTBOX_FIELD: 0}
+
+
+class NotificationsRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.people, self.rotas, self.routes = db[PEOPLE], db[ROTAS], db[ROUTES]
+        self.alerts, self.deliveries, self.checkins = db[ALERTS], db[DELIVERIES], db[CHECKINS]
+
+    async def ensure_indexes(self) -> None:
+        await ensure_indexes(self.people, [IndexModel("roles")])
+        await ensure_indexes(
+            self.alerts,
+            [
+                IndexModel([("recipient_id", ASCENDING), ("created_at", DESCENDING)]),
+                IndexModel([("recipient_id", ASCENDING), ("updated_at", ASCENDING)]),
+                IndexModel("group_key"),
+                IndexModel("root_id"),
+                IndexModel("subject_id"),
+                IndexModel([("status", ASCENDING), ("escalation.next_at", ASCENDING)]),
+            ],
+        )
+        await ensure_indexes(
+            self.deliveries,
+            [IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]), IndexModel("alert_id")],
+        )
+        await ensure_indexes(self.checkins, [IndexModel([("student_id", ASCENDING), ("recorded_at", DESCENDING)])])
+
+    async def seed_default_rules(self) -> int:
+        """At first start only: rules an admin deleted or changed stay as the admin left them."""
+        if await self.routes.count_documents({}, limit=1):
+            return 0
+        seeded = 0
+        for rule in DEFAULT_RULES:
+            try:
+                await self.routes.insert_one({"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})})
+                seeded += 1
+            except DuplicateKeyError:
+                pass
+        return seeded
+
+    # ---------------------------------------------------------------- directory, rotas, rules
+
+    async def person(self, *, person_id: str) -> Document | None:
+        return await self.people.find_one({"_id": person_id})
+
+    async def save_person(self, *, person_id: str, fields: Document) -> None:
+        await self.people.update_one({"_id": person_id}, {"$set": fields}, upsert=True)
+
+    async def people_with_role(self, *, role: str) -> list[Document]:
+        return await self.people.find({"roles": role}).sort("_id", ASCENDING).to_list(None)
+
+    async def page_people(self, *, limit: int | None, cursor: str | None) -> tuple[list[Document], str | None]:
+        return await paginate(
+            self.people, {"kind": "staff"}, limit=limit, cursor=cursor, sort_field="_id", descending=False
+        )
+
+    async def staff_ids(self) -> set[str]:
+        return {d["_id"] async for d in self.people.find({"kind": "staff"}, {"_id": 1})}
+
+    async def rota(self, *, team: str) -> Document | None:
+        return await self.rotas.find_one({"_id": team})
+
+    async def save_rota(self, *, team: str, rota: Document) -> None:
+        await self.rotas.replace_one({"_id": team}, {"_id": team, **rota}, upsert=True)
+
+    async def rota_teams(self) -> set[str]:
+        return {d["_id"] async for d in self.rotas.find({}, {"_id": 1})}
+
+    async def rules(self) -> list[RouteRule]:
+        return [RouteRule.model_validate({**d, "id": d["_id"]}) async for d in self.routes.find({}).sort("_id", 1)]
+
+    async def rule(self, *, rule_id: str) -> RouteRule | None:
+        doc = await self.routes.find_one({"_id": rule_id})
+        return RouteRule.model_validate({**doc, "id": doc["_id"]}) if doc else None
+
+    async def insert_rule(self, *, rule: RouteRule) -> bool:
+        try:
+            await self.routes.insert_one({"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def replace_rule(self, *, rule: RouteRule) -> None:
+        await self.routes.replace_one(
+            {"_id": rule.id}, {"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})}, upsert=True
+        )
+
+    async def delete_rule(self, *, rule_id: str) -> bool:
+        return (await self.routes.delete_one({"_id": rule_id})).deleted_count == 1
+
+    # ---------------------------------------------------------------- alerts
+
+    async def alert(self, *, alert_id: str) -> Document | None:
+        return await self.alerts.find_one({"_id": alert_id}, NO_OUTBOX)
+
+    async def insert_alert(self, *, alert: Document, entries: list[Document]) -> bool:
+        try:
+            await self.alerts.insert_one(with_outbox(alert, *entries))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def open_group_alert(self, *, group_key: str, since: datetime) -> Document | None:
+        return await self.alerts.find_one(
+            {"group_key": group_key, "status": "open", "created_at": {"$gte": since}},
+            NO_OUTBOX,
+            sort=[("created_at", DESCENDING)],
+        )
+
+    async def update_alert(
+        self, *, alert: Document, changes: Document, push: Document | None = None, entries: list[Document] | None = None
+    ) -> bool:
+        update: Document = {"$set": changes, "$inc": {"version": 1}}
+        pushes = dict(push or {})
+        if entries:
+            pushes[OUTBOX_FIELD] = {"$each": entries}
+        if pushes:
+            update["$push"] = pushes
+        result = await self.alerts.update_one({"_id": alert["_id"], "version": alert["version"]}, update)
+        return result.modified_count == 1
+
+    async def page_inbox(
+        self, *, recipient_id: str, status: str | None, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        query: Document = {"recipient_id": recipient_id}
+        if status:
+            query["status"] = status
+        return await paginate(self.alerts, query, limit=limit, cursor=cursor, projection=NO_OUTBOX)
+
+    async def inbox_changes(self, *, recipient_id: str, after: datetime) -> list[Document]:
+        found = self.alerts.find({"recipient_id": recipient_id, "updated_at": {"$gt": after}}, NO_OUTBOX)
+        return await found.sort([("updated_at", ASCENDING), ("_id", ASCENDING)]).limit(200).to_list(None)
+
+    async def due_escalations(self, *, now: datetime) -> list[Document]:
+        found = self.alerts.find({"status": "open", "escalation.next_at": {"$lte": now}}, NO_OUTBOX)
+        return await found.limit(200).to_list(None)
+
+    async def chain(self, *, root_id: str) -> list[Document]:
+        return await self.alerts.find({"root_id": root_id}, NO_OUTBOX).to_list(None)
+
+    async def open_alerts_about(self, *, subject_id: str, family: str) -> list[Document]:
+        return await self.alerts.find(
+            {"subject_id": subject_id, "family": family, "status": "open"}, NO_OUTBOX
+        ).to_list(None)
+
+    async def mark_first_delivery(self, *, alert_id: str, at: datetime) -> bool:
+        result = await self.alerts.update_one(
+            {"_id": alert_id, "first_delivered_at": {"$exists": False}}, {"$set": {"first_delivered_at": at}}
+        )
+        return result.modified_count == 1
+
+    async def count_open_urgent(self) -> int:
+        return await self.alerts.count_documents({"status": "open", "urgent": True})
+
+    # ---------------------------------------------------------------- deliveries
+
+    async def insert_deliveries(self, *, deliveries: list[Document]) -> list[Document]:
+        created = []
+        for delivery in deliveries:
+            try:
+                await self.deliveries.insert_one(delivery)
+                created.append(delivery)
+            except DuplicateKeyError:
+                continue
+        return created
+
+    async def deliveries_of(self, *, alert_id: str) -> list[Document]:
+        found = self.deliveries.find({"alert_id": alert_id}, NO_OUTBOX).sort("created_at", ASCENDING)
+        return await found.to_list(None)
+
+    async def due_deliveries(self, *, now: datetime, limit: int = 100) -> list[Document]:
+        query = {
+            "$or": [
+                {"status": "pending", "next_attempt_at": {"$lte": now}},
+                {"status": "sending", "lease_until": {"$lte": now}},
+            ]
+        }
+        return await self.deliveries.find(query, NO_OUTBOX).limit(limit).to_list(None)
+
+    async def claim_delivery(self, *, delivery: Document, lease_until: datetime) -> bool:
+        result = await self.deliveries.update_one(
+            {"_id": delivery["_id"], "status": delivery["status"], "attempt_count": delivery["attempt_count"]},
+            {"$set": {"status": "sending", "lease_until": lease_until}},
+        )
+        return result.modified_count == 1
+
+    async def finish_delivery(
+        self, *, delivery_id: str, changes: Document, attempt: Document, entries: list[Document]
+    ) -> None:
+        update: Document = {"$set": changes, "$inc": {"attempt_count": 1}, "$push": {"attempts": attempt}}
+        if entries:
+            update["$push"][OUTBOX_FIELD] = {"$each": entries}
+        await self.deliveries.update_one({"_id": delivery_id, "status": "sending"}, update)
+
+    # ---------------------------------------------------------------- check-ins seen, erasure
+
+    async def record_checkin(self, *, checkin: Document) -> None:
+        try:
+            await self.checkins.insert_one(checkin)
+        except DuplicateKeyError:
+            pass
+
+    async def erase_student(self, *, student_id: str) -> dict[str, int]:
+        alerts = [
+            a["_id"]
+            async for a in self.alerts.find(
+                {"$or": [{"subject_id": student_id}, {"recipient_id": student_id}]}, {"_id": 1}
+            )
+        ]
+        return {
+            "deliveries": (await self.deliveries.delete_many({"alert_id": {"$in": alerts}})).deleted_count,
+            "alerts": (await self.alerts.delete_many({"_id": {"$in": alerts}})).deleted_count,
+            "checkins": (await self.checkins.delete_many({"student_id": student_id})).deleted_count,
+            "people": (await self.people.delete_many({"_id": student_id, "kind": "student"})).deleted_count,
+        }

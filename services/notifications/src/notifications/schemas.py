@@ -1,0 +1,149 @@
+"""Request and response models of the notifications API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+
+from notifications.delivery_policy import QuietHours
+from notifications.rota import Shift
+
+
+class ChannelPreferences(BaseModel):
+    email: bool = True
+    webhook: bool = True
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Dr Ada Okafor",
+                    "roles": ["counsellor"],
+                    "email": "ada.okafor@med.example.edu",
+                    "webhook_url": "https://hooks.example.edu/counselling",
+                    "quiet_hours": None,
+                }
+            ]
+        }
+    )
+    name: str | None = Field(default=None, max_length=200)
+    roles: list[str] = Field(min_length=1)
+    email: EmailStr
+    webhook_url: HttpUrl | None = None
+    quiet_hours: QuietHours | None = Field(default=None, description="routine alerts wait; urgent ones never do")
+    channels: ChannelPreferences = Field(
+        default_factory=ChannelPreferences, description="routine alerts only; in-app is always on"
+    )
+
+
+class StaffOut(StaffIn):
+    id: str
+
+
+class StaffPage(BaseModel):
+    items: list[StaffOut]
+    next_cursor: str | None
+
+
+class PreferencesIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "sam@student.example.edu",
+                    "quiet_hours": {"start": "22:00", "end": "07:00", "timezone": "Europe/London"},
+                }
+            ]
+        }
+    )
+    email: EmailStr | None = None
+    quiet_hours: QuietHours | None = None
+    channels: ChannelPreferences = Field(default_factory=ChannelPreferences)
+
+
+class RotaIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lead_id": "lead-1",
+                    "shifts": [
+                        {"staff_id": "c1", "start": "2026-11-25T08:00:00Z", "end": "2026-11-25T20:00:00Z"},
+                        {"staff_id": "c2", "start": "2026-11-25T20:00:00Z", "end": "2026-11-26T08:00:00Z"},
+                    ],
+                    "overrides": [],
+                }
+            ]
+        }
+    )
+    lead_id: str = Field(min_length=1)
+    shifts: list[Shift] = Field(default_factory=list, max_length=2000)
+    overrides: list[Shift] = Field(default_factory=list, max_length=500)
+
+
+class RotaOut(RotaIn):
+    team: str
+    on_call_now: str
+
+
+class OnCall(BaseModel):
+    team: str
+    at: datetime
+    staff_id: str
+
+
+class DeliveryAttempt(BaseModel):
+    at: datetime
+    outcome: str
+    error: str | None = None
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    channel: str
+    status: str = Field(description="pending, sending, delivered, failed or skipped")
+    attempt_count: int
+    attempts: list[DeliveryAttempt]
+    delivered_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    reason: str | None = None
+
+
+class AlertOut(BaseModel):
+    id: str
+    recipient_id: str
+    rule_id: str
+    root_id: str
+    event_ids: list[str]
+    event_type: str
+    severity: str
+    urgent: bool
+    subject_id: str
+    reasons: list[str]
+    title: str
+    link: str
+    status: str = Field(description="open, acknowledged or resolved")
+    escalation_level: int
+    next_escalation_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    deliveries: list[DeliveryOut] | None = None
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+def staff_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": doc["_id"],
+        **{k: doc.get(k) for k in ("name", "roles", "email", "webhook_url", "quiet_hours")},
+        "channels": doc.get("channels") or {},
+    }

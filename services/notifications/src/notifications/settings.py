@@ -1,0 +1,30 @@
+"""Notifications settings: channels, retries, escalation and grouping."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from medsupport_shared.settings import DEVELOPMENT_WEBHOOK_SECRET, ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    service_name: str = "notifications"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "medsupport alerts <alerts@medsupport.local>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_signing_secret: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=20)
+    delivery_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    delivery_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    delivery_sweep_interval_seconds: float = Field(default=1.0, gt=0)
+    escalation_sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    grouping_window_minutes: float = Field(default=30.0, ge=0)
+    """A burst of alerts about the same student for the same recipient inside this window is one alert."""
+    sse_poll_seconds: float = Field(default=1.0, gt=0)
+    public_base_url: str = "http://localhost:3000"
+    """The frontend's base URL, prefixed to the link path in emails and webhooks."""

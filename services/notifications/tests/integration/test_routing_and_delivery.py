@@ -1,0 +1,215 @@
+"""An urgent flag reaches the on-call counsellor on every channel, once; escalation; failing channels."""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from medsupport_shared.event_types import CheckinRecorded, FlagRaised, FlagUpdated
+from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.testing import auth, eventually, running, serving
+
+from .conftest import ADMIN, wait_for_consumer
+
+pytestmark = pytest.mark.integration
+C1 = auth("c1", "counsellor")
+
+
+async def inbox(client, who, roles=("counsellor",)):
+    return (await client.get("/v1/inbox", headers=auth(who, *roles))).json()["items"]
+
+
+async def follow_sse(base_url, headers, into):
+    async with (
+        httpx.AsyncClient(timeout=None) as client,
+        client.stream("GET", f"{base_url}/v1/inbox/stream", headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data: "):
+                into.append(json.loads(line[6:]))
+
+
+async def test_urgent_flag_reaches_the_on_call_counsellor_on_every_channel_exactly_once(stack):
+    app = stack.app()
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as client, stack.reader() as reader:
+        await stack.setup_staff(client)
+        await wait_for_consumer(app)
+        streamed: list[dict] = []
+        sse = asyncio.create_task(follow_sse(url, C1, streamed))
+        await asyncio.sleep(0.5)
+        event = await stack.flag()
+        alerts = await eventually(lambda: inbox(client, "c1"))
+        alert = alerts[0]
+        assert (alert["severity"], alert["subject_id"], alert["reasons"]) == ("urgent", "s1", ["phq9_item9_positive"])
+        await eventually(lambda: stack.mailbox.messages and stack.webhooks.received and streamed)
+        await reader.wait_for(lambda e: e.type == "alert.delivered", count=3)
+        await asyncio.sleep(1.0)  # anything doubled would have arrived by now
+        sse.cancel()
+        assert len(stack.mailbox.messages) == 1 and stack.mailbox.messages[0][0] == ["c1@med.example.edu"]
+        assert len(stack.webhooks.received) == 1
+        _name, payload, signed = stack.webhooks.received[0]
+        assert signed and payload["alert_id"] == alert["id"] and payload["event_type"] == "flag.raised"
+        assert payload["severity"] == "urgent" and payload["subject_id"] == "s1" and payload["link"].startswith("/")
+        assert "answers" not in json.dumps(payload)
+        assert [s["id"] for s in streamed] == [alert["id"]]
+        details = (await client.get(f"/v1/alerts/{alert['id']}", headers=C1)).json()
+        assert {d["channel"]: d["status"] for d in details["deliveries"]} == {
+            "inapp": "delivered",
+            "email": "delivered",
+            "webhook": "delivered",
+        }
+        created = [e for e in reader.events if e.type == "alert.created"]
+        assert len(created) == 1 and created[0].data["event_id"] == event.id
+        assert (await client.get(f"/v1/alerts/{alert['id']}", headers=auth("c2", "counsellor"))).status_code == 403
+
+
+async def test_unacknowledged_urgent_alert_escalates_to_the_lead_then_admin_but_an_acknowledged_one_does_not(stack):
+    app = stack.app()
+    async with running(app) as client, stack.reader() as reader:
+        await stack.setup_staff(client)
+        await stack.short_escalation(client, minutes=(0.02, 0.04))
+        await wait_for_consumer(app)
+        await stack.flag(student="s1", flag_id="f1")
+        await stack.flag(student="s2", flag_id="f2")
+        alerts = await eventually(lambda: _two(client))
+        s2_alert = next(a for a in alerts if a["subject_id"] == "s2")
+        acked = await client.post(f"/v1/alerts/{s2_alert['id']}/ack", headers=C1)
+        assert acked.status_code == 200 and acked.json()["status"] == "acknowledged"
+        lead = await eventually(lambda: inbox(client, "lead-1", ("wellbeing_lead",)), timeout=20)
+        admin = await eventually(lambda: inbox(client, "admin-1", ("admin",)), timeout=20)
+        await reader.wait_for(lambda e: e.type == "alert.escalated", count=2)
+        await asyncio.sleep(2.5)  # past both escalation times for s2 as well
+        assert [a["subject_id"] for a in await inbox(client, "lead-1", ("wellbeing_lead",))] == ["s1"]
+        assert [a["subject_id"] for a in await inbox(client, "admin-1", ("admin",))] == ["s1"]
+        assert lead[0]["title"].startswith("Escalated") and admin[0]["root_id"] == lead[0]["root_id"]
+        levels = sorted(e.data["level"] for e in reader.events if e.type == "alert.escalated")
+        assert levels == [1, 2]
+        # The lead acknowledging the escalated alert stops the whole chain.
+        done = await client.post(f"/v1/alerts/{lead[0]['id']}/ack", headers=auth("lead-1", "wellbeing_lead"))
+        root = (await client.get(f"/v1/alerts/{lead[0]['root_id']}", headers=C1)).json()
+        assert done.json()["status"] == "acknowledged" and root["status"] == "acknowledged"
+        assert (await client.post(f"/v1/alerts/{root['id']}/ack", headers=auth("c2", "counsellor"))).status_code == 403
+
+
+async def _two(client):
+    items = await inbox(client, "c1")
+    return items if len(items) == 2 else None
+
+
+async def test_a_webhook_that_fails_twice_then_succeeds_is_delivered_once(stack):
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client, webhook="flaky")
+        await wait_for_consumer(app)
+        await stack.flag()
+        await eventually(lambda: stack.webhooks.received)
+        await asyncio.sleep(0.5)
+        assert stack.webhooks.calls["flaky"] == 3 and len(stack.webhooks.received) == 1
+        alert = (await inbox(client, "c1"))[0]
+        details = (await client.get(f"/v1/alerts/{alert['id']}", headers=C1)).json()
+        webhook = next(d for d in details["deliveries"] if d["channel"] == "webhook")
+        assert webhook["status"] == "delivered"
+        assert [a["outcome"] for a in webhook["attempts"]] == ["failed", "failed", "delivered"]
+
+
+async def test_a_dead_webhook_ends_in_delivery_failed_while_email_and_inapp_still_arrive(stack):
+    app = stack.app()
+    async with running(app) as client, stack.reader() as reader:
+        await stack.setup_staff(client, webhook="dead")
+        await wait_for_consumer(app)
+        await stack.flag()
+        failed = await reader.wait_for(lambda e: e.type == "delivery.failed", timeout=20)
+        assert failed[0].data["channel"] == "webhook" and failed[0].data["attempts"] == 3
+        assert len(stack.mailbox.messages) == 1
+        alert = (await inbox(client, "c1"))[0]
+        details = (await client.get(f"/v1/alerts/{alert['id']}", headers=C1)).json()
+        assert {d["channel"]: d["status"] for d in details["deliveries"]} == {
+            "inapp": "delivered",
+            "email": "delivered",
+            "webhook": "failed",
+        }
+
+
+async def test_the_same_event_redelivered_creates_no_second_alert_and_checkins_are_recorded_once(stack):
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        await wait_for_consumer(app)
+        first = await stack.flag(student="s1")
+        await stack.publisher.publish(first)  # the broker delivers it again
+        checkin = new_event(
+            CheckinRecorded(
+                checkin_id="ck1", student_id="s1", instrument="who5", severity="none", recorded_at=utcnow()
+            ),
+            source="/services/wellbeing",
+        )
+        await stack.publisher.publish(checkin)
+        await stack.publisher.publish(checkin)
+        await stack.flag(student="s2", flag_id="f2")  # a marker behind them
+        await eventually(lambda: _two(client))
+        assert len([a for a in await inbox(client, "c1") if a["subject_id"] == "s1"]) == 1
+        repo = app.state.services.repo
+        assert await repo.checkins.count_documents({"student_id": "s1"}) == 1
+
+
+async def test_a_restart_mid_escalation_escalates_exactly_once(stack):
+    app = stack.app()
+    async with running(app) as client, stack.reader() as reader:
+        await stack.setup_staff(client)
+        await stack.short_escalation(client, minutes=(0.05, 60))
+        await wait_for_consumer(app)
+        await stack.flag()
+        await eventually(lambda: inbox(client, "c1"))
+    await asyncio.sleep(3.5)  # the escalation came due while the service was down
+    restarted = stack.app()
+    async with running(restarted) as client, stack.reader() as reader:
+        lead = await eventually(lambda: inbox(client, "lead-1", ("wellbeing_lead",)), timeout=20)
+        await asyncio.sleep(1.5)
+        assert len(await inbox(client, "lead-1", ("wellbeing_lead",))) == 1 and lead[0]["subject_id"] == "s1"
+        assert len([e for e in reader.events if e.type == "alert.escalated"]) == 1
+
+
+async def test_a_burst_about_one_student_inside_the_window_is_one_alert_per_recipient(stack):
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        await wait_for_consumer(app)
+        for n in range(3):
+            await stack.flag(severity="elevated", flag_id="f9", event_type=FlagUpdated if n else FlagRaised)
+        await eventually(lambda: _event_count(client, "c2", 3))
+        for who in ("c1", "c2"):
+            alerts = await inbox(client, who)
+            assert len(alerts) == 1 and len(alerts[0]["event_ids"]) == 3
+        assert len(stack.mailbox.messages) == 2  # one email each, not three
+
+
+async def _event_count(client, who, n):
+    alerts = await inbox(client, who)
+    return alerts and len(alerts[0]["event_ids"]) == n
+
+
+async def test_quiet_hours_defer_routine_email_but_never_urgent(stack):
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        now = utcnow()
+        quiet = {
+            "start": (now - timedelta(hours=1)).strftime("%H:%M"),
+            "end": (now + timedelta(hours=1)).strftime("%H:%M"),
+            "timezone": "UTC",
+        }
+        for staff_id in ("c1", "c2"):
+            body = {"roles": ["counsellor"], "email": f"{staff_id}@med.example.edu", "quiet_hours": quiet}
+            assert (await client.put(f"/v1/staff/{staff_id}", json=body, headers=ADMIN)).status_code == 200
+        await wait_for_consumer(app)
+        await stack.flag(student="s3", severity="elevated", flag_id="f3")
+        c2_alert = (await eventually(lambda: inbox(client, "c2")))[0]
+        details = (await client.get(f"/v1/alerts/{c2_alert['id']}", headers=auth("c2", "counsellor"))).json()
+        email = next(d for d in details["deliveries"] if d["channel"] == "email")
+        assert email["status"] == "pending" and email["reason"] == "deferred for quiet hours"
+        await stack.flag(student="s4", severity="urgent", flag_id="f4")  # c1 is on call, also in quiet hours
+        await eventually(lambda: [m for m in stack.mailbox.messages if m[0] == ["c1@med.example.edu"]])
+        assert all(m[0] != ["c2@med.example.edu"] for m in stack.mailbox.messages)
