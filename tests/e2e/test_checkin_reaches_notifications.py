@@ -1,0 +1,74 @@
+"""Wellbeing → Kafka → notifications, each service with its own database, over their public APIs."""
+
+from datetime import timedelta
+
+import pytest
+
+from medsupport_shared.events import utcnow
+from medsupport_shared.testing import auth, eventually, running
+from notifications.app import create_app as notifications_app
+from notifications.settings import NotificationsSettings
+from wellbeing.app import create_app as wellbeing_app
+from wellbeing.settings import WellbeingSettings
+
+pytestmark = pytest.mark.e2e
+ADMIN = auth("admin-1", "admin")
+STUDENT = auth("s-e2e", "student", cohort="2027")
+
+
+async def test_a_checkin_is_recorded_once_by_notifications_and_an_urgent_one_reaches_the_on_call_counsellor(isolation):
+    wellbeing = wellbeing_app(isolation.settings(WellbeingSettings))
+    notifications = notifications_app(
+        isolation.settings(NotificationsSettings, delivery_sweep_interval_seconds=0.2, smtp_port=1)
+    )  # no SMTP here: email just retries
+    async with running(notifications) as alerts_api, running(wellbeing) as wellbeing_api:
+        assert wellbeing.state.runtime.settings.database_name != notifications.state.runtime.settings.database_name
+        await alerts_api.put(
+            "/v1/staff/c1", json={"roles": ["counsellor"], "email": "c1@med.example.edu"}, headers=ADMIN
+        )
+        now = utcnow()
+        await alerts_api.put(
+            "/v1/rotas/counselling",
+            headers=ADMIN,
+            json={
+                "lead_id": "c1",
+                "shifts": [
+                    {
+                        "staff_id": "c1",
+                        "start": (now - timedelta(hours=1)).isoformat(),
+                        "end": (now + timedelta(hours=1)).isoformat(),
+                    }
+                ],
+            },
+        )
+        await wellbeing_api.put("/v1/me/consent", json={"store_checkins": True}, headers=STUDENT)
+
+        routine = await wellbeing_api.post(
+            "/v1/checkins", json={"instrument": "who5", "answers": [4, 4, 4, 4, 4]}, headers=STUDENT
+        )
+        urgent = await wellbeing_api.post(
+            "/v1/checkins",
+            headers={**STUDENT, "X-Correlation-ID": "e2e-urgent"},
+            json={"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1]},
+        )
+        assert routine.status_code == urgent.status_code == 201
+        assert urgent.json()["severity"] == "urgent" and urgent.json()["crisis_resources"]
+
+        repo = notifications.state.services.repo
+        await eventually(lambda: _count(repo, "s-e2e", 2), timeout=30)
+        inbox = await eventually(lambda: _inbox(alerts_api), timeout=30)
+        assert inbox[0]["severity"] == "urgent" and inbox[0]["subject_id"] == "s-e2e"
+        assert inbox[0]["link"].startswith("/wellbeing/flags/")
+        # Redelivery of everything wellbeing published has no second effect.
+        for doc in await wellbeing.state.services.repo.checkins.find({}).to_list(None):
+            assert doc["outbox"] == []
+        assert await repo.checkins.count_documents({"student_id": "s-e2e"}) == 2
+        assert len(await _inbox(alerts_api)) == 1
+
+
+async def _count(repo, student, n):
+    return await repo.checkins.count_documents({"student_id": student}) == n
+
+
+async def _inbox(client):
+    return (await client.get("/v1/inbox", headers=auth("c1", "counsellor"))).json()["items"]
