@@ -1,0 +1,241 @@
+"""Routes for concern reports: anonymous or named reporting, follow-up by code, triage by the
+concerns officer. Only the concerns officer lists or triages concerns; a named reporter reads their
+own; an anonymous reporter reads theirs with the follow-up code and no account."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from feedback import concerns
+from feedback.api_feedback import Cursor, Limit, _example
+from feedback.concern_schemas import (
+    ConcernCreate,
+    ConcernCreated,
+    FollowUpIn,
+    FollowUpMessageIn,
+    MessageIn,
+    OfficerConcernPage,
+    OfficerConcernView,
+    ReporterConcernPage,
+    ReporterConcernView,
+    TriageIn,
+)
+from feedback.domain.concerns import ConcernCategory, ConcernStatus
+from feedback.services import Services
+from medsupport_shared import correlation
+from medsupport_shared.auth import CurrentPrincipal, Principal, Role, TokenVerifier, require_roles
+from medsupport_shared.errors import AUTH_ERRORS, Unauthorized, problem_responses
+from medsupport_shared.idempotency import REPLAY_HEADER, IdempotencyKey
+
+router = APIRouter(prefix="/v1/concerns", tags=["concerns"])
+Officer = Annotated[Principal, Depends(require_roles(Role.CONCERNS_OFFICER))]
+
+REPORTER_EXAMPLE = {
+    "id": "c0ffee0123456789abcdef0123456789",
+    "category": "mistreatment",
+    "anonymous": True,
+    "status": "under_review",
+    "reported_at": "2025-03-04T14:00:00Z",
+    "updated_at": "2025-03-05T09:12:00Z",
+    "description": "During the ward round the registrar shouted at me in front of patients.",
+    "when": "Tuesday 4 March, morning ward round",
+    "where": "Ward 7B, general surgery",
+    "people_involved": "A surgical registrar",
+    "outcome": None,
+    "messages": [{"from": "officer", "body": "Was anyone else present?", "at": "2025-03-05T09:12:00Z"}],
+}
+OFFICER_EXAMPLE = {
+    **REPORTER_EXAMPLE,
+    "reporter_id": None,
+    "messages": [{**REPORTER_EXAMPLE["messages"][0], "officer_id": "officer-1"}],  # type: ignore[index]
+    "history": [
+        {"status": "received", "at": "2025-03-04T14:00:00Z", "by": None},
+        {"status": "under_review", "at": "2025-03-05T09:10:00Z", "by": "officer-1"},
+    ],
+}
+NOT_FOUND_CODE: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "No concern matches the code (the same answer, in the same way, for any wrong code)",
+        "content": {
+            "application/problem+json": {
+                "example": {
+                    "type": "https://medsupport.dev/problems/not-found",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": concerns.NO_MATCH,
+                }
+            }
+        },
+    }
+}
+
+
+def _client(request: Request) -> str:
+    """The client address, used only as an in-memory rate-limit key (salted, rotating, never stored).
+    Behind a proxy run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so this is the real client."""
+    return request.client.host if request.client else "unknown"
+
+
+async def _named_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a named report needs a bearer token; set anonymous=true to report without one")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(token.strip())
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConcernCreated,
+    summary="Report a concern, anonymously or by name",
+    description=(
+        "Categories: mistreatment, discrimination, bias, professionalism, safety, other.\n\n"
+        "**Anonymous (`anonymous: true`) needs no token, and a token that is sent is never read**: a student may "
+        "report while signed in, yet no reporter id, token subject, IP address or browser correlation id is stored "
+        "in the report, its event, the logs or metric labels; its times are rounded down to the hour. The answer "
+        "carries a `follow_up_code`, shown once and stored only as a keyed hash: keep it to read the status and "
+        "outcome and to answer the concerns officer at `POST /v1/concerns/follow-up`. Anonymous reports are "
+        "rate-limited per client address with an in-memory, salted, rotating hash (429 when exceeded).\n\n"
+        "**Named (`anonymous: false`) needs a bearer token** (any role); you can read the report at "
+        "`GET /v1/concerns/mine`.\n\nEmits `concern.raised` (id, category, anonymous, time; the reporter id only "
+        "when named). Honours `Idempotency-Key`: an anonymous retry with the same key and body returns the same "
+        "report and the same code."
+    ),
+    openapi_extra={"security": [{}, {"HTTPBearer": []}]},
+    responses={
+        **_example(
+            201,
+            {
+                "id": "c0ffee0123456789abcdef0123456789",
+                "anonymous": True,
+                "status": "received",
+                "reported_at": "2025-03-04T14:00:00Z",
+                "follow_up_code": "K7QX-M2HD-9WTR-CF4N",
+            },
+        ),
+        **problem_responses(401, 409, 422, 429),
+    },
+)
+async def report_concern(
+    body: ConcernCreate, request: Request, svc: Services, idempotency_key: IdempotencyKey = None
+) -> Any:
+    if body.anonymous:
+        correlation.bind(None)  # drop the browser's correlation and trace ids for everything that follows
+        result, replayed = await concerns.raise_anonymous_concern(
+            svc=svc, body=body, client=_client(request), idempotency_key=idempotency_key
+        )
+        return JSONResponse(
+            jsonable_encoder(result), status_code=201, headers={REPLAY_HEADER: "true"} if replayed else None
+        )
+    principal = await _named_principal(request)
+    return await svc.idempotency.run(
+        key=idempotency_key,
+        scope="concerns.create",
+        owner=principal.sub,
+        payload=body,
+        create=lambda: concerns.raise_named_concern(svc=svc, principal=principal, body=body),
+    )
+
+
+@router.post(
+    "/follow-up",
+    response_model=ReporterConcernView,
+    summary="Read an anonymous report with its follow-up code",
+    description="No token. The code travels in the body, never in a URL. Any wrong code gets the same 404. "
+    "Look-ups are rate-limited per client address (in memory, never stored).",
+    openapi_extra={"security": []},
+    responses={**_example(200, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
+)
+async def follow_up(body: FollowUpIn, request: Request, svc: Services) -> Any:
+    correlation.bind(None)
+    return await concerns.follow_up(svc=svc, code=body.code, client=_client(request))
+
+
+@router.post(
+    "/follow-up/messages",
+    status_code=201,
+    response_model=ReporterConcernView,
+    summary="Answer the concerns officer on an anonymous report",
+    description="No token; the follow-up code identifies the report. Any wrong code gets the same 404.",
+    openapi_extra={"security": []},
+    responses={**_example(201, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
+)
+async def reply_anonymously(body: FollowUpMessageIn, request: Request, svc: Services) -> Any:
+    correlation.bind(None)
+    return await concerns.reply_with_code(svc=svc, code=body.code, message=body.message, client=_client(request))
+
+
+@router.get(
+    "",
+    response_model=OfficerConcernPage,
+    summary="All concerns (concerns officer)",
+    description="Newest first; filter by status or category. Nobody but the concerns officer lists concerns.",
+    responses={**_example(200, {"items": [OFFICER_EXAMPLE], "next_cursor": None}), **problem_responses(*AUTH_ERRORS)},
+)
+async def list_concerns(
+    _: Officer,
+    svc: Services,
+    status: Annotated[ConcernStatus | None, Query()] = None,
+    category: Annotated[ConcernCategory | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    return await concerns.list_concerns(svc=svc, status=status, category=category, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/mine",
+    response_model=ReporterConcernPage,
+    summary="Concerns I reported by name",
+    description="Anonymous reports are not linked to you and never appear here; use their follow-up code.",
+    responses={
+        **_example(200, {"items": [{**REPORTER_EXAMPLE, "anonymous": False}], "next_cursor": None}),
+        **problem_responses(401, 422),
+    },
+)
+async def list_mine(principal: CurrentPrincipal, svc: Services, limit: Limit = 50, cursor: Cursor = None) -> Any:
+    return await concerns.list_my_concerns(svc=svc, principal=principal, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/{concern_id}",
+    response_model=OfficerConcernView | ReporterConcernView,
+    summary="One concern (concerns officer, or its named reporter)",
+    description="The officer sees triage history; a named reporter sees status, outcome and messages. "
+    "Anyone else gets 404.",
+    responses={**_example(200, OFFICER_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
+)
+async def get_concern(concern_id: str, principal: CurrentPrincipal, svc: Services) -> Any:
+    return await concerns.get_concern(svc=svc, principal=principal, concern_id=concern_id)
+
+
+@router.patch(
+    "/{concern_id}",
+    response_model=OfficerConcernView,
+    summary="Triage a concern: move its status, write the outcome the reporter reads",
+    description="Moves: received → under_review | closed; under_review → action_taken | closed; action_taken → "
+    "closed | under_review; closed → under_review (reopen). Another move is 409. Emits `concern.updated` "
+    "(id, category, status, time).",
+    responses={**_example(200, OFFICER_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404, 409)},
+)
+async def triage(concern_id: str, body: TriageIn, principal: Officer, svc: Services) -> Any:
+    return await concerns.triage(svc=svc, principal=principal, concern_id=concern_id, body=body)
+
+
+@router.post(
+    "/{concern_id}/messages",
+    status_code=201,
+    response_model=OfficerConcernView | ReporterConcernView,
+    summary="Ask or answer a question on a concern (officer, or its named reporter)",
+    description="The reporter reads officer messages (without the officer's id); an anonymous reporter through "
+    "the follow-up code.",
+    responses={**_example(201, OFFICER_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
+)
+async def post_message(concern_id: str, body: MessageIn, principal: CurrentPrincipal, svc: Services) -> Any:
+    return await concerns.post_message(svc=svc, principal=principal, concern_id=concern_id, message=body.message)

@@ -1,0 +1,79 @@
+"""Composition of the feedback service: `uvicorn feedback.app:create_app --factory --port 8001`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from feedback import api_concerns, api_feedback, api_reflections, consumers, feedback_requests
+from feedback.concern_repository import CONCERNS, ConcernRepository
+from feedback.domain.ratelimit import AnonymousRateLimiter
+from feedback.repository import OUTBOX_COLLECTIONS, FeedbackRepository
+from feedback.services import FeedbackServices
+from feedback.settings import FeedbackSettings
+from medsupport_shared.app_factory import create_service_app
+from medsupport_shared.crypto import FieldCipher
+from medsupport_shared.event_types import FEEDBACK_TOPIC
+from medsupport_shared.events import utcnow
+from medsupport_shared.runtime import ServiceRuntime
+
+DESCRIPTION = """Timely feedback for medical students, and safe reporting of mistreatment.
+
+* **Feedback** from faculty (or peers, where the context allows) about a student, in a rotation, course or
+  encounter: strengths, areas for growth, next steps, an optional rating on a stated scale. The student reads all
+  their feedback, an author what they wrote; nobody else.
+* **Feedback requests** with a due time; an overdue request emits `feedback.overdue` exactly once.
+* **Reflections and self-assessments**, private unless shared with a named mentor or faculty member.
+* **Concern reports**, anonymous or named. Anonymous means anonymous: no identity is stored anywhere, and the
+  reporter follows up with a code. Only the concerns officer reads and triages concerns.
+* **Cohort view** for faculty and admins: aggregates per context, small groups suppressed.
+
+Free text is encrypted at rest. Events carry ids, categories and times, never text."""
+
+
+def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
+    settings = settings or FeedbackSettings()
+    cipher = FieldCipher(settings.text_encryption_key)
+
+    async def compose(runtime: ServiceRuntime) -> FeedbackServices:
+        repo, concern_repo = FeedbackRepository(runtime.db), ConcernRepository(runtime.db)
+        await repo.ensure_indexes()
+        await concern_repo.ensure_indexes()
+        svc = FeedbackServices(
+            settings=settings,
+            repo=repo,
+            concerns=concern_repo,
+            outbox=runtime.outbox,
+            idempotency=runtime.idempotency,
+            cipher=cipher,
+            anonymous_limiter=AnonymousRateLimiter(
+                limit=settings.anonymous_rate_limit, window_seconds=settings.anonymous_rate_window_seconds
+            ),
+            follow_up_limiter=AnonymousRateLimiter(
+                limit=settings.follow_up_rate_limit, window_seconds=settings.anonymous_rate_window_seconds
+            ),
+        )
+        runtime.outbox.register(*OUTBOX_COLLECTIONS, CONCERNS)
+        runtime.publishes_to(FEEDBACK_TOPIC)
+        runtime.add_consumer(name="feedback", topics=consumers.TOPICS, handlers=consumers.handlers(svc))
+        runtime.every(
+            settings.overdue_sweep_interval_seconds,
+            "overdue-requests",
+            lambda: feedback_requests.sweep_overdue(svc=svc),
+        )
+        runtime.every(3600, "concern-idempotency", lambda: concern_repo.forget_expired_idempotency(now=utcnow()))
+        return svc
+
+    return create_service_app(
+        settings=settings,
+        title="medsupport feedback",
+        description=DESCRIPTION,
+        compose=compose,
+        routers=[api_feedback.requests_router, api_feedback.router, api_reflections.router, api_concerns.router],
+        openapi_tags=[
+            {"name": "feedback", "description": "Feedback about students"},
+            {"name": "feedback requests", "description": "Students ask assessors for feedback"},
+            {"name": "reflections", "description": "Private reflections and self-assessments"},
+            {"name": "concerns", "description": "Concern reports, anonymous or named, and their triage"},
+            {"name": "cohort", "description": "Aggregates for faculty and admins"},
+        ],
+    )

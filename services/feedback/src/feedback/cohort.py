@@ -1,0 +1,31 @@
+"""The cohort view for faculty and admins: aggregates only, never one student's items or any concern."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from feedback.domain import cohort as rules
+from feedback.domain.feedback import ContextKind
+from feedback.services import FeedbackServices
+
+Document = dict[str, Any]
+
+
+async def cohort_summary(*, svc: FeedbackServices, context_kind: ContextKind | None) -> dict[str, Any]:
+    query: Document = {"context_kind": context_kind.value} if context_kind else {}
+    feedback = [
+        rules.FeedbackFact(d["context_key"], d["student_id"], d["author_id"], d["author_kind"])
+        async for d in svc.repo.feedback_facts(query=query)
+    ]
+    requests = [
+        rules.RequestFact(
+            d["context_key"],
+            d["student_id"],
+            d["status"],
+            bool(d.get("overdue_emitted")),
+            d.get("turnaround_seconds"),
+        )
+        async for d in svc.repo.request_facts(query=query)
+    ]
+    return asdict(rules.summarize(feedback, requests, min_group_size=svc.settings.cohort_min_group_size))

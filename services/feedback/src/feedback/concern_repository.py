@@ -1,0 +1,85 @@
+"""MongoDB access for concern reports. An anonymous report's document has no reporter field at all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from medsupport_shared.mongo import ensure_indexes, paginate
+from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
+
+Document = dict[str, Any]
+CONCERNS = "concerns"
+ANONYMOUS_IDEMPOTENCY = "concern_idempotency"
+"""Keyed hashes of anonymous submissions' Idempotency-Keys (no raw key, no identity)."""
+
+
+class ConcernRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.concerns = db[CONCERNS]
+        self.idempotency = db[ANONYMOUS_IDEMPOTENCY]
+
+    async def ensure_indexes(self) -> None:
+        await ensure_indexes(
+            self.concerns,
+            [
+                IndexModel("code_hash"),
+                IndexModel([("reporter_id", 1), ("created_at", -1)]),
+                IndexModel([("status", 1), ("created_at", -1)]),
+            ],
+        )
+
+    async def insert(self, *, document: Document, entries: list[Document]) -> None:
+        await self.concerns.insert_one(with_outbox(document, *entries))
+
+    async def get(self, *, concern_id: str) -> Document | None:
+        return await self.concerns.find_one({"_id": concern_id}, {"outbox": 0})
+
+    async def by_code_hash(self, *, code_hash: str) -> Document | None:
+        return await self.concerns.find_one({"code_hash": code_hash, "anonymous": True}, {"outbox": 0})
+
+    async def list_concerns(
+        self, *, query: Document, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        return await paginate(self.concerns, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+
+    async def update(
+        self, *, concern_id: str, expected: Document, update: Document, entries: list[Document]
+    ) -> Document | None:
+        """Apply ``update`` if the document still matches ``expected`` (optimistic check on status)."""
+        full = dict(update)
+        if entries:  # merged with the update's own $push (push_outbox would replace it)
+            full["$push"] = {**update.get("$push", {}), OUTBOX_FIELD: {"$each": entries}}
+        return await self.concerns.find_one_and_update(
+            {"_id": concern_id, **expected}, full, return_document=ReturnDocument.AFTER
+        )
+
+    async def claim_idempotency(
+        self, *, key_hash: str, body_hash: str, concern_id: str, expires_at: datetime
+    ) -> Document | None:
+        """Record an anonymous submission's key; returns the earlier record when the key was used."""
+        try:
+            await self.idempotency.insert_one(
+                {"_id": key_hash, "body_hash": body_hash, "concern_id": concern_id, "expires_at": expires_at}
+            )
+        except DuplicateKeyError:
+            return await self.idempotency.find_one({"_id": key_hash})
+        return None
+
+    async def release_idempotency(self, *, key_hash: str) -> None:
+        await self.idempotency.delete_one({"_id": key_hash})
+
+    async def forget_expired_idempotency(self, *, now: datetime) -> int:
+        result = await self.idempotency.delete_many({"expires_at": {"$lt": now}})
+        return result.deleted_count
+
+    async def forget_reporter(self, *, reporter_id: str) -> int:
+        """Erasure: a named report stays on record for the institution, without its reporter."""
+        result = await self.concerns.update_many(
+            {"reporter_id": reporter_id}, {"$unset": {"reporter_id": ""}, "$set": {"reporter_erased": True}}
+        )
+        return result.modified_count

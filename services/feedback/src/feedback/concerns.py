@@ -1,0 +1,310 @@
+"""Use cases for concern reports.
+
+Anonymous means anonymous: the document, the event, the logs and the metrics of an anonymous report
+hold no reporter id, no address and no token subject; its times are rounded down to the hour; the
+reporter follows up with a code of which only a keyed hash is kept."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from feedback import metrics
+from feedback.concern_repository import CONCERNS
+from feedback.concern_schemas import ConcernCreate, TriageIn
+from feedback.domain import concerns as rules
+from feedback.services import FeedbackServices
+from medsupport_shared.auth import Principal
+from medsupport_shared.errors import Conflict, NotFound, TooManyRequests, Unprocessable
+from medsupport_shared.event_types import ConcernRaised, ConcernUpdated
+from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.outbox import outbox_entry
+
+Document = dict[str, Any]
+NO_MATCH = "no concern matches that code"
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
+# ------------------------------------------------------------------ views
+
+
+def _messages(svc: FeedbackServices, document: Document, *, officer: bool) -> list[dict[str, Any]]:
+    out = []
+    for message in document.get("messages", []):
+        item = {"from": message["from"], "body": svc.decrypt(message["body"]) or "", "at": message["at"]}
+        if officer:
+            item["officer_id"] = message.get("officer_id")
+        out.append(item)
+    return out
+
+
+def _common(svc: FeedbackServices, document: Document) -> dict[str, Any]:
+    return {
+        "id": document["_id"],
+        "category": document["category"],
+        "anonymous": document["anonymous"],
+        "status": document["status"],
+        "reported_at": document["created_at"],
+        "updated_at": document["updated_at"],
+        "description": svc.decrypt(document["description"]) or "",
+        "when": svc.decrypt(document["when"]) or "",
+        "where": svc.decrypt(document["where"]) or "",
+        "people_involved": svc.decrypt(document.get("people_involved")),
+        "outcome": svc.decrypt(document.get("outcome")),
+    }
+
+
+def reporter_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
+    return {**_common(svc, document), "messages": _messages(svc, document, officer=False)}
+
+
+def officer_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
+    return {
+        **_common(svc, document),
+        "reporter_id": document.get("reporter_id"),
+        "messages": _messages(svc, document, officer=True),
+        "history": document.get("history", []),
+    }
+
+
+# ------------------------------------------------------------------ raising a concern
+
+
+def _event_for(document: Document, *, raised: bool) -> Any:
+    common: dict[str, Any] = {
+        "concern_id": document["_id"],
+        "category": document["category"],
+        "anonymous": document["anonymous"],
+    }
+    if not document["anonymous"] and document.get("reporter_id"):
+        common["reporter_id"] = document["reporter_id"]
+    if raised:
+        return ConcernRaised(**common, reported_at=document["created_at"])
+    return ConcernUpdated(**common, status=document["status"], updated_at=document["updated_at"])
+
+
+def _new_document(svc: FeedbackServices, body: ConcernCreate, *, concern_id: str) -> Document:
+    now = utcnow()
+    at = rules.anonymous_timestamp(now) if body.anonymous else now
+    return {
+        "_id": concern_id,
+        "category": body.category.value,
+        "anonymous": body.anonymous,
+        "description": svc.encrypt(body.description),
+        "when": svc.encrypt(body.when),
+        "where": svc.encrypt(body.where),
+        "people_involved": svc.encrypt(body.people_involved),
+        "status": rules.ConcernStatus.RECEIVED.value,
+        "outcome": None,
+        "messages": [],
+        "history": [{"status": rules.ConcernStatus.RECEIVED.value, "at": at, "by": None}],
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+async def _store_new(svc: FeedbackServices, document: Document) -> None:
+    event = new_event(_event_for(document, raised=True), source=svc.source, time=document["created_at"])
+    entry = outbox_entry(event)
+    if document["anonymous"]:
+        # The request's correlation and trace ids come from the reporter's browser; do not keep them.
+        entry["correlation_id"] = entry["traceparent"] = None
+    await svc.concerns.insert(document=document, entries=[entry])
+    svc.outbox.dispatch(CONCERNS, document["_id"], [entry])
+    metrics.CONCERNS_RAISED.labels(document["category"], str(document["anonymous"]).lower()).inc()
+
+
+async def raise_named_concern(*, svc: FeedbackServices, principal: Principal, body: ConcernCreate) -> dict[str, Any]:
+    document = _new_document(svc, body, concern_id=uuid.uuid4().hex)
+    document["reporter_id"] = principal.sub
+    await _store_new(svc, document)
+    return {
+        "id": document["_id"],
+        "anonymous": False,
+        "status": document["status"],
+        "reported_at": document["created_at"],
+    }
+
+
+def _created(document: Document, code: str) -> dict[str, Any]:
+    return {
+        "id": document["_id"],
+        "anonymous": True,
+        "status": document["status"],
+        "reported_at": document["created_at"],
+        "follow_up_code": code,
+    }
+
+
+async def raise_anonymous_concern(
+    *, svc: FeedbackServices, body: ConcernCreate, client: str, idempotency_key: str | None
+) -> tuple[dict[str, Any], bool]:
+    """Store an anonymous report; returns (body, replayed). With an Idempotency-Key the code is
+    derived from the key and the body under the server secret, so a retry gets the same code back
+    although the code itself is never stored."""
+    if not svc.anonymous_limiter.allow(client):
+        metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns").inc()
+        raise TooManyRequests(
+            "too many anonymous reports from here; try again later",
+            headers={"Retry-After": str(svc.anonymous_limiter.seconds_until_reset())},
+        )
+    concern_id = uuid.uuid4().hex
+    if idempotency_key is None:
+        document = _new_document(svc, body, concern_id=concern_id)
+        code = rules.new_follow_up_code()
+        document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
+        await _store_new(svc, document)
+        return _created(document, code), False
+
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
+    key_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-key", idempotency_key)
+    body_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-body", idempotency_key, canonical)
+    code = rules.derived_follow_up_code(secret=svc.code_secret, seed=body_hash)
+    earlier = await svc.concerns.claim_idempotency(
+        key_hash=key_hash, body_hash=body_hash, concern_id=concern_id, expires_at=utcnow() + IDEMPOTENCY_RETENTION
+    )
+    if earlier is not None:
+        if not rules.codes_match(earlier["body_hash"], body_hash):
+            raise Conflict("the Idempotency-Key was already used with another request body")
+        existing = await svc.concerns.get(concern_id=earlier["concern_id"])
+        if existing is None:
+            raise Conflict("a request with this Idempotency-Key is still in progress")
+        return _created(existing, code), True
+    document = _new_document(svc, body, concern_id=concern_id)
+    document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
+    try:
+        await _store_new(svc, document)
+    except BaseException:
+        await svc.concerns.release_idempotency(key_hash=key_hash)
+        raise
+    return _created(document, code), False
+
+
+# ------------------------------------------------------------------ following up with a code
+
+
+async def _by_code(*, svc: FeedbackServices, code: str, client: str) -> Document:
+    """The same work and the same answer for a wrong, malformed or unknown code."""
+    if not svc.follow_up_limiter.allow(client):
+        metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns/follow-up").inc()
+        raise TooManyRequests(
+            "too many follow-up attempts from here; try again later",
+            headers={"Retry-After": str(svc.follow_up_limiter.seconds_until_reset())},
+        )
+    candidate = rules.hash_code(secret=svc.code_secret, code=code)
+    document = await svc.concerns.by_code_hash(code_hash=candidate)
+    if document is None or not rules.codes_match(str(document.get("code_hash", "")), candidate):
+        raise NotFound(NO_MATCH)
+    return document
+
+
+async def follow_up(*, svc: FeedbackServices, code: str, client: str) -> dict[str, Any]:
+    return reporter_view(svc, await _by_code(svc=svc, code=code, client=client))
+
+
+async def reply_with_code(*, svc: FeedbackServices, code: str, message: str, client: str) -> dict[str, Any]:
+    document = await _by_code(svc=svc, code=code, client=client)
+    at = rules.anonymous_timestamp(utcnow())
+    updated = await _append_message(svc=svc, document=document, sender="reporter", body=message, at=at)
+    return reporter_view(svc, updated)
+
+
+# ------------------------------------------------------------------ named reporters and officers
+
+
+async def _append_message(
+    *, svc: FeedbackServices, document: Document, sender: str, body: str, at: Any, officer_id: str | None = None
+) -> Document:
+    if len(document.get("messages", [])) >= rules.MAX_MESSAGES:
+        raise Unprocessable(f"a concern holds at most {rules.MAX_MESSAGES} messages")
+    message: Document = {"id": uuid.uuid4().hex, "from": sender, "body": svc.encrypt(body), "at": at}
+    if officer_id is not None:
+        message["officer_id"] = officer_id
+    updated = await svc.concerns.update(
+        concern_id=document["_id"],
+        expected={},
+        update={"$push": {"messages": message}, "$set": {"updated_at": at}},
+        entries=[],
+    )
+    if updated is None:
+        raise NotFound("no such concern")
+    return updated
+
+
+async def get_concern(*, svc: FeedbackServices, principal: Principal, concern_id: str) -> dict[str, Any]:
+    document = await svc.concerns.get(concern_id=concern_id)
+    if document is not None and principal.has_any("concerns_officer"):
+        return officer_view(svc, document)
+    if document is not None and not document["anonymous"] and document.get("reporter_id") == principal.sub:
+        return reporter_view(svc, document)
+    raise NotFound("no concern with that id for you")
+
+
+async def post_message(*, svc: FeedbackServices, principal: Principal, concern_id: str, message: str) -> dict[str, Any]:
+    document = await svc.concerns.get(concern_id=concern_id)
+    if document is not None and principal.has_any("concerns_officer"):
+        updated = await _append_message(
+            svc=svc, document=document, sender="officer", body=message, at=utcnow(), officer_id=principal.sub
+        )
+        return officer_view(svc, updated)
+    if document is not None and not document["anonymous"] and document.get("reporter_id") == principal.sub:
+        updated = await _append_message(svc=svc, document=document, sender="reporter", body=message, at=utcnow())
+        return reporter_view(svc, updated)
+    raise NotFound("no concern with that id for you")
+
+
+async def list_concerns(
+    *,
+    svc: FeedbackServices,
+    status: rules.ConcernStatus | None,
+    category: rules.ConcernCategory | None,
+    limit: int | None,
+    cursor: str | None,
+) -> dict[str, Any]:
+    query: Document = {}
+    if status is not None:
+        query["status"] = status.value
+    if category is not None:
+        query["category"] = category.value
+    items, next_cursor = await svc.concerns.list_concerns(query=query, limit=limit, cursor=cursor)
+    return {"items": [officer_view(svc, d) for d in items], "next_cursor": next_cursor}
+
+
+async def list_my_concerns(
+    *, svc: FeedbackServices, principal: Principal, limit: int | None, cursor: str | None
+) -> dict[str, Any]:
+    items, next_cursor = await svc.concerns.list_concerns(
+        query={"reporter_id": principal.sub, "anonymous": False}, limit=limit, cursor=cursor
+    )
+    return {"items": [reporter_view(svc, d) for d in items], "next_cursor": next_cursor}
+
+
+async def triage(*, svc: FeedbackServices, principal: Principal, concern_id: str, body: TriageIn) -> dict[str, Any]:
+    document = await svc.concerns.get(concern_id=concern_id)
+    if document is None:
+        raise NotFound("no concern with that id")
+    current = rules.ConcernStatus(document["status"])
+    now = utcnow()
+    changes: Document = {"updated_at": now}
+    update: Document = {"$set": changes}
+    if body.status is not None and body.status is not current:
+        try:
+            rules.check_transition(current, body.status)
+        except rules.TransitionNotAllowed as exc:
+            raise Conflict(str(exc)) from exc
+        changes["status"] = body.status.value
+        update["$push"] = {"history": {"status": body.status.value, "at": now, "by": principal.sub}}
+    if body.outcome is not None:
+        changes["outcome"] = svc.encrypt(body.outcome)
+    after = {**document, **changes}
+    event = new_event(_event_for(after, raised=False), source=svc.source, time=now)
+    entry = outbox_entry(event)
+    updated = await svc.concerns.update(
+        concern_id=concern_id, expected={"status": current.value}, update=update, entries=[entry]
+    )
+    if updated is None:
+        raise Conflict("the concern changed meanwhile; reload and try again")
+    svc.outbox.dispatch(CONCERNS, concern_id, [entry])
+    return officer_view(svc, updated)

@@ -1,0 +1,46 @@
+"""Topics this service reads, and the typed handlers: mentorships (to share reflections with a
+current mentor) and erasure requests."""
+
+from __future__ import annotations
+
+import logging
+
+from feedback.services import FeedbackServices
+from medsupport_shared.event_types import (
+    MENTORSHIP_TOPIC,
+    PLATFORM_TOPIC,
+    MentorAssigned,
+    MentorshipEnded,
+    StudentErasureRequested,
+)
+from medsupport_shared.events import CloudEvent
+from medsupport_shared.kafka import EventHandler
+
+TOPICS = [MENTORSHIP_TOPIC, PLATFORM_TOPIC]
+log = logging.getLogger(__name__)
+
+
+def handlers(svc: FeedbackServices) -> dict[str, EventHandler]:
+    async def remember_mentor(event: CloudEvent, payload: MentorAssigned) -> None:
+        await svc.repo.record_mentorship(
+            assignment_id=payload.assignment_id,
+            mentor_id=payload.mentor_id,
+            mentee_id=payload.mentee_id,
+            at=payload.assigned_at,
+        )
+
+    async def withdraw_mentor_shares(event: CloudEvent, payload: MentorshipEnded) -> None:
+        await svc.repo.end_mentorship(
+            assignment_id=payload.assignment_id, mentor_id=payload.mentor_id, mentee_id=payload.mentee_id
+        )
+
+    async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
+        counts = await svc.repo.erase_student(student_id=payload.student_id)
+        counts["named_concerns"] = await svc.concerns.forget_reporter(reporter_id=payload.student_id)
+        log.info("student data erased", extra={"event_id": event.id, "counts": counts})
+
+    return {
+        MentorAssigned.event_type: remember_mentor,
+        MentorshipEnded.event_type: withdraw_mentor_shares,
+        StudentErasureRequested.event_type: erase_student,
+    }

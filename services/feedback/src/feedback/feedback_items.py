@@ -1,0 +1,176 @@
+"""Use cases for feedback items: write, read, respond (and fulfil the request it answers)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from feedback import metrics
+from feedback.domain import feedback as rules
+from feedback.feedback_requests import fulfil_request
+from feedback.repository import FEEDBACK
+from feedback.schemas import FeedbackCreate, FeedbackResponseIn
+from feedback.services import FeedbackServices
+from medsupport_shared.auth import Principal
+from medsupport_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from medsupport_shared.event_types import FeedbackSubmitted
+from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.outbox import outbox_entry
+
+Document = dict[str, Any]
+FeedbackView = Literal["received", "authored"]
+_TEXT_FIELDS = ("strengths", "areas_for_growth", "next_steps", "free_text", "response")
+
+
+def context_of(document: Document) -> dict[str, Any]:
+    return {"kind": document["context_kind"], "id": document["context_id"], "label": document.get("context_label")}
+
+
+def feedback_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
+    view = {
+        "id": document["_id"],
+        "student_id": document["student_id"],
+        "author_id": document["author_id"],
+        "author_kind": document["author_kind"],
+        "context": context_of(document),
+        "rating": document.get("rating"),
+        "request_id": document.get("request_id"),
+        "discussed": document.get("discussed", False),
+        "discussed_at": document.get("discussed_at"),
+        "responded_at": document.get("responded_at"),
+        "created_at": document["created_at"],
+    }
+    for name in _TEXT_FIELDS:
+        view[name] = svc.decrypt(document.get(name))
+    return view
+
+
+async def submit_feedback(*, svc: FeedbackServices, principal: Principal, body: FeedbackCreate) -> dict[str, Any]:
+    context = body.context.as_rule()
+    try:
+        author_kind = rules.author_kind_for(
+            roles=principal.roles,
+            author_id=principal.sub,
+            student_id=body.student_id,
+            context=context,
+            peer_feedback_kinds=svc.settings.peer_feedback_context_kinds,
+        )
+    except rules.NotAllowed as exc:
+        raise Forbidden(str(exc)) from exc
+    request = await _request_to_fulfil(svc=svc, principal=principal, body=body)
+    now, feedback_id = utcnow(), uuid.uuid4().hex
+    document: Document = {
+        "_id": feedback_id,
+        "student_id": body.student_id,
+        "author_id": principal.sub,
+        "author_kind": author_kind.value,
+        "context_kind": context.kind.value,
+        "context_id": context.id,
+        "context_key": context.key,
+        "context_label": body.context.label,
+        "strengths": svc.encrypt(body.strengths),
+        "areas_for_growth": svc.encrypt(body.areas_for_growth),
+        "next_steps": svc.encrypt(body.next_steps),
+        "free_text": svc.encrypt(body.free_text),
+        "rating": body.rating.model_dump() if body.rating else None,
+        "request_id": body.request_id,
+        "discussed": False,
+        "created_at": now,
+    }
+    event = new_event(
+        FeedbackSubmitted(
+            feedback_id=feedback_id,
+            student_id=body.student_id,
+            author_id=principal.sub,
+            kind=author_kind.value,
+            context=context.key,
+            submitted_at=now,
+        ),
+        source=svc.source,
+    )
+    entry = outbox_entry(event)
+    await svc.repo.insert_feedback(document=document, entries=[entry])
+    svc.outbox.dispatch(FEEDBACK, feedback_id, [entry])
+    metrics.FEEDBACK_SUBMITTED.labels(author_kind.value, context.kind.value).inc()
+    if request is not None:
+        await fulfil_request(svc=svc, request=request, feedback_id=feedback_id, at=now)
+    return feedback_view(svc, document)
+
+
+async def _request_to_fulfil(*, svc: FeedbackServices, principal: Principal, body: FeedbackCreate) -> Document | None:
+    if body.request_id is None:
+        return None
+    request = await svc.repo.get_request(request_id=body.request_id)
+    if request is None or request["assessor_id"] != principal.sub:
+        raise NotFound("no feedback request with that id is addressed to you")
+    if (request["context_kind"], request["context_id"]) != (body.context.kind.value, body.context.id):
+        raise Unprocessable(
+            "the feedback's context must be the request's context",
+            errors=[{"loc": ["body", "context"], "msg": "does not match the request"}],
+        )
+    try:
+        rules.check_fulfilment(
+            status=rules.RequestStatus(request["status"]),
+            request_student_id=request["student_id"],
+            request_assessor_id=request["assessor_id"],
+            feedback_student_id=body.student_id,
+            author_id=principal.sub,
+        )
+    except rules.NotAllowed as exc:
+        raise Conflict(str(exc)) from exc
+    return request
+
+
+async def get_feedback(*, svc: FeedbackServices, principal: Principal, feedback_id: str) -> dict[str, Any]:
+    document = await svc.repo.get_feedback(feedback_id=feedback_id)
+    if document is None or not rules.may_read_feedback(
+        reader_id=principal.sub, student_id=document["student_id"], author_id=document["author_id"]
+    ):
+        raise NotFound("no feedback with that id for you")
+    return feedback_view(svc, document)
+
+
+async def list_feedback(
+    *,
+    svc: FeedbackServices,
+    principal: Principal,
+    view: FeedbackView | None,
+    context_kind: rules.ContextKind | None,
+    limit: int | None,
+    cursor: str | None,
+) -> dict[str, Any]:
+    chosen = view or ("received" if principal.has_any("student") else "authored")
+    if chosen == "received":
+        if not principal.has_any("student"):
+            raise Forbidden("only students receive feedback; use view=authored")
+        query: Document = {"student_id": principal.sub}
+    else:
+        if not principal.has_any("faculty", "student"):
+            raise Forbidden("only faculty and students write feedback")
+        query = {"author_id": principal.sub}
+    if context_kind is not None:
+        query["context_kind"] = context_kind.value
+    items, next_cursor = await svc.repo.list_feedback(query=query, limit=limit, cursor=cursor)
+    return {"items": [feedback_view(svc, d) for d in items], "next_cursor": next_cursor}
+
+
+async def respond_to_feedback(
+    *, svc: FeedbackServices, principal: Principal, feedback_id: str, body: FeedbackResponseIn
+) -> dict[str, Any]:
+    """The student marks the feedback as discussed (or not) and adds or replaces their response."""
+    existing = await svc.repo.get_feedback(feedback_id=feedback_id)
+    if existing is None or existing["student_id"] != principal.sub:
+        raise NotFound("no feedback with that id about you")
+    now = utcnow()
+    changes: Document = {"discussed": body.discussed}
+    if body.discussed and not existing.get("discussed"):
+        changes["discussed_at"] = now
+    elif not body.discussed:
+        changes["discussed_at"] = None
+    if body.response is not None:
+        changes["response"] = svc.encrypt(body.response)
+        changes["responded_at"] = now
+    updated = await svc.repo.set_response(feedback_id=feedback_id, student_id=principal.sub, changes=changes)
+    if updated is None:
+        raise NotFound("no feedback with that id about you")
+    return feedback_view(svc, updated)

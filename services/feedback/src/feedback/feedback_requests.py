@@ -1,0 +1,187 @@
+"""Use cases for feedback requests: ask, read, cancel, fulfil, and the overdue sweep."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from feedback import metrics
+from feedback.domain import feedback as rules
+from feedback.repository import REQUESTS
+from feedback.schemas import FeedbackRequestCreate
+from feedback.services import FeedbackServices
+from medsupport_shared.auth import Principal
+from medsupport_shared.errors import Conflict, Forbidden, NotFound
+from medsupport_shared.event_types import FeedbackOverdue, FeedbackRequested
+from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.outbox import outbox_entry
+
+Document = dict[str, Any]
+RequestView = Literal["mine", "assigned"]
+_OVERDUE_EVENT_NAMESPACE = uuid.UUID("6f1d3c1e-52b4-4c44-9a57-3f5f0e0b8d21")
+
+
+def overdue_event_id(request_id: str) -> str:
+    """Deterministic: even a republished overdue event carries the same id, so consumers dedupe it."""
+    return str(uuid.uuid5(_OVERDUE_EVENT_NAMESPACE, f"feedback.overdue:{request_id}"))
+
+
+def request_view(svc: FeedbackServices, document: Document, *, now: datetime | None = None) -> dict[str, Any]:
+    status = rules.RequestStatus(document["status"])
+    return {
+        "id": document["_id"],
+        "student_id": document["student_id"],
+        "assessor_id": document["assessor_id"],
+        "context": {
+            "kind": document["context_kind"],
+            "id": document["context_id"],
+            "label": document.get("context_label"),
+        },
+        "note": svc.decrypt(document.get("note")),
+        "status": status.value,
+        "requested_at": document["created_at"],
+        "due_at": document["due_at"],
+        "overdue": rules.is_overdue(status=status, due=document["due_at"], now=now or utcnow()),
+        "overdue_at": document.get("overdue_at"),
+        "fulfilled_at": document.get("fulfilled_at"),
+        "feedback_id": document.get("feedback_id"),
+        "turnaround_seconds": document.get("turnaround_seconds"),
+        "cancelled_at": document.get("cancelled_at"),
+    }
+
+
+async def request_feedback(
+    *, svc: FeedbackServices, principal: Principal, body: FeedbackRequestCreate
+) -> dict[str, Any]:
+    try:
+        rules.check_request(student_id=principal.sub, assessor_id=body.assessor_id)
+    except rules.NotAllowed as exc:
+        raise Forbidden(str(exc)) from exc
+    context = body.context.as_rule()
+    now, request_id = utcnow(), uuid.uuid4().hex
+    due = rules.due_at(
+        requested_at=now, kind=context.kind, due_by_kind=svc.settings.due_by_kind, default=svc.settings.default_due
+    )
+    document: Document = {
+        "_id": request_id,
+        "student_id": principal.sub,
+        "assessor_id": body.assessor_id,
+        "context_kind": context.kind.value,
+        "context_id": context.id,
+        "context_key": context.key,
+        "context_label": body.context.label,
+        "note": svc.encrypt(body.note),
+        "status": rules.RequestStatus.OPEN.value,
+        "created_at": now,
+        "due_at": due,
+        "overdue_emitted": False,
+    }
+    event = new_event(
+        FeedbackRequested(
+            request_id=request_id,
+            student_id=principal.sub,
+            assessor_id=body.assessor_id,
+            context=context.key,
+            due_at=due,
+            requested_at=now,
+        ),
+        source=svc.source,
+    )
+    entry = outbox_entry(event)
+    await svc.repo.insert_request(document=document, entries=[entry])
+    svc.outbox.dispatch(REQUESTS, request_id, [entry])
+    return request_view(svc, document, now=now)
+
+
+async def get_request(*, svc: FeedbackServices, principal: Principal, request_id: str) -> dict[str, Any]:
+    document = await svc.repo.get_request(request_id=request_id)
+    if document is None or principal.sub not in (document["student_id"], document["assessor_id"]):
+        raise NotFound("no feedback request with that id for you")
+    return request_view(svc, document)
+
+
+async def list_requests(
+    *,
+    svc: FeedbackServices,
+    principal: Principal,
+    view: RequestView | None,
+    status: rules.RequestStatus | None,
+    limit: int | None,
+    cursor: str | None,
+) -> dict[str, Any]:
+    chosen = view or ("mine" if principal.has_any("student") else "assigned")
+    if chosen == "mine":
+        if not principal.has_any("student"):
+            raise Forbidden("only students ask for feedback; use view=assigned")
+        query: Document = {"student_id": principal.sub}
+    else:
+        if not principal.has_any("faculty", "student"):
+            raise Forbidden("only faculty (or peers) are asked for feedback")
+        query = {"assessor_id": principal.sub}
+    if status is not None:
+        query["status"] = status.value
+    items, next_cursor = await svc.repo.list_requests(query=query, limit=limit, cursor=cursor)
+    now = utcnow()
+    return {"items": [request_view(svc, d, now=now) for d in items], "next_cursor": next_cursor}
+
+
+async def cancel_request(*, svc: FeedbackServices, principal: Principal, request_id: str) -> dict[str, Any]:
+    document = await svc.repo.get_request(request_id=request_id)
+    if document is None or document["student_id"] != principal.sub:
+        raise NotFound("no feedback request with that id from you")
+    if not await svc.repo.close_request(
+        request_id=request_id, changes={"status": rules.RequestStatus.CANCELLED.value, "cancelled_at": utcnow()}
+    ):
+        raise Conflict(f"the request is already {document['status']}")
+    return await get_request(svc=svc, principal=principal, request_id=request_id)
+
+
+async def fulfil_request(*, svc: FeedbackServices, request: Document, feedback_id: str, at: datetime) -> bool:
+    took = rules.turnaround(requested_at=request["created_at"], fulfilled_at=at)
+    closed = await svc.repo.close_request(
+        request_id=request["_id"],
+        changes={
+            "status": rules.RequestStatus.FULFILLED.value,
+            "fulfilled_at": at,
+            "feedback_id": feedback_id,
+            "turnaround_seconds": took.total_seconds(),
+        },
+    )
+    if closed:
+        metrics.REQUEST_TURNAROUND.labels(request["context_kind"]).observe(took.total_seconds())
+    return closed
+
+
+async def sweep_overdue(*, svc: FeedbackServices) -> int:
+    """Emit ``feedback.overdue`` once for each open request past its due time.
+
+    The flag ``overdue_emitted`` flips in the same conditional single-document write that puts the
+    event in the request's outbox, so the event is written once however many sweeps, restarts or
+    instances look at the request, and the relay publishes it even after a crash."""
+    now, emitted = utcnow(), 0
+    for request in await svc.repo.due_requests(now=now):
+        answered = await svc.repo.feedback_for_request(request_id=request["_id"])
+        if answered is not None:  # fulfilled, but the process stopped between the two writes
+            await fulfil_request(svc=svc, request=request, feedback_id=answered["_id"], at=answered["created_at"])
+            continue
+        event = new_event(
+            FeedbackOverdue(
+                request_id=request["_id"],
+                student_id=request["student_id"],
+                assessor_id=request["assessor_id"],
+                context=request["context_key"],
+                due_at=request["due_at"],
+                overdue_at=now,
+            ),
+            source=svc.source,
+            event_id=overdue_event_id(request["_id"]),
+        )
+        entry = outbox_entry(event)
+        if await svc.repo.mark_overdue(request_id=request["_id"], overdue_at=now, entries=[entry]):
+            emitted += 1
+            metrics.REQUESTS_OVERDUE.labels(request["context_kind"]).inc()
+            await svc.outbox.flush(REQUESTS, request["_id"], [entry])
+    metrics.REQUESTS_OPEN_OVERDUE.set(await svc.repo.count_open_overdue(now=now))
+    svc.sweeps["overdue"] = svc.sweeps.get("overdue", 0) + 1
+    return emitted

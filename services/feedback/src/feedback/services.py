@@ -1,0 +1,52 @@
+"""What the use cases need, built once in the app's lifespan and reached through ``Annotated`` deps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from feedback.concern_repository import ConcernRepository
+from feedback.domain.ratelimit import AnonymousRateLimiter
+from feedback.repository import FeedbackRepository
+from feedback.settings import FeedbackSettings
+from medsupport_shared.crypto import FieldCipher
+from medsupport_shared.idempotency import IdempotencyStore
+from medsupport_shared.outbox import Outbox
+
+
+@dataclass
+class FeedbackServices:
+    settings: FeedbackSettings
+    repo: FeedbackRepository
+    concerns: ConcernRepository
+    outbox: Outbox
+    idempotency: IdempotencyStore
+    cipher: FieldCipher
+    anonymous_limiter: AnonymousRateLimiter
+    follow_up_limiter: AnonymousRateLimiter
+    sweeps: dict[str, int] = field(default_factory=dict)
+    """How many times each sweep has completed (observability and tests)."""
+
+    @property
+    def source(self) -> str:
+        return self.settings.source
+
+    @property
+    def code_secret(self) -> bytes:
+        return self.settings.follow_up_code_secret.get_secret_value().encode()
+
+    def encrypt(self, text: str | None) -> str | None:
+        return self.cipher.encrypt(text)
+
+    def decrypt(self, token: Any) -> str | None:
+        return self.cipher.decrypt(token) if isinstance(token, str) else None
+
+
+def get_services(request: Request) -> FeedbackServices:
+    services: FeedbackServices = request.app.state.services
+    return services
+
+
+Services = Annotated[FeedbackServices, Depends(get_services)]

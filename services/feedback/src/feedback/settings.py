@@ -1,0 +1,55 @@
+"""Feedback service settings (environment variables, validated at start-up)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, SecretStr, model_validator
+
+from feedback.domain.feedback import ContextKind
+from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, ServiceSettings
+
+DEVELOPMENT_FOLLOW_UP_SECRET = "dev-only-insecure-follow-up-code-secret"
+
+
+class FeedbackSettings(ServiceSettings):
+    service_name: str = "feedback"
+    text_encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
+    """Fernet key(s), comma-separated, for free text at rest; the first encrypts (rotation)."""
+    follow_up_code_secret: SecretStr = SecretStr(DEVELOPMENT_FOLLOW_UP_SECRET)
+    """HMAC key for follow-up code hashes. Changing it invalidates every outstanding code."""
+
+    peer_feedback_context_kinds: list[ContextKind] = Field(default_factory=lambda: [ContextKind.COURSE])
+    """Context kinds in which a student may write feedback about a peer."""
+    request_due_days: float = Field(default=7.0, ge=0)
+    request_due_days_by_kind: dict[ContextKind, float] = Field(default_factory=dict)
+    """Per context kind, e.g. ``{"encounter": 3, "rotation": 14}``; others use ``request_due_days``."""
+    overdue_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+
+    anonymous_rate_limit: int = Field(default=5, ge=1)
+    """Anonymous concern reports accepted per client address per window."""
+    anonymous_rate_window_seconds: float = Field(default=600.0, gt=0)
+    follow_up_rate_limit: int = Field(default=30, ge=1)
+    """Follow-up code look-ups per client address per window (slows guessing)."""
+
+    cohort_min_group_size: int = Field(default=5, ge=1)
+    """A cohort-view row over fewer distinct students is suppressed."""
+
+    @property
+    def due_by_kind(self) -> dict[str, timedelta]:
+        return {kind.value: timedelta(days=days) for kind, days in self.request_due_days_by_kind.items()}
+
+    @property
+    def default_due(self) -> timedelta:
+        return timedelta(days=self.request_due_days)
+
+    @model_validator(mode="after")
+    def _refuse_weak_follow_up_secret(self) -> FeedbackSettings:
+        if self.app_env == "production":
+            secret = self.follow_up_code_secret.get_secret_value()
+            if secret == DEVELOPMENT_FOLLOW_UP_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "refusing to start in production: FOLLOW_UP_CODE_SECRET must be set to a random value "
+                    "of at least 32 characters"
+                )
+        return self
