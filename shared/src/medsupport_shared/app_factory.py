@@ -15,7 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medsupport_shared import correlation
 from medsupport_shared.auth import TokenVerifier
-from medsupport_shared.errors import install_problem_handlers, problem_response, problem_responses
+from medsupport_shared.errors import (
+    PROBLEM_CONTENT_TYPE,
+    ProblemDetail,
+    install_problem_handlers,
+    problem_response,
+    problem_responses,
+)
 from medsupport_shared.log_config import configure_logging
 from medsupport_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from medsupport_shared.runtime import ServiceRuntime
@@ -82,7 +88,50 @@ def create_service_app(
     app.include_router(ops_router())
     for router in routers:
         app.include_router(router)
+    install_problem_openapi(app)
     return app
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    """Document every error as what it is on the wire (problem+json with an example), including the
+    validation 422 FastAPI adds by itself, and a 401 on every route that needs a token."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault(
+            "ProblemDetail", ProblemDetail.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if operation.get("security") and "401" not in responses:
+                    responses["401"] = _problem_entry(401)
+                for code, response in list(responses.items()):
+                    if code[0] in "45" and PROBLEM_CONTENT_TYPE not in response.get("content", {}):
+                        responses[code] = _problem_entry(int(code), response.get("description"))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_entry(status: int, description: str | None = None) -> dict[str, Any]:
+    entry = problem_responses(status)[status]
+    return {
+        "description": description or entry["description"],
+        "content": {
+            PROBLEM_CONTENT_TYPE: {
+                "schema": {"$ref": "#/components/schemas/ProblemDetail"},
+                **entry["content"][PROBLEM_CONTENT_TYPE],
+            }
+        },
+    }
 
 
 class RequestContextMiddleware:
