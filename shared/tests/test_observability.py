@@ -29,7 +29,7 @@ def test_unsafe_correlation_ids_are_replaced_and_traceparent_is_used():
 
 
 @pytest.mark.integration
-async def test_correlation_id_travels_from_http_through_kafka_to_the_consumer(isolation, caplog):
+async def test_correlation_id_travels_from_http_through_kafka_to_the_consumer(isolation):
     app = create_app(isolation.settings(DemoSettings))
     async with (
         running(app) as client,
