@@ -112,7 +112,7 @@ async def _store_new(svc: FeedbackServices, document: Document) -> None:
         # The request's correlation and trace ids come from the reporter's browser; do not keep them.
         entry["correlation_id"] = entry["traceparent"] = None
     await svc.concerns.insert(document=document, entries=[entry])
-    svc.outbox.dispatch(CONCERNS, document["_id"], [entry])
+    await svc.publish(CONCERNS, document["_id"], [entry])
     metrics.CONCERNS_RAISED.labels(document["category"], str(document["anonymous"]).lower()).inc()
 
 
@@ -125,6 +125,7 @@ async def raise_named_concern(*, svc: FeedbackServices, principal: Principal, bo
         "anonymous": False,
         "status": document["status"],
         "reported_at": document["created_at"],
+        "follow_up_code": None,
     }
 
 
@@ -306,5 +307,5 @@ async def triage(*, svc: FeedbackServices, principal: Principal, concern_id: str
     )
     if updated is None:
         raise Conflict("the concern changed meanwhile; reload and try again")
-    svc.outbox.dispatch(CONCERNS, concern_id, [entry])
+    await svc.publish(CONCERNS, concern_id, [entry])
     return officer_view(svc, updated)

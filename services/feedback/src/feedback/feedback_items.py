@@ -90,7 +90,7 @@ async def submit_feedback(*, svc: FeedbackServices, principal: Principal, body: 
     )
     entry = outbox_entry(event)
     await svc.repo.insert_feedback(document=document, entries=[entry])
-    svc.outbox.dispatch(FEEDBACK, feedback_id, [entry])
+    await svc.publish(FEEDBACK, feedback_id, [entry])
     metrics.FEEDBACK_SUBMITTED.labels(author_kind.value, context.kind.value).inc()
     if request is not None:
         await fulfil_request(svc=svc, request=request, feedback_id=feedback_id, at=now)

@@ -90,7 +90,7 @@ async def request_feedback(
     )
     entry = outbox_entry(event)
     await svc.repo.insert_request(document=document, entries=[entry])
-    svc.outbox.dispatch(REQUESTS, request_id, [entry])
+    await svc.publish(REQUESTS, request_id, [entry])
     return request_view(svc, document, now=now)
 
 
@@ -181,7 +181,7 @@ async def sweep_overdue(*, svc: FeedbackServices) -> int:
         if await svc.repo.mark_overdue(request_id=request["_id"], overdue_at=now, entries=[entry]):
             emitted += 1
             metrics.REQUESTS_OVERDUE.labels(request["context_kind"]).inc()
-            await svc.outbox.flush(REQUESTS, request["_id"], [entry])
+            await svc.publish(REQUESTS, request["_id"], [entry])
     metrics.REQUESTS_OPEN_OVERDUE.set(await svc.repo.count_open_overdue(now=now))
     svc.sweeps["overdue"] = svc.sweeps.get("overdue", 0) + 1
     return emitted
