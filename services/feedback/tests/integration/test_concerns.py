@@ -134,7 +134,12 @@ async def test_follow_up_code_flow(stack):
     assert set(updated.data) == {"concern_id", "category", "status", "anonymous", "updated_at"}
 
 
-async def test_wrong_codes_all_get_the_same_404(stack):
+async def test_wrong_codes_all_get_the_same_404(make_stack):
+    async with make_stack(follow_up_rate_limit=1000) as stack:
+        await _same_404_for_every_wrong_code(stack)
+
+
+async def _same_404_for_every_wrong_code(stack):
     c = stack.client
     code = (await c.post("/v1/concerns", json=concern())).json()["follow_up_code"]
     last = code[-1]
@@ -157,8 +162,10 @@ async def test_wrong_codes_all_get_the_same_404(stack):
     # timing: a near miss costs what a random guess costs (same hash, same indexed look-up)
     async def elapsed(candidate):
         started = time.perf_counter()
-        await c.post("/v1/concerns/follow-up", json={"code": candidate})
-        return time.perf_counter() - started
+        response = await c.post("/v1/concerns/follow-up", json={"code": candidate})
+        took = time.perf_counter() - started
+        assert response.status_code == 404
+        return took
 
     near, far = [], []
     for _ in range(12):
@@ -239,3 +246,14 @@ async def test_anonymous_submissions_are_rate_limited(make_stack):
         assert "127.0.0.1" not in generate_latest().decode() and "127.0.0.1" not in stack.logs.text
         # named reports are not throttled by the anonymous limiter
         assert (await stack.client.post("/v1/concerns", json=concern(anonymous=False), headers=S1)).status_code == 201
+
+
+async def test_follow_up_lookups_are_rate_limited(make_stack):
+    async with make_stack(follow_up_rate_limit=3) as stack:
+        code = (await stack.client.post("/v1/concerns", json=concern())).json()["follow_up_code"]
+        for _ in range(3):
+            assert (
+                await stack.client.post("/v1/concerns/follow-up", json={"code": new_follow_up_code()})
+            ).status_code == 404
+        limited = await stack.client.post("/v1/concerns/follow-up", json={"code": code})
+        assert limited.status_code == 429 and limited.headers["content-type"] == "application/problem+json"
