@@ -80,6 +80,22 @@ class RatingOut(BaseModel):
 
 
 class FeedbackCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "student_id": "student-42",
+                    "context": {"kind": "rotation", "id": "cardiology-2025-b", "label": "Cardiology, block B"},
+                    "strengths": "Clear, structured history; put the patient at ease.",
+                    "areas_for_growth": "Differential diagnosis stopped at two items.",
+                    "next_steps": "Present three differentials at the next ward round.",
+                    "rating": {"scale": "entrustment", "minimum": 1, "maximum": 5, "value": 3},
+                }
+            ]
+        },
+    )
+
     student_id: Id = Field(examples=["student-42"])
     context: ContextIn
     strengths: FieldText = Field(examples=["Clear, structured history; put the patient at ease."])
@@ -125,6 +141,19 @@ class FeedbackPage(BaseModel):
 
 
 class FeedbackRequestCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "assessor_id": "dr-khan",
+                    "context": {"kind": "encounter", "id": "lp-2025-03-04", "label": "Lumbar puncture, bed 4"},
+                    "note": "Observed lumbar puncture, Tuesday morning.",
+                }
+            ]
+        },
+    )
+
     assessor_id: Id = Field(examples=["dr-khan"])
     context: ContextIn
     note: OptionalFieldText = Field(default=None, examples=["Observed lumbar puncture, bed 4, Tuesday morning."])
@@ -166,6 +195,20 @@ class ShareOut(BaseModel):
 
 
 class ReflectionCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "reflection",
+                    "title": "First week on the acute take",
+                    "body": "I felt rushed when clerking; next time I will ...",
+                    "linked_feedback_ids": ["5f0c3e8a9b6d4c2e8f1a7b3c9d0e1f2a"],
+                }
+            ]
+        },
+    )
+
     kind: Literal["reflection", "self_assessment"] = "reflection"
     title: Label = Field(examples=["First week on the acute take"])
     body: ReflectionText = Field(examples=["I felt rushed when clerking; next time I will ..."])
@@ -174,6 +217,11 @@ class ReflectionCreate(Strict):
 
 
 class ReflectionUpdate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Looking back a week later, ...", "linked_feedback_ids": []}]},
+    )
+
     title: OptionalLabel = None
     body: OptionalReflectionText = None
     rating: RatingIn | None = None
