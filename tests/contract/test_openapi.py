@@ -1,5 +1,6 @@
 """Every service's OpenAPI document is frontend-ready: every /v1 route has a summary, its error
-responses as problem+json with examples, and request bodies with examples; ops routes exist."""
+responses as problem+json with examples (401 on every route that takes a token), and request bodies
+with examples; ops routes exist."""
 
 import importlib
 
@@ -30,7 +31,7 @@ def body_has_example(doc: dict, operation: dict) -> bool:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_route_is_documented_with_examples_and_errors(service):
     doc = openapi_of(service)
-    assert OPS <= set(doc["paths"]), "health, readiness and metrics are served"
+    assert set(doc["paths"]) >= OPS, "health, readiness and metrics are served"
     problems = []
     for path, operations in doc["paths"].items():
         if not path.startswith("/v1"):
@@ -40,7 +41,7 @@ def test_every_route_is_documented_with_examples_and_errors(service):
             if not operation.get("summary"):
                 problems.append(f"{where}: no summary")
             errors = {code: r for code, r in operation.get("responses", {}).items() if code[0] in "45"}
-            if "401" not in errors:
+            if operation.get("security") and "401" not in errors:  # token-less routes (anonymous reports) exempt
                 problems.append(f"{where}: 401 not documented")
             for code, response in errors.items():
                 content = response.get("content", {}).get("application/problem+json")

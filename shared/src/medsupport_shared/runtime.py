@@ -20,6 +20,7 @@ from medsupport_shared.kafka import EventConsumer, EventHandler, EventPublisher,
 from medsupport_shared.metrics import DEPENDENCY_UP
 from medsupport_shared.mongo import create_client, ping
 from medsupport_shared.outbox import Outbox
+from medsupport_shared.serialized import serialized
 from medsupport_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class ServiceRuntime:
 
     async def start_storage(self, *, attempts: int = 20) -> None:
         self._client = create_client(self.settings.mongo_url)
-        self._db = self._client[self.settings.database_name]
+        self._db = serialized(self._client[self.settings.database_name])
         for attempt in range(attempts):
             if await ping(self._db):
                 break

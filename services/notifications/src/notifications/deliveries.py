@@ -83,8 +83,14 @@ async def start_deliveries(
 
 
 async def deliver_due(*, ctx: NotificationsContext) -> int:
-    due = await ctx.repo.due_deliveries(now=utcnow())
+    now = utcnow()
+    due = await ctx.repo.due_deliveries(now=now)
     for delivery in due:
+        if delivery["status"] == "sending":  # its worker died: that attempt failed
+            expired = await ctx.repo.expire_lease(delivery=delivery, now=now)
+            if expired is None:
+                continue
+            delivery = expired
         await attempt_delivery(ctx=ctx, delivery=delivery)
     return len(due)
 

@@ -15,6 +15,7 @@ from notifications.routing import DEFAULT_RULES, RouteRule
 
 Document = dict[str, Any]
 PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES, CHECKINS = "people", "rotas", "routes", "alerts", "deliveries", "checkins"
+LEASES = "delivery_leases"
 OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
 NO_OUTBOX = {OUTBOX_FIELD: 0}
 
@@ -23,6 +24,7 @@ class NotificationsRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.people, self.rotas, self.routes = db[PEOPLE], db[ROTAS], db[ROUTES]
         self.alerts, self.deliveries, self.checkins = db[ALERTS], db[DELIVERIES], db[CHECKINS]
+        self.leases = db[LEASES]
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(self.people, [IndexModel("roles")])
@@ -196,11 +198,41 @@ class NotificationsRepository:
         return await self.deliveries.find(query, NO_OUTBOX).limit(limit).to_list(None)
 
     async def claim_delivery(self, *, delivery: Document, lease_until: datetime) -> bool:
+        """One worker per attempt, held by a unique key (a conditional update alone is not atomic on
+        FerretDB): the lease document ``<delivery id>:<attempt number>`` can be inserted once."""
+        try:
+            await self.leases.insert_one(
+                {
+                    "_id": f"{delivery['_id']}:{delivery['attempt_count']}",
+                    "delivery_id": delivery["_id"],
+                    "until": lease_until,
+                }
+            )
+        except DuplicateKeyError:
+            return False
         result = await self.deliveries.update_one(
-            {"_id": delivery["_id"], "status": delivery["status"], "attempt_count": delivery["attempt_count"]},
+            {
+                "_id": delivery["_id"],
+                "attempt_count": delivery["attempt_count"],
+                "status": {"$in": ["pending", "sending"]},
+            },
             {"$set": {"status": "sending", "lease_until": lease_until}},
         )
         return result.modified_count == 1
+
+    async def expire_lease(self, *, delivery: Document, now: datetime) -> Document | None:
+        """A worker died mid-attempt: count the attempt as failed and make the delivery due again."""
+        result = await self.deliveries.update_one(
+            {"_id": delivery["_id"], "status": "sending", "attempt_count": delivery["attempt_count"]},
+            {
+                "$set": {"status": "pending", "next_attempt_at": now, "lease_until": None},
+                "$inc": {"attempt_count": 1},
+                "$push": {"attempts": {"at": now, "outcome": "failed", "error": "worker lost (lease expired)"}},
+            },
+        )
+        if result.modified_count != 1:
+            return None
+        return await self.deliveries.find_one({"_id": delivery["_id"]}, NO_OUTBOX)
 
     async def finish_delivery(
         self, *, delivery_id: str, changes: Document, attempt: Document, entries: list[Document]
@@ -225,8 +257,10 @@ class NotificationsRepository:
                 {"$or": [{"subject_id": student_id}, {"recipient_id": student_id}]}, {"_id": 1}
             )
         ]
+        deliveries = [d["_id"] async for d in self.deliveries.find({"alert_id": {"$in": alerts}}, {"_id": 1})]
         return {
-            "deliveries": (await self.deliveries.delete_many({"alert_id": {"$in": alerts}})).deleted_count,
+            "leases": (await self.leases.delete_many({"delivery_id": {"$in": deliveries}})).deleted_count,
+            "deliveries": (await self.deliveries.delete_many({"_id": {"$in": deliveries}})).deleted_count,
             "alerts": (await self.alerts.delete_many({"_id": {"$in": alerts}})).deleted_count,
             "checkins": (await self.checkins.delete_many({"student_id": student_id})).deleted_count,
             "people": (await self.people.delete_many({"_id": student_id, "kind": "student"})).deleted_count,
