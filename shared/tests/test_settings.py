@@ -18,6 +18,9 @@ def test_development_secret_refused_in_production(monkeypatch):
 def test_production_accepts_a_real_secret_and_checks_every_secret_field(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
+    with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEY"):
+        ServiceSettings()
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", "a-real-fernet-key-set-by-the-institution")
     assert ServiceSettings().app_env == "production"
     with pytest.raises(ValidationError, match="NOTES_KEY"):
         WithSecret()

@@ -23,5 +23,7 @@ async def test_note_is_published_and_consumed_once(isolation):
         events = await reader.wait_for(lambda e: e.data["checkin_id"] == first.json()["id"])
         assert len(events) == 1
         await eventually(lambda: services_of(app).handled == [events[0].id])
+        stored = await services_of(app).runtime.db["idempotency_keys"].find_one({})
+        assert stored["body"] and "hi" not in stored["body"]  # replies are encrypted at rest
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text

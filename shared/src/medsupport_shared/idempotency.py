@@ -16,6 +16,7 @@ from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.errors import Conflict
 from medsupport_shared.events import utcnow
 from medsupport_shared.mongo import ensure_indexes
@@ -37,10 +38,15 @@ def _digest(*parts: str) -> str:
 
 
 class IdempotencyStore:
+    """The first reply is kept (encrypted: it may hold health data) for replays within the retention."""
+
     collection_name = "idempotency_keys"
 
-    def __init__(self, db: AsyncDatabase[Document], *, retention: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], *, cipher: FieldCipher, retention: timedelta = timedelta(hours=24)
+    ) -> None:
         self._collection = db[self.collection_name]
+        self._cipher = cipher
         self._retention = retention
 
     async def ensure_indexes(self) -> None:
@@ -80,7 +86,7 @@ class IdempotencyStore:
             raise
         await self._collection.update_one(
             {"_id": record_id},
-            {"$set": {"state": "done", "status_code": status_code, "body": json.dumps(body)}},
+            {"$set": {"state": "done", "status_code": status_code, "body": self._cipher.encrypt(json.dumps(body))}},
         )
         return JSONResponse(body, status_code=status_code)
 
@@ -93,7 +99,9 @@ class IdempotencyStore:
         if record["state"] != "done":
             raise Conflict("a request with this Idempotency-Key is still in progress")
         return JSONResponse(
-            json.loads(record["body"]), status_code=record["status_code"], headers={REPLAY_HEADER: "true"}
+            json.loads(self._cipher.decrypt(record["body"]) or "null"),
+            status_code=record["status_code"],
+            headers={REPLAY_HEADER: "true"},
         )
 
     async def forget_expired(self) -> int:

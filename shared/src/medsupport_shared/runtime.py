@@ -13,6 +13,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.event_types import dead_letter_topic
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.inbox import Inbox
@@ -109,7 +110,7 @@ class ServiceRuntime:
         else:
             raise RuntimeError(f"MongoDB at {self.settings.mongo_url} did not answer")
         self.inbox = Inbox(self._db)
-        self.idempotency = IdempotencyStore(self._db)
+        self.idempotency = IdempotencyStore(self._db, cipher=FieldCipher(self.settings.data_encryption_key))
         await self.inbox.ensure_indexes()
         await self.idempotency.ensure_indexes()
         self._outbox = Outbox(

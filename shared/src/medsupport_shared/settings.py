@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
 
+    data_encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
+    """Fernet key(s) for data the shared library keeps at rest (idempotent replies); comma-separated."""
+
     @property
     def database_name(self) -> str:
         return self.mongo_db or self.service_name
