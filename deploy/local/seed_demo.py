@@ -122,7 +122,8 @@ def main() -> int:
             "faculty-fay",
             json={
                 "student_id": "student-sam",
-                "context": {"kind": "rotation", "name": "Internal medicine"},
+                "context": {"kind": "rotation", "id": "im-2026-block-3", "label": "Internal medicine, block 3"},
+                "rating": {"scale": "entrustment", "minimum": 1, "maximum": 5, "value": 3},
                 "strengths": "Clear, kind history-taking.",
                 "areas_for_growth": "Prioritise the differential.",
                 "next_steps": "Present two cases at the next ward round.",
