@@ -1,0 +1,181 @@
+"""`python -m bench [--quick] [--only SECTION ...] [--profile]`: see bench/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import report as report_mod
+from bench.http_bench import Profile, capacity, floor_operation, latency_at, routine_checkin_operation, student_headers
+from bench.loadgen import HttpClient
+from bench.memory import MemorySampler
+from bench.stack import RESULTS, SERVICES, Stack, machine, service_available
+
+SECTIONS = ("http", "messaging", "alerts", "matching", "memory")
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short steps, one run each, small sizes (≤ 1 minute)")
+    parser.add_argument("--smoke", action="store_true", help="trivial sizes: checks the harness, numbers meaningless")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    parser.add_argument("--profile", action="store_true", help="only profile the check-in hot path (pyinstrument)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON report goes")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    profile = Profile.named("smoke" if args.smoke else "quick" if args.quick else "default")
+    sections = set(args.only or SECTIONS)
+    stack = Stack()
+    report: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "profile": profile.name,
+        "run_id": stack.run_id,
+        "machine": machine(),
+        "command": {"default": "make bench", "quick": "uv run python -m bench --quick"}.get(profile.name, "smoke"),
+    }
+    began = time.perf_counter()
+    if args.profile:
+        from bench.profiling import profile_checkins
+
+        try:
+            report["profile"] = await profile_checkins(stack, profile, log)
+        finally:
+            stack.stop_all()
+            await stack.cleanup()
+        return report
+    try:
+        if "matching" in sections:
+            from bench.matching import matching_benchmark
+
+            log("mentorship matching")
+            report["matching"] = matching_benchmark(profile)
+        needs_services = sections & {"http", "messaging", "alerts", "memory"}
+        if needs_services:
+            await run_stack(stack, profile, sections, report)
+    finally:
+        stack.stop_all()
+        await stack.cleanup()
+        report["duration_s"] = round(time.perf_counter() - began, 1)
+    return report
+
+
+async def run_stack(stack: Stack, profile: Profile, sections: set[str], report: dict[str, Any]) -> None:
+    from bench.alerts import WEBHOOK_SECRET, SmtpSink
+
+    with SmtpSink() as smtp:
+        log(f"starting services (run {stack.run_id}, topics {stack.topic_prefix}*, logs {stack.log_dir})")
+        available = [name for name in SERVICES if service_available(name)]
+        report["services_started"] = available
+        env = {
+            "notifications": {
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(smtp.port),
+                "WEBHOOK_SIGNING_SECRET": WEBHOOK_SECRET,
+            }
+        }
+        for name in available:
+            stack.start(name, f"{name}.app:create_app", env=env.get(name))
+        stack.start("floor", "bench.floor_app:create_app")
+        await stack.wait_ready(*available, "floor")
+        await asyncio.sleep(3.0)  # let start-up work (indexes, consumer joins) settle before idle memory
+        sampler = MemorySampler({n: p for n, p in stack.processes.items() if n != "floor"})
+        sampler.snapshot_idle()
+        sampler.start()
+        loaded: set[str] = set()
+        try:
+            if "http" in sections and "wellbeing" in available:
+                await http_section(stack, profile, report)
+                loaded.add("wellbeing")
+                loaded.add("notifications")  # it consumes every checkin.recorded
+            if "messaging" in sections:
+                await messaging_section(stack, profile, report, available)
+                if "notifications" in available:
+                    loaded.add("notifications")
+            if "alerts" in sections and {"wellbeing", "notifications"} <= set(available):
+                from bench.alerts import alert_latency
+
+                cap = report.get("http", {}).get("wellbeing_checkin", {}).get("capacity", {}).get("sustained_rate")
+                background = round(0.5 * cap, 1) if cap else profile.common_rate
+                log(f"alert latency: light, then with {background}/s routine check-ins in the background")
+                report["alerts"] = await alert_latency(
+                    wellbeing_url=stack.processes["wellbeing"].url,
+                    notifications_url=stack.processes["notifications"].url,
+                    profile=profile,
+                    background_rate=background,
+                    run=stack.run_id,
+                )
+                loaded |= {"wellbeing", "notifications"}
+        finally:
+            await sampler.stop()
+            report["memory"] = sampler.report(loaded)
+
+
+async def http_section(stack: Stack, profile: Profile, report: dict[str, Any]) -> None:
+    floor = HttpClient(stack.processes["floor"].url, max_connections=128)
+    wellbeing = HttpClient(stack.processes["wellbeing"].url, max_connections=128)
+    floor_op = floor_operation(floor)
+    checkin_op = routine_checkin_operation(wellbeing, student_headers(f"hb{stack.run_id}-", 300))
+    common_rate = profile.common_rate
+    try:
+        log(f"HTTP latency at {common_rate}/s: floor, then wellbeing check-ins")
+        floor_latency = await latency_at(common_rate, floor_op, profile)
+        checkin_latency = await latency_at(common_rate, checkin_op, profile)
+        log("HTTP capacity (p99 < 100 ms): floor")
+        floor_capacity = await capacity(floor_op, profile, start_rate=max(profile.start_rate, profile.max_rate / 40))
+        log(f"  floor sustains {floor_capacity['sustained_rate']}/s; now wellbeing check-ins")
+        checkin_capacity = await capacity(checkin_op, profile)
+        log(f"  wellbeing sustains {checkin_capacity['sustained_rate']}/s")
+    finally:
+        await floor.aclose()
+        await wellbeing.aclose()
+    report["http"] = {
+        "floor": {"latency": floor_latency, "capacity": floor_capacity},
+        "wellbeing_checkin": {"latency": checkin_latency, "capacity": checkin_capacity},
+    }
+
+
+async def messaging_section(stack: Stack, profile: Profile, report: dict[str, Any], available: list[str]) -> None:
+    from bench.messaging import kafka_floor, notifications_throughput
+    from medsupport_shared.event_types import FEEDBACK_TOPIC, WELLBEING_TOPIC
+
+    log("messaging floor: raw aiokafka produce→consume")
+    section: dict[str, Any] = {"floor": await kafka_floor(stack.kafka, stack.topic("bench.floor"), profile)}
+    if "notifications" in available:
+        log("notifications: burst capacity, then 70 % of it sustained with the consumer lag sampled")
+        section["notifications"] = await notifications_throughput(
+            bootstrap=stack.kafka,
+            prefix=stack.topic_prefix,
+            group=f"{stack.topic_prefix}notifications",
+            topics=[stack.topic(WELLBEING_TOPIC), stack.topic(FEEDBACK_TOPIC)],
+            profile=profile,
+            run=stack.run_id,
+        )
+    report["messaging"] = section
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    report = asyncio.run(run(args))
+    table = report_mod.render(report)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    args.output.with_suffix(".md").write_text(table + "\n")
+    print(table)
+    log(f"report: {args.output} and {args.output.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

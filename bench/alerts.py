@@ -1,0 +1,183 @@
+"""Alert latency: from the `POST /v1/checkins` that raises an urgent flag to (a) the signed webhook
+arriving at a local receiver and (b) the alert on the counsellor's SSE inbox stream.
+
+Each urgent check-in comes from a fresh student, so every one raises a new flag and a new alert
+(no grouping). Urgent check-ins are fired open loop; under "sustained" load, routine check-ins
+from a pool of students run open loop in the background at the same time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI, Request, Response
+
+from bench.http_bench import URGENT_ANSWERS, Profile, routine_checkin_operation, student_headers
+from bench.loadgen import HttpClient, open_loop, poll
+from bench.stats import Recorder, median_of
+from medsupport_shared.events import utcnow
+from medsupport_shared.testing import free_port, serving, token_for
+from notifications.delivery_policy import verify
+
+COUNSELLOR = "bench-c1"
+WEBHOOK_SECRET = "bench-webhook-secret"
+
+
+class _SmtpSink:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 OK"
+
+
+class SmtpSink:
+    """Accepts the email channel's messages so email deliveries succeed instead of retrying."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._controller = Controller(_SmtpSink(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()
+
+
+class AlertProbe:
+    """The local webhook receiver (verifies X-Signature) and the SSE follower, timing each student."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, float] = {}
+        self.webhook: dict[str, float] = {}
+        self.sse: dict[str, float] = {}
+        self.bad_signatures = 0
+        self.app = FastAPI()
+
+        @self.app.post("/hook")
+        async def hook(request: Request) -> Response:
+            body = await request.body()
+            arrived = time.perf_counter()
+            if not verify(body, WEBHOOK_SECRET, request.headers.get("X-Signature", "")):
+                self.bad_signatures += 1
+                return Response(status_code=401)
+            self.webhook.setdefault(json.loads(body)["subject_id"], arrived)
+            return Response(status_code=204)
+
+    async def follow(self, base_url: str, ready: asyncio.Event) -> None:
+        headers = {"Authorization": f"Bearer {token_for(COUNSELLOR, 'counsellor', expires_in=4 * 3600)}"}
+        async with (
+            httpx.AsyncClient(timeout=None) as client,
+            client.stream("GET", f"{base_url}/v1/inbox/stream", headers=headers) as response,
+        ):
+            async for line in response.aiter_lines():
+                ready.set()
+                if line.startswith("data: "):
+                    arrived = time.perf_counter()
+                    self.sse.setdefault(json.loads(line[6:])["subject_id"], arrived)
+
+    def collect(self, students: list[str]) -> dict[str, Recorder]:
+        webhook, sse = Recorder(), Recorder()
+        for student in students:
+            started = self.sent.get(student)
+            if started is None:
+                continue
+            for recorder, seen in ((webhook, self.webhook), (sse, self.sse)):
+                if student in seen:
+                    recorder.record((seen[student] - started) * 1000)
+                else:
+                    recorder.fail("missing")
+        return {"webhook": webhook, "sse": sse}
+
+
+async def set_up_routing(notifications: HttpClient, webhook_url: str) -> None:
+    admin = {"Authorization": f"Bearer {token_for('bench-admin', 'admin')}"}
+    staff = {"name": "Bench Counsellor", "roles": ["counsellor"], "email": "c1@bench.example.edu"}
+    response = await notifications.put(f"/v1/staff/{COUNSELLOR}", {**staff, "webhook_url": webhook_url}, admin)
+    if response.status != 200:
+        raise RuntimeError(f"PUT /v1/staff: {response.status} {response.body[:300]!r}")
+    now = utcnow()
+    shift = {"staff_id": COUNSELLOR, "start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(hours=12)).isoformat()}  # fmt: skip
+    response = await notifications.put("/v1/rotas/counselling", {"lead_id": COUNSELLOR, "shifts": [shift]}, admin)
+    if response.status != 200 or response.json()["on_call_now"] != COUNSELLOR:
+        raise RuntimeError(f"PUT /v1/rotas/counselling: {response.status} {response.body[:300]!r}")
+
+
+async def alert_latency(
+    *, wellbeing_url: str, notifications_url: str, profile: Profile, background_rate: float, run: str
+) -> dict[str, Any]:
+    probe = AlertProbe()
+    wellbeing = HttpClient(wellbeing_url, max_connections=64)
+    notifications = HttpClient(notifications_url, max_connections=4)
+    background_students = student_headers(f"bg{run}-", 200)
+    routine = routine_checkin_operation(wellbeing, background_students)
+    per_run = profile.urgent_per_run
+    urgent_rate = 4.0
+    post = Recorder()
+
+    async def urgent(name: str, seq: int) -> bool:
+        student = f"u{run}-{name}-{seq}"
+        headers = {"Authorization": f"Bearer {token_for(student, 'student', cohort='2027')}"}
+        probe.sent[student] = started = time.perf_counter()
+        response = await wellbeing.post("/v1/checkins", {"instrument": "phq9", "answers": URGENT_ANSWERS}, headers)
+        post.record((time.perf_counter() - started) * 1000)
+        return response.status == 201 and response.json()["severity"] == "urgent"
+
+    async def wait_for(students: list[str], timeout: float) -> None:
+        await poll(lambda: all(s in probe.webhook and s in probe.sse for s in students), timeout)
+
+    async with serving(probe.app) as receiver_url:
+        await set_up_routing(notifications, f"{receiver_url}/hook")
+        ready = asyncio.Event()
+        follower = asyncio.create_task(probe.follow(notifications_url, ready))
+        try:
+            await asyncio.wait_for(ready.wait(), 30)
+            # Warm-up: the first urgent alert also waits for the consumer group to settle.
+            await urgent("warmup", 0)
+            await wait_for([f"u{run}-warmup-0"], 90)
+            if f"u{run}-warmup-0" not in probe.webhook:
+                raise RuntimeError("the warm-up urgent check-in never reached the webhook receiver")
+            phases: dict[str, Any] = {}
+            for phase, rate in (("light", 0.0), ("sustained", background_rate)):
+                runs: dict[str, list[dict[str, Any]]] = {"webhook": [], "sse": []}
+                pooled: dict[str, Recorder] = {"webhook": Recorder(), "sse": Recorder()}
+                post.samples.clear()
+                for index in range(profile.latency_runs):
+                    name = f"{phase}{index}"
+                    seconds = per_run / urgent_rate
+                    background = asyncio.create_task(open_loop(rate, seconds + 2.0, routine)) if rate > 0 else None
+                    if background is not None:
+                        await asyncio.sleep(1.0)
+                    result = await open_loop(urgent_rate, seconds, functools.partial(urgent, name))
+                    students = [f"u{run}-{name}-{seq}" for seq in range(result.sent)]
+                    await wait_for(students, 30)
+                    bg = (await background).summary() if background is not None else None
+                    for kind, recorder in probe.collect(students).items():
+                        runs[kind].append(recorder.summary())
+                        pooled[kind].samples += recorder.samples
+                        pooled[kind].errors += recorder.errors
+                    runs.setdefault("background", []).append(bg)  # type: ignore[arg-type]
+                    await asyncio.sleep(1.0)
+                phases[phase] = {
+                    "background_rate": rate,
+                    "urgent_rate": urgent_rate,
+                    "webhook": {**median_of(runs["webhook"]), "pooled": pooled["webhook"].summary()},
+                    "sse": {**median_of(runs["sse"]), "pooled": pooled["sse"].summary()},
+                    "checkin_post": post.summary(),
+                    "background": runs.get("background"),
+                    "per_run": {k: runs[k] for k in ("webhook", "sse")},
+                }
+            phases["bad_signatures"] = probe.bad_signatures
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await follower
+            await wellbeing.aclose()
+            await notifications.aclose()
+    return phases

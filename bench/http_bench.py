@@ -1,0 +1,150 @@
+"""HTTP figures: latency at a fixed offered rate, and the highest sustained rate with p99 under a target.
+
+Used for both the bare floor endpoint and the wellbeing check-in, with the same driver and settings,
+so the two can be divided."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from bench.loadgen import HttpClient, Operation, open_loop
+from bench.stats import median_of
+from medsupport_shared.testing import token_for
+
+ROUTINE_ANSWERS = [4, 4, 4, 4, 4]  # WHO-5 raw 20: adequate wellbeing, never a flag
+URGENT_ANSWERS = [1, 1, 1, 1, 1, 1, 1, 1, 1]  # PHQ-9 with item 9 > 0: urgent
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How long and how hard. ``default`` for `make bench`, ``quick`` (≤ 1 minute), ``smoke`` (the
+    harness's own test: trivial sizes, meaningless numbers, a well-formed report)."""
+
+    name: str = "default"
+    p99_target_ms: float = 100.0
+    warmup_seconds: float = 2.0
+    step_seconds: float = 4.0
+    """Length of one step of the capacity ladder."""
+    latency_runs: int = 3
+    latency_seconds: float = 4.0
+    common_rate: float = 20.0
+    """The offered rate at which the floor's and the service's latencies are compared."""
+    start_rate: float = 10.0
+    max_rate: float = 2000.0
+    urgent_per_run: int = 20
+    kafka_burst: int = 5000
+    notifications_burst: int = 1500
+    sustained_seconds: float = 10.0
+    matching_sizes: tuple[tuple[int, int], ...] = ((250, 50), (500, 100), (1000, 200), (2000, 400), (4000, 800))
+    matching_repeats: int = 3
+
+    @classmethod
+    def named(cls, name: str) -> Profile:
+        if name == "quick":
+            return cls(
+                name="quick", warmup_seconds=1.0, step_seconds=2.0, latency_runs=1, latency_seconds=2.0,
+                common_rate=10.0, max_rate=60.0, urgent_per_run=6, kafka_burst=500, notifications_burst=200,
+                sustained_seconds=4.0, matching_sizes=((250, 50), (500, 100), (1000, 200)), matching_repeats=1,
+            )  # fmt: skip
+        if name == "smoke":
+            return cls(
+                name="smoke", warmup_seconds=0.3, step_seconds=0.5, latency_runs=1, latency_seconds=0.5,
+                common_rate=5.0, start_rate=5.0, max_rate=8.0, urgent_per_run=2, kafka_burst=50,
+                notifications_burst=20, sustained_seconds=1.0, matching_sizes=((20, 4), (40, 8)), matching_repeats=1,
+            )  # fmt: skip
+        return cls()
+
+
+def floor_operation(client: HttpClient) -> Operation:
+    async def op(_: int) -> bool:
+        response = await client.post("/floor", {"instrument": "who5", "answers": ROUTINE_ANSWERS})
+        return response.status == 201
+
+    return op
+
+
+def student_headers(prefix: str, count: int, cohort: str = "2027") -> list[dict[str, str]]:
+    return [
+        {"Authorization": f"Bearer {token_for(f'{prefix}{i}', 'student', cohort=cohort, expires_in=4 * 3600)}"}
+        for i in range(count)
+    ]
+
+
+def routine_checkin_operation(client: HttpClient, students: list[dict[str, str]]) -> Operation:
+    cycle = itertools.cycle(students)
+
+    async def op(_: int) -> bool:
+        response = await client.post(
+            "/v1/checkins", {"instrument": "who5", "answers": ROUTINE_ANSWERS}, headers=next(cycle)
+        )
+        return response.status == 201
+
+    return op
+
+
+async def latency_at(rate: float, operation: Operation, profile: Profile) -> dict[str, Any]:
+    """Median over several open-loop runs at one offered rate (after a warm-up run)."""
+    await open_loop(rate, profile.warmup_seconds, operation)  # warm-up: connections, caches, JIT-free paths
+    runs = []
+    for _ in range(profile.latency_runs):
+        runs.append((await open_loop(rate, profile.latency_seconds, operation)).summary())
+        await asyncio.sleep(0.5)
+    return {"offered_rate": rate, **median_of(runs), "per_run": runs}
+
+
+def _passes(summary: dict[str, Any], target_ms: float) -> bool:
+    total = summary["count"] + summary["errors"]
+    return (
+        total > 0
+        and summary["errors"] <= 0.01 * total
+        and summary["p99"] is not None
+        and summary["p99"] <= target_ms
+        and summary["achieved_rate"] >= 0.9 * summary["offered_rate"]
+    )
+
+
+async def capacity(operation: Operation, profile: Profile, *, start_rate: float | None = None) -> dict[str, Any]:
+    """The highest offered rate whose p99 stays under the target with <1 % errors.
+
+    A ladder ×1.5 until a step fails, one bisection between the last pass and the first failure,
+    then the found rate is re-run (several runs, median) to confirm it."""
+    steps: list[dict[str, Any]] = []
+    start_rate = start_rate or profile.start_rate
+
+    async def step(rate: float) -> bool:
+        summary = (await open_loop(rate, profile.step_seconds, operation)).summary()
+        ok = _passes(summary, profile.p99_target_ms)
+        steps.append({**summary, "pass": ok})
+        await asyncio.sleep(1.0)  # let queues drain between steps
+        return ok
+
+    await open_loop(start_rate, profile.warmup_seconds, operation)  # warm-up
+    best, failed = 0.0, None
+    rate = start_rate
+    while rate <= profile.max_rate:
+        if await step(rate):
+            best = rate
+            rate = round(rate * 1.5, 1)
+        else:
+            failed = rate
+            break
+    if failed is not None and best > 0:
+        middle = round((best + failed) / 2, 1)
+        if await step(middle):
+            best = middle
+    confirm = []
+    if best > 0:
+        for _ in range(profile.latency_runs):
+            confirm.append((await open_loop(best, profile.step_seconds, operation)).summary())
+            await asyncio.sleep(1.0)
+    confirmed = median_of(confirm) if confirm else {}
+    return {
+        "p99_target_ms": profile.p99_target_ms,
+        "sustained_rate": best,
+        "first_failing_rate": failed,
+        "confirmed": confirmed,
+        "steps": steps,
+    }

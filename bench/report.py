@@ -1,0 +1,138 @@
+"""The printed / README table: each figure, its same-run floor, and the ratio between them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.stats import ratio
+
+
+def _ms(value: Any) -> str:
+    return "—" if value is None else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def _num(value: Any, unit: str = "") -> str:
+    return "—" if value is None else f"{value:g}{unit}"
+
+
+def _x(value: Any) -> str:
+    return "—" if value is None else f"×{value:.2f}"
+
+
+def _get(data: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)  # type: ignore[assignment]
+    return data
+
+
+def render(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        f"medsupport benchmark, run {report['run_id']} at {report['started_at']} "
+        f"({report.get('profile')} profile, {m['cpus']} CPUs, "
+        f"load average at start {m['load_average_at_start'][0]}, {report.get('duration_s', '?')} s)",
+        "",
+    ]
+    http = report.get("http")
+    if http:
+        f, w = http["floor"], http["wellbeing_checkin"]
+        rate = _get(w, "latency", "offered_rate")
+        lines += [
+            "HTTP: `POST /v1/checkins` (routine WHO-5) vs the floor (bare FastAPI + one insert, same MongoDB)",
+            "",
+            "| figure | wellbeing | floor | ratio |",
+            "|---|---|---|---|",
+        ]
+        for p in ("p50", "p95", "p99"):
+            a, b = _get(w, "latency", p), _get(f, "latency", p)
+            lines.append(f"| latency {p} at {_num(rate)}/s (open loop) | {_ms(a)} | {_ms(b)} | {_x(ratio(a, b))} |")
+        a, b = _get(w, "capacity", "sustained_rate"), _get(f, "capacity", "sustained_rate")
+        lines.append(f"| sustained rate with p99 < 100 ms | {_num(a, '/s')} | {_num(b, '/s')} | {_x(ratio(a, b))} |")
+        a, b = _get(w, "capacity", "confirmed", "p99"), _get(f, "capacity", "confirmed", "p99")
+        lines += [f"| p99 at that rate (median of runs) | {_ms(a)} | {_ms(b)} | |", ""]
+    messaging = report.get("messaging")
+    if messaging:
+        floor, n = messaging["floor"], messaging.get("notifications") or {}
+        lines += [
+            "Messaging: the notifications consumer vs the floor (raw aiokafka, acks=all, same broker)",
+            "",
+            "| figure | notifications | floor | ratio |",
+            "|---|---|---|---|",
+        ]
+        a, b = _get(n, "burst", "events_per_s"), _get(floor, "burst", "events_per_s")
+        lines.append(f"| burst drain rate | {_num(a, '/s')} | {_num(b, '/s')} | {_x(ratio(a, b))} |")
+        s = n.get("sustained") or {}
+        if s:
+            verdict = "bounded" if s.get("bounded") else "NOT bounded"
+            lines.append(
+                f"| sustained rate, lag {verdict} (max {s.get('max_lag')}, 2nd half {s.get('max_lag_second_half')}) "
+                f"| {_num(s.get('achieved_rate'), '/s')} | | |"
+            )
+        for p in ("p50", "p99"):
+            lines.append(f"| floor produce→consume {p} | | {_ms(_get(floor, 'round_trip', p))} | |")
+        lines.append("")
+    alerts = report.get("alerts")
+    if alerts:
+        lines += [
+            "Alert latency: urgent `POST /v1/checkins` → signed webhook at a local receiver / SSE inbox event",
+            "(median over runs; floor = HTTP floor + Kafka round trip at the same percentile)",
+            "",
+            "| path | background load | p50 | p95 | p99 | max | p50 / floor | p99 / floor |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        http_floor = _get(report, "http", "floor", "latency") or {}
+        kafka_floor = _get(report, "messaging", "floor", "round_trip") or {}
+
+        def floor_at(p: str) -> float | None:
+            a, b = http_floor.get(p), kafka_floor.get(p)
+            return None if a is None or b is None else a + b
+
+        for phase in ("light", "sustained"):
+            data = alerts.get(phase)
+            if not data:
+                continue
+            load = "none" if not data["background_rate"] else f"{data['background_rate']:g} check-ins/s"
+            for path in ("webhook", "sse"):
+                d = data[path]
+                cells = " | ".join(_ms(d.get(p)) for p in ("p50", "p95", "p99", "max"))
+                errors = f" ({d['errors']} missing)" if d.get("errors") else ""
+                lines.append(
+                    f"| {path}{errors} | {load} | {cells} | {_x(ratio(d.get('p50'), floor_at('p50')))} "
+                    f"| {_x(ratio(d.get('p99'), floor_at('p99')))} |"
+                )
+        lines.append("")
+    matching = report.get("matching")
+    if matching and matching.get("available"):
+        lines += [
+            f"Mentorship matching (`{matching['entry_point']}`)",
+            "",
+            "| students × mentors | time (median) | peak traced memory | time / 2000×400 |",
+            "|---|---|---|---|",
+        ]
+        reference = next((r for r in matching["sizes"] if r["students"] == 2000), None)
+        for row in matching["sizes"]:
+            rel = ratio(row["seconds"], reference["seconds"]) if reference else None
+            lines.append(
+                f"| {row['students']} × {row['mentors']} | {row['seconds'] * 1000:.0f} ms "
+                f"| {row['peak_mb']:.1f} MB | {_x(rel)} |"
+            )
+        if matching.get("scaling_exponent") is not None:
+            lines.append(f"\nTime grows as size^{matching['scaling_exponent']:.2f} (log-log fit over the sizes).")
+        lines.append("")
+    elif matching:
+        lines += [f"Mentorship matching: not measured ({matching.get('reason')})", ""]
+    memory = report.get("memory")
+    if memory:
+        lines += [
+            "Resident memory (RSS) per service process",
+            "",
+            "| service | idle | peak under load | CPU time used |",
+            "|---|---|---|---|",
+        ]
+        for name, row in memory.items():
+            peak = _num(row["peak_rss_under_load_mb"], " MB") if row["loaded"] else "not loaded"
+            lines.append(f"| {name} | {_num(row['idle_rss_mb'], ' MB')} | {peak} | {_num(row['cpu_seconds'], ' s')} |")
+        lines.append("")
+    return "\n".join(lines).rstrip()
