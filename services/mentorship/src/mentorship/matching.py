@@ -116,7 +116,8 @@ def score_matrix(mentees: Sequence[Mentee], mentors: Sequence[Mentor], weights: 
         v: i
         for i, v in enumerate(
             sorted(
-                {x for p in (*mentees, *mentors) for x in (*p.interests, *p.languages)}
+                {x for p in mentees for x in (*p.interests, *p.languages)}
+                | {x for t in mentors for x in (*t.interests, *t.languages)}
                 | {x for p in mentors for x in p.formats}
                 | {p.meeting_format for p in mentees if p.meeting_format}
             )
