@@ -1,0 +1,98 @@
+"""Routes for peer-support groups."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from medsupport_shared.errors import AUTH_ERRORS, Conflict, NotFound, problem_responses
+from medsupport_shared.events import utcnow
+from mentorship.api import Context, Limit
+from mentorship.handlers import match_into_groups
+from mentorship.schemas import GroupMatchingIn, PeerGroupIn, PeerGroupOut, PeerGroupPage
+
+STAFF = (Role.FACULTY, Role.MENTOR, Role.COUNSELLOR, Role.WELLBEING_LEAD, Role.ADMIN)
+Creator = Annotated[Principal, Depends(require_roles(*STAFF, Role.STUDENT))]
+Staff = Annotated[Principal, Depends(require_roles(*STAFF))]
+Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
+router = APIRouter(prefix="/v1/peer-groups", tags=["peer groups"])
+
+
+async def group_view(ctx: Any, group: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    members = await ctx.repo.group_members(group_id=group["_id"])
+    may_see = principal.sub in members or principal.sub == group.get("facilitator_id") or principal.has_any(*STAFF)
+    return {
+        "id": group["_id"],
+        **{k: v for k, v in group.items() if k != "_id"},
+        "members": sorted(members) if may_see else None,
+    }
+
+
+@router.post(
+    "",
+    response_model=PeerGroupOut,
+    status_code=201,
+    summary="Start a peer-support group",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def create_group(body: PeerGroupIn, principal: Creator, ctx: Context) -> Any:
+    group = {"_id": uuid.uuid4().hex, **body.model_dump(), "created_by": principal.sub, "created_at": utcnow()}
+    await ctx.repo.insert_group(group=group)
+    return await group_view(ctx, group, principal)
+
+
+@router.get("", response_model=PeerGroupPage, summary="Peer-support groups", responses=problem_responses(*AUTH_ERRORS))
+async def list_groups(
+    principal: CurrentPrincipal, ctx: Context, cohort: str | None = None, limit: Limit = 50, cursor: str | None = None
+) -> Any:
+    items, next_cursor = await ctx.repo.page_groups(
+        query={"cohort": cohort} if cohort else {}, limit=limit, cursor=cursor
+    )
+    return {"items": [await group_view(ctx, g, principal) for g in items], "next_cursor": next_cursor}
+
+
+async def _group(ctx: Any, group_id: str) -> dict[str, Any]:
+    group: dict[str, Any] | None = await ctx.repo.group(group_id=group_id)
+    if group is None:
+        raise NotFound("no peer group with that id")
+    return group
+
+
+@router.post(
+    "/{group_id}/join",
+    response_model=PeerGroupOut,
+    summary="Join a group (a seat, if one is free)",
+    responses=problem_responses(*AUTH_ERRORS, 404, 409),
+)
+async def join(group_id: str, principal: Student, ctx: Context) -> Any:
+    group = await _group(ctx, group_id)
+    if await ctx.repo.join_group(group=group, student_id=principal.sub) is False:
+        raise Conflict("the group is full")
+    return await group_view(ctx, group, principal)
+
+
+@router.post(
+    "/{group_id}/leave",
+    response_model=PeerGroupOut,
+    summary="Leave a group",
+    responses=problem_responses(*AUTH_ERRORS, 404),
+)
+async def leave(group_id: str, principal: Student, ctx: Context) -> Any:
+    group = await _group(ctx, group_id)
+    await ctx.repo.leave_group(group_id=group_id, student_id=principal.sub)
+    return await group_view(ctx, group, principal)
+
+
+@router.post(
+    "/matching",
+    summary="Place students into their cohort's groups by shared interests (staff)",
+    responses={
+        200: {"content": {"application/json": {"example": {"placed": {"s1": "g1", "s2": None}}}}},
+        **problem_responses(*AUTH_ERRORS),
+    },
+)
+async def place(body: GroupMatchingIn, _: Staff, ctx: Context) -> dict[str, dict[str, str | None]]:
+    return {"placed": await match_into_groups(ctx=ctx, cohort=body.cohort, student_ids=body.student_ids)}

@@ -1,0 +1,56 @@
+"""Composition of the mentorship service: `uvicorn mentorship.app:create_app --factory --port 8003`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from medsupport_shared.app_factory import create_service_app
+from medsupport_shared.crypto import FieldCipher
+from medsupport_shared.event_types import MENTORSHIP_TOPIC
+from medsupport_shared.runtime import ServiceRuntime
+from mentorship import api, api_groups, consumers, handlers
+from mentorship.repository import OUTBOX_COLLECTIONS, MentorshipRepository
+from mentorship.settings import MentorshipSettings
+
+DESCRIPTION = """Mentor profiles, students' preferences, fair and optimal matching under capacity, assignments,
+meetings with private notes, and peer-support groups. Students with an open wellbeing flag are matched first
+(learned from `flag.raised`, without any wellbeing detail)."""
+
+
+def create_app(settings: MentorshipSettings | None = None) -> FastAPI:
+    settings = settings or MentorshipSettings()
+    cipher = FieldCipher(settings.notes_encryption_key)
+
+    async def compose(runtime: ServiceRuntime) -> handlers.MentorshipContext:
+        repo = MentorshipRepository(runtime.db)
+        await repo.ensure_indexes()
+        ctx = handlers.MentorshipContext(
+            repo=repo,
+            outbox=runtime.outbox,
+            settings=settings,
+            cipher=cipher,
+            idempotency=runtime.idempotency,
+            source=settings.source,
+        )
+        runtime.outbox.register(*OUTBOX_COLLECTIONS)
+        runtime.publishes_to(MENTORSHIP_TOPIC)
+        runtime.add_consumer(name="mentorship", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
+        runtime.every(
+            settings.reminder_sweep_interval_seconds,
+            "meeting-reminders",
+            lambda: handlers.send_meeting_reminders(ctx=ctx),
+        )
+        return ctx
+
+    return create_service_app(
+        settings=settings,
+        title="medsupport mentorship",
+        description=DESCRIPTION,
+        compose=compose,
+        routers=[api.router, api_groups.router],
+        openapi_tags=[
+            {"name": "mentorship", "description": "Profiles, preferences, assignments, meetings"},
+            {"name": "matching", "description": "Optimal matching runs"},
+            {"name": "peer groups", "description": "Peer-support groups"},
+        ],
+    )

@@ -1,0 +1,35 @@
+"""Events mentorship reacts to: wellbeing flags (priority only, no detail) and erasure."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from medsupport_shared.event_types import PLATFORM_TOPIC, WELLBEING_TOPIC, FlagResolved, StudentErasureRequested
+from medsupport_shared.events import CloudEvent, utcnow
+from medsupport_shared.kafka import EventHandler
+from mentorship.handlers import MentorshipContext
+
+log = logging.getLogger(__name__)
+TOPICS = [WELLBEING_TOPIC, PLATFORM_TOPIC]
+
+
+def handlers(ctx: MentorshipContext) -> dict[str, EventHandler]:
+    async def prioritise_flagged_student(event: CloudEvent, payload: Any) -> None:
+        until = utcnow() + timedelta(days=ctx.settings.flag_priority_days)
+        await ctx.repo.prioritise(student_id=payload.student_id, until=until)
+
+    async def end_priority(event: CloudEvent, payload: FlagResolved) -> None:
+        await ctx.repo.clear_priority(student_id=payload.student_id)
+
+    async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
+        counts = await ctx.repo.erase_student(student_id=payload.student_id)
+        log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
+
+    return {
+        "flag.raised": prioritise_flagged_student,
+        "flag.updated": prioritise_flagged_student,
+        "flag.resolved": end_priority,
+        "student.erasure.requested": erase_student,
+    }

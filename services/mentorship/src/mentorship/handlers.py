@@ -1,0 +1,332 @@
+"""Use cases: assign under capacity, end, run the matching, log meetings, remind, peer groups."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+
+from medsupport_shared.auth import Principal, Role
+from medsupport_shared.crypto import FieldCipher
+from medsupport_shared.errors import Conflict, Forbidden, NotFound
+from medsupport_shared.event_types import MeetingLogged, MeetingReminderDue, MentorAssigned, MentorshipEnded
+from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.idempotency import IdempotencyStore
+from medsupport_shared.outbox import Outbox, outbox_entry
+from mentorship.matching import Mentee, Mentor, match
+from mentorship.repository import ASSIGNMENTS, MEETINGS, REMINDERS, Document, MentorshipRepository
+from mentorship.settings import MentorshipSettings
+
+ASSIGNMENTS_MADE = Counter("medsupport_mentorship_assignments_total", "Assignments made", ["how"])
+WITHOUT_RECENT_MEETING = Gauge(
+    "medsupport_mentorship_assignments_without_recent_meeting",
+    "Active assignments with no meeting within the reminder period",
+)
+
+
+@dataclass
+class MentorshipContext:
+    repo: MentorshipRepository
+    outbox: Outbox
+    settings: MentorshipSettings
+    cipher: FieldCipher
+    idempotency: IdempotencyStore
+    source: str
+
+
+async def assign(
+    *,
+    ctx: MentorshipContext,
+    mentor_id: str,
+    mentee_id: str,
+    how: str,
+    score: float = 0.0,
+    criteria: dict[str, float] | None = None,
+) -> Document:
+    """Take a free slot of the mentor (unique slot documents) and the student's single active place."""
+    mentor = await ctx.repo.mentor(mentor_id=mentor_id)
+    if mentor is None:
+        raise NotFound("no mentor with that id")
+    if mentor.get("paused"):
+        raise Conflict("the mentor is paused and takes no new mentees")
+    if mentor_id in (await ctx.repo.mentee(student_id=mentee_id) or {}).get("avoid", []):
+        raise Conflict("the student asked not to be matched with this mentor")
+    assignment_id = uuid.uuid4().hex
+    if not await ctx.repo.take_slot(slot_id=f"mentee:{mentee_id}", assignment_id=assignment_id):
+        raise Conflict("the student already has an active mentor")
+    for slot in range(int(mentor.get("capacity", 0))):
+        if await ctx.repo.take_slot(slot_id=f"{mentor_id}:{slot}", assignment_id=assignment_id):
+            break
+    else:
+        await ctx.repo.release_slots(assignment_id=assignment_id)
+        raise Conflict("the mentor has no free capacity")
+    now = utcnow()
+    entry = outbox_entry(
+        new_event(
+            MentorAssigned(
+                assignment_id=assignment_id, mentor_id=mentor_id, mentee_id=mentee_id, assigned_at=now, score=score
+            ),
+            source=ctx.source,
+        )
+    )
+    assignment = {
+        "_id": assignment_id,
+        "mentor_id": mentor_id,
+        "mentee_id": mentee_id,
+        "status": "active",
+        "how": how,
+        "score": score,
+        "criteria": criteria or {},
+        "assigned_at": now,
+        "created_at": now,
+        "last_meeting_at": None,
+    }
+    await ctx.repo.insert_assignment(assignment=assignment, entry=entry)
+    ctx.outbox.dispatch(ASSIGNMENTS, assignment_id, [entry])
+    ASSIGNMENTS_MADE.labels(how).inc()
+    return assignment
+
+
+def side_of(principal: Principal, assignment: Document) -> str | None:
+    if principal.sub == assignment["mentor_id"]:
+        return "mentor"
+    if principal.sub == assignment["mentee_id"]:
+        return "mentee"
+    return "admin" if Role.ADMIN in principal.roles else None
+
+
+async def visible_assignment(*, ctx: MentorshipContext, principal: Principal, assignment_id: str) -> Document:
+    assignment = await ctx.repo.assignment(assignment_id=assignment_id)
+    if assignment is None or side_of(principal, assignment) is None:
+        raise NotFound("no assignment with that id")  # no hint that it exists
+    return assignment
+
+
+async def end_assignment(
+    *, ctx: MentorshipContext, principal: Principal, assignment_id: str, reason: str | None
+) -> Document:
+    assignment = await visible_assignment(ctx=ctx, principal=principal, assignment_id=assignment_id)
+    if assignment["status"] != "active":
+        raise Conflict("the assignment has already ended")
+    side = side_of(principal, assignment)
+    assert side is not None
+    now = utcnow()
+    entry = outbox_entry(
+        new_event(
+            MentorshipEnded(
+                assignment_id=assignment_id,
+                mentor_id=assignment["mentor_id"],
+                mentee_id=assignment["mentee_id"],
+                ended_at=now,
+                ended_by=side,
+            ),
+            source=ctx.source,
+        )
+    )
+    changes = {"status": "ended", "ended_at": now, "ended_by": side, "end_reason": ctx.cipher.encrypt(reason)}
+    if not await ctx.repo.update_assignment(
+        assignment_id=assignment_id, changes=changes, entry=entry, only_if_status="active"
+    ):
+        raise Conflict("the assignment has already ended")
+    await ctx.repo.release_slots(assignment_id=assignment_id)
+    ctx.outbox.dispatch(ASSIGNMENTS, assignment_id, [entry])
+    return {**assignment, **changes}
+
+
+def as_mentor(doc: Document, load: int) -> Mentor:
+    return Mentor(
+        id=doc["_id"],
+        specialty=doc.get("specialty"),
+        interests=frozenset(doc.get("interests", [])),
+        languages=frozenset(doc.get("languages", [])),
+        formats=frozenset(doc.get("formats", [])),
+        background=doc.get("background"),
+        paused=bool(doc.get("paused")),
+        free_slots=max(0, int(doc.get("capacity", 0)) - load),
+    )
+
+
+def as_mentee(doc: Document, flagged: bool) -> Mentee:
+    return Mentee(
+        id=doc["_id"],
+        specialty=doc.get("specialty"),
+        interests=frozenset(doc.get("interests", [])),
+        languages=frozenset(doc.get("languages", [])),
+        meeting_format=doc.get("meeting_format"),
+        background=doc.get("background"),
+        wants_shared_background=bool(doc.get("wants_shared_background")),
+        avoid=frozenset(doc.get("avoid", [])),
+        flagged=flagged,
+    )
+
+
+async def run_matching(
+    *, ctx: MentorshipContext, principal: Principal, student_id: str | None, dry_run: bool
+) -> Document:
+    now = utcnow()
+    load = await ctx.repo.active_load()
+    mentors = [as_mentor(d, load.get(d["_id"], 0)) for d in await ctx.repo.all_mentors()]
+    flagged = await ctx.repo.prioritised(now=now)
+    mentees = [as_mentee(d, d["_id"] in flagged) for d in await ctx.repo.waiting_mentees(student_id=student_id)]
+    result = match(mentees, mentors, ctx.settings.matching_weights)
+    made: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for proposal in result.matches:
+        if dry_run:
+            made.append(
+                {
+                    "mentee_id": proposal.mentee_id,
+                    "mentor_id": proposal.mentor_id,
+                    "score": proposal.score,
+                    "criteria": proposal.criteria,
+                    "assignment_id": None,
+                }
+            )
+            continue
+        try:
+            assignment = await assign(
+                ctx=ctx,
+                mentor_id=proposal.mentor_id,
+                mentee_id=proposal.mentee_id,
+                how="matching",
+                score=proposal.score,
+                criteria=proposal.criteria,
+            )
+        except Conflict:  # taken meanwhile by a manual assignment
+            skipped.append(proposal.mentee_id)
+            continue
+        made.append(
+            {
+                "mentee_id": proposal.mentee_id,
+                "mentor_id": proposal.mentor_id,
+                "score": proposal.score,
+                "criteria": proposal.criteria,
+                "assignment_id": assignment["_id"],
+            }
+        )
+    run = {
+        "_id": uuid.uuid4().hex,
+        "requested_by": principal.sub,
+        "dry_run": dry_run,
+        "student_id": student_id,
+        "created_at": now,
+        "matches": made,
+        "unmatched": sorted([*result.unmatched, *skipped]),
+        "total_score": round(sum(float(m["score"]) for m in made), 6),
+    }
+    await ctx.repo.save_run(run=run)
+    return run
+
+
+async def log_meeting(
+    *,
+    ctx: MentorshipContext,
+    principal: Principal,
+    assignment_id: str,
+    met_at: Any,
+    meeting_format: str,
+    notes: str | None,
+) -> Document:
+    assignment = await visible_assignment(ctx=ctx, principal=principal, assignment_id=assignment_id)
+    side = side_of(principal, assignment)
+    if side not in ("mentor", "mentee"):
+        raise Forbidden("only the mentor or the mentee logs their meetings")
+    meeting_id = uuid.uuid4().hex
+    entry = outbox_entry(
+        new_event(
+            MeetingLogged(
+                meeting_id=meeting_id,
+                assignment_id=assignment_id,
+                mentor_id=assignment["mentor_id"],
+                mentee_id=assignment["mentee_id"],
+                met_at=met_at,
+                format=meeting_format,
+                logged_by=side,
+            ),
+            source=ctx.source,
+        )
+    )
+    meeting = {
+        "_id": meeting_id,
+        "assignment_id": assignment_id,
+        "met_at": met_at,
+        "format": meeting_format,
+        "logged_by": principal.sub,
+        "created_at": utcnow(),
+        "notes": {principal.sub: ctx.cipher.encrypt(notes)} if notes else {},
+    }
+    await ctx.repo.insert_meeting(meeting=meeting, entry=entry)
+    ctx.outbox.dispatch(MEETINGS, meeting_id, [entry])
+    latest = assignment.get("last_meeting_at")
+    if latest is None or met_at > latest:
+        await ctx.repo.update_assignment(assignment_id=assignment_id, changes={"last_meeting_at": met_at})
+    return meeting
+
+
+def meeting_view(meeting: Document, viewer: str, cipher: FieldCipher) -> Document:
+    """Private notes are visible to their author only."""
+    return {
+        "id": meeting["_id"],
+        "assignment_id": meeting["assignment_id"],
+        "met_at": meeting["met_at"],
+        "format": meeting["format"],
+        "logged_by": meeting["logged_by"],
+        "my_notes": cipher.decrypt(meeting.get("notes", {}).get(viewer)),
+    }
+
+
+async def send_meeting_reminders(*, ctx: MentorshipContext) -> int:
+    """One reminder per assignment per quiet period (a unique reminder document), across restarts."""
+    now = utcnow()
+    period = timedelta(days=ctx.settings.meeting_reminder_days)
+    overdue = sent = 0
+    for assignment in await ctx.repo.active_assignments():
+        since = assignment.get("last_meeting_at") or assignment["assigned_at"]
+        if now - since < period:
+            continue
+        overdue += 1
+        reminder_id = hashlib.sha256(f"{assignment['_id']}|{since.isoformat()}".encode()).hexdigest()[:32]
+        entry = outbox_entry(
+            new_event(
+                MeetingReminderDue(
+                    assignment_id=assignment["_id"],
+                    mentor_id=assignment["mentor_id"],
+                    mentee_id=assignment["mentee_id"],
+                    due_at=since + period,
+                    reminder_id=reminder_id,
+                    last_meeting_at=assignment.get("last_meeting_at"),
+                ),
+                source=ctx.source,
+            )
+        )
+        if await ctx.repo.insert_reminder(
+            reminder={"_id": reminder_id, "assignment_id": assignment["_id"], "created_at": now}, entry=entry
+        ):
+            ctx.outbox.dispatch(REMINDERS, reminder_id, [entry])
+            sent += 1
+    WITHOUT_RECENT_MEETING.set(overdue)
+    return sent
+
+
+async def match_into_groups(*, ctx: MentorshipContext, cohort: str, student_ids: list[str]) -> dict[str, str | None]:
+    """Place students into open groups of their cohort, best shared interests first (greedy by design:
+    groups are small and students can move)."""
+    groups, _ = await ctx.repo.page_groups(query={"cohort": cohort}, limit=200, cursor=None)
+    placed: dict[str, str | None] = {}
+    for student_id in sorted(student_ids):
+        interests = set((await ctx.repo.mentee(student_id=student_id) or {}).get("interests", []))
+
+        def shared_interests(group: Document) -> int:
+            return len(interests & set(group.get("interests") or []))
+
+        ranked = sorted(groups, key=lambda g: (-shared_interests(g), str(g["_id"])))
+        placed[student_id] = None
+        for group in ranked:
+            if await ctx.repo.join_group(group=group, student_id=student_id) is not False:
+                placed[student_id] = group["_id"]
+                break
+    return placed

@@ -1,0 +1,188 @@
+"""MongoDB access. Capacity is held by slot documents: a mentor with capacity n has slots
+``<mentor>:0`` … ``<mentor>:n-1``, taken by inserting the slot (a unique ``_id``), so two concurrent
+assignments can never both take the last slot, on FerretDB as on MongoDB. The same holds one active
+mentorship per student (``mentee:<id>``) and peer-group seats (``<group>:seat:<n>``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from medsupport_shared.mongo import ensure_indexes, paginate
+from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
+
+Document = dict[str, Any]
+MENTORS, MENTEES, PRIORITY, ASSIGNMENTS, SLOTS = "mentors", "mentees", "priority", "assignments", "slots"
+MEETINGS, REMINDERS, GROUPS, MEMBERS, RUNS = "meetings", "reminders", "peer_groups", "group_members", "matching_runs"
+OUTBOX_COLLECTIONS = (ASSIGNMENTS, MEETINGS, REMINDERS)
+NO_OUTBOX = {OUTBOX_FIELD: 0}
+
+
+class MentorshipRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.mentors, self.mentees, self.priority = db[MENTORS], db[MENTEES], db[PRIORITY]
+        self.assignments, self.slots, self.meetings = db[ASSIGNMENTS], db[SLOTS], db[MEETINGS]
+        self.reminders, self.groups, self.members, self.runs = db[REMINDERS], db[GROUPS], db[MEMBERS], db[RUNS]
+
+    async def ensure_indexes(self) -> None:
+        await ensure_indexes(
+            self.assignments,
+            [
+                IndexModel([("mentor_id", ASCENDING), ("status", ASCENDING)]),
+                IndexModel([("mentee_id", ASCENDING), ("status", ASCENDING)]),
+                IndexModel("created_at"),
+            ],
+        )
+        await ensure_indexes(self.meetings, [IndexModel([("assignment_id", ASCENDING), ("met_at", DESCENDING)])])
+        await ensure_indexes(self.members, [IndexModel("group_id"), IndexModel("student_id")])
+        await ensure_indexes(self.slots, [IndexModel("assignment_id")])
+
+    # ---------------------------------------------------------------- profiles and preferences
+
+    async def mentor(self, *, mentor_id: str) -> Document | None:
+        return await self.mentors.find_one({"_id": mentor_id})
+
+    async def save_mentor(self, *, mentor_id: str, profile: Document) -> None:
+        await self.mentors.update_one({"_id": mentor_id}, {"$set": profile}, upsert=True)
+
+    async def page_mentors(self, *, limit: int | None, cursor: str | None) -> tuple[list[Document], str | None]:
+        return await paginate(self.mentors, {}, limit=limit, cursor=cursor, sort_field="_id", descending=False)
+
+    async def all_mentors(self) -> list[Document]:
+        return await self.mentors.find({}).to_list(None)
+
+    async def mentee(self, *, student_id: str) -> Document | None:
+        return await self.mentees.find_one({"_id": student_id})
+
+    async def save_mentee(self, *, student_id: str, preferences: Document) -> None:
+        await self.mentees.update_one({"_id": student_id}, {"$set": preferences}, upsert=True)
+
+    async def waiting_mentees(self, *, student_id: str | None = None) -> list[Document]:
+        query: Document = {"_id": student_id} if student_id else {}
+        matched = {d["mentee_id"] async for d in self.assignments.find({"status": "active"}, {"mentee_id": 1})}
+        return [d async for d in self.mentees.find(query) if d["_id"] not in matched]
+
+    async def prioritise(self, *, student_id: str, until: datetime) -> None:
+        await self.priority.update_one({"_id": student_id}, {"$set": {"until": until}}, upsert=True)
+
+    async def clear_priority(self, *, student_id: str) -> None:
+        await self.priority.delete_one({"_id": student_id})
+
+    async def prioritised(self, *, now: datetime) -> set[str]:
+        return {d["_id"] async for d in self.priority.find({"until": {"$gt": now}}, {"_id": 1})}
+
+    # ---------------------------------------------------------------- capacity
+
+    async def take_slot(self, *, slot_id: str, assignment_id: str) -> bool:
+        try:
+            await self.slots.insert_one({"_id": slot_id, "assignment_id": assignment_id})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def release_slots(self, *, assignment_id: str) -> None:
+        await self.slots.delete_many({"assignment_id": assignment_id})
+
+    async def active_load(self) -> dict[str, int]:
+        load: dict[str, int] = {}
+        async for doc in self.assignments.find({"status": "active"}, {"mentor_id": 1}):
+            load[doc["mentor_id"]] = load.get(doc["mentor_id"], 0) + 1
+        return load
+
+    # ---------------------------------------------------------------- assignments and meetings
+
+    async def insert_assignment(self, *, assignment: Document, entry: Document) -> None:
+        await self.assignments.insert_one(with_outbox(assignment, entry))
+
+    async def assignment(self, *, assignment_id: str) -> Document | None:
+        return await self.assignments.find_one({"_id": assignment_id}, NO_OUTBOX)
+
+    async def update_assignment(
+        self, *, assignment_id: str, changes: Document, entry: Document | None = None, only_if_status: str | None = None
+    ) -> bool:
+        update: Document = {"$set": changes}
+        if entry is not None:
+            update["$push"] = {OUTBOX_FIELD: entry}
+        query: Document = {"_id": assignment_id}
+        if only_if_status:
+            query["status"] = only_if_status
+        return (await self.assignments.update_one(query, update)).modified_count == 1
+
+    async def page_assignments(
+        self, *, query: Document, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        return await paginate(self.assignments, query, limit=limit, cursor=cursor, projection=NO_OUTBOX)
+
+    async def active_assignments(self) -> list[Document]:
+        return await self.assignments.find({"status": "active"}, NO_OUTBOX).to_list(None)
+
+    async def insert_meeting(self, *, meeting: Document, entry: Document) -> None:
+        await self.meetings.insert_one(with_outbox(meeting, entry))
+
+    async def meetings_of(self, *, assignment_id: str) -> list[Document]:
+        return await self.meetings.find({"assignment_id": assignment_id}, NO_OUTBOX).sort("met_at", -1).to_list(None)
+
+    async def insert_reminder(self, *, reminder: Document, entry: Document) -> bool:
+        try:
+            await self.reminders.insert_one(with_outbox(reminder, entry))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def save_run(self, *, run: Document) -> None:
+        await self.runs.insert_one(run)
+
+    # ---------------------------------------------------------------- peer groups
+
+    async def insert_group(self, *, group: Document) -> None:
+        await self.groups.insert_one(group)
+
+    async def group(self, *, group_id: str) -> Document | None:
+        return await self.groups.find_one({"_id": group_id})
+
+    async def page_groups(
+        self, *, query: Document, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        return await paginate(self.groups, query, limit=limit, cursor=cursor)
+
+    async def group_members(self, *, group_id: str) -> list[str]:
+        return [d["student_id"] async for d in self.members.find({"group_id": group_id})]
+
+    async def join_group(self, *, group: Document, student_id: str) -> bool | None:
+        """True joined, False no seat left, None already a member."""
+        membership = f"{group['_id']}:member:{student_id}"
+        try:
+            await self.members.insert_one({"_id": membership, "group_id": group["_id"], "student_id": student_id})
+        except DuplicateKeyError:
+            return None
+        for seat in range(group["size_limit"]):
+            if await self.take_slot(slot_id=f"{group['_id']}:seat:{seat}", assignment_id=membership):
+                return True
+        await self.members.delete_one({"_id": membership})
+        return False
+
+    async def leave_group(self, *, group_id: str, student_id: str) -> bool:
+        membership = f"{group_id}:member:{student_id}"
+        await self.release_slots(assignment_id=membership)
+        return (await self.members.delete_one({"_id": membership})).deleted_count == 1
+
+    # ---------------------------------------------------------------- erasure
+
+    async def erase_student(self, *, student_id: str) -> dict[str, int]:
+        theirs = [a["_id"] async for a in self.assignments.find({"mentee_id": student_id}, {"_id": 1})]
+        for assignment_id in theirs:
+            await self.release_slots(assignment_id=assignment_id)
+        memberships = [m async for m in self.members.find({"student_id": student_id})]
+        for membership in memberships:
+            await self.leave_group(group_id=membership["group_id"], student_id=student_id)
+        return {
+            "assignments": (await self.assignments.delete_many({"_id": {"$in": theirs}})).deleted_count,
+            "meetings": (await self.meetings.delete_many({"assignment_id": {"$in": theirs}})).deleted_count,
+            "preferences": (await self.mentees.delete_many({"_id": student_id})).deleted_count,
+            "priority": (await self.priority.delete_many({"_id": student_id})).deleted_count,
+            "groups": len(memberships),
+        }
