@@ -312,6 +312,10 @@ async def send_meeting_reminders(*, ctx: MentorshipContext) -> int:
     return sent
 
 
+def _shared(interests: set[str], group: Document) -> int:
+    return len(interests & set(group.get("interests") or []))
+
+
 async def match_into_groups(*, ctx: MentorshipContext, cohort: str, student_ids: list[str]) -> dict[str, str | None]:
     """Place students into open groups of their cohort, best shared interests first (greedy by design:
     groups are small and students can move)."""
@@ -320,10 +324,7 @@ async def match_into_groups(*, ctx: MentorshipContext, cohort: str, student_ids:
     for student_id in sorted(student_ids):
         interests = set((await ctx.repo.mentee(student_id=student_id) or {}).get("interests", []))
 
-        def shared_interests(group: Document) -> int:
-            return len(interests & set(group.get("interests") or []))
-
-        ranked = sorted(groups, key=lambda g: (-shared_interests(g), str(g["_id"])))
+        ranked = sorted(groups, key=lambda g, mine=interests: (-_shared(mine, g), str(g["_id"])))
         placed[student_id] = None
         for group in ranked:
             if await ctx.repo.join_group(group=group, student_id=student_id) is not False:
