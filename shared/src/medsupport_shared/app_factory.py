@@ -148,6 +148,7 @@ class RequestContextMiddleware:
             return
         headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
         cid = correlation.bind(headers.get(correlation.CORRELATION_HEADER.lower()), headers.get("traceparent"))
+        state = correlation.begin_request()
         started = time.perf_counter()
         status = 500
 
@@ -155,7 +156,8 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((correlation.CORRELATION_HEADER.encode(), cid.encode()))
+                if not state["anonymous"]:
+                    message.setdefault("headers", []).append((correlation.CORRELATION_HEADER.encode(), cid.encode()))
             await send(message)
 
         try:
@@ -167,6 +169,8 @@ class RequestContextMiddleware:
             method = scope.get("method", "GET")
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
+            if state["anonymous"]:
+                correlation.bind(None)
             if template not in ("/healthz", "/metrics", "/readyz"):
                 request_log.info(
                     "request",

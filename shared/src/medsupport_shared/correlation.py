@@ -11,6 +11,7 @@ KAFKA_CORRELATION_HEADER = "correlation_id"
 KAFKA_TRACEPARENT_HEADER = "traceparent"
 
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+_request_state: ContextVar[dict[str, bool] | None] = ContextVar("request_state", default=None)
 _traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
 _SAFE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -53,3 +54,19 @@ def kafka_headers() -> list[tuple[str, bytes]]:
 def bind_from_kafka_headers(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...] | None) -> str:
     found = {key: value.decode(errors="replace") for key, value in headers or ()}
     return bind(found.get(KAFKA_CORRELATION_HEADER), found.get(KAFKA_TRACEPARENT_HEADER))
+
+
+def begin_request() -> dict[str, bool]:
+    """Per-request state shared by reference with the route (its changes reach the middleware)."""
+    state = {"anonymous": False}
+    _request_state.set(state)
+    return state
+
+
+def forget_caller() -> None:
+    """For anonymous routes: drop the caller's correlation and trace ids for everything that follows,
+    including the request's own log line and response header (they could link a report to a browser)."""
+    state = _request_state.get()
+    if state is not None:
+        state["anonymous"] = True
+    bind(None)

@@ -126,7 +126,7 @@ async def report_concern(
     body: ConcernCreate, request: Request, svc: Services, idempotency_key: IdempotencyKey = None
 ) -> Any:
     if body.anonymous:
-        correlation.bind(None)  # drop the browser's correlation and trace ids for everything that follows
+        correlation.forget_caller()  # drop the browser's correlation and trace ids for everything that follows
         result, replayed = await concerns.raise_anonymous_concern(
             svc=svc, body=body, client=_client(request), idempotency_key=idempotency_key
         )
@@ -153,7 +153,7 @@ async def report_concern(
     responses={**_example(200, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
 )
 async def follow_up(body: FollowUpIn, request: Request, svc: Services) -> Any:
-    correlation.bind(None)
+    correlation.forget_caller()
     return await concerns.follow_up(svc=svc, code=body.code, client=_client(request))
 
 
@@ -167,7 +167,7 @@ async def follow_up(body: FollowUpIn, request: Request, svc: Services) -> Any:
     responses={**_example(201, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
 )
 async def reply_anonymously(body: FollowUpMessageIn, request: Request, svc: Services) -> Any:
-    correlation.bind(None)
+    correlation.forget_caller()
     return await concerns.reply_with_code(svc=svc, code=body.code, message=body.message, client=_client(request))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -312,8 +313,9 @@ async def send_meeting_reminders(*, ctx: MentorshipContext) -> int:
     return sent
 
 
-def _shared(interests: set[str], group: Document) -> int:
-    return len(interests & set(group.get("interests") or []))
+def _group_rank(interests: set[str], group: Document) -> tuple[int, str]:
+    """Most shared interests first, then by id."""
+    return -len(interests & set(group.get("interests") or [])), str(group["_id"])
 
 
 async def match_into_groups(*, ctx: MentorshipContext, cohort: str, student_ids: list[str]) -> dict[str, str | None]:
@@ -324,7 +326,7 @@ async def match_into_groups(*, ctx: MentorshipContext, cohort: str, student_ids:
     for student_id in sorted(student_ids):
         interests = set((await ctx.repo.mentee(student_id=student_id) or {}).get("interests", []))
 
-        ranked = sorted(groups, key=lambda g, mine=interests: (-_shared(mine, g), str(g["_id"])))
+        ranked = sorted(groups, key=functools.partial(_group_rank, interests))
         placed[student_id] = None
         for group in ranked:
             if await ctx.repo.join_group(group=group, student_id=student_id) is not False:
