@@ -94,7 +94,7 @@ async def record_checkin(
         ) from exc
     consent = await ctx.repo.consent(student_id=principal.sub) or {}
     stored = bool(consent.get("store_checkins"))
-    previous_doc = await ctx.repo.latest_checkin(student_id=principal.sub, instrument=instrument)
+    previous_doc = await ctx.repo.latest_score(student_id=principal.sub, instrument=instrument)
     previous = _score_of(previous_doc) if previous_doc else None
     assessment = assess(result, answers, previous=previous, thresholds=ctx.settings.flag_thresholds)
     now, checkin_id = utcnow(), uuid.uuid4().hex
@@ -135,6 +135,8 @@ async def record_checkin(
         )
     await ctx.repo.insert_checkin(checkin=document, entries=[entry])
     ctx.outbox.dispatch(CHECKINS, checkin_id, [entry])
+    if stored:
+        await ctx.repo.remember_latest_score(checkin=document)
     CHECKINS_RECORDED.labels(instrument, assessment.severity).inc()
     flag_id = await apply_flag(ctx=ctx, checkin=document, started=started) if document["flag_pending"] else None
     await ctx.repo.postpone_reminder(student_id=principal.sub, now=now)

@@ -14,6 +14,8 @@ from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
 
 Document = dict[str, Any]
 CHECKINS, FLAGS, CONSENTS, AUDIT, REMINDERS = "checkins", "flags", "consents", "audit", "reminders"
+LATEST_SCORES = "latest_scores"  # the student's newest stored score per instrument, keyed "<student>|<instrument>"
+_SCORE_FIELDS = ("instrument", "score", "percentage", "band", "recorded_at")
 OUTBOX_COLLECTIONS = (CHECKINS, FLAGS, REMINDERS)
 
 
@@ -25,6 +27,7 @@ class WellbeingRepository:
         self.consents = db[CONSENTS]
         self.audit = db[AUDIT]
         self.reminders = db[REMINDERS]
+        self.latest_scores = db[LATEST_SCORES]
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(
@@ -48,6 +51,7 @@ class WellbeingRepository:
             self.audit, [IndexModel([("student_id", ASCENDING), ("at", DESCENDING)]), IndexModel("created_at")]
         )
         await ensure_indexes(self.reminders, [IndexModel("next_due_at")])
+        await ensure_indexes(self.latest_scores, [IndexModel("student_id")])
 
     # ---------------------------------------------------------------- consent and reminders
 
@@ -94,11 +98,28 @@ class WellbeingRepository:
     async def insert_checkin(self, *, checkin: Document, entries: list[Document]) -> None:
         await self.checkins.insert_one(with_outbox(checkin, *entries))
 
-    async def latest_checkin(self, *, student_id: str, instrument: str) -> Document | None:
+    async def latest_score(self, *, student_id: str, instrument: str) -> Document | None:
+        """The newest stored score, read by ``_id``; falls back to the check-ins (written before the
+        pointer existed, or by a process that stopped between the two writes)."""
+        found = await self.latest_scores.find_one({"_id": f"{student_id}|{instrument}"})
+        if found is not None:
+            return found
         return await self.checkins.find_one(
             {"student_id": student_id, "instrument": instrument, "stored": True},
+            {field: 1 for field in _SCORE_FIELDS},
             sort=[("recorded_at", DESCENDING)],
         )
+
+    async def remember_latest_score(self, *, checkin: Document) -> None:
+        """Point at this check-in's score unless a newer one is already there (a concurrent check-in)."""
+        key = f"{checkin['student_id']}|{checkin['instrument']}"
+        score = {field: checkin.get(field) for field in _SCORE_FIELDS} | {"student_id": checkin["student_id"]}
+        try:
+            await self.latest_scores.update_one(
+                {"_id": key, "recorded_at": {"$lte": checkin["recorded_at"]}}, {"$set": score}, upsert=True
+            )
+        except DuplicateKeyError:
+            pass  # a newer score holds the key
 
     async def checkin(self, *, checkin_id: str) -> Document | None:
         return await self.checkins.find_one({"_id": checkin_id, "stored": True}, {OUTBOX_FIELD: 0})
@@ -191,6 +212,7 @@ class WellbeingRepository:
     async def erase_student(self, *, student_id: str, fact: Document) -> dict[str, int]:
         counts = {
             "checkins": (await self.checkins.delete_many({"student_id": student_id})).deleted_count,
+            "latest_scores": (await self.latest_scores.delete_many({"student_id": student_id})).deleted_count,
             "flags": (await self.flags.delete_many({"student_id": student_id})).deleted_count,
             "consents": (await self.consents.delete_many({"_id": student_id})).deleted_count,
             "reminders": (await self.reminders.delete_many({"_id": student_id})).deleted_count,
@@ -211,4 +233,5 @@ class WellbeingRepository:
         return sorted(s for s, when in latest.items() if when < cutoff)
 
     async def delete_checkins(self, *, student_id: str) -> int:
+        await self.latest_scores.delete_many({"student_id": student_id})
         return (await self.checkins.delete_many({"student_id": student_id, "stored": True})).deleted_count

@@ -1,6 +1,7 @@
 """Check-ins and flags over HTTP, the real database and the real broker."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -119,6 +120,29 @@ async def test_trend_rules_across_consecutive_checkins(wellbeing):
     trend = await wellbeing.client.get("/v1/me/trend", headers=STUDENT)
     assert [p["percentage"] for p in trend.json()["instruments"]["who5"]] == [80, 68]
     assert trend.json()["changes"]["who5"] == -3
+
+
+async def test_the_decline_compares_with_the_newest_stored_score_even_without_its_pointer(wellbeing):
+    """The newest score is read by key; a check-in stored before the pointer existed (or by a process
+    that stopped between the two writes) is still found in the check-ins themselves."""
+    await consent(wellbeing.client)
+    await wellbeing.client.post("/v1/checkins", headers=STUDENT, json={"instrument": "who5", "answers": [3] * 5})
+    newest = await wellbeing.client.post(
+        "/v1/checkins", headers=STUDENT, json={"instrument": "who5", "answers": [4] * 5}
+    )
+    pointer = await wellbeing.repo.latest_scores.find_one({"student_id": "s1", "instrument": "who5"})
+    assert (pointer["score"], pointer["percentage"]) == (20, 80)
+    older = {**pointer, "score": 25, "percentage": 100, "recorded_at": pointer["recorded_at"] - timedelta(hours=1)}
+    await wellbeing.repo.remember_latest_score(checkin=older)  # an older check-in finishing late changes nothing
+    assert (await wellbeing.repo.latest_scores.find_one({"_id": pointer["_id"]}))["percentage"] == 80
+
+    await wellbeing.repo.latest_scores.delete_many({})
+    declined = await wellbeing.client.post(
+        "/v1/checkins", headers=STUDENT, json={"instrument": "who5", "answers": [4, 4, 3, 3, 3]}
+    )
+    assert newest.json()["severity"] == "none"
+    assert (declined.json()["severity"], declined.json()["reasons"]) == ("elevated", ["who5_decline"])
+    assert (await wellbeing.repo.latest_scores.find_one({"_id": pointer["_id"]}))["percentage"] == 68
 
 
 async def test_a_flag_pending_after_a_crash_is_raised_by_the_sweep(wellbeing):

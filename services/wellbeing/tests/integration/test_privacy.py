@@ -84,6 +84,7 @@ async def test_cohort_groups_under_five_students_are_suppressed(wellbeing):
 async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fact(wellbeing):
     await checkin(wellbeing.client, "s1", instrument="phq9", answers=(0, 0, 0, 0, 0, 0, 0, 0, 1))
     await wellbeing.client.get("/v1/students/s1/checkins?purpose=review", headers=auth("c1", "counsellor"))
+    assert await wellbeing.repo.latest_scores.count_documents({"student_id": "s1"}) == 1
     assert (
         await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=auth("s2", "student"))
     ).status_code == 403
@@ -99,6 +100,7 @@ async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fac
 async def _erased(repo, student_id):
     return (
         await repo.checkins.count_documents({"student_id": student_id}) == 0
+        and await repo.latest_scores.count_documents({"student_id": student_id}) == 0
         and await repo.flags.count_documents({"student_id": student_id}) == 0
         and await repo.audit.count_documents({"student_id": student_id, "action": "erased"}) == 1
     )
