@@ -15,7 +15,7 @@ from bench import report as report_mod
 from bench.http_bench import Profile, capacity, floor_operation, latency_at, routine_checkin_operation, student_headers
 from bench.loadgen import HttpClient
 from bench.memory import MemorySampler
-from bench.stack import RESULTS, SERVICES, Stack, machine, service_available
+from bench.stack import RESULTS, SERVICES, Stack, infrastructure_processes, machine, service_available
 
 SECTIONS = ("http", "messaging", "alerts", "matching", "memory")
 
@@ -47,10 +47,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     began = time.perf_counter()
     if args.profile:
-        from bench.profiling import profile_checkins
+        from bench.profiling import checkin_cost_ab, profile_checkins
 
         try:
-            report["profile"] = await profile_checkins(stack, profile, log)
+            report["hot_path_profile"] = await profile_checkins(stack, profile, log)
+            stack.stop_all()
+            log("check-in cost A/B: as built vs the recommended fix, empty and seeded database")
+            report["checkin_cost_ab"] = await checkin_cost_ab(stack, profile, log)
         finally:
             stack.stop_all()
             await stack.cleanup()
@@ -115,6 +118,7 @@ async def run_stack(stack: Stack, profile: Profile, sections: set[str], report: 
                     profile=profile,
                     background_rate=background,
                     run=stack.run_id,
+                    reset=lambda: stack.reset("wellbeing", "checkins"),
                 )
                 loaded |= {"wellbeing", "notifications"}
         finally:
@@ -130,12 +134,22 @@ async def http_section(stack: Stack, profile: Profile, report: dict[str, Any]) -
     common_rate = profile.common_rate
     try:
         log(f"HTTP latency at {common_rate}/s: floor, then wellbeing check-ins")
-        floor_latency = await latency_at(common_rate, floor_op, profile)
-        checkin_latency = await latency_at(common_rate, checkin_op, profile)
+        processes = {name: p.proc for name, p in stack.processes.items()} | infrastructure_processes()
+
+        async def reset_floor() -> None:
+            await stack.reset("floor", "items")
+
+        async def reset_wellbeing() -> None:
+            await stack.reset("wellbeing", "checkins")
+
+        floor_latency = await latency_at(common_rate, floor_op, profile, processes, reset_floor)
+        checkin_latency = await latency_at(common_rate, checkin_op, profile, processes, reset_wellbeing)
         log("HTTP capacity (p99 < 100 ms): floor")
-        floor_capacity = await capacity(floor_op, profile, start_rate=max(profile.start_rate, profile.max_rate / 40))
+        floor_capacity = await capacity(
+            floor_op, profile, start_rate=max(profile.start_rate, profile.max_rate / 40), reset=reset_floor
+        )
         log(f"  floor sustains {floor_capacity['sustained_rate']}/s; now wellbeing check-ins")
-        checkin_capacity = await capacity(checkin_op, profile)
+        checkin_capacity = await capacity(checkin_op, profile, reset=reset_wellbeing)
         log(f"  wellbeing sustains {checkin_capacity['sustained_rate']}/s")
     finally:
         await floor.aclose()

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -110,7 +111,13 @@ async def set_up_routing(notifications: HttpClient, webhook_url: str) -> None:
 
 
 async def alert_latency(
-    *, wellbeing_url: str, notifications_url: str, profile: Profile, background_rate: float, run: str
+    *,
+    wellbeing_url: str,
+    notifications_url: str,
+    profile: Profile,
+    background_rate: float,
+    run: str,
+    reset: Callable[[], Awaitable[None]],
 ) -> dict[str, Any]:
     probe = AlertProbe()
     wellbeing = HttpClient(wellbeing_url, max_connections=64)
@@ -150,6 +157,7 @@ async def alert_latency(
                 post.samples.clear()
                 for index in range(profile.latency_runs):
                     name = f"{phase}{index}"
+                    await reset()
                     seconds = per_run / urgent_rate
                     background = asyncio.create_task(open_loop(rate, seconds + 2.0, routine)) if rate > 0 else None
                     if background is not None:

@@ -48,6 +48,12 @@ def render(report: dict[str, Any]) -> str:
         for p in ("p50", "p95", "p99"):
             a, b = _get(w, "latency", p), _get(f, "latency", p)
             lines.append(f"| latency {p} at {_num(rate)}/s (open loop) | {_ms(a)} | {_ms(b)} | {_x(ratio(a, b))} |")
+        a, b = _get(w, "latency", "cpu_ms_per_request", "wellbeing"), _get(f, "latency", "cpu_ms_per_request", "floor")
+        lines.append(f"| CPU per request, the service's own process | {_ms(a)} | {_ms(b)} | {_x(ratio(a, b))} |")
+        a, b = _get(w, "latency", "cpu_ms_per_request", "total"), _get(f, "latency", "cpu_ms_per_request", "total")
+        lines.append(
+            f"| CPU per request, all processes (services, Kafka, MongoDB) | {_ms(a)} | {_ms(b)} | {_x(ratio(a, b))} |"
+        )
         a, b = _get(w, "capacity", "sustained_rate"), _get(f, "capacity", "sustained_rate")
         lines.append(f"| sustained rate with p99 < 100 ms | {_num(a, '/s')} | {_num(b, '/s')} | {_x(ratio(a, b))} |")
         a, b = _get(w, "capacity", "confirmed", "p99"), _get(f, "capacity", "confirmed", "p99")
@@ -123,6 +129,14 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
     elif matching:
         lines += [f"Mentorship matching: not measured ({matching.get('reason')})", ""]
+    hot = report.get("hot_path_profile")
+    if hot:
+        lines += [
+            f"Check-in hot path under pyinstrument at {hot['rate']:g}/s for {hot['seconds']:g} s: "
+            f"p50 {_ms(hot['latency']['p50'])}, p99 {_ms(hot['latency']['p99'])}, "
+            f"{hot['cpu_ms_per_checkin']} ms CPU per check-in (profiler overhead included); report: {hot['text']}",
+            "",
+        ]
     memory = report.get("memory")
     if memory:
         lines += [

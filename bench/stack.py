@@ -158,6 +158,18 @@ class Stack:
         for name in list(self.processes):
             self.stop(name)
 
+    async def reset(self, service: str, *collections: str) -> None:
+        """Empty some of a service's collections (indexes kept) so a measurement starts from a known size:
+        on FerretDB every non-``_id`` query scans its collection, so costs grow with what earlier steps stored."""
+        from medsupport_shared.mongo import create_client
+
+        client = create_client(self.mongo)
+        try:
+            for name in collections:
+                await client[self.database(service)][name].delete_many({})
+        finally:
+            await client.close()
+
     async def cleanup(self) -> None:
         """Remove the run's databases and topics from the shared servers."""
         from aiokafka.admin import AIOKafkaAdminClient
@@ -190,3 +202,36 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": sys.platform,
     }
+
+
+def infrastructure_processes() -> dict[str, psutil.Process]:
+    """Kafka and the MongoDB-protocol server started by deploy/local/infra.py (read from its pid files),
+    to account for their CPU time; never signalled."""
+    found = {}
+    for name in ("kafka", "mongo"):
+        with contextlib.suppress(OSError, ValueError, psutil.Error):
+            found[name] = psutil.Process(int((ROOT / ".state" / f"{name}.pid").read_text().strip()))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used by each process (and its children) between ``start()`` and ``stop()``."""
+
+    def __init__(self, processes: dict[str, psutil.Process]) -> None:
+        self.processes = processes
+        self._before: dict[str, float] = {}
+
+    @staticmethod
+    def _cpu(process: psutil.Process) -> float:
+        total = 0.0
+        for p in (process, *process.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                times = p.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def start(self) -> None:
+        self._before = {name: self._cpu(p) for name, p in self.processes.items()}
+
+    def stop(self) -> dict[str, float]:
+        return {name: self._cpu(p) - self._before.get(name, 0.0) for name, p in self.processes.items()}

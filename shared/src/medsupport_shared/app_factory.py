@@ -50,6 +50,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        correlation.bind(None)  # start-up and the background loops get their own id, never a caller's
         await runtime.start_storage()
         app.state.services = await compose(runtime)
         await runtime.start_background()

@@ -3,6 +3,7 @@
 import json
 import statistics
 import time
+import uuid
 
 import pytest
 from prometheus_client import generate_latest
@@ -35,10 +36,11 @@ def concern(anonymous=True, **extra):
 
 
 async def test_anonymous_report_stores_and_emits_no_identity(stack):
+    trace_id = uuid.uuid4().hex  # unique to this test: no other test can have logged it
     headers = {
         **auth(SECRET_SUB, "student", email="hidden@example.edu", name="Hidden Person"),
         "X-Correlation-ID": "browser-corr-31337",
-        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01",
     }
     token = headers["Authorization"].split()[1]
     created = await stack.client.post("/v1/concerns", json=concern(), headers=headers)
@@ -55,7 +57,7 @@ async def test_anonymous_report_stores_and_emits_no_identity(stack):
         "127.0.0.1",
         token,
         "browser-corr-31337",
-        "4bf92f3577b34da6a3ce929d0e0e4736",
+        trace_id,
         code,
         code.replace("-", ""),
     ]
