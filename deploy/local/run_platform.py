@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "deploy" / "local" / "infra.py"
 SERVICES = {"feedback": 8001, "wellbeing": 8002, "mentorship": 8003, "notifications": 8004}
 
 
@@ -39,10 +40,32 @@ def pipe_output(name: str, stream: object) -> None:
         sys.stdout.flush()
 
 
+def infrastructure_already_up() -> bool:
+    """Kafka and MongoDB both answer before we start (e.g. left up by `make test`): leave them up at exit."""
+    found = subprocess.run([sys.executable, str(INFRA), "status"], capture_output=True, text=True, check=False)
+    return found.stdout.count("answers=yes") == 2
+
+
+def start_mail_catcher(processes: dict[str, subprocess.Popen[bytes]], env: dict[str, str]) -> None:
+    """Email alerts go to a local catcher that prints them, unless SMTP_HOST points elsewhere."""
+    if "SMTP_HOST" in os.environ:
+        return
+    processes["mail"] = subprocess.Popen(
+        [sys.executable, str(ROOT / "deploy" / "local" / "mail_catcher.py"), "--port", env["SMTP_PORT"]],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    threading.Thread(target=pipe_output, args=("mail", processes["mail"].stdout), daemon=True).start()
+
+
 def main() -> int:
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "infra.py"), "up"], check=True)
+    keep_infrastructure = infrastructure_already_up()
+    subprocess.run([sys.executable, str(INFRA), "up"], check=True)
     env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "1025", **os.environ}
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    start_mail_catcher(processes, env)
     for name, port in SERVICES.items():
         port = int(os.environ.get(f"{name.upper()}_PORT", port))
         SERVICES[name] = port
@@ -90,6 +113,8 @@ def main() -> int:
             log("ready:")
             for name, port in SERVICES.items():
                 log(f"  {name:13} http://127.0.0.1:{port}/docs   (/readyz, /metrics)")
+            if "mail" in processes:
+                log("  email alerts are caught locally and printed below (lines prefixed `mail`)")
             log("Ctrl-C stops everything")
         while not stopping:
             dead = [n for n, p in processes.items() if p.poll() is not None]
@@ -108,7 +133,10 @@ def main() -> int:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "infra.py"), "down"], check=False)
+        if keep_infrastructure:
+            log("Kafka and MongoDB were running before `make up`: left running (`make down` stops them)")
+        else:
+            subprocess.run([sys.executable, str(INFRA), "down"], check=False)
 
 
 if __name__ == "__main__":
