@@ -16,6 +16,7 @@ Only the standard library is used, so this runs before any virtualenv exists.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import signal
@@ -277,7 +278,11 @@ def start_kafka(port: int, controller_port: int) -> None:
 
 
 def ferretdb_binary() -> Path:
-    binary = CACHE / f"ferretdb-{FERRETDB_VERSION}" / "ferretdb"
+    """Built once per version of the embedding ``main`` (its sources are hashed into the cache path)."""
+    sources = hashlib.sha256()
+    for name in ("main.go", "go.mod", "go.sum"):
+        sources.update((HERE / "ferretdb" / name).read_bytes())
+    binary = CACHE / f"ferretdb-{FERRETDB_VERSION}-{sources.hexdigest()[:12]}" / "ferretdb"
     if binary.exists():
         return binary
     if shutil.which("go") is None:
