@@ -112,7 +112,9 @@ def objects(service: Service) -> list[dict[str, Any]]:
         "kind": "Deployment",
         "metadata": meta,
         "spec": {
-            "replicas": 2,
+            # No "replicas": the HorizontalPodAutoscaler owns the count (minReplicas). With a fixed value every
+            # `kubectl apply` would scale a busy service back down to it, and the HPA would scale it up again
+            # (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling).
             "revisionHistoryLimit": 5,
             "selector": selector,
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
