@@ -52,7 +52,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             report["hot_path_profile"] = await profile_checkins(stack, profile, log)
             stack.stop_all()
-            log("check-in cost A/B: as built vs the recommended fix, empty and seeded database")
+            log("check-in cost A/B: before and after the hot-path fix, empty and seeded database")
             report["checkin_cost_ab"] = await checkin_cost_ab(stack, profile, log)
         finally:
             stack.stop_all()

@@ -137,6 +137,9 @@ def render(report: dict[str, Any]) -> str:
             f"{hot['cpu_ms_per_checkin']} ms CPU per check-in (profiler overhead included); report: {hot['text']}",
             "",
         ]
+    ab = report.get("checkin_cost_ab")
+    if ab:
+        lines += _ab_table(ab)
     memory = report.get("memory")
     if memory:
         lines += [
@@ -150,3 +153,24 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"| {name} | {_num(row['idle_rss_mb'], ' MB')} | {peak} | {_num(row['cpu_seconds'], ' s')} |")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _ab_table(ab: dict[str, Any]) -> list[str]:
+    """The hot-path fix, A/B in one run: check-ins at a fixed rate on an empty and a seeded database."""
+    sizes = ["0", str(ab["seeded_checkins"])]
+    lines = [
+        f"Check-in cost A/B at {ab['rate']:g}/s for {ab['seconds']:g} s per cell; CPU per check-in of the service "
+        "and of the MongoDB-protocol server",
+        "",
+        "| variant | stored check-ins | p50 | p99 | wellbeing CPU | MongoDB CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, rows in ab["variants"].items():
+        for size in sizes:
+            row = rows.get(size) or {}
+            cpu = row.get("cpu_ms_per_checkin") or {}
+            lines.append(
+                f"| {label} | {size} | {_ms(row.get('p50'))} | {_ms(row.get('p99'))} "
+                f"| {_ms(cpu.get('wellbeing'))} | {_ms(cpu.get('mongo'))} |"
+            )
+    return [*lines, ""]
