@@ -78,8 +78,11 @@ async def deliver_alert(
 ) -> str | None:
     now = utcnow()
     alert_id = _id(info.event_id, rule.id, recipient_id)
-    if await ctx.repo.alert(alert_id=alert_id) is not None:
-        return None  # a redelivery of an event already routed
+    if (routed := await ctx.repo.alert(alert_id=alert_id)) is not None:
+        # a redelivery of an event already routed; a crash may have come between the alert and its
+        # deliveries, so make sure they exist (their ids are fixed: nothing is planned twice)
+        await start_deliveries(ctx=ctx, alert=routed, channels=rule.channels)
+        return None
     group_key = f"{recipient_id}|{info.subject_id}|{info.family}"
     window = timedelta(minutes=ctx.settings.grouping_window_minutes)
     if window and (open_alert := await ctx.repo.open_group_alert(group_key=group_key, since=now - window)):

@@ -40,11 +40,23 @@ class EscalationStep(BaseModel):
 
 
 class RouteRule(BaseModel):
-    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [{
-        "id": "cohort-2027-urgent-to-lead", "description": "Urgent flags of the class of 2027 also go to the lead",
-        "event_types": ["flag.raised", "flag.updated"], "severities": ["urgent"], "cohorts": ["2027"],
-        "target": {"kind": "role", "value": "wellbeing_lead"}, "channels": ["inapp", "email"],
-        "escalation": [{"after_minutes": 20, "target": {"kind": "role", "value": "admin"}}]}]})
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "cohort-2027-urgent-to-lead",
+                    "description": "Urgent flags of the class of 2027 also go to the lead",
+                    "event_types": ["flag.raised", "flag.updated"],
+                    "severities": ["urgent"],
+                    "cohorts": ["2027"],
+                    "target": {"kind": "role", "value": "wellbeing_lead"},
+                    "channels": ["inapp", "email"],
+                    "escalation": [{"after_minutes": 20, "target": {"kind": "role", "value": "admin"}}],
+                }
+            ]
+        },
+    )
     id: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     description: str = ""
     event_types: tuple[str, ...] = Field(min_length=1)

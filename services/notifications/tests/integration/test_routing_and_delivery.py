@@ -213,3 +213,32 @@ async def test_quiet_hours_defer_routine_email_but_never_urgent(stack):
         await stack.flag(student="s4", severity="urgent", flag_id="f4")  # c1 is on call, also in quiet hours
         await eventually(lambda: [m for m in stack.mailbox.messages if m[0] == ["c1@med.example.edu"]])
         assert all(m[0] != ["c2@med.example.edu"] for m in stack.mailbox.messages)
+
+
+async def test_a_crash_between_the_alert_and_its_deliveries_still_delivers_once(stack, monkeypatch):
+    """The handler fails after storing the alert, before planning its deliveries (as a killed process
+    would); the event is handled again and the alert reaches every channel, once."""
+    import notifications.alerts
+
+    planned = notifications.alerts.start_deliveries
+    crashes = []
+
+    async def crash_the_first_time(**kwargs):
+        if not crashes:
+            crashes.append(kwargs["alert"]["_id"])
+            raise RuntimeError("process killed here")
+        await planned(**kwargs)
+
+    monkeypatch.setattr(notifications.alerts, "start_deliveries", crash_the_first_time)
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        await wait_for_consumer(app)
+        await stack.flag()
+        await eventually(lambda: stack.mailbox.messages and stack.webhooks.received, timeout=30)
+        await asyncio.sleep(1.0)  # anything doubled would have arrived by now
+        (alert,) = await inbox(client, "c1")
+        assert crashes == [alert["id"]]
+        assert len(stack.mailbox.messages) == 1 and len(stack.webhooks.received) == 1
+        details = (await client.get(f"/v1/alerts/{alert['id']}", headers=C1)).json()
+        assert sorted(d["channel"] for d in details["deliveries"]) == ["email", "inapp", "webhook"]
