@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from wellbeing.settings import CrisisResource
 
@@ -17,7 +17,12 @@ class CheckinCreate(BaseModel):
         }
     )
     instrument: str = Field(min_length=1, max_length=20, description="an instrument code from /v1/instruments")
-    answers: list[int] = Field(min_length=1, max_length=20, description="one option value per item, in order")
+    answers: list[StrictInt] = Field(
+        min_length=1,
+        max_length=20,
+        description='one option value per item, in order; JSON integers only (`true`, `"2"` or `2.0` are '
+        "rejected with 422, never coerced)",
+    )
     note: str | None = Field(default=None, max_length=4000, description="private; encrypted at rest")
 
 

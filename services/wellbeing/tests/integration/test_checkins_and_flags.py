@@ -88,6 +88,31 @@ async def test_bad_input_is_422_and_stores_and_emits_nothing(wellbeing, body):
     assert [e.type for e in wellbeing.reader.events] == ["checkin.recorded"]
 
 
+@pytest.mark.parametrize(
+    ("answers", "item"),
+    [
+        ([0, 0, 0, 0, 0, 0, 0, 0, True], 8),
+        ([0, "2", 0, 0, 0, 0, 0, 0, 0], 1),
+        ([0, 0, 0, 1.0, 0, 0, 0, 0, 0], 3),
+        ([False, 0, 0, 0, 0, 0, 0, 0, 0], 0),
+    ],
+)
+async def test_answers_are_strict_integers_not_coerced_booleans_strings_or_floats(wellbeing, answers, item):
+    """JSON ``true`` or ``"2"`` is not an answer: it would be scored as 1 or 2 without this."""
+    await consent(wellbeing.client)
+    response = await wellbeing.client.post(
+        "/v1/checkins", headers=STUDENT, json={"instrument": "phq9", "answers": answers}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["loc"] for e in response.json()["errors"]] == [["body", "answers", item]]
+    assert await wellbeing.repo.checkins.count_documents({}) == 0
+    assert await wellbeing.repo.flags.count_documents({}) == 0
+    ok = await wellbeing.client.post("/v1/checkins", json={"instrument": "burnout", "answers": [1]}, headers=STUDENT)
+    await wellbeing.reader.wait_for(lambda e: e.data.get("checkin_id") == ok.json()["id"])
+    assert [e.type for e in wellbeing.reader.events] == ["checkin.recorded"]
+
+
 async def test_bad_item_is_named_in_the_error(wellbeing):
     response = await wellbeing.client.post(
         "/v1/checkins", headers=STUDENT, json={"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 7]}
