@@ -23,7 +23,7 @@ from notifications.deliveries import plan_deliveries, start_deliveries
 from notifications.event_info import EventInfo, describe
 from notifications.repository import ALERTS, Document
 from notifications.rota import Rota, on_call
-from notifications.routing import Channel, EscalationStep, RouteRule, Target, matching_rules
+from notifications.routing import PERSON_KINDS, Channel, EscalationStep, RouteRule, Target, matching_rules
 
 log = logging.getLogger(__name__)
 SEVERITY_RANK = {"routine": 0, "elevated": 1, "urgent": 2}
@@ -38,6 +38,14 @@ TIME_TO_ACK = Histogram(
     buckets=(10, 30, 60, 120, 300, 600, 900, 1800, 3600, 4 * 3600, 86400),
 )
 OPEN_URGENT = Gauge("medsupport_notifications_open_urgent_alerts", "Unacknowledged urgent alerts")
+ROUTED_TO_FALLBACK = Counter(
+    "medsupport_notifications_fallback_routes_total",
+    "Alerts whose target resolved to nobody and went to the fallback roles instead",
+    ["rule_id"],
+)
+# Who gets an alert whose target resolves to nobody (no rota, nobody holding the role): never nobody.
+FALLBACK_ROLES = {"flag": ("counsellor", "wellbeing_lead", "admin")}
+DEFAULT_FALLBACK_ROLES = ("admin",)
 
 
 def _id(*parts: str) -> str:
@@ -51,11 +59,34 @@ async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[s
     for rule in matching_rules(
         await ctx.repo.rules(), event_type=info.event_type, severity=info.severity, cohort=info.cohort
     ):
-        for recipient in await resolve_target(ctx=ctx, target=rule.target, info=info, at=utcnow()):
+        for recipient in await resolve_or_fall_back(
+            ctx=ctx, rule_id=rule.id, target=rule.target, info=info, at=utcnow()
+        ):
             alert_id = await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient, info=info)
             if alert_id:
                 touched.append(alert_id)
     return touched
+
+
+async def resolve_or_fall_back(
+    *, ctx: NotificationsContext, rule_id: str, target: Target, info: EventInfo, at: datetime
+) -> list[str]:
+    """The target's people; when a staff target resolves to nobody (a missing rota, a role nobody holds),
+    the first fallback role that someone holds, so that an alert is never silently dropped. People named
+    by the event (student, mentor, ...) have no fallback: an anonymous reporter is told nothing."""
+    found = await resolve_target(ctx=ctx, target=target, info=info, at=at)
+    if found or target.kind in PERSON_KINDS:
+        return found
+    for role in FALLBACK_ROLES.get(info.family, DEFAULT_FALLBACK_ROLES):
+        if people := [p["_id"] for p in await ctx.repo.people_with_role(role=role)]:
+            log.error(
+                "routing target resolved to nobody; using a fallback role",
+                extra={"rule_id": rule_id, "target": target.label(), "fallback": role},
+            )
+            ROUTED_TO_FALLBACK.labels(rule_id).inc()
+            return people
+    log.critical("routing target resolved to nobody and no fallback role is staffed", extra={"rule_id": rule_id})
+    return []
 
 
 async def resolve_target(*, ctx: NotificationsContext, target: Target, info: EventInfo, at: datetime) -> list[str]:
@@ -66,7 +97,6 @@ async def resolve_target(*, ctx: NotificationsContext, target: Target, info: Eve
     if target.kind == "rota" and target.value:
         doc = await ctx.repo.rota(team=target.value)
         if doc is None:
-            log.error("routing to a rota that does not exist", extra={"team": target.value})
             return []
         return [on_call(Rota.model_validate({**doc, "team": target.value}), at)]
     person = info.people.get(target.kind)
@@ -145,9 +175,19 @@ def new_alert(
         "updated_at": now,
         "version": 1,
         "event_time": info.event_time or now,
-        "escalation": {"steps": steps, "level": 0, "next_at": now + timedelta(minutes=steps[0]["after_minutes"])}
-        if steps
-        else None,
+        "escalation": _escalation(steps, now),
+    }
+
+
+def _escalation(steps: list[Document], started_at: datetime) -> Document | None:
+    """Escalation state; every step's delay counts from ``started_at`` (creation, or an upgrade to urgent)."""
+    if not steps:
+        return None
+    return {
+        "steps": steps,
+        "level": 0,
+        "started_at": started_at,
+        "next_at": started_at + timedelta(minutes=steps[0]["after_minutes"]),
     }
 
 
@@ -172,9 +212,7 @@ async def _fold_into(
                 urgent=info.urgent,
                 rule_id=rule.id,
                 channels=[str(c) for c in rule.channels],
-                escalation={"steps": steps, "level": 0, "next_at": now + timedelta(minutes=steps[0]["after_minutes"])}
-                if steps
-                else None,
+                escalation=_escalation(steps, now),
             )
         if await ctx.repo.update_alert(alert=alert, changes=changes, push={"event_ids": info.event_id}):
             ALERTS_GROUPED.labels(info.event_type).inc()
@@ -253,9 +291,12 @@ async def escalate_due(*, ctx: NotificationsContext) -> int:
             title=alert["title"],
             link=alert["link"],
         )
-        recipients = await resolve_target(ctx=ctx, target=step.target, info=info, at=now)
+        recipients = await resolve_or_fall_back(
+            ctx=ctx, rule_id=alert["rule_id"], target=step.target, info=info, at=now
+        )
         following = steps[level + 1]["after_minutes"] if level + 1 < len(steps) else None
-        next_at = alert["created_at"] + timedelta(minutes=following) if following is not None else None
+        started_at = state.get("started_at") or alert["created_at"]
+        next_at = started_at + timedelta(minutes=following) if following is not None else None
         entry = outbox_entry(
             new_event(
                 AlertEscalated(
