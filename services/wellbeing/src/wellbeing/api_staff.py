@@ -26,6 +26,15 @@ Purpose = Annotated[
         min_length=3, max_length=200, description="why you are reading (audited)", examples=["follow-up of urgent flag"]
     ),
 ]
+OptionalPurpose = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=200,
+        description="why you are reading (audited; when omitted the route's own purpose is recorded)",
+        examples=["morning triage"],
+    ),
+]
 router = APIRouter(prefix="/v1", tags=["counselling"])
 SEVERITY_ORDER = {"urgent": 0, "elevated": 1}
 
@@ -83,6 +92,7 @@ async def student_checkins(
     "/flags",
     response_model=FlagPage,
     summary="The counselling queue (urgent first, then priority, oldest)",
+    description="Every read is audited: one entry per student on the page (who, which flags, when, why).",
     responses=problem_responses(*AUTH_ERRORS, 400),
 )
 async def list_flags(
@@ -91,18 +101,18 @@ async def list_flags(
     status: Literal["open", "resolved"] = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
+    purpose: OptionalPurpose = None,
 ) -> Any:
     flags = await ctx.repo.flags_with_status(status=status)
     flags.sort(key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), -f["priority"], f["raised_at"], f["_id"]))
     start = _offset(cursor)
     page = flags[start : start + limit]
-    await privacy.audit_read(
+    await privacy.audit_reads(
         ctx=ctx,
         principal=principal,
         action="list_flags",
-        student_id=None,
-        purpose=f"{status} flag queue",
-        record_ids=[f["_id"] for f in page],
+        purpose=purpose or f"{status} flag queue",
+        records=[(f["student_id"], f["_id"]) for f in page],
     )
     next_cursor = _cursor(start + limit) if start + limit < len(flags) else None
     return {"items": [flag_view(f) for f in page], "next_cursor": next_cursor}
@@ -114,7 +124,7 @@ async def list_flags(
     summary="One flag (audited)",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
-async def get_flag(flag_id: str, principal: Counselling, ctx: Context) -> Any:
+async def get_flag(flag_id: str, principal: Counselling, ctx: Context, purpose: OptionalPurpose = None) -> Any:
     flag = await ctx.repo.flag(flag_id=flag_id)
     if flag is None:
         raise NotFound("no flag with that id")
@@ -123,7 +133,7 @@ async def get_flag(flag_id: str, principal: Counselling, ctx: Context) -> Any:
         principal=principal,
         action="read_flag",
         student_id=flag["student_id"],
-        purpose="flag review",
+        purpose=purpose or "flag review",
         record_ids=[flag_id],
     )
     return flag_view(flag)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from medsupport_shared.auth import Principal
@@ -13,6 +14,22 @@ from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
 from wellbeing.checkins import WellbeingContext
 from wellbeing.repository import REMINDERS, Document
+
+
+def _audit_entry(
+    *, principal: Principal, action: str, student_id: str | None, purpose: str, record_ids: list[str], at: datetime
+) -> Document:
+    return {
+        "_id": uuid.uuid4().hex,
+        "actor_id": principal.sub,
+        "actor_roles": sorted(principal.roles),
+        "action": action,
+        "student_id": student_id,
+        "record_ids": record_ids,
+        "purpose": purpose,
+        "at": at,
+        "created_at": at,
+    }
 
 
 async def audit_read(
@@ -25,19 +42,37 @@ async def audit_read(
     record_ids: list[str] | None = None,
 ) -> None:
     """Every staff read of a student's sensitive records: who, what, when, why."""
-    now = utcnow()
     await ctx.repo.record_audit(
-        entry={
-            "_id": uuid.uuid4().hex,
-            "actor_id": principal.sub,
-            "actor_roles": sorted(principal.roles),
-            "action": action,
-            "student_id": student_id,
-            "record_ids": record_ids or [],
-            "purpose": purpose,
-            "at": now,
-            "created_at": now,
-        }
+        entry=_audit_entry(
+            principal=principal,
+            action=action,
+            student_id=student_id,
+            purpose=purpose,
+            record_ids=record_ids or [],
+            at=utcnow(),
+        )
+    )
+
+
+async def audit_reads(
+    *, ctx: WellbeingContext, principal: Principal, action: str, purpose: str, records: Iterable[tuple[str, str]]
+) -> None:
+    """A read of several students' records (a list): one entry per student, naming that student's
+    records, so each student's trail shows the read and their erasure removes it. Nothing read, nothing
+    written."""
+    by_student: dict[str, list[str]] = {}
+    for student_id, record_id in records:
+        by_student.setdefault(student_id, []).append(record_id)
+    if not by_student:
+        return
+    now = utcnow()
+    await ctx.repo.record_audits(
+        entries=[
+            _audit_entry(
+                principal=principal, action=action, student_id=student, purpose=purpose, record_ids=ids, at=now
+            )
+            for student, ids in by_student.items()
+        ]
     )
 
 

@@ -203,6 +203,9 @@ class WellbeingRepository:
     async def record_audit(self, *, entry: Document) -> None:
         await self.audit.insert_one(entry)
 
+    async def record_audits(self, *, entries: list[Document]) -> None:
+        await self.audit.insert_many(entries)
+
     async def page_audit(
         self, *, student_id: str | None, limit: int | None, cursor: str | None
     ) -> tuple[list[Document], str | None]:

@@ -229,3 +229,35 @@ async def test_idempotency_key_replays_the_first_checkin(wellbeing):
         "/v1/checkins", json={"instrument": "burnout", "answers": [3]}, headers=headers
     )
     assert conflict.status_code == 409
+
+
+async def test_phq9_rise_of_five_between_consecutive_checkins_raises_an_elevated_flag(wellbeing):
+    """DOMAIN.md: PHQ-9 rise ≥ 5 between consecutive check-ins is elevated (``phq9_rise``), even when
+    the new total is below the screening cut-off of 10; a rise of 4 is not."""
+    await consent(wellbeing.client)
+
+    async def phq9(answers):
+        response = await wellbeing.client.post(
+            "/v1/checkins", headers=STUDENT, json={"instrument": "phq9", "answers": answers}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    base = await phq9([0] * 9)
+    risen_by_four = await phq9([1, 1, 1, 1, 0, 0, 0, 0, 0])
+    risen_by_five = await phq9([2, 2, 1, 1, 1, 1, 1, 0, 0])
+    assert [c["score"] for c in (base, risen_by_four, risen_by_five)] == [0, 4, 9]
+    assert (base["severity"], risen_by_four["severity"]) == ("none", "none")
+    assert (risen_by_five["severity"], risen_by_five["reasons"], risen_by_five["band"]) == (
+        "elevated",
+        ["phq9_rise"],
+        "mild",
+    )
+    assert risen_by_five["crisis_resources"] is None
+    raised = await wellbeing.reader.wait_for(lambda e: e.type == "flag.raised")
+    assert (raised[0].data["severity"], raised[0].data["reasons"]) == ("elevated", ["phq9_rise"])
+    assert raised[0].data["instrument"] == "phq9" and raised[0].subject == "s1"
+    queue = await wellbeing.client.get("/v1/flags", headers=auth("c1", "counsellor"))
+    assert [(f["student_id"], f["reasons"]) for f in queue.json()["items"]] == [("s1", ["phq9_rise"])]
+    await eventually(lambda: len([e for e in wellbeing.reader.events if e.type == "checkin.recorded"]) == 3)
+    assert len([e for e in wellbeing.reader.events if e.type.startswith("flag.")]) == 1

@@ -117,3 +117,41 @@ async def test_reminder_is_emitted_once_per_due_time(wellbeing):
     assert reminder["next_due_at"] > utcnow() + timedelta(days=6)
     await eventually(lambda: wellbeing.repo.reminders.find_one({"_id": "s5", "outbox.0": {"$exists": False}}))
     assert len([e for e in wellbeing.reader.events if e.type == "checkin.reminder_due"]) == 1
+
+
+async def test_staff_reads_of_flags_are_audited_per_student_with_reader_and_purpose(wellbeing):
+    await checkin(wellbeing.client, "s1", instrument="phq9", answers=(0, 0, 0, 0, 0, 0, 0, 0, 1))
+    await checkin(wellbeing.client, "s2", instrument="gad7", answers=(2, 2, 2, 2, 1, 1, 1))
+    await checkin(wellbeing.client, "s3", instrument="burnout", answers=(1,))  # no flag
+    flags = {f["student_id"]: f["_id"] async for f in wellbeing.repo.flags.find({})}
+    assert set(flags) == {"s1", "s2"}
+    counsellor, lead = auth("c7", "counsellor"), auth("lead", "wellbeing_lead")
+
+    queue = await wellbeing.client.get("/v1/flags?purpose=morning%20triage", headers=counsellor)
+    assert queue.status_code == 200 and len(queue.json()["items"]) == 2
+    for student in ("s1", "s2"):
+        trail = (await wellbeing.client.get(f"/v1/audit?student_id={student}", headers=lead)).json()["items"]
+        assert [(e["actor_id"], e["action"], e["purpose"], e["record_ids"]) for e in trail] == [
+            ("c7", "list_flags", "morning triage", [flags[student]])
+        ]
+        assert trail[0]["actor_roles"] == ["counsellor"]
+    assert (await wellbeing.client.get("/v1/audit?student_id=s3", headers=lead)).json()["items"] == []
+
+    read = await wellbeing.client.get(f"/v1/flags/{flags['s1']}?purpose=before%20the%20call", headers=lead)
+    assert read.status_code == 200 and read.json()["student_id"] == "s1"
+    trail = (await wellbeing.client.get("/v1/audit?student_id=s1", headers=lead)).json()["items"]
+    assert [(e["actor_id"], e["action"], e["purpose"], e["record_ids"]) for e in trail] == [
+        ("lead", "read_flag", "before the call", [flags["s1"]]),
+        ("c7", "list_flags", "morning triage", [flags["s1"]]),
+    ]
+
+    # Without a stated purpose the route's own purpose is recorded; a read of nothing audits nothing.
+    await wellbeing.client.get(f"/v1/flags/{flags['s2']}", headers=counsellor)
+    assert (await wellbeing.client.get("/v1/flags/nope", headers=counsellor)).status_code == 404
+    await wellbeing.client.get("/v1/flags?status=resolved", headers=counsellor)
+    entries = await wellbeing.repo.audit.find({"actor_id": "c7"}).to_list(None)
+    assert sorted((e["action"], e["student_id"], e["purpose"]) for e in entries) == [
+        ("list_flags", "s1", "morning triage"),
+        ("list_flags", "s2", "morning triage"),
+        ("read_flag", "s2", "flag review"),
+    ]
