@@ -10,6 +10,7 @@ import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -24,8 +25,10 @@ from notifications.event_info import EventInfo, describe
 from notifications.repository import ALERTS, Document
 from notifications.rota import Rota, on_call
 from notifications.routing import PERSON_KINDS, Channel, EscalationStep, RouteRule, Target, matching_rules
+from notifications.working_time import due_at
 
 log = logging.getLogger(__name__)
+UTC_ZONE = ZoneInfo("UTC")
 SEVERITY_RANK = {"routine": 0, "elevated": 1, "urgent": 2}
 ALERTS_CREATED = Counter("medsupport_notifications_alerts_created_total", "Alerts created", ["event_type", "severity"])
 ALERTS_GROUPED = Counter(
@@ -117,7 +120,15 @@ async def deliver_alert(
     window = timedelta(minutes=ctx.settings.grouping_window_minutes)
     if window and (open_alert := await ctx.repo.open_group_alert(group_key=group_key, since=now - window)):
         return await _fold_into(ctx=ctx, alert=open_alert, rule=rule, info=info, now=now)
-    alert = new_alert(alert_id=alert_id, rule=rule, recipient_id=recipient_id, info=info, now=now, group_key=group_key)
+    alert = new_alert(
+        alert_id=alert_id,
+        rule=rule,
+        recipient_id=recipient_id,
+        info=info,
+        now=now,
+        group_key=group_key,
+        zone=ZoneInfo(ctx.settings.working_timezone),
+    )
     entry = outbox_entry(
         new_event(
             AlertCreated(
@@ -151,6 +162,7 @@ def new_alert(
     group_key: str,
     root_id: str | None = None,
     level: int = 0,
+    zone: ZoneInfo = UTC_ZONE,
 ) -> Document:
     steps = [s.model_dump(mode="json") for s in rule.escalation] if root_id is None else []
     return {
@@ -175,20 +187,19 @@ def new_alert(
         "updated_at": now,
         "version": 1,
         "event_time": info.event_time or now,
-        "escalation": _escalation(steps, now),
+        "escalation": _escalation(steps, now, zone),
     }
 
 
-def _escalation(steps: list[Document], started_at: datetime) -> Document | None:
+def _escalation(steps: list[Document], started_at: datetime, zone: ZoneInfo) -> Document | None:
     """Escalation state; every step's delay counts from ``started_at`` (creation, or an upgrade to urgent)."""
     if not steps:
         return None
-    return {
-        "steps": steps,
-        "level": 0,
-        "started_at": started_at,
-        "next_at": started_at + timedelta(minutes=steps[0]["after_minutes"]),
-    }
+    return {"steps": steps, "level": 0, "started_at": started_at, "next_at": _step_due(started_at, steps[0], zone)}
+
+
+def _step_due(started_at: datetime, step: Document, zone: ZoneInfo) -> datetime:
+    return due_at(started_at, step["after_minutes"], working_days_only=bool(step.get("working_days_only")), zone=zone)
 
 
 async def _fold_into(
@@ -212,7 +223,7 @@ async def _fold_into(
                 urgent=info.urgent,
                 rule_id=rule.id,
                 channels=[str(c) for c in rule.channels],
-                escalation=_escalation(steps, now),
+                escalation=_escalation(steps, now, ZoneInfo(ctx.settings.working_timezone)),
             )
         if await ctx.repo.update_alert(alert=alert, changes=changes, push={"event_ids": info.event_id}):
             ALERTS_GROUPED.labels(info.event_type).inc()
@@ -294,9 +305,9 @@ async def escalate_due(*, ctx: NotificationsContext) -> int:
         recipients = await resolve_or_fall_back(
             ctx=ctx, rule_id=alert["rule_id"], target=step.target, info=info, at=now
         )
-        following = steps[level + 1]["after_minutes"] if level + 1 < len(steps) else None
         started_at = state.get("started_at") or alert["created_at"]
-        next_at = started_at + timedelta(minutes=following) if following is not None else None
+        zone = ZoneInfo(ctx.settings.working_timezone)
+        next_at = _step_due(started_at, steps[level + 1], zone) if level + 1 < len(steps) else None
         entry = outbox_entry(
             new_event(
                 AlertEscalated(

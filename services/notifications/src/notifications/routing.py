@@ -37,6 +37,10 @@ class EscalationStep(BaseModel):
     model_config = ConfigDict(frozen=True)
     after_minutes: float = Field(gt=0, description="minutes after the alert was created, unacknowledged")
     target: Target
+    working_days_only: bool = Field(
+        default=False,
+        description="count only Monday–Friday time (in WORKING_TIMEZONE): 1440 minutes is one working day",
+    )
 
 
 class RouteRule(BaseModel):
@@ -167,7 +171,12 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
         severities=("elevated",),
         ack_expected_minutes=24 * 60,
         description="Elevated flag: the counselling team's inbox and email; acknowledgement expected within "
-        "one working day.",
+        "one working day, else the wellbeing lead is told.",
+        escalation=(
+            EscalationStep(
+                after_minutes=24 * 60, working_days_only=True, target=Target(kind="role", value="wellbeing_lead")
+            ),
+        ),
     ),
     _rule(
         "concern-raised",
