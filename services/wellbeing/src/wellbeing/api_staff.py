@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from medsupport_shared.auth import Principal, Role, require_roles
-from medsupport_shared.errors import AUTH_ERRORS, BadRequest, NotFound, problem_responses
+from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
 from medsupport_shared.events import utcnow
 from wellbeing import privacy
 from wellbeing.api_student import Context
@@ -36,7 +35,6 @@ OptionalPurpose = Annotated[
     ),
 ]
 router = APIRouter(prefix="/v1", tags=["counselling"])
-SEVERITY_ORDER = {"urgent": 0, "elevated": 1}
 
 
 def flag_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +90,9 @@ async def student_checkins(
     "/flags",
     response_model=FlagPage,
     summary="The counselling queue (urgent first, then priority, oldest)",
-    description="Every read is audited: one entry per student on the page (who, which flags, when, why).",
+    description="Urgent flags first, then by priority (PHQ-9 ≥ 20 at the top of the elevated ones), then the "
+    "oldest; sorted and paged by the database (`limit`, `cursor`). Every read is audited: one entry per student "
+    "on the page (who, which flags, when, why).",
     responses=problem_responses(*AUTH_ERRORS, 400),
 )
 async def list_flags(
@@ -103,10 +103,7 @@ async def list_flags(
     cursor: str | None = None,
     purpose: OptionalPurpose = None,
 ) -> Any:
-    flags = await ctx.repo.flags_with_status(status=status)
-    flags.sort(key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), -f["priority"], f["raised_at"], f["_id"]))
-    start = _offset(cursor)
-    page = flags[start : start + limit]
+    page, next_cursor = await ctx.repo.page_flags(status=status, limit=limit, cursor=cursor)
     await privacy.audit_reads(
         ctx=ctx,
         principal=principal,
@@ -114,7 +111,6 @@ async def list_flags(
         purpose=purpose or f"{status} flag queue",
         records=[(f["student_id"], f["_id"]) for f in page],
     )
-    next_cursor = _cursor(start + limit) if start + limit < len(flags) else None
     return {"items": [flag_view(f) for f in page], "next_cursor": next_cursor}
 
 
@@ -185,16 +181,3 @@ async def cohort(
     rows = await ctx.repo.cohort_checkins(cohort=cohort, since=utcnow() - timedelta(days=31 * months))
     groups = cohort_summary(rows, period=period, min_group=ctx.settings.min_group_size)
     return {"cohort": cohort, "period": period, "min_group_size": ctx.settings.min_group_size, "groups": groups}
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        return max(0, int(base64.urlsafe_b64decode(cursor.encode()).decode()))
-    except ValueError as exc:
-        raise BadRequest("the cursor is not valid") from exc
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode()

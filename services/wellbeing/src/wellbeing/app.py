@@ -29,6 +29,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
     async def compose(runtime: ServiceRuntime) -> checkins.WellbeingContext:
         repo = WellbeingRepository(runtime.db)
         await repo.ensure_indexes()
+        await repo.backfill_queue_keys()
         ctx = checkins.WellbeingContext(
             repo=repo,
             outbox=runtime.outbox,

@@ -24,7 +24,7 @@ from medsupport_shared.event_types import CheckinRecorded, FlagRaised, FlagResol
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox, outbox_entry
-from wellbeing.flag_rules import Assessment, OpenFlag, assess, merge
+from wellbeing.flag_rules import Assessment, OpenFlag, assess, merge, queue_key
 from wellbeing.instruments import INSTRUMENTS
 from wellbeing.repository import CHECKINS, FLAGS, Document, WellbeingRepository
 from wellbeing.scoring import AnswerError, Score, score
@@ -184,6 +184,7 @@ async def apply_flag(*, ctx: WellbeingContext, checkin: Document, started: float
                 "instrument": checkin["instrument"],
                 "raised_at": now,
                 "updated_at": now,
+                "queue_key": queue_key(new.severity, new.priority, now),
                 "checkin_ids": [checkin_id],
                 "version": 1,
             }
@@ -215,6 +216,7 @@ async def apply_flag(*, ctx: WellbeingContext, checkin: Document, started: float
             "severity": merged.severity,
             "reasons": list(merged.reasons),
             "priority": merged.priority,
+            "queue_key": queue_key(merged.severity, merged.priority, current["raised_at"]),
             "instrument": checkin["instrument"],
             "updated_at": now,
         }
@@ -268,9 +270,8 @@ async def finish_pending_flags(*, ctx: WellbeingContext) -> int:
 
 
 async def refresh_open_flag_gauge(*, ctx: WellbeingContext) -> None:
-    flags = await ctx.repo.flags_with_status(status="open", limit=100_000)
-    for severity in ("elevated", "urgent"):
-        FLAGS_OPEN.labels(severity).set(sum(1 for f in flags if f["severity"] == severity))
+    for severity, count in (await ctx.repo.count_open_flags()).items():
+        FLAGS_OPEN.labels(severity).set(count)
 
 
 def checkin_view(doc: Document, cipher: FieldCipher) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Defaults are DOMAIN.md's published cut-offs; the institution overrides them in s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -99,3 +100,16 @@ def merge(open_flag: OpenFlag, new: Assessment) -> OpenFlag:
     severity = open_flag.severity if SEVERITY_RANK[open_flag.severity] >= SEVERITY_RANK[new.severity] else new.severity
     reasons = tuple(dict.fromkeys((*open_flag.reasons, *new.reasons)))
     return OpenFlag(severity=severity, reasons=reasons, priority=max(open_flag.priority, new.priority))
+
+
+MAX_QUEUE_PRIORITY = 999
+
+
+def queue_key(severity: str, priority: int, raised_at: datetime) -> str:
+    """The flag's place in the counselling queue as one string that sorts ascending: urgent before
+    elevated, then higher priority (PHQ-9 ≥ 20 at the top), then the oldest, so the database sorts and
+    pages the queue on one indexed field. Millisecond precision, as MongoDB stores ``raised_at``."""
+    severity_part = 9 - SEVERITY_RANK.get(severity, 0)
+    priority_part = MAX_QUEUE_PRIORITY - max(0, min(priority, MAX_QUEUE_PRIORITY))
+    at = raised_at.astimezone(UTC)
+    return f"{severity_part}|{priority_part:03d}|{at:%Y-%m-%dT%H:%M:%S}.{at.microsecond // 1000:03d}Z"

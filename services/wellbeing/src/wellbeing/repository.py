@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
+from wellbeing.flag_rules import queue_key
 
 Document = dict[str, Any]
 CHECKINS, FLAGS, CONSENTS, AUDIT, REMINDERS = "checkins", "flags", "consents", "audit", "reminders"
@@ -43,7 +44,7 @@ class WellbeingRepository:
             self.flags,
             [
                 IndexModel("open_key", unique=True, sparse=True),  # one open flag per student
-                IndexModel([("status", ASCENDING), ("raised_at", ASCENDING)]),
+                IndexModel([("status", ASCENDING), ("queue_key", ASCENDING), ("_id", ASCENDING)]),  # the queue
                 IndexModel("student_id"),
             ],
         )
@@ -195,8 +196,39 @@ class WellbeingRepository:
     async def flag(self, *, flag_id: str) -> Document | None:
         return await self.flags.find_one({"_id": flag_id}, {OUTBOX_FIELD: 0})
 
-    async def flags_with_status(self, *, status: str, limit: int = 1000) -> list[Document]:
-        return await self.flags.find({"status": status}, {OUTBOX_FIELD: 0}).limit(limit).to_list(None)
+    async def page_flags(
+        self, *, status: str, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        """The counselling queue in its order (``queue_key``: urgent, priority, oldest), sorted and paged
+        by the database, so no flag drops out of a long queue."""
+        return await paginate(
+            self.flags,
+            {"status": status},
+            limit=limit,
+            cursor=cursor,
+            sort_field="queue_key",
+            descending=False,
+            projection={OUTBOX_FIELD: 0},
+        )
+
+    async def count_open_flags(self) -> dict[str, int]:
+        return {
+            severity: await self.flags.count_documents({"status": "open", "severity": severity})
+            for severity in ("elevated", "urgent")
+        }
+
+    async def backfill_queue_keys(self) -> int:
+        """Flags stored before ``queue_key`` existed get theirs (at start; idempotent)."""
+        done = 0
+        async for flag in self.flags.find(
+            {"queue_key": {"$exists": False}}, {"severity": 1, "priority": 1, "raised_at": 1}
+        ):
+            key = queue_key(flag["severity"], flag.get("priority", 0), flag["raised_at"])
+            result = await self.flags.update_one(
+                {"_id": flag["_id"], "queue_key": {"$exists": False}}, {"$set": {"queue_key": key}}
+            )
+            done += result.modified_count
+        return done
 
     # ---------------------------------------------------------------- audit and erasure
 

@@ -113,3 +113,33 @@ def test_merge_accumulates_reasons_and_only_raises_severity():
     assert urgent == OpenFlag("urgent", ("who5_low", "phq9_item9_positive"), TOP_PRIORITY)
     still_urgent = merge(urgent, Assessment("elevated", ("gad7_moderate", "who5_low"), 0))
     assert still_urgent == OpenFlag("urgent", ("who5_low", "phq9_item9_positive", "gad7_moderate"), TOP_PRIORITY)
+
+
+def test_queue_key_orders_urgent_first_then_priority_then_oldest():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from wellbeing.flag_rules import queue_key
+
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    flags = {
+        "elevated-old": queue_key("elevated", 0, t0),
+        "elevated-new": queue_key("elevated", 0, t0 + timedelta(milliseconds=1)),
+        "severe-new": queue_key("elevated", TOP_PRIORITY, t0 + timedelta(days=3)),
+        "urgent-new": queue_key("urgent", TOP_PRIORITY, t0 + timedelta(days=9)),
+        "urgent-old": queue_key("urgent", TOP_PRIORITY, t0 - timedelta(days=400)),
+    }
+    assert sorted(flags, key=flags.__getitem__) == [
+        "urgent-old",
+        "urgent-new",
+        "severe-new",
+        "elevated-old",
+        "elevated-new",
+    ]
+    # The same instant in another offset sorts alike; the key keeps MongoDB's millisecond precision (so a
+    # key computed again from the stored raised_at is the same), with a fixed width (isoformat would drop
+    # ".000" and put a whole second after its own milliseconds).
+    paris = datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert queue_key("elevated", 0, paris) == queue_key("elevated", 0, t0)
+    assert queue_key("elevated", 0, t0 + timedelta(microseconds=999)) == queue_key("elevated", 0, t0)
+    assert queue_key("elevated", 0, t0) < queue_key("elevated", 0, t0 + timedelta(milliseconds=1))
+    assert queue_key("elevated", 0, t0 - timedelta(milliseconds=1)) < queue_key("elevated", 0, t0)
