@@ -10,8 +10,8 @@ from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_ro
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
-from wellbeing import privacy
-from wellbeing.checkins import WellbeingContext, checkin_view, record_checkin
+from wellbeing import privacy, problems
+from wellbeing.checkins import WellbeingContext, checkin_view, record_checkin, urgent_from_answers
 from wellbeing.instruments import INSTRUMENTS, Instrument
 from wellbeing.schemas import (
     CheckinCreate,
@@ -63,12 +63,22 @@ async def get_instrument(code: str, _: CurrentPrincipal) -> Any:
     "codes. When the severity is urgent (PHQ-9 item 9 above 0) the institution's crisis resources are in the "
     "answer, whatever else happens. **Safety overrides consent:** without consent to store, the answers are "
     "scored and shown but not kept, and an urgent (or elevated) result still raises a flag for the "
-    "counselling team. Honours `Idempotency-Key`.",
-    responses=problem_responses(*AUTH_ERRORS, 409),
+    "counselling team. Honours `Idempotency-Key`.\n\n"
+    "**Crisis resources whatever else happens:** urgency is decided from the answers before anything is read or "
+    "written. If recording then fails (database unavailable → 503, the student's flag kept changing → 409, "
+    "anything unexpected → 500), the problem+json error of an urgent check-in still carries `crisis_resources`, "
+    "in the same shape as the 201 reply; a check-in that is not urgent gets the plain error. Whether anything was "
+    "recorded depends on where it failed; a recorded check-in whose flag could not be written gets its flag from "
+    "the background sweep.",
+    responses=problems.checkin_problem_responses(),
 )
 async def create_checkin(
     body: CheckinCreate, principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
+    urgent = urgent_from_answers(
+        instrument=body.instrument, answers=body.answers, thresholds=ctx.settings.flag_thresholds
+    )
+
     async def create() -> dict[str, Any]:
         outcome = await record_checkin(
             ctx=ctx, principal=principal, instrument=body.instrument, answers=body.answers, note=body.note
@@ -86,9 +96,14 @@ async def create_checkin(
             crisis_resources=ctx.settings.crisis_resources if outcome.assessment.severity == "urgent" else None,
         ).model_dump(mode="json")
 
-    return await ctx.idempotency.run(
-        key=idempotency_key, scope="checkins.create", owner=principal.sub, payload=body, create=create
-    )
+    try:
+        return await ctx.idempotency.run(
+            key=idempotency_key, scope="checkins.create", owner=principal.sub, payload=body, create=create
+        )
+    except Exception as exc:
+        if not urgent:
+            raise
+        return problems.with_crisis_resources(exc, ctx.settings.crisis_resources)
 
 
 @router.get(

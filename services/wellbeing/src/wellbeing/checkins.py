@@ -24,7 +24,7 @@ from medsupport_shared.event_types import CheckinRecorded, FlagRaised, FlagResol
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox, outbox_entry
-from wellbeing.flag_rules import Assessment, OpenFlag, assess, merge, queue_key
+from wellbeing.flag_rules import Assessment, FlagThresholds, OpenFlag, assess, merge, queue_key
 from wellbeing.instruments import INSTRUMENTS
 from wellbeing.repository import CHECKINS, FLAGS, Document, WellbeingRepository
 from wellbeing.scoring import AnswerError, Score, score
@@ -71,6 +71,20 @@ class CheckinOutcome:
     stored: bool
     recorded_at: datetime
     flag_id: str | None
+
+
+def urgent_from_answers(*, instrument: str, answers: list[int], thresholds: FlagThresholds) -> bool:
+    """Whether the answers alone make the check-in urgent, known before any read or write: urgency
+    never depends on the student's history (the trend rules only ever raise ``elevated``), so the
+    crisis resources can be given whatever fails afterwards. False when the answers do not score."""
+    definition = INSTRUMENTS.get(instrument)
+    if definition is None:
+        return False
+    try:
+        result = score(definition, answers)
+    except AnswerError:
+        return False
+    return assess(result, answers, thresholds=thresholds).severity == "urgent"
 
 
 async def record_checkin(

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from medsupport_shared.errors import ProblemDetail
 from wellbeing.settings import CrisisResource
 
 
@@ -37,6 +38,16 @@ class CheckinResult(BaseModel):
     stored: bool = Field(description="false when the student has not consented to storage")
     recorded_at: datetime
     crisis_resources: list[CrisisResource] | None = Field(default=None, description="present when urgent")
+
+
+class CheckinProblem(ProblemDetail):
+    """A check-in that failed after its answers were scored (409, 500, 503)."""
+
+    crisis_resources: list[CrisisResource] | None = Field(
+        default=None,
+        description="present when the answers are urgent: a failure never withholds them (same shape as in the "
+        "201 reply)",
+    )
 
 
 class CheckinRecord(BaseModel):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from wellbeing.checkins import urgent_from_answers
 from wellbeing.flag_rules import TOP_PRIORITY, Assessment, FlagThresholds, OpenFlag, assess, merge
 from wellbeing.instruments import INSTRUMENTS
 from wellbeing.scoring import score
@@ -143,3 +144,30 @@ def test_queue_key_orders_urgent_first_then_priority_then_oldest():
     assert queue_key("elevated", 0, t0 + timedelta(microseconds=999)) == queue_key("elevated", 0, t0)
     assert queue_key("elevated", 0, t0) < queue_key("elevated", 0, t0 + timedelta(milliseconds=1))
     assert queue_key("elevated", 0, t0 - timedelta(milliseconds=1)) < queue_key("elevated", 0, t0)
+
+
+@pytest.mark.parametrize("code", sorted(INSTRUMENTS))
+def test_urgency_never_depends_on_the_previous_checkin(code):
+    """The check-in route decides urgency before reading anything (so the crisis resources survive any
+    failure); that is only right while no history-based rule can make a check-in urgent."""
+    instrument = INSTRUMENTS[code]
+    samples = [answers_totalling(code, t) for t in range(instrument.score_min, instrument.score_max + 1)]
+    if code == "phq9":  # every item-9 answer on top of low, middle and high totals
+        samples += [[*a[:8], o.value] for a in samples[:: len(samples) // 4] for o in instrument.options]
+    previous = [None, *samples[:: max(1, len(samples) // 5)]]
+    for answers in samples:
+        urgent_alone = urgent_from_answers(instrument=code, answers=answers, thresholds=FlagThresholds())
+        for before in previous:
+            assert (run(code, answers, before).severity == "urgent") is urgent_alone, (answers, before)
+
+
+def test_urgency_from_answers_alone():
+    thresholds = FlagThresholds()
+    assert urgent_from_answers(instrument="phq9", answers=[0] * 8 + [1], thresholds=thresholds)
+    assert not urgent_from_answers(instrument="phq9", answers=[3] * 8 + [0], thresholds=thresholds)
+    assert not urgent_from_answers(instrument="phq9", answers=[0] * 8 + [9], thresholds=thresholds)  # does not score
+    assert not urgent_from_answers(instrument="phq9", answers=[0] * 8, thresholds=thresholds)
+    assert not urgent_from_answers(instrument="nope", answers=[1], thresholds=thresholds)
+    assert not urgent_from_answers(
+        instrument="phq9", answers=[0] * 8 + [1], thresholds=FlagThresholds(phq9_item9_urgent_above=1)
+    )
