@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
 from notifications.context import NotificationsContext
 from notifications.deliveries import plan_deliveries, start_deliveries
-from notifications.event_info import EventInfo, describe
+from notifications.event_info import EventInfo, describe, for_mentor
 from notifications.repository import ALERTS, Document
 from notifications.rota import Rota, on_call
 from notifications.routing import PERSON_KINDS, Channel, EscalationStep, RouteRule, Target, matching_rules
@@ -58,14 +59,23 @@ def _id(*parts: str) -> str:
 async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[str]:
     """Alerts for every rule the event matches and every person each rule targets."""
     info = describe(event)
+    if info.family == "flag" and event.data.get("share_with_mentor"):  # the student consented
+        mentorship = await ctx.repo.mentor_of(student_id=info.subject_id)
+        if mentorship is not None:
+            info = replace(
+                info,
+                people={**info.people, "mentor": mentorship["mentor_id"]},
+                link_for_mentor=f"/mentorship/assignments/{mentorship['assignment_id']}",
+            )
     touched: list[str] = []
     for rule in matching_rules(
         await ctx.repo.rules(), event_type=info.event_type, severity=info.severity, cohort=info.cohort
     ):
+        told = for_mentor(info) if rule.target.kind == "mentor" and info.family == "flag" else info
         for recipient in await resolve_or_fall_back(
-            ctx=ctx, rule_id=rule.id, target=rule.target, info=info, at=utcnow()
+            ctx=ctx, rule_id=rule.id, target=rule.target, info=told, at=utcnow()
         ):
-            alert_id = await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient, info=info)
+            alert_id = await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient, info=told)
             if alert_id:
                 touched.append(alert_id)
     return touched

@@ -12,6 +12,8 @@ from medsupport_shared.event_types import (
     WELLBEING_TOPIC,
     CheckinRecorded,
     FlagResolved,
+    MentorAssigned,
+    MentorshipEnded,
     StudentErasureRequested,
 )
 from medsupport_shared.events import CloudEvent
@@ -47,9 +49,21 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         counts = await ctx.repo.erase_student(student_id=payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
 
+    async def learn_mentor(event: CloudEvent, payload: MentorAssigned) -> None:
+        await ctx.repo.remember_mentor(
+            student_id=payload.mentee_id, mentor_id=payload.mentor_id, assignment_id=payload.assignment_id
+        )
+        await route_event(ctx=ctx, event=event)
+
+    async def forget_mentor(event: CloudEvent, payload: MentorshipEnded) -> None:
+        await ctx.repo.forget_mentor(student_id=payload.mentee_id, assignment_id=payload.assignment_id)
+        await route_event(ctx=ctx, event=event)
+
     table: dict[str, EventHandler] = dict.fromkeys(ROUTABLE, route_to_people)
     table.update(
         {
+            "mentor.assigned": learn_mentor,
+            "mentorship.ended": forget_mentor,
             "checkin.recorded": record_checkin,
             "flag.resolved": close_resolved_flag_alerts,
             "student.erasure.requested": erase_student,

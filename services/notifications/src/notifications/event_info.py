@@ -4,7 +4,7 @@ Alerts carry ids, categories, severities, reasons and a link, never answers, not
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +59,7 @@ class EventInfo:
     link: str
     people: dict[str, str] = field(default_factory=dict)
     event_time: datetime | None = None
+    link_for_mentor: str | None = None
 
     @property
     def urgent(self) -> bool:
@@ -85,6 +86,19 @@ def describe(event: CloudEvent) -> EventInfo:
         link=LINKS.get(family, LINKS.get(event.type, "/")).format_map(_Default(fields)),
         people=people,
         event_time=event.time,
+    )
+
+
+def for_mentor(info: EventInfo) -> EventInfo:
+    """What a mentor is told about their mentee's flag (only with the student's consent): that support may
+    be welcome. A routine nudge, so quiet hours apply: no reasons, no severity, no link to wellbeing records."""
+    return replace(
+        info,
+        severity="routine",
+        family="mentee-support",
+        reasons=(),
+        title="Your mentee may welcome a check-in from you",
+        link=info.link_for_mentor or "/mentorship",
     )
 
 

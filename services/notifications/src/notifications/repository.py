@@ -15,6 +15,7 @@ from notifications.routing import DEFAULT_RULES, RouteRule
 
 Document = dict[str, Any]
 PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES, CHECKINS = "people", "rotas", "routes", "alerts", "deliveries", "checkins"
+MENTORS = "mentors"  # each student's current mentor, learned from mentor.assigned / mentorship.ended
 LEASES = "delivery_leases"
 OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
 NO_OUTBOX = {OUTBOX_FIELD: 0}
@@ -24,6 +25,7 @@ class NotificationsRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.people, self.rotas, self.routes = db[PEOPLE], db[ROTAS], db[ROUTES]
         self.alerts, self.deliveries, self.checkins = db[ALERTS], db[DELIVERIES], db[CHECKINS]
+        self.mentors = db[MENTORS]
         self.leases = db[LEASES]
 
     async def ensure_indexes(self) -> None:
@@ -250,6 +252,17 @@ class NotificationsRepository:
         except DuplicateKeyError:
             pass
 
+    async def remember_mentor(self, *, student_id: str, mentor_id: str, assignment_id: str) -> None:
+        await self.mentors.update_one(
+            {"_id": student_id}, {"$set": {"mentor_id": mentor_id, "assignment_id": assignment_id}}, upsert=True
+        )
+
+    async def forget_mentor(self, *, student_id: str, assignment_id: str) -> None:
+        await self.mentors.delete_one({"_id": student_id, "assignment_id": assignment_id})
+
+    async def mentor_of(self, *, student_id: str) -> Document | None:
+        return await self.mentors.find_one({"_id": student_id})
+
     async def erase_student(self, *, student_id: str) -> dict[str, int]:
         alerts = [
             a["_id"]
@@ -264,4 +277,5 @@ class NotificationsRepository:
             "alerts": (await self.alerts.delete_many({"_id": {"$in": alerts}})).deleted_count,
             "checkins": (await self.checkins.delete_many({"student_id": student_id})).deleted_count,
             "people": (await self.people.delete_many({"_id": student_id, "kind": "student"})).deleted_count,
+            "mentors": (await self.mentors.delete_many({"_id": student_id})).deleted_count,
         }

@@ -75,8 +75,8 @@ class RouteRule(BaseModel):
 
 # What each routable event carries: its severities and the people it names.
 ROUTABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "flag.raised": (frozenset({"elevated", "urgent"}), frozenset({"student"})),
-    "flag.updated": (frozenset({"elevated", "urgent"}), frozenset({"student"})),
+    "flag.raised": (frozenset({"elevated", "urgent"}), frozenset({"student", "mentor"})),
+    "flag.updated": (frozenset({"elevated", "urgent"}), frozenset({"student", "mentor"})),
     "checkin.reminder_due": (frozenset({"routine"}), frozenset({"student"})),
     "concern.raised": (frozenset({"routine"}), frozenset({"reporter"})),
     "concern.updated": (frozenset({"routine"}), frozenset({"reporter"})),
@@ -177,6 +177,13 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
                 after_minutes=24 * 60, working_days_only=True, target=Target(kind="role", value="wellbeing_lead")
             ),
         ),
+    ),
+    _rule(
+        "wellbeing-mentor",
+        ("flag.raised",),
+        Target(kind="mentor"),
+        description="A flag raised for a student who consented to share flags with their mentor: the mentor "
+        "gets a gentle, routine nudge (no reasons, no severity detail, a link to the mentorship).",
     ),
     _rule(
         "concern-raised",
