@@ -24,8 +24,8 @@ RULE = {
 async def test_rules_are_validated_on_write_and_admin_only(stack):
     async with running(stack.app()) as client:
         assert (await client.post("/v1/routes", json=RULE, headers=auth("c1", "counsellor"))).status_code == 403
-        bad = await client.post("/v1/routes", json={**RULE, "target": {"kind": "mentor"}}, headers=ADMIN)
-        assert bad.status_code == 422 and "names no mentor" in bad.json()["errors"][0]["msg"]
+        bad = await client.post("/v1/routes", json={**RULE, "target": {"kind": "assessor"}}, headers=ADMIN)
+        assert bad.status_code == 422 and "names no assessor" in bad.json()["errors"][0]["msg"]
         nobody = await client.post(
             "/v1/routes", json={**RULE, "target": {"kind": "rota", "value": "nights"}}, headers=ADMIN
         )

@@ -30,7 +30,7 @@ def test_default_rules_are_sound_and_cover_the_contract():
     [
         ({"event_types": ["nothing.happened"]}, "not routable"),
         ({"severities": ["routine"]}, "never has severity"),
-        ({"target": {"kind": "mentor"}}, "names no mentor"),
+        ({"target": {"kind": "assessor"}}, "names no assessor"),
         ({"target": {"kind": "role", "value": "wizard"}}, "unknown role"),
         ({"target": {"kind": "staff", "value": "ghost"}}, "no staff member"),
         ({"target": {"kind": "rota", "value": "night-team"}}, "no rota"),
