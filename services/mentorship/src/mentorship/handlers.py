@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-
-from prometheus_client import Counter, Gauge
 
 from medsupport_shared.auth import Principal, Role
 from medsupport_shared.crypto import FieldCipher
@@ -19,14 +18,11 @@ from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox, outbox_entry
 from mentorship.matching import Mentee, Mentor, match
+from mentorship.metrics import ASSIGNMENTS_MADE, WITHOUT_RECENT_MEETING, observe_since_last_meeting
 from mentorship.repository import ASSIGNMENTS, MEETINGS, REMINDERS, Document, MentorshipRepository
 from mentorship.settings import MentorshipSettings
 
-ASSIGNMENTS_MADE = Counter("medsupport_mentorship_assignments_total", "Assignments made", ["how"])
-WITHOUT_RECENT_MEETING = Gauge(
-    "medsupport_mentorship_assignments_without_recent_meeting",
-    "Active assignments with no meeting within the reminder period",
-)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +33,8 @@ class MentorshipContext:
     cipher: FieldCipher
     idempotency: IdempotencyStore
     source: str
+    sweeps: dict[str, int] = field(default_factory=dict)
+    """How many times each periodic sweep has completed (tests wait on it instead of sleeping)."""
 
 
 async def assign(
@@ -285,8 +283,10 @@ async def send_meeting_reminders(*, ctx: MentorshipContext) -> int:
     now = utcnow()
     period = timedelta(days=ctx.settings.meeting_reminder_days)
     overdue = sent = 0
+    waited: list[float] = []
     for assignment in await ctx.repo.active_assignments():
         since = assignment.get("last_meeting_at") or assignment["assigned_at"]
+        waited.append(max(0.0, (now - since).total_seconds()))
         if now - since < period:
             continue
         overdue += 1
@@ -310,6 +310,8 @@ async def send_meeting_reminders(*, ctx: MentorshipContext) -> int:
             ctx.outbox.dispatch(REMINDERS, reminder_id, [entry])
             sent += 1
     WITHOUT_RECENT_MEETING.set(overdue)
+    observe_since_last_meeting(ctx.settings.service_name, waited)
+    ctx.sweeps["reminders"] = ctx.sweeps.get("reminders", 0) + 1
     return sent
 
 

@@ -4,6 +4,7 @@ for the events it consumes (fixtures for the integration tests added beside test
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,12 @@ class Stack:
             if not cursor:
                 return items
 
+    def events(self, event_type: str, **data: Any) -> list[CloudEvent]:
+        """Events of ``event_type`` read so far whose data has these values."""
+        return [
+            e for e in self.reader.events if e.type == event_type and all(e.data.get(k) == v for k, v in data.items())
+        ]
+
     async def publish(self, payload: Any, source: str = "/services/wellbeing") -> CloudEvent:
         """Publish an event the service consumes, as its producer would."""
         publisher = EventPublisher(
@@ -81,12 +88,23 @@ class Stack:
         return event
 
 
-@pytest.fixture
-async def stack(isolation: Any) -> AsyncIterator[Stack]:
-    settings = isolation.settings(MentorshipSettings)
+def mentorship_settings(isolation: Any, **overrides: Any) -> MentorshipSettings:
+    settings: MentorshipSettings = isolation.settings(MentorshipSettings, **overrides)
+    return settings
+
+
+@asynccontextmanager
+async def start(isolation: Any, settings: MentorshipSettings) -> AsyncIterator[Stack]:
+    """The service on the real broker and database; start it twice with the same settings for a restart."""
     app = create_app(settings)
     async with (
         running(app) as client,
         TopicReader(settings.kafka_bootstrap_servers, isolation.topic("mentorship.events.v1")) as reader,
     ):
         yield Stack(app=app, client=client, reader=reader, settings=settings, isolation=isolation)
+
+
+@pytest.fixture
+async def stack(isolation: Any) -> AsyncIterator[Stack]:
+    async with start(isolation, mentorship_settings(isolation)) as running_stack:
+        yield running_stack
