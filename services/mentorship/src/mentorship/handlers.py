@@ -57,37 +57,50 @@ async def assign(
     assignment_id = uuid.uuid4().hex
     if not await ctx.repo.take_slot(slot_id=f"mentee:{mentee_id}", assignment_id=assignment_id):
         raise Conflict("the student already has an active mentor")
-    for slot in range(int(mentor.get("capacity", 0))):
-        if await ctx.repo.take_slot(slot_id=f"{mentor_id}:{slot}", assignment_id=assignment_id):
-            break
-    else:
-        await ctx.repo.release_slots(assignment_id=assignment_id)
-        raise Conflict("the mentor has no free capacity")
-    now = utcnow()
-    entry = outbox_entry(
-        new_event(
-            MentorAssigned(
-                assignment_id=assignment_id, mentor_id=mentor_id, mentee_id=mentee_id, assigned_at=now, score=score
-            ),
-            source=ctx.source,
+    try:
+        for slot in range(int(mentor.get("capacity", 0))):
+            if await ctx.repo.take_slot(slot_id=f"{mentor_id}:{slot}", assignment_id=assignment_id):
+                break
+        else:
+            raise Conflict("the mentor has no free capacity")
+        now = utcnow()
+        entry = outbox_entry(
+            new_event(
+                MentorAssigned(
+                    assignment_id=assignment_id, mentor_id=mentor_id, mentee_id=mentee_id, assigned_at=now, score=score
+                ),
+                source=ctx.source,
+            )
         )
-    )
-    assignment = {
-        "_id": assignment_id,
-        "mentor_id": mentor_id,
-        "mentee_id": mentee_id,
-        "status": "active",
-        "how": how,
-        "score": score,
-        "criteria": criteria or {},
-        "assigned_at": now,
-        "created_at": now,
-        "last_meeting_at": None,
-    }
-    await ctx.repo.insert_assignment(assignment=assignment, entry=entry)
+        assignment = {
+            "_id": assignment_id,
+            "mentor_id": mentor_id,
+            "mentee_id": mentee_id,
+            "status": "active",
+            "how": how,
+            "score": score,
+            "criteria": criteria or {},
+            "assigned_at": now,
+            "created_at": now,
+            "last_meeting_at": None,
+        }
+        await ctx.repo.insert_assignment(assignment=assignment, entry=entry)
+    except BaseException:
+        await _release_unless_stored(ctx, assignment_id)
+        raise
     ctx.outbox.dispatch(ASSIGNMENTS, assignment_id, [entry])
     ASSIGNMENTS_MADE.labels(how).inc()
     return assignment
+
+
+async def _release_unless_stored(ctx: MentorshipContext, assignment_id: str) -> None:
+    """Give back the slots of an assignment that was not written (a refusal, or a failed insert). An insert
+    that failed on the way back may still have been applied: then its slots stay held."""
+    try:
+        if await ctx.repo.assignment(assignment_id=assignment_id) is None:
+            await ctx.repo.release_slots(assignment_id=assignment_id)
+    except Exception:
+        log.exception("could not release the slots of an unwritten assignment", extra={"assignment_id": assignment_id})
 
 
 def side_of(principal: Principal, assignment: Document) -> str | None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import pytest
+from pymongo.errors import AutoReconnect
 
 from medsupport_shared.testing import auth
+from mentorship import handlers
 
 from .conftest import ADMIN, Stack
 
@@ -86,3 +89,33 @@ async def test_both_sides_ending_at_once_end_it_once_and_free_one_slot(stack: St
     assigned = await stack.reader.wait_for(lambda e: e.type == "mentor.assigned", count=2)
     assert len([e for e in stack.reader.events if e.type == "mentorship.ended"]) == 1
     assert len(assigned) == 2
+
+
+async def test_an_insert_that_fails_gives_the_slots_back(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = stack.ctx.repo
+    await stack.mentor("m1", capacity=1)
+    await stack.mentor("m2", capacity=1)
+    real_insert = repo.insert_assignment
+
+    async def lost(**_: Any) -> None:
+        raise AutoReconnect("the database went away before the insert")
+
+    async def applied_then_lost(**kwargs: Any) -> None:
+        await real_insert(**kwargs)
+        raise AutoReconnect("the database went away after the insert")
+
+    monkeypatch.setattr(repo, "insert_assignment", lost)
+    with pytest.raises(AutoReconnect):
+        await handlers.assign(ctx=stack.ctx, mentor_id="m1", mentee_id="s1", how="manual")
+    assert await repo.slots.count_documents({}) == 0  # neither the student's place nor the mentor's slot leaked
+    # an insert that was applied although the call failed keeps its slots: capacity is never exceeded
+    monkeypatch.setattr(repo, "insert_assignment", applied_then_lost)
+    with pytest.raises(AutoReconnect):
+        await handlers.assign(ctx=stack.ctx, mentor_id="m2", mentee_id="s2", how="manual")
+    assert await repo.slots.count_documents({}) == 2
+    monkeypatch.undo()
+
+    assert (await stack.assign("m1", "s1")).status_code == 201  # the slots were free again
+    assert (await stack.assign("m2", "s3")).status_code == 409  # m2's one slot is the stored assignment's
+    assert (await stack.assign("m1", "s2")).status_code == 409  # s2 has their (stored) mentor
+    assert Counter(a["mentor_id"] for a in await stack.active()) == {"m1": 1, "m2": 1}
