@@ -21,6 +21,7 @@ from mentorship.schemas import (
     MatchingRunOut,
     MeetingIn,
     MeetingOut,
+    MeetingPage,
     MenteePreferencesIn,
     MentorPage,
     MentorProfileIn,
@@ -228,30 +229,46 @@ async def end(assignment_id: str, body: EndAssignmentIn, principal: CurrentPrinc
     "/assignments/{assignment_id}/meetings",
     response_model=MeetingOut,
     status_code=201,
-    summary="Log a meeting (mentor or mentee)",
-    responses=problem_responses(*AUTH_ERRORS, 404),
+    summary="Log a meeting (mentor or mentee, while the mentorship is active)",
+    responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
-async def add_meeting(assignment_id: str, body: MeetingIn, principal: CurrentPrincipal, ctx: Context) -> Any:
-    meeting = await handlers.log_meeting(
-        ctx=ctx,
-        principal=principal,
-        assignment_id=assignment_id,
-        met_at=body.met_at,
-        meeting_format=body.format,
-        notes=body.notes,
+async def add_meeting(
+    assignment_id: str,
+    body: MeetingIn,
+    principal: CurrentPrincipal,
+    ctx: Context,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    async def create() -> dict[str, Any]:
+        meeting = await handlers.log_meeting(
+            ctx=ctx,
+            principal=principal,
+            assignment_id=assignment_id,
+            met_at=body.met_at,
+            meeting_format=body.format,
+            notes=body.notes,
+        )
+        view = handlers.meeting_view(meeting, principal.sub, ctx.cipher)
+        return MeetingOut.model_validate(view).model_dump(mode="json")
+
+    return await ctx.idempotency.run(
+        key=idempotency_key,
+        scope="meetings.create",
+        owner=principal.sub,
+        payload={"assignment_id": assignment_id, "meeting": body},
+        create=create,
     )
-    return handlers.meeting_view(meeting, principal.sub, ctx.cipher)
 
 
 @router.get(
     "/assignments/{assignment_id}/meetings",
-    response_model=list[MeetingOut],
-    summary="Meetings of an assignment (notes: only your own)",
-    responses=problem_responses(*AUTH_ERRORS, 404),
+    response_model=MeetingPage,
+    summary="Meetings of an assignment, most recent first (notes: only your own)",
+    responses=problem_responses(*AUTH_ERRORS, 400, 404),
 )
-async def list_meetings(assignment_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
+async def list_meetings(
+    assignment_id: str, principal: CurrentPrincipal, ctx: Context, limit: Limit = 50, cursor: str | None = None
+) -> Any:
     await handlers.visible_assignment(ctx=ctx, principal=principal, assignment_id=assignment_id)
-    return [
-        handlers.meeting_view(m, principal.sub, ctx.cipher)
-        for m in await ctx.repo.meetings_of(assignment_id=assignment_id)
-    ]
+    items, next_cursor = await ctx.repo.page_meetings(assignment_id=assignment_id, limit=limit, cursor=cursor)
+    return {"items": [handlers.meeting_view(m, principal.sub, ctx.cipher) for m in items], "next_cursor": next_cursor}

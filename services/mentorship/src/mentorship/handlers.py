@@ -247,6 +247,8 @@ async def log_meeting(
     side = side_of(principal, assignment)
     if side not in ("mentor", "mentee"):
         raise Forbidden("only the mentor or the mentee logs their meetings")
+    if assignment["status"] != "active":
+        raise Conflict("the mentorship has ended; no more meetings are logged")
     meeting_id = uuid.uuid4().hex
     entry = outbox_entry(
         new_event(
@@ -273,9 +275,7 @@ async def log_meeting(
     }
     await ctx.repo.insert_meeting(meeting=meeting, entry=entry)
     ctx.outbox.dispatch(MEETINGS, meeting_id, [entry])
-    latest = assignment.get("last_meeting_at")
-    if latest is None or met_at > latest:
-        await ctx.repo.update_assignment(assignment_id=assignment_id, changes={"last_meeting_at": met_at})
+    await ctx.repo.raise_last_meeting(assignment_id=assignment_id, met_at=met_at)
     return meeting
 
 

@@ -123,8 +123,22 @@ class MentorshipRepository:
     async def insert_meeting(self, *, meeting: Document, entry: Document) -> None:
         await self.meetings.insert_one(with_outbox(meeting, entry))
 
-    async def meetings_of(self, *, assignment_id: str) -> list[Document]:
-        return await self.meetings.find({"assignment_id": assignment_id}, NO_OUTBOX).sort("met_at", -1).to_list(None)
+    async def page_meetings(
+        self, *, assignment_id: str, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        """Most recent meeting first (by ``met_at``, the index's order)."""
+        return await paginate(
+            self.meetings,
+            {"assignment_id": assignment_id},
+            limit=limit,
+            cursor=cursor,
+            sort_field="met_at",
+            projection=NO_OUTBOX,
+        )
+
+    async def raise_last_meeting(self, *, assignment_id: str, met_at: datetime) -> None:
+        """``last_meeting_at`` only moves forward, atomically (``$max``), however meetings race."""
+        await self.assignments.update_one({"_id": assignment_id}, {"$max": {"last_meeting_at": met_at}})
 
     async def insert_reminder(self, *, reminder: Document, entry: Document) -> bool:
         try:

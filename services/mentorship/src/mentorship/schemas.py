@@ -157,6 +157,11 @@ class MeetingOut(BaseModel):
     my_notes: str | None
 
 
+class MeetingPage(BaseModel):
+    items: list[MeetingOut]
+    next_cursor: str | None
+
+
 class PeerGroupIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
