@@ -136,11 +136,19 @@ async def put_preferences(body: MenteePreferencesIn, principal: Student, ctx: Co
     description="Optimal under capacity and hard constraints (shared language, avoid-lists, paused "
     "mentors): students with an open wellbeing flag first, then as many students as possible, then the "
     "best compatibility. Deterministic; each match explains which criteria scored.",
-    responses=problem_responses(*AUTH_ERRORS),
+    responses=problem_responses(*AUTH_ERRORS, 409),
 )
-async def create_run(body: MatchingRunIn, principal: Admin, ctx: Context) -> Any:
-    return _run_view(
-        await handlers.run_matching(ctx=ctx, principal=principal, student_id=body.student_id, dry_run=body.dry_run)
+async def create_run(
+    body: MatchingRunIn, principal: Admin, ctx: Context, idempotency_key: IdempotencyKey = None
+) -> Any:
+    async def create() -> dict[str, Any]:
+        run = await handlers.run_matching(
+            ctx=ctx, principal=principal, student_id=body.student_id, dry_run=body.dry_run
+        )
+        return _run_view(run)
+
+    return await ctx.idempotency.run(
+        key=idempotency_key, scope="matching.runs", owner=principal.sub, payload=body, create=create
     )
 
 
@@ -150,14 +158,22 @@ async def create_run(body: MatchingRunIn, principal: Admin, ctx: Context) -> Any
     status_code=201,
     tags=["matching"],
     summary="Find me a mentor now (a student, on demand)",
-    responses=problem_responses(*AUTH_ERRORS),
+    responses=problem_responses(*AUTH_ERRORS, 409),
 )
-async def match_me(principal: Student, ctx: Context) -> Any:
-    return _run_view(await handlers.run_matching(ctx=ctx, principal=principal, student_id=principal.sub, dry_run=False))
+async def match_me(principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None) -> Any:
+    async def create() -> dict[str, Any]:
+        return _run_view(
+            await handlers.run_matching(ctx=ctx, principal=principal, student_id=principal.sub, dry_run=False)
+        )
+
+    return await ctx.idempotency.run(
+        key=idempotency_key, scope="matching.me", owner=principal.sub, payload={}, create=create
+    )
 
 
 def _run_view(run: dict[str, Any]) -> dict[str, Any]:
-    return {"id": run["_id"], **{k: v for k, v in run.items() if k != "_id"}}
+    view = {"id": run["_id"], **{k: v for k, v in run.items() if k != "_id"}}
+    return MatchingRunOut.model_validate(view).model_dump(mode="json")
 
 
 def assignment_view(doc: dict[str, Any], principal: Principal, ctx: MentorshipContext) -> dict[str, Any]:

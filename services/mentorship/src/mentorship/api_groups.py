@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, Conflict, NotFound, problem_responses
 from medsupport_shared.events import utcnow
+from medsupport_shared.idempotency import IdempotencyKey
 from mentorship.api import Context, Limit
 from mentorship.handlers import match_into_groups
 from mentorship.schemas import GroupMatchingIn, PeerGroupIn, PeerGroupOut, PeerGroupPage
@@ -36,12 +37,19 @@ async def group_view(ctx: Any, group: dict[str, Any], principal: Principal) -> d
     response_model=PeerGroupOut,
     status_code=201,
     summary="Start a peer-support group",
-    responses=problem_responses(*AUTH_ERRORS),
+    responses=problem_responses(*AUTH_ERRORS, 409),
 )
-async def create_group(body: PeerGroupIn, principal: Creator, ctx: Context) -> Any:
-    group = {"_id": uuid.uuid4().hex, **body.model_dump(), "created_by": principal.sub, "created_at": utcnow()}
-    await ctx.repo.insert_group(group=group)
-    return await group_view(ctx, group, principal)
+async def create_group(
+    body: PeerGroupIn, principal: Creator, ctx: Context, idempotency_key: IdempotencyKey = None
+) -> Any:
+    async def create() -> dict[str, Any]:
+        group = {"_id": uuid.uuid4().hex, **body.model_dump(), "created_by": principal.sub, "created_at": utcnow()}
+        await ctx.repo.insert_group(group=group)
+        return PeerGroupOut.model_validate(await group_view(ctx, group, principal)).model_dump(mode="json")
+
+    return await ctx.idempotency.run(
+        key=idempotency_key, scope="peer_groups.create", owner=principal.sub, payload=body, create=create
+    )
 
 
 @router.get("", response_model=PeerGroupPage, summary="Peer-support groups", responses=problem_responses(*AUTH_ERRORS))
