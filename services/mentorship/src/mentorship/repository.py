@@ -19,6 +19,8 @@ Document = dict[str, Any]
 MENTORS, MENTEES, PRIORITY, ASSIGNMENTS, SLOTS = "mentors", "mentees", "priority", "assignments", "slots"
 MEETINGS, REMINDERS, GROUPS, MEMBERS, RUNS = "meetings", "reminders", "peer_groups", "group_members", "matching_runs"
 OUTBOX_COLLECTIONS = (ASSIGNMENTS, MEETINGS, REMINDERS)
+ERASED = "erased"
+"""Stands in for an erased student's id where a shared record (a matching run) keeps the entry."""
 NO_OUTBOX = {OUTBOX_FIELD: 0}
 
 
@@ -187,16 +189,44 @@ class MentorshipRepository:
     # ---------------------------------------------------------------- erasure
 
     async def erase_student(self, *, student_id: str) -> dict[str, int]:
+        """Delete what is the student's own, and take them out of what is shared with others: matching
+        runs keep their other matches (the student's entries become ``ERASED``), peer groups keep going."""
         theirs = [a["_id"] async for a in self.assignments.find({"mentee_id": student_id}, {"_id": 1})]
         for assignment_id in theirs:
             await self.release_slots(assignment_id=assignment_id)
+        await self.slots.delete_many({"_id": f"mentee:{student_id}"})
         memberships = [m async for m in self.members.find({"student_id": student_id})]
         for membership in memberships:
             await self.leave_group(group_id=membership["group_id"], student_id=student_id)
         return {
             "assignments": (await self.assignments.delete_many({"_id": {"$in": theirs}})).deleted_count,
             "meetings": (await self.meetings.delete_many({"assignment_id": {"$in": theirs}})).deleted_count,
+            "reminders": (await self.reminders.delete_many({"assignment_id": {"$in": theirs}})).deleted_count,
             "preferences": (await self.mentees.delete_many({"_id": student_id})).deleted_count,
             "priority": (await self.priority.delete_many({"_id": student_id})).deleted_count,
             "groups": len(memberships),
+            "groups_redacted": await self._redact_groups(student_id),
+            "runs_deleted": (await self.runs.delete_many({"student_id": student_id})).deleted_count,
+            "runs_redacted": await self._redact_runs(student_id),
         }
+
+    async def _redact_groups(self, student_id: str) -> int:
+        created = await self.groups.update_many({"created_by": student_id}, {"$set": {"created_by": None}})
+        facilitated = await self.groups.update_many({"facilitator_id": student_id}, {"$set": {"facilitator_id": None}})
+        return int(created.modified_count + facilitated.modified_count)
+
+    async def _redact_runs(self, student_id: str) -> int:
+        """A run is written once and never changed, so rewriting the few that mention the student is safe."""
+        query = {"$or": [{"matches.mentee_id": student_id}, {"unmatched": student_id}, {"requested_by": student_id}]}
+        redacted = 0
+        async for run in self.runs.find(query):
+            matches = [
+                {**m, "mentee_id": ERASED} if m.get("mentee_id") == student_id else m for m in run.get("matches", [])
+            ]
+            changes = {
+                "matches": matches,
+                "unmatched": [s for s in run.get("unmatched", []) if s != student_id],
+                "requested_by": None if run.get("requested_by") == student_id else run.get("requested_by"),
+            }
+            redacted += (await self.runs.update_one({"_id": run["_id"]}, {"$set": changes})).modified_count
+        return redacted

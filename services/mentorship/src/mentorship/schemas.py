@@ -185,7 +185,7 @@ class PeerGroupIn(BaseModel):
 
 class PeerGroupOut(PeerGroupIn):
     id: str
-    created_by: str
+    created_by: str | None = Field(description="None once the student who started it had their data erased")
     members: list[str] | None = Field(default=None, description="shown to members, the facilitator and staff")
 
 
