@@ -12,7 +12,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from medsupport_shared.mongo import ensure_indexes, paginate
+from medsupport_shared.mongo import MAX_LIMIT, ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
 
 Document = dict[str, Any]
@@ -164,6 +164,19 @@ class MentorshipRepository:
         self, *, query: Document, limit: int | None, cursor: str | None
     ) -> tuple[list[Document], str | None]:
         return await paginate(self.groups, query, limit=limit, cursor=cursor)
+
+    async def all_groups(self, *, query: Document) -> list[Document]:
+        """Every matching group, read page by page (never one unbounded read, never only the first page)."""
+        groups: list[Document] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = await self.page_groups(query=query, limit=MAX_LIMIT, cursor=cursor)
+            groups += page
+            if cursor is None:
+                return groups
+
+    async def groups_of(self, *, student_id: str) -> set[str]:
+        return {d["group_id"] async for d in self.members.find({"student_id": student_id}, {"group_id": 1})}
 
     async def group_members(self, *, group_id: str) -> list[str]:
         return [d["student_id"] async for d in self.members.find({"group_id": group_id})]
