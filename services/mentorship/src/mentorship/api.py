@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -60,6 +60,20 @@ async def list_mentors(principal: CurrentPrincipal, ctx: Context, limit: Limit =
         ],
         "next_cursor": next_cursor,
     }
+
+
+@router.get(
+    "/mentors/me",
+    response_model=MentorProfileOut,
+    summary="My mentor profile",
+    responses=problem_responses(*AUTH_ERRORS, 404),
+)
+async def get_my_profile(principal: MentorRole, ctx: Context) -> Any:
+    doc = await ctx.repo.mentor(mentor_id=principal.sub)
+    if doc is None:
+        raise NotFound("you have no mentor profile yet; create it with PUT /v1/mentors/me")
+    load = (await ctx.repo.active_load()).get(principal.sub, 0)
+    return mentor_view(doc, load, show_background=True)
 
 
 @router.get(
@@ -208,7 +222,11 @@ async def create_assignment(
     responses=problem_responses(*AUTH_ERRORS, 400),
 )
 async def list_assignments(
-    principal: CurrentPrincipal, ctx: Context, limit: Limit = 50, cursor: str | None = None, status: str | None = None
+    principal: CurrentPrincipal,
+    ctx: Context,
+    limit: Limit = 50,
+    cursor: str | None = None,
+    status: Literal["active", "ended"] | None = None,
 ) -> Any:
     query: dict[str, Any] = (
         {} if Role.ADMIN in principal.roles else {"$or": [{"mentor_id": principal.sub}, {"mentee_id": principal.sub}]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medsupport_shared.testing import auth
+from mentorship import api
 
 from .conftest import ADMIN, PROFILE, Stack
 
@@ -12,6 +13,7 @@ pytestmark = pytest.mark.integration
 
 ROUTES = [
     ("get", "/v1/mentors", None),
+    ("get", "/v1/mentors/me", None),
     ("get", "/v1/mentors/m1", None),
     ("put", "/v1/mentors/me", PROFILE),
     ("put", "/v1/mentors/m1", PROFILE),
@@ -51,6 +53,7 @@ async def test_every_business_route_needs_a_valid_token(stack: Stack) -> None:
 
 
 FORBIDDEN = [
+    ("get", "/v1/mentors/me", None, ("student", "admin", "faculty")),
     ("put", "/v1/mentors/me", PROFILE, ("student", "admin", "faculty")),
     ("put", "/v1/mentors/m1", PROFILE, ("mentor", "student", "ops")),
     ("get", "/v1/mentees/me", None, ("mentor", "admin", "counsellor")),
@@ -128,20 +131,34 @@ BAD = [
 ]
 
 
-async def test_bad_input_gets_422_with_errors_and_stores_nothing(stack: Stack) -> None:
+async def test_bad_input_gets_422_with_errors_stores_nothing_emits_nothing(stack: Stack) -> None:
     repo = stack.ctx.repo
+    stored = (repo.mentors, repo.mentees, repo.assignments, repo.slots, repo.groups, repo.members, repo.runs)
     for method, path, role, body in BAD:
         response = await call(stack, method, path, body, auth("caller", role))
         assert response.status_code == 422, (path, body, response.text)  # type: ignore[attr-defined]
+        assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
         problem = response.json()  # type: ignore[attr-defined]
         assert problem["status"] == 422 and problem["errors"]
         assert all("loc" in e and "msg" in e for e in problem["errors"])
-        for collection in (repo.mentors, repo.mentees, repo.assignments, repo.slots, repo.groups, repo.runs):
+        for collection in stored:
             assert await collection.count_documents({}) == 0, (path, body)
     malformed = await stack.client.post(
         "/v1/assignments", content=b"{not json", headers={**ADMIN, "content-type": "application/json"}
     )
     assert malformed.status_code == 422 and malformed.headers["content-type"] == "application/problem+json"
+    too_long_key = await stack.client.post(
+        "/v1/peer-groups", json={"name": "Circle", "size_limit": 4}, headers={**ADMIN, "Idempotency-Key": "k" * 201}
+    )
+    assert too_long_key.status_code == 422
+    for collection in (*stored, stack.app.state.runtime.db["idempotency_keys"]):
+        assert await collection.count_documents({}) == 0, collection.name
+    # a valid assignment afterwards is the first and only event on the topic: nothing was emitted before it
+    await stack.mentor("m-ok")
+    ok = await stack.assign("m-ok", "s-ok")
+    assert ok.status_code == 201
+    await stack.reader.wait_for(lambda e: e.data.get("assignment_id") == ok.json()["id"])
+    assert [(e.type, e.data["assignment_id"]) for e in stack.reader.events] == [("mentor.assigned", ok.json()["id"])]
 
 
 async def test_bad_meeting_input_and_bad_list_parameters(stack: Stack) -> None:
@@ -156,10 +173,54 @@ async def test_bad_meeting_input_and_bad_list_parameters(stack: Stack) -> None:
     ):
         response = await stack.client.post(path, json=body, headers=auth("m1", "mentor"))
         assert response.status_code == 422, body
+        assert response.headers["content-type"] == "application/problem+json" and response.json()["errors"]
+        assert "n" * 100 not in response.text  # the rejected notes are not echoed
     assert await stack.ctx.repo.meetings.count_documents({}) == 0
+    stored = await stack.ctx.repo.assignment(assignment_id=assignment_id)
+    assert stored is not None and stored["last_meeting_at"] is None
     for query in ("limit=0", "limit=201", "limit=ten"):
-        for route in ("/v1/assignments", "/v1/mentors", "/v1/peer-groups"):
+        for route in ("/v1/assignments", "/v1/mentors", "/v1/peer-groups", path):
             assert (await stack.client.get(f"{route}?{query}", headers=ADMIN)).status_code == 422, (route, query)
+    for route in ("/v1/assignments", "/v1/mentors", "/v1/peer-groups", path):
+        bad_cursor = await stack.client.get(f"{route}?cursor=%25%25%25", headers=ADMIN)
+        assert bad_cursor.status_code == 400 and bad_cursor.headers["content-type"] == "application/problem+json"
+    for status in ("bogus", "ACTIVE", ""):
+        refused = await stack.client.get("/v1/assignments", params={"status": status}, headers=ADMIN)
+        assert refused.status_code == 422, status
+        assert refused.headers["content-type"] == "application/problem+json" and refused.json()["errors"]
+    for status, expected in (("active", [assignment_id]), ("ended", [])):
+        listed = await stack.client.get("/v1/assignments", params={"status": status}, headers=ADMIN)
+        assert [a["id"] for a in listed.json()["items"]] == expected
+    # a valid meeting afterwards is the only meeting.logged on the topic: the refused ones emitted nothing
+    ok = await stack.client.post(path, json={"met_at": "2026-11-20T17:00:00Z", "format": "video"}, headers=ADMIN)
+    assert ok.status_code == 403  # an admin sees the assignment but does not log its meetings
+    ok = await stack.client.post(
+        path, json={"met_at": "2026-11-20T17:00:00Z", "format": "video"}, headers=auth("m1", "mentor")
+    )
+    assert ok.status_code == 201
+    await stack.reader.wait_for(lambda e: e.type == "meeting.logged")
+    assert [e.data["meeting_id"] for e in stack.events("meeting.logged")] == [ok.json()["id"]]
+
+
+async def test_my_mentor_profile(stack: Stack) -> None:
+    mine = auth("m1", "mentor")
+    missing = await stack.client.get("/v1/mentors/me", headers=mine)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    await stack.mentor("m1", capacity=2, background="first-generation")
+    await stack.assign("m1", "s1")
+    profile = await stack.client.get("/v1/mentors/me", headers=mine)
+    assert profile.status_code == 200, profile.text
+    body = profile.json()
+    assert (body["id"], body["capacity"], body["active_mentees"], body["background"]) == (
+        "m1",
+        2,
+        1,
+        "first-generation",
+    )
+    assert (await stack.client.get("/v1/mentors/me", headers=auth("m2", "mentor"))).status_code == 404
+    assert (await stack.client.get("/v1/mentors/m1", headers=auth("m2", "mentor"))).json()["background"] is None
+    gets = [route.path for route in api.router.routes if "GET" in getattr(route, "methods", ())]  # type: ignore[attr-defined]
+    assert gets.index("/v1/mentors/me") < gets.index("/v1/mentors/{mentor_id}")  # "me" is never taken for an id
 
 
 async def test_a_list_pages_with_limit_and_cursor(stack: Stack) -> None:
