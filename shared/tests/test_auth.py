@@ -100,3 +100,20 @@ async def test_cors_preflight_allows_configured_origin(monkeypatch):
             "/v1/notes", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
         )
         assert "access-control-allow-origin" not in denied.headers
+
+
+async def test_a_database_outage_is_a_503_problem_naming_no_host_and_every_v1_route_documents_it():
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    app = create_app(DemoSettings())
+
+    @app.get("/v1/outage")
+    async def outage() -> None:
+        raise ServerSelectionTimeoutError("db-host-7.internal:27017: timed out")
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/v1/outage")
+    body = assert_problem(response, 503)
+    assert "db-host-7" not in response.text and "unavailable" in body["detail"]
+    responses = app.openapi()["paths"]["/v1/whoami"]["get"]["responses"]
+    assert PROBLEM in responses["503"]["content"]

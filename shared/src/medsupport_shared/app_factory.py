@@ -95,7 +95,8 @@ def create_service_app(
 
 def install_problem_openapi(app: FastAPI) -> None:
     """Document every error as what it is on the wire (problem+json with an example), including the
-    validation 422 FastAPI adds by itself, and a 401 on every route that needs a token."""
+    validation 422 FastAPI adds by itself, a 401 on every route that needs a token and a 503 on every
+    /v1 route (the database is down)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -108,11 +109,13 @@ def install_problem_openapi(app: FastAPI) -> None:
         )
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 if operation.get("security") and "401" not in responses:
                     responses["401"] = _problem_entry(401)
+                if path.startswith("/v1") and "503" not in responses:
+                    responses["503"] = _problem_entry(503, "Service Unavailable: the database is down")
                 for code, response in list(responses.items()):
                     if code[0] in "45" and PROBLEM_CONTENT_TYPE not in response.get("content", {}):
                         responses[code] = _problem_entry(int(code), response.get("description"))

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -142,7 +143,13 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+DATABASE_DOWN = "the database is unavailable; try again shortly"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """Problems as themselves, validation as 422, a MongoDB outage (no server, timeout, network) as 503,
+    anything else as a logged 500; all problem+json."""
+
     async def on_problem(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
         return problem_response(
@@ -157,6 +164,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return problem_response(422, "the request is not valid", errors=_validation_errors(exc))
 
+    async def on_database_down(_: Request, exc: Exception) -> JSONResponse:
+        # The driver's message names hosts and topology; its type is enough in the log.
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
+        return problem_response(503, DATABASE_DOWN)
+
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem_response(500, "an unexpected error occurred; it has been logged")
@@ -164,6 +176,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(ConnectionFailure, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)
 
 

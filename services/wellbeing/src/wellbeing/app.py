@@ -10,7 +10,7 @@ from medsupport_shared.erasure import enable_erasure_requests
 from medsupport_shared.erasure import router as erasure_router
 from medsupport_shared.event_types import WELLBEING_TOPIC
 from medsupport_shared.runtime import ServiceRuntime
-from wellbeing import api_staff, api_student, checkins, consumers, privacy, problems
+from wellbeing import api_staff, api_student, checkins, consumers, privacy
 from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
 from wellbeing.settings import WellbeingSettings
 
@@ -67,6 +67,4 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             {"name": "privacy", "description": "Erasure requests"},
         ],
     )
-    problems.install_database_outage_handler(app)
-    problems.document_database_outage(app)
     return app
