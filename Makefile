@@ -30,10 +30,10 @@ test: install ## run the whole test suite (brings up the infrastructure it needs
 test-unit: install ## only the tests that need no infrastructure
 	@$(UV) run --frozen pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check) and mypy --strict on the shared library and domain modules
+lint: install ## ruff (lint + format check) and mypy --strict on the shared library and every service
 	@$(UV) run --frozen ruff check .
-	@$(UV) run --frozen ruff format --check shared deploy bench
-	@$(UV) run --frozen mypy shared/src $(wildcard services/*/src/*/domain.py services/*/src/*/domain/*.py)
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy shared/src $(wildcard services/*/src)
 
 format: install ## apply ruff's formatting and safe fixes
 	@$(UV) run --frozen ruff check --fix .
