@@ -271,6 +271,14 @@ def mentorship() -> list[Panel]:
             "Active assignments without a recent meeting",
             [("max(medsupport_mentorship_assignments_without_recent_meeting)", "without recent meeting")],
         ),
+        Panel(
+            "Time since the last meeting (active assignments)",
+            [("max by (stat) (medsupport_mentorship_seconds_since_last_meeting)", "{{stat}}")],
+            unit="s",
+            width=24,
+            description="From the reminder sweep: median, 90th percentile and longest time since a mentor and "
+            "mentee last met (since the assignment began when they have not met yet).",
+        ),
     ]
 
 
@@ -333,6 +341,12 @@ def notifications() -> list[Panel]:
                     "escalated",
                 )
             ],
+        ),
+        Panel(
+            "Alerts routed to a fallback role (misconfigured routing)",
+            [("sum by (rule_id) (increase(medsupport_notifications_fallback_routes_total[1h]))", "{{rule_id}}")],
+            description="A rule's target resolved to nobody (no rota, nobody holding the role); the alert went to "
+            "the first staffed fallback role instead. Set up the rota or staff the role.",
         ),
     ]
 
