@@ -5,24 +5,18 @@ The profiler samples the event-loop thread only between SIGUSR1 (start) and SIGU
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 from pathlib import Path
 from types import FrameType
 
-import uvicorn
 from pyinstrument import Profiler
+
+from bench.wrapper import parse_uvicorn_args, run_uvicorn
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("app")
-    parser.add_argument("--factory", action="store_true")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--no-access-log", action="store_true")
-    args = parser.parse_args()
+    args = parse_uvicorn_args()
     out = Path(os.environ.get("BENCH_PROFILE_OUT", "profile"))
     profiler = Profiler(interval=0.001, async_mode="disabled")
 
@@ -43,7 +37,7 @@ def main() -> None:
 
     signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, stop)
-    uvicorn.run(args.app, factory=args.factory, host=args.host, port=args.port, access_log=not args.no_access_log)
+    run_uvicorn(args)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ wrapper restores the old read and skips the pointer write; nothing else differs.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-import uvicorn
 from pymongo import DESCENDING
+
+from bench.wrapper import parse_uvicorn_args, run_uvicorn
 
 
 def restore_the_sorted_query() -> None:
@@ -32,15 +32,9 @@ def restore_the_sorted_query() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("app")
-    parser.add_argument("--factory", action="store_true")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--no-access-log", action="store_true")
-    args = parser.parse_args()
+    args = parse_uvicorn_args()
     restore_the_sorted_query()
-    uvicorn.run(args.app, factory=args.factory, host=args.host, port=args.port, access_log=not args.no_access_log)
+    run_uvicorn(args)
 
 
 if __name__ == "__main__":
