@@ -172,8 +172,7 @@ class Stack:
 
     async def cleanup(self) -> None:
         """Remove the run's databases and topics from the shared servers."""
-        from aiokafka.admin import AIOKafkaAdminClient
-
+        from medsupport_shared.kafka import delete_topics_with_prefix
         from medsupport_shared.mongo import create_client
 
         client = create_client(self.mongo)
@@ -183,16 +182,10 @@ class Stack:
                     await client.drop_database(name)
         finally:
             await client.close()
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka, request_timeout_ms=10000)
         try:
-            await admin.start()
-            topics = [t for t in await admin.list_topics() if t.startswith(self.topic_prefix)]
-            if topics:
-                await admin.delete_topics(topics)
+            await delete_topics_with_prefix(bootstrap_servers=self.kafka, prefix=self.topic_prefix)
         except Exception as exc:  # leftover topics are harmless; say so and move on
             print(f"[bench] could not delete topics {self.topic_prefix}*: {exc!r}", file=sys.stderr)
-        finally:
-            await admin.close()
 
 
 def machine() -> dict[str, Any]:

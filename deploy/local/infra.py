@@ -267,7 +267,7 @@ def start_kafka(port: int, controller_port: int) -> None:
             stdout=subprocess.DEVNULL,
         )
     log(f"starting kafka {KAFKA_VERSION} on 127.0.0.1:{port}")
-    heap = os.environ.get("MEDSUPPORT_KAFKA_HEAP", "512m")
+    heap = os.environ.get("MEDSUPPORT_KAFKA_HEAP", "1g")
     proc = _spawn(
         "kafka", [java[0], f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", *java[1:], "kafka.Kafka", str(props)]
     )

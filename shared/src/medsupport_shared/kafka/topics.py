@@ -37,6 +37,21 @@ async def ensure_topics(
         await admin.close()
 
 
+async def delete_topics_with_prefix(*, bootstrap_servers: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with ``prefix`` (a test's or a benchmark's own topics)."""
+    if not prefix:
+        raise ValueError("refusing to delete every topic: the prefix is empty")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
+
+
 async def kafka_answers(bootstrap_servers: str, timeout: float = 1.5) -> bool:
     """An ApiVersions round trip to the first bootstrap server that answers."""
     request = struct.pack(">hhih", 18, 0, 7, 9) + b"readiness"

@@ -8,6 +8,7 @@ its own topic prefix and database names, so concurrent runs never see each other
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from aiokafka.errors import KafkaError
 
-from medsupport_shared.kafka import kafka_answers
+from medsupport_shared.kafka import delete_topics_with_prefix, kafka_answers
 from medsupport_shared.mongo import create_client, ping
 from medsupport_shared.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,12 @@ async def isolation(infrastructure: Infrastructure) -> AsyncIterator[Isolation]:
             await client.drop_database(name)
     finally:
         await client.close()
+    try:  # a full run creates thousands of partitions otherwise, and the broker's heap is small
+        await delete_topics_with_prefix(
+            bootstrap_servers=infrastructure.kafka_bootstrap_servers, prefix=iso.topic_prefix
+        )
+    except KafkaError as exc:  # the test may have stopped a broker on purpose; leftovers are harmless
+        log.warning("could not delete the test's topics", extra={"prefix": iso.topic_prefix, "error": repr(exc)})
 
 
 @pytest.fixture
