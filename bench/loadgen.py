@@ -32,9 +32,14 @@ class Response:
         return json.loads(self.body)
 
 
+KEEP_ALIVE_SECONDS = 3.0
+"""Idle connections older than this are not reused: uvicorn closes them after 5 s of silence."""
+
+
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.idle_since = time.monotonic()
 
     async def request(self, head: bytes, body: bytes) -> Response:
         self.writer.write(head + body)
@@ -98,6 +103,9 @@ class HttpClient:
         raw_head = b"\r\n".join(head) + b"\r\n\r\n"
         async with self._slots:
             conn = self._idle.pop() if self._idle else None
+            if conn is not None and time.monotonic() - conn.idle_since > KEEP_ALIVE_SECONDS:
+                conn.close()  # the server may be closing it right now: a reused one would fail mid-request
+                conn = None
             if conn is None or conn.closed:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
                 conn = _Connection(reader, writer)
@@ -107,6 +115,7 @@ class HttpClient:
                 conn.close()
                 raise
             if not conn.closed:
+                conn.idle_since = time.monotonic()
                 self._idle.append(conn)
             return response
 

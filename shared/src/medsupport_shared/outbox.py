@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from medsupport_shared import correlation
 from medsupport_shared.events import CloudEvent, utcnow
 from medsupport_shared.kafka import EventPublisher, PublishFailed
 from medsupport_shared.metrics import OUTBOX_BACKLOG
+from medsupport_shared.mongo import ensure_indexes
 
 OUTBOX_FIELD = "outbox"
 log = logging.getLogger(__name__)
@@ -50,6 +52,12 @@ def push_outbox(update: Document, *entries: Document) -> Document:
     return {**update, "$push": {OUTBOX_FIELD: {"$each": list(entries)}}}
 
 
+PENDING: Document = {f"{OUTBOX_FIELD}.id": {"$exists": True}}
+"""Documents with unpublished entries; answered from a sparse index, so the relay never scans a collection
+(a document whose outbox is empty has no ``outbox.id`` and is not in the index)."""
+PENDING_INDEX = IndexModel(f"{OUTBOX_FIELD}.id", sparse=True, name="outbox_pending")
+
+
 class Outbox:
     """Publishes outbox entries right after the write and relays the ones left behind."""
 
@@ -69,6 +77,7 @@ class Outbox:
         self._tasks: set[asyncio.Task[bool]] = set()
         self._in_flight: set[str] = set()
         """Event ids this process is publishing right now; the relay leaves them alone."""
+        self._indexed: set[str] = set()
 
     def register(self, *collections: str) -> None:
         """Collections whose documents may carry outbox entries (the relay scans them)."""
@@ -116,8 +125,11 @@ class Outbox:
         cutoff = utcnow() - self._grace
         for name in sorted(self._collections):
             collection = self._db[name]
+            if name not in self._indexed:
+                await ensure_indexes(collection, [PENDING_INDEX])
+                self._indexed.add(name)
             backlog = 0
-            async for document in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}):
+            async for document in collection.find(PENDING, {OUTBOX_FIELD: 1}):
                 entries = document.get(OUTBOX_FIELD, [])
                 backlog += len(entries)
                 due = [
