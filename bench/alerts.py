@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request, Response
 
 from bench.http_bench import URGENT_ANSWERS, Profile, routine_checkin_operation, student_headers
 from bench.loadgen import HttpClient, open_loop, poll
-from bench.stats import Recorder, median_of
+from bench.stats import Recorder, histogram_quantiles, median_of
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import free_port, serving, token_for
 from notifications.delivery_policy import verify
@@ -97,6 +97,16 @@ class AlertProbe:
         return {"webhook": webhook, "sse": sse}
 
 
+FLAG_PUBLISHED = "medsupport_wellbeing_checkin_to_flag_published_seconds"
+FIRST_DELIVERY = "medsupport_notifications_event_to_first_delivery_seconds"
+
+
+async def _scrape(client: HttpClient) -> str:
+    """The service's own view: its histograms are timed inside the server, free of the load generator's delays."""
+    response = await client.get("/metrics")
+    return response.body.decode() if response.status == 200 else ""
+
+
 async def set_up_routing(notifications: HttpClient, webhook_url: str) -> None:
     admin = {"Authorization": f"Bearer {token_for('bench-admin', 'admin')}"}
     staff = {"name": "Bench Counsellor", "roles": ["counsellor"], "email": "c1@bench.example.edu"}
@@ -158,6 +168,7 @@ async def alert_latency(
                 raise RuntimeError("the warm-up urgent check-in never reached the webhook receiver")
             phases: dict[str, Any] = {}
             for phase, rate in (("light", 0.0), ("sustained", background_rate)):
+                scraped = {"wellbeing": await _scrape(wellbeing), "notifications": await _scrape(notifications)}
                 runs: dict[str, list[dict[str, Any]]] = {"webhook": [], "sse": []}
                 pooled: dict[str, Recorder] = {"webhook": Recorder(), "sse": Recorder()}
                 post.samples.clear()
@@ -186,6 +197,17 @@ async def alert_latency(
                     "checkin_post": post.summary(),
                     "background": runs.get("background"),
                     "per_run": {k: runs[k] for k in ("webhook", "sse")},
+                    "server_side": {
+                        "checkin_to_flag_in_kafka": histogram_quantiles(
+                            scraped["wellbeing"], await _scrape(wellbeing), FLAG_PUBLISHED, {"severity": "urgent"}
+                        ),
+                        "event_to_first_delivery": histogram_quantiles(
+                            scraped["notifications"],
+                            await _scrape(notifications),
+                            FIRST_DELIVERY,
+                            {"severity": "urgent"},
+                        ),
+                    },
                 }
             phases["bad_signatures"] = probe.bad_signatures
         finally:

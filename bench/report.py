@@ -108,6 +108,7 @@ def render(report: dict[str, Any]) -> str:
                     f"| {path}{errors} | {load} | {cells} | {_x(ratio(d.get('p50'), floor_at('p50')))} "
                     f"| {_x(ratio(d.get('p99'), floor_at('p99')))} |"
                 )
+        lines += ["", *_server_side(alerts)]
         lines.append("")
     matching = report.get("matching")
     if matching and matching.get("available"):
@@ -175,3 +176,33 @@ def _ab_table(ab: dict[str, Any]) -> list[str]:
                 f"| {_ms(cpu.get('wellbeing'))} | {_ms(cpu.get('mongo'))} |"
             )
     return [*lines, ""]
+
+
+def _server_side(alerts: dict[str, Any]) -> list[str]:
+    """The same urgent path timed inside the services (their histograms, interpolated within buckets):
+    free of the load generator's own delays, which share its event loop with the receivers."""
+    rows = []
+    for phase in ("light", "sustained"):
+        data = (alerts.get(phase) or {}).get("server_side") or {}
+        load = (
+            "none"
+            if not (alerts.get(phase) or {}).get("background_rate")
+            else f"{alerts[phase]['background_rate']:g}/s"
+        )
+        for label, key in (
+            ("check-in received → flag event in Kafka (wellbeing)", "checkin_to_flag_in_kafka"),
+            ("flag event → first delivery (notifications)", "event_to_first_delivery"),
+        ):
+            d = data.get(key)
+            if d:
+                cells = " | ".join(_ms(d.get(p)) for p in ("mean", "p50", "p95", "p99"))
+                rows.append(f"| {label} | {load} | {cells} |")
+    if not rows:
+        return []
+    return [
+        "The same path timed inside the services (their own histograms):",
+        "",
+        "| segment | background load | mean | p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]

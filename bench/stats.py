@@ -79,3 +79,48 @@ def ratio(value: float | None, floor: float | None) -> float | None:
     if value is None or floor is None or floor == 0 or math.isnan(value) or math.isnan(floor):
         return None
     return round(value / floor, 2)
+
+
+def histogram_quantiles(before: str, after: str, name: str, labels: dict[str, str]) -> dict[str, float] | None:
+    """Quantiles (ms) and mean of one Prometheus histogram between two scrapes, interpolated within buckets
+    as ``histogram_quantile`` does; None when nothing was observed."""
+
+    def read(text: str) -> tuple[dict[float, float], float, float]:
+        buckets: dict[float, float] = {}
+        total = count = 0.0
+        wanted = [f'{k}="{v}"' for k, v in labels.items()]
+        for line in text.splitlines():
+            if not line.startswith(name) or not all(w in line for w in wanted):
+                continue
+            value = float(line.rsplit(" ", 1)[1])
+            if line.startswith(f"{name}_bucket"):
+                edge = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets[math.inf if edge == "+Inf" else float(edge)] = value
+            elif line.startswith(f"{name}_sum"):
+                total = value
+            elif line.startswith(f"{name}_count"):
+                count = value
+        return buckets, total, count
+
+    b0, s0, c0 = read(before)
+    b1, s1, c1 = read(after)
+    count = c1 - c0
+    if count <= 0:
+        return None
+    edges = sorted(b1)
+    cumulative = [b1[e] - b0.get(e, 0.0) for e in edges]
+    result = {"count": count, "mean": round((s1 - s0) / count * 1000, 1)}
+    for q in (0.5, 0.95, 0.99):
+        rank = q * count
+        lower_edge, lower_count = 0.0, 0.0
+        for edge, seen in zip(edges, cumulative, strict=True):
+            if seen >= rank:
+                if math.isinf(edge):
+                    value = lower_edge
+                else:
+                    share = (rank - lower_count) / (seen - lower_count) if seen > lower_count else 1.0
+                    value = lower_edge + (edge - lower_edge) * share
+                result[f"p{round(q * 100)}"] = round(value * 1000, 1)
+                break
+            lower_edge, lower_count = edge, seen
+    return result
