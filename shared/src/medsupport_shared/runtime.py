@@ -71,13 +71,18 @@ class ServiceRuntime:
     def publishes_to(self, *topics: str) -> None:
         self._topics.update(topics)
 
-    def add_consumer(self, *, name: str, topics: list[str], handlers: dict[str, EventHandler]) -> EventConsumer:
+    def add_consumer(
+        self, *, name: str, topics: list[str], handlers: dict[str, EventHandler], lane: str = ""
+    ) -> EventConsumer:
+        """A consumer runner in the service's consumer group; a ``lane`` gets a group of its own
+        (``<group>.<lane>``), so its events never queue behind the main consumer's (e.g. urgent flags
+        behind routine check-ins). Event types without a handler are skipped without touching the database."""
         s = self.settings
         consumer = EventConsumer(
             name=name,
             topics=topics,
             handlers=handlers,
-            group_id=s.consumer_group,
+            group_id=f"{s.consumer_group}.{lane}" if lane else s.consumer_group,
             bootstrap_servers=s.kafka_bootstrap_servers,
             publisher=self.publisher,
             inbox=self.inbox,

@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from medsupport_shared.app_factory import create_service_app
-from medsupport_shared.event_types import NOTIFICATIONS_TOPIC
+from medsupport_shared.event_types import NOTIFICATIONS_TOPIC, WELLBEING_TOPIC
 from medsupport_shared.runtime import ServiceRuntime
 from notifications import alerts, api_directory, api_inbox, consumers, deliveries
 from notifications.channels import channel_registry
@@ -45,6 +45,9 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         runtime.outbox.register(*OUTBOX_COLLECTIONS)
         runtime.publishes_to(NOTIFICATIONS_TOPIC)
         runtime.add_consumer(name="notifications", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
+        runtime.add_consumer(
+            name="notifications-flags", topics=[WELLBEING_TOPIC], handlers=consumers.flag_handlers(ctx), lane="flags"
+        )
         runtime.every(settings.delivery_sweep_interval_seconds, "deliveries", lambda: deliveries.deliver_due(ctx=ctx))
         runtime.every(settings.escalation_sweep_interval_seconds, "escalations", lambda: alerts.escalate_due(ctx=ctx))
         runtime.every(15, "open-urgent-gauge", lambda: alerts.refresh_open_urgent_gauge(ctx=ctx))

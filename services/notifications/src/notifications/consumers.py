@@ -1,4 +1,5 @@
-"""Topics → typed events → use cases. Every routable event becomes alerts; a few have special handling."""
+"""Topics → typed events → use cases. Every routable event becomes alerts; a few have special handling.
+Wellbeing flags have a lane of their own (``flag_handlers``)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,6 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
             }
         )
 
-    async def close_resolved_flag_alerts(event: CloudEvent, payload: FlagResolved) -> None:
-        await close_alerts_for_resolved_flag(ctx=ctx, student_id=payload.student_id)
-
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
         counts = await ctx.repo.erase_student(student_id=payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
@@ -59,14 +57,29 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         await ctx.repo.forget_mentor(student_id=payload.mentee_id, assignment_id=payload.assignment_id)
         await route_event(ctx=ctx, event=event)
 
-    table: dict[str, EventHandler] = dict.fromkeys(ROUTABLE, route_to_people)
+    table: dict[str, EventHandler] = dict.fromkeys(set(ROUTABLE) - set(FLAG_EVENTS), route_to_people)
     table.update(
         {
             "mentor.assigned": learn_mentor,
             "mentorship.ended": forget_mentor,
             "checkin.recorded": record_checkin,
-            "flag.resolved": close_resolved_flag_alerts,
             "student.erasure.requested": erase_student,
         }
     )
     return table
+
+
+FLAG_EVENTS = ("flag.raised", "flag.updated", "flag.resolved")
+
+
+def flag_handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
+    """The flag lane: wellbeing flags in their own consumer group, in order among themselves, so an urgent
+    flag never waits behind the routine check-in events that share its topic and partitions."""
+
+    async def route_flag(event: CloudEvent, _: Any) -> None:
+        await route_event(ctx=ctx, event=event)
+
+    async def close_resolved_flag_alerts(event: CloudEvent, payload: FlagResolved) -> None:
+        await close_alerts_for_resolved_flag(ctx=ctx, student_id=payload.student_id)
+
+    return {"flag.raised": route_flag, "flag.updated": route_flag, "flag.resolved": close_resolved_flag_alerts}

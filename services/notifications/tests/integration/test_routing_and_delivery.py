@@ -247,3 +247,36 @@ async def test_a_crash_between_the_alert_and_its_deliveries_still_delivers_once(
         assert len(stack.mailbox.messages) == 1 and len(stack.webhooks.received) == 1
         details = (await client.get(f"/v1/alerts/{alert['id']}", headers=C1)).json()
         assert sorted(d["channel"] for d in details["deliveries"]) == ["email", "inapp", "webhook"]
+
+
+async def test_an_urgent_flag_does_not_wait_behind_a_backlog_of_routine_checkins(stack):
+    """Flags have their own consumer lane: a flag published behind hundreds of check-in events on the same
+    topic is alerted while the main consumer is still working through them."""
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        await wait_for_consumer(app)
+        backlog = [
+            new_event(
+                CheckinRecorded(
+                    checkin_id=f"bk{i}",
+                    student_id=f"bk{i % 50}",
+                    instrument="who5",
+                    severity="none",
+                    recorded_at=utcnow(),
+                ),
+                source="/services/wellbeing",
+            )
+            for i in range(600)
+        ]
+        await asyncio.gather(*(stack.publisher.publish(e) for e in backlog))
+        await stack.flag(student="s1")
+        await eventually(lambda: inbox(client, "c1"), timeout=30)
+        repo = app.state.services.repo
+        recorded_when_alerted = await repo.checkins.count_documents({})
+        assert recorded_when_alerted < len(backlog), "the flag waited for every check-in ahead of it"
+        await eventually(lambda: _all_recorded(repo, len(backlog)), timeout=120)  # and none of them is lost
+
+
+async def _all_recorded(repo, n):
+    return await repo.checkins.count_documents({}) == n
