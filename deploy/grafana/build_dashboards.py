@@ -139,9 +139,15 @@ def event_panels(selector: str, by: str) -> list[Panel]:
         ),
         Panel(
             "Consumer lag",
-            [(f"sum by ({by}, topic) (medsupport_consumer_lag{{{sel}}})", f"{legend} {{{{topic}}}}")],
+            [
+                (
+                    f"sum by ({by}, consumer, topic) (medsupport_consumer_lag{{{sel}}})",
+                    f"{legend} {{{{consumer}}}} {{{{topic}}}}",
+                )
+            ],
             width=8,
-            description="Messages behind the high watermark, summed over partitions (instances of a service share them).",
+            description="Messages behind the high watermark per consumer (notifications has a separate lane for "
+            "wellbeing flags), summed over partitions (instances of a service share them).",
         ),
         Panel(
             "Event handler latency",

@@ -44,7 +44,7 @@ OUTBOX_BACKLOG = Gauge(
 )
 CONSUMER_LAG = Gauge(
     "medsupport_consumer_lag",
-    "Messages behind the partition's high watermark",
-    ["service", "topic", "partition"],
+    "Messages behind the partition's high watermark, per consumer (a service may run several, e.g. lanes)",
+    ["service", "consumer", "topic", "partition"],
 )
 DEPENDENCY_UP = Gauge("medsupport_dependency_up", "1 when a dependency answers", ["service", "dependency"])

@@ -153,7 +153,9 @@ class EventConsumer:
             if highwater is None:
                 continue
             committed = self._processed.get(tp, last if last is not None else highwater)
-            CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(max(0, highwater - committed))
+            CONSUMER_LAG.labels(self._service, self.name, tp.topic, str(tp.partition)).set(
+                max(0, highwater - committed)
+            )
 
     # ------------------------------------------------------------ one message
 
