@@ -169,6 +169,9 @@ def lp_optimum(mentees: list[Mentee], mentors: list[Mentor], weights: Weights, f
     b-matching is totally unimodular, so the LP optimum is attained by a matching.
     """
     pairs = [(i, j) for i, s in enumerate(mentees) for j, t in enumerate(mentors) if allowed(s, t)]
+    if not pairs:  # nobody may meet anybody: the only matching is the empty one
+        assert (flagged, matched) == (0, 0)
+        return 0.0
     scores = np.array([compatibility(mentees[i], mentors[j], weights) for i, j in pairs])
     big = 1_000.0 * (1.0 + scores.max(initial=0.0)) * (len(mentees) + 1)
     gain = scores + big + np.array([big * (len(mentees) + 1) if mentees[i].flagged else 0.0 for i, _ in pairs])
