@@ -60,7 +60,9 @@ async def test_overdue_emitted_exactly_once_across_a_restart(make_stack, isolati
 
 
 async def test_an_overdue_event_written_before_a_crash_is_published_once_after_restart(make_stack, isolation):
-    settings = feedback_settings(isolation, request_due_days_by_kind={"encounter": 0.0})
+    # Not due yet, so the service's own sweep (its first run races this test's request) never marks it:
+    # the write below stands for the sweep's, and only the relay can publish it.
+    settings = feedback_settings(isolation, request_due_days_by_kind={"encounter": 1.0})
     async with make_stack(settings, overdue_sweep_interval_seconds=3600) as stack:
         request = (await stack.client.post("/v1/feedback/requests", json=ask(), headers=S1)).json()
         # the crash: the sweep's write happened, the publish did not
