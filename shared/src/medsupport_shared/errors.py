@@ -144,40 +144,37 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 DATABASE_DOWN = "the database is unavailable; try again shortly"
+UNEXPECTED = "an unexpected error occurred; it has been logged"
+
+
+def problem_for(exc: Exception, *, extra: dict[str, Any] | None = None) -> JSONResponse:
+    """The problem+json answer for an exception raised by a route: a Problem as itself, an HTTP error with
+    its status, invalid input as 422, a MongoDB outage (no server, timeout, network) as 503, anything else
+    as a logged 500. ``extra`` adds members (e.g. crisis resources that must reach the caller whatever failed)."""
+    if isinstance(exc, Problem):
+        return problem_response(
+            exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors, headers=exc.headers, extra=extra
+        )
+    if isinstance(exc, StarletteHTTPException):
+        return problem_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None), extra=extra)
+    if isinstance(exc, RequestValidationError):
+        return problem_response(422, "the request is not valid", errors=_validation_errors(exc), extra=extra)
+    if isinstance(exc, ConnectionFailure):
+        # The driver's message names hosts and topology; its type is enough in the log.
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
+        return problem_response(503, DATABASE_DOWN, extra=extra)
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(500, UNEXPECTED, extra=extra)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Problems as themselves, validation as 422, a MongoDB outage (no server, timeout, network) as 503,
-    anything else as a logged 500; all problem+json."""
+    """Every failure of a route answered by :func:`problem_for`."""
 
-    async def on_problem(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Problem)
-        return problem_response(
-            exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors, headers=exc.headers
-        )
+    async def on_error(_: Request, exc: Exception) -> JSONResponse:
+        return problem_for(exc)
 
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        return problem_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
-
-    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return problem_response(422, "the request is not valid", errors=_validation_errors(exc))
-
-    async def on_database_down(_: Request, exc: Exception) -> JSONResponse:
-        # The driver's message names hosts and topology; its type is enough in the log.
-        log.warning("database unavailable", extra={"error": type(exc).__name__})
-        return problem_response(503, DATABASE_DOWN)
-
-    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return problem_response(500, "an unexpected error occurred; it has been logged")
-
-    app.add_exception_handler(Problem, on_problem)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(ConnectionFailure, on_database_down)
-    app.add_exception_handler(Exception, on_unexpected)
+    for kind in (Problem, StarletteHTTPException, RequestValidationError, ConnectionFailure, Exception):
+        app.add_exception_handler(kind, on_error)
 
 
 _EXAMPLE_DETAIL = {

@@ -59,19 +59,17 @@ def _id(*parts: str) -> str:
 async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[str]:
     """Alerts for every rule the event matches and every person each rule targets."""
     info = describe(event)
+    mentor_link = "/mentorship"
     if info.family == "flag" and event.data.get("share_with_mentor"):  # the student consented
         mentorship = await ctx.repo.mentor_of(student_id=info.subject_id)
         if mentorship is not None:
-            info = replace(
-                info,
-                people={**info.people, "mentor": mentorship["mentor_id"]},
-                link_for_mentor=f"/mentorship/assignments/{mentorship['assignment_id']}",
-            )
+            info = replace(info, people={**info.people, "mentor": mentorship["mentor_id"]})
+            mentor_link = f"/mentorship/assignments/{mentorship['assignment_id']}"
     touched: list[str] = []
     for rule in matching_rules(
         await ctx.repo.rules(), event_type=info.event_type, severity=info.severity, cohort=info.cohort
     ):
-        told = for_mentor(info) if rule.target.kind == "mentor" and info.family == "flag" else info
+        told = for_mentor(info, link=mentor_link) if rule.target.kind == "mentor" and info.family == "flag" else info
         for recipient in await resolve_or_fall_back(
             ctx=ctx, rule_id=rule.id, target=rule.target, info=told, at=utcnow()
         ):
@@ -137,7 +135,7 @@ async def deliver_alert(
         info=info,
         now=now,
         group_key=group_key,
-        zone=ZoneInfo(ctx.settings.working_timezone),
+        zone=ctx.settings.working_zone,
     )
     entry = outbox_entry(
         new_event(
@@ -233,7 +231,7 @@ async def _fold_into(
                 urgent=info.urgent,
                 rule_id=rule.id,
                 channels=[str(c) for c in rule.channels],
-                escalation=_escalation(steps, now, ZoneInfo(ctx.settings.working_timezone)),
+                escalation=_escalation(steps, now, ctx.settings.working_zone),
             )
         if await ctx.repo.update_alert(alert=alert, changes=changes, push={"event_ids": info.event_id}):
             ALERTS_GROUPED.labels(info.event_type).inc()
@@ -316,8 +314,8 @@ async def escalate_due(*, ctx: NotificationsContext) -> int:
             ctx=ctx, rule_id=alert["rule_id"], target=step.target, info=info, at=now
         )
         started_at = state.get("started_at") or alert["created_at"]
-        zone = ZoneInfo(ctx.settings.working_timezone)
-        next_at = _step_due(started_at, steps[level + 1], zone) if level + 1 < len(steps) else None
+        following = steps[level + 1] if level + 1 < len(steps) else None
+        next_at = _step_due(started_at, following, ctx.settings.working_zone) if following else None
         entry = outbox_entry(
             new_event(
                 AlertEscalated(

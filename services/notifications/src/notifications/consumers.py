@@ -27,9 +27,15 @@ log = logging.getLogger(__name__)
 TOPICS = [FEEDBACK_TOPIC, WELLBEING_TOPIC, MENTORSHIP_TOPIC, PLATFORM_TOPIC]
 
 
-def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
+def _router(ctx: NotificationsContext) -> EventHandler:
     async def route_to_people(event: CloudEvent, _: Any) -> None:
         await route_event(ctx=ctx, event=event)
+
+    return route_to_people
+
+
+def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
+    route_to_people = _router(ctx)
 
     async def record_checkin(event: CloudEvent, payload: CheckinRecorded) -> None:
         await ctx.repo.record_checkin(
@@ -76,10 +82,8 @@ def flag_handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
     """The flag lane: wellbeing flags in their own consumer group, in order among themselves, so an urgent
     flag never waits behind the routine check-in events that share its topic and partitions."""
 
-    async def route_flag(event: CloudEvent, _: Any) -> None:
-        await route_event(ctx=ctx, event=event)
-
     async def close_resolved_flag_alerts(event: CloudEvent, payload: FlagResolved) -> None:
         await close_alerts_for_resolved_flag(ctx=ctx, student_id=payload.student_id)
 
-    return {"flag.raised": route_flag, "flag.updated": route_flag, "flag.resolved": close_resolved_flag_alerts}
+    route = _router(ctx)
+    return {"flag.raised": route, "flag.updated": route, "flag.resolved": close_resolved_flag_alerts}

@@ -59,7 +59,6 @@ class EventInfo:
     link: str
     people: dict[str, str] = field(default_factory=dict)
     event_time: datetime | None = None
-    link_for_mentor: str | None = None
 
     @property
     def urgent(self) -> bool:
@@ -89,7 +88,7 @@ def describe(event: CloudEvent) -> EventInfo:
     )
 
 
-def for_mentor(info: EventInfo) -> EventInfo:
+def for_mentor(info: EventInfo, *, link: str) -> EventInfo:
     """What a mentor is told about their mentee's flag (only with the student's consent): that support may
     be welcome. A routine nudge, so quiet hours apply: no reasons, no severity, no link to wellbeing records."""
     return replace(
@@ -98,7 +97,7 @@ def for_mentor(info: EventInfo) -> EventInfo:
         family="mentee-support",
         reasons=(),
         title="Your mentee may welcome a check-in from you",
-        link=info.link_for_mentor or "/mentorship",
+        link=link,
     )
 
 

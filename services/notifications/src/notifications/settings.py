@@ -41,3 +41,7 @@ class NotificationsSettings(ServiceSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @property
+    def working_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.working_timezone)

@@ -54,7 +54,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         )
         return ctx
 
-    app = create_service_app(
+    return create_service_app(
         settings=settings,
         title="medsupport wellbeing",
         description=DESCRIPTION,
@@ -67,4 +67,3 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             {"name": "privacy", "description": "Erasure requests"},
         ],
     )
-    return app

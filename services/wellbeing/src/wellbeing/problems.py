@@ -1,50 +1,31 @@
-"""Failures as problem+json: a database outage is 503, and an urgent check-in's error still carries
-the crisis resources (DOMAIN.md: shown to the student at once, whatever else happens)."""
+"""An urgent check-in's failure (answered as the shared handlers would) still carries the crisis
+resources (DOMAIN.md: shown to the student at once, whatever else happens)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure
 
 from medsupport_shared.errors import (
     AUTH_ERRORS,
     DATABASE_DOWN,
     PROBLEM_CONTENT_TYPE,
-    Problem,
-    problem_response,
+    UNEXPECTED,
+    problem_for,
     problem_responses,
 )
 from wellbeing.schemas import CheckinProblem
 from wellbeing.settings import DEFAULT_CRISIS_RESOURCES, CrisisResource
 
-log = logging.getLogger(__name__)
-UNEXPECTED = "an unexpected error occurred; it has been logged"
 FAILURES_WITH_CRISIS_RESOURCES = (409, 500, 503)
 
 
 def with_crisis_resources(exc: Exception, resources: Sequence[CrisisResource]) -> JSONResponse:
     """The problem+json the shared handlers would answer for ``exc`` (same status, title, detail), with
     the crisis resources added in the shape of the 201 reply."""
-    extra = {"crisis_resources": [r.model_dump(mode="json") for r in resources]}
-    if isinstance(exc, Problem):
-        return problem_response(
-            exc.status,
-            exc.detail,
-            title=exc.title,
-            slug=exc.slug,
-            errors=exc.errors,
-            headers=exc.headers,
-            extra=extra,
-        )
-    if isinstance(exc, ConnectionFailure):
-        log.warning("database unavailable", extra={"error": type(exc).__name__})
-        return problem_response(503, DATABASE_DOWN, extra=extra)
-    log.exception("unhandled error", exc_info=exc)
-    return problem_response(500, UNEXPECTED, extra=extra)
+    return problem_for(exc, extra={"crisis_resources": [r.model_dump(mode="json") for r in resources]})
 
 
 def checkin_problem_responses() -> dict[int | str, dict[str, Any]]:
