@@ -37,8 +37,13 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _owner_digest(owner: str) -> str:
+    return _digest("owner", owner)
+
+
 class IdempotencyStore:
-    """The first reply is kept (encrypted: it may hold health data) for replays within the retention."""
+    """The first reply is kept (encrypted: it may hold health data) for replays within the retention,
+    under a digest of its owner so that a student's erasure can forget their replies too."""
 
     collection_name = "idempotency_keys"
 
@@ -50,7 +55,9 @@ class IdempotencyStore:
         self._retention = retention
 
     async def ensure_indexes(self) -> None:
-        await ensure_indexes(self._collection, [IndexModel("expires_at", expireAfterSeconds=0)])
+        await ensure_indexes(
+            self._collection, [IndexModel("expires_at", expireAfterSeconds=0), IndexModel("owner", sparse=True)]
+        )
 
     async def run(
         self,
@@ -72,6 +79,7 @@ class IdempotencyStore:
             await self._collection.insert_one(
                 {
                     "_id": record_id,
+                    "owner": _owner_digest(owner),
                     "request_hash": request_hash,
                     "state": "pending",
                     "expires_at": utcnow() + self._retention,
@@ -103,6 +111,11 @@ class IdempotencyStore:
             status_code=record["status_code"],
             headers={REPLAY_HEADER: "true"},
         )
+
+    async def forget_owner(self, owner: str) -> int:
+        """Forget every kept reply of ``owner`` (a student's erasure); returns how many."""
+        result = await self._collection.delete_many({"owner": _owner_digest(owner)})
+        return result.deleted_count
 
     async def forget_expired(self) -> int:
         result = await self._collection.delete_many({"expires_at": {"$lt": utcnow()}})

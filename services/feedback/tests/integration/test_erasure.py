@@ -14,7 +14,11 @@ async def test_erasure_deletes_the_students_records_and_unlinks_named_reports(st
     body = {"student_id": "s1", "context": {"kind": "rotation", "id": "r"}, "strengths": "a", "areas_for_growth": "b"}
     assert (await c.post("/v1/feedback", json=body, headers=f1)).status_code == 201
     keep = await c.post("/v1/feedback", json={**body, "student_id": "s2"}, headers=f1)
-    assert (await c.post("/v1/reflections", json={"title": "t", "body": "b"}, headers=s1)).status_code == 201
+    retried = {**s1, "Idempotency-Key": "reflection-1"}  # the reply kept for retries goes with the student
+    assert (await c.post("/v1/reflections", json={"title": "t", "body": "b"}, headers=retried)).status_code == 201
+    other = {**f1, "Idempotency-Key": "feedback-1"}
+    assert (await c.post("/v1/feedback", json={**body, "student_id": "s3"}, headers=other)).status_code == 201
+    assert await stack.db["idempotency_keys"].count_documents({}) == 2
     ask = {"assessor_id": "f1", "context": {"kind": "encounter", "id": "e"}}
     assert (await c.post("/v1/feedback/requests", json=ask, headers=s1)).status_code == 201
     concern = {"category": "safety", "description": "d", "when": "w", "where": "x", "anonymous": False}
@@ -34,3 +38,4 @@ async def test_erasure_deletes_the_students_records_and_unlinks_named_reports(st
     stored = await stack.db["concerns"].find_one({"_id": named["id"]})
     assert "reporter_id" not in stored
     assert await stack.db["feedback"].count_documents({"_id": keep.json()["id"]}) == 1
+    assert await stack.db["idempotency_keys"].count_documents({}) == 1  # the faculty member's stays

@@ -25,6 +25,7 @@ def handlers(ctx: MentorshipContext) -> dict[str, EventHandler]:
 
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
         counts = await ctx.repo.erase_student(student_id=payload.student_id)
+        counts["idempotency_replies"] = await ctx.idempotency.forget_owner(payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
 
     return {

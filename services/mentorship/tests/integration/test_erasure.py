@@ -79,6 +79,8 @@ async def test_erasure_removes_the_student_from_every_collection(isolation: obje
             assert (await c.post(f"/v1/peer-groups/{group_id}/join", headers=kept)).status_code == 200
         await stack.reader.wait_for(lambda e: e.subject == GONE and e.type == "meeting.reminder_due")
         assert len(await traces(stack, GONE)) >= 10  # the check below can find the student
+        kept_replies = stack.app.state.runtime.db["idempotency_keys"]
+        assert await kept_replies.count_documents({}) == 1  # the reply to "find-me-one", kept for retries
 
         erasure = await stack.publish(
             StudentErasureRequested(student_id=GONE, requested_at=utcnow(), requested_by="admin-1"),
@@ -90,6 +92,7 @@ async def test_erasure_removes_the_student_from_every_collection(isolation: obje
         )
 
         assert await traces(stack, GONE) == []
+        assert await kept_replies.count_documents({}) == 0
         # what others share stays, without the student
         groups = {g["id"]: g for g in (await c.get("/v1/peer-groups", headers=faculty)).json()["items"]}
         assert set(groups) == {started["id"], facilitated["id"], joined["id"]}

@@ -124,7 +124,8 @@ async def erase_student(
         "at": payload.requested_at,
         "created_at": utcnow(),
     }
-    return await ctx.repo.erase_student(student_id=payload.student_id, fact=fact)
+    replies = await ctx.idempotency.forget_owner(payload.student_id)
+    return {**await ctx.repo.erase_student(student_id=payload.student_id, fact=fact), "idempotency_replies": replies}
 
 
 async def enforce_retention(*, ctx: WellbeingContext) -> int:

@@ -83,8 +83,14 @@ async def test_cohort_groups_under_five_students_are_suppressed(wellbeing):
 
 async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fact(wellbeing):
     await checkin(wellbeing.client, "s1", instrument="phq9", answers=(0, 0, 0, 0, 0, 0, 0, 0, 1))
-    await wellbeing.client.get("/v1/students/s1/checkins?purpose=review", headers=auth("c1", "counsellor"))
     assert await wellbeing.repo.latest_scores.count_documents({"student_id": "s1"}) == 1
+    for student in ("s1", "s2"):  # replies kept for retries: the erased student's go, another's stay
+        retried = {**auth(student, "student"), "Idempotency-Key": f"retry-{student}"}
+        body = {"instrument": "burnout", "answers": [3]}
+        assert (await wellbeing.client.post("/v1/checkins", json=body, headers=retried)).status_code == 201
+    kept_replies = wellbeing.repo.db["idempotency_keys"]
+    assert await kept_replies.count_documents({}) == 2
+    await wellbeing.client.get("/v1/students/s1/checkins?purpose=review", headers=auth("c1", "counsellor"))
     assert (
         await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=auth("s2", "student"))
     ).status_code == 403
@@ -95,6 +101,7 @@ async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fac
     await eventually(lambda: _erased(wellbeing.repo, "s1"), timeout=30)
     audit = await wellbeing.repo.audit.find({"student_id": "s1"}).to_list(None)
     assert [a["action"] for a in audit] == ["erased"]
+    assert await kept_replies.count_documents({}) == 1
 
 
 async def _erased(repo, student_id):
