@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, to the millisecond: what MongoDB stores, so a reply and a later read agree."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
 
 
 class EventData(BaseModel):

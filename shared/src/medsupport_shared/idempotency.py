@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic_core import to_jsonable_python
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -72,9 +72,9 @@ class IdempotencyStore:
         """Run ``create`` once per (scope, owner, key). ``owner`` is hashed, never stored in clear;
         pass a constant for anonymous callers."""
         if key is None:
-            return JSONResponse(jsonable_encoder(await create()), status_code=status_code)
+            return JSONResponse(to_jsonable_python(await create()), status_code=status_code)
         record_id = _digest(scope, owner, key)
-        request_hash = _digest(json.dumps(jsonable_encoder(payload), sort_keys=True))
+        request_hash = _digest(json.dumps(to_jsonable_python(payload), sort_keys=True))
         try:
             await self._collection.insert_one(
                 {
@@ -88,7 +88,7 @@ class IdempotencyStore:
         except DuplicateKeyError:
             return await self._replay(record_id, request_hash)
         try:
-            body = jsonable_encoder(await create())
+            body = to_jsonable_python(await create())
         except BaseException:
             await self._collection.delete_one({"_id": record_id, "state": "pending"})
             raise

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic_core import to_jsonable_python
 
 from feedback import concerns
 from feedback.api_feedback import Cursor, Limit, _example
@@ -131,7 +131,7 @@ async def report_concern(
             svc=svc, body=body, client=_client(request), idempotency_key=idempotency_key
         )
         return JSONResponse(
-            jsonable_encoder(result), status_code=201, headers={REPLAY_HEADER: "true"} if replayed else None
+            to_jsonable_python(result), status_code=201, headers={REPLAY_HEADER: "true"} if replayed else None
         )
     principal = await _named_principal(request)
     return await svc.idempotency.run(

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, m
 
 from feedback.domain import concerns as rules
 from feedback.schemas import _blank_to_none, _not_blank
+from medsupport_shared.inputs import StrictInput
 
 Description = Annotated[str, Field(min_length=1, max_length=rules.MAX_DESCRIPTION_CHARS), AfterValidator(_not_blank)]
 When = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
@@ -20,11 +21,7 @@ Outcome = Annotated[str | None, Field(max_length=rules.MAX_OUTCOME_CHARS), After
 Code = Annotated[str, Field(min_length=1, max_length=64, examples=["K7QX-M2HD-9WTR-CF4N"])]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ConcernCreate(_Strict):
+class ConcernCreate(StrictInput):
     category: rules.ConcernCategory = Field(examples=["mistreatment"])
     description: Description = Field(
         examples=["During the ward round the registrar shouted at me in front of patients."]
@@ -52,20 +49,20 @@ class ConcernCreated(BaseModel):
     )
 
 
-class FollowUpIn(_Strict):
+class FollowUpIn(StrictInput):
     code: Code
 
 
-class FollowUpMessageIn(_Strict):
+class FollowUpMessageIn(StrictInput):
     code: Code
     message: Message = Field(examples=["It happened again on Thursday."])
 
 
-class MessageIn(_Strict):
+class MessageIn(StrictInput):
     message: Message = Field(examples=["Could you tell us which day of the week this was?"])
 
 
-class TriageIn(_Strict):
+class TriageIn(StrictInput):
     status: rules.ConcernStatus | None = Field(default=None, examples=["under_review"])
     outcome: Outcome = Field(
         default=None, description="Readable by the reporter.", examples=["The department has met the registrar."]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from feedback.domain import feedback as rules
+from medsupport_shared.inputs import StrictInput
 
 
 def _not_blank(value: str) -> str:
@@ -36,11 +37,7 @@ OptionalReflectionText = Annotated[
 Id = Annotated[str, Field(min_length=1, max_length=rules.MAX_ID_CHARS, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ContextIn(Strict):
+class ContextIn(StrictInput):
     kind: rules.ContextKind = Field(examples=["rotation"])
     id: Id = Field(examples=["cardiology-2025-b"])
     label: OptionalLabel = Field(default=None, examples=["Cardiology, block B"])
@@ -55,7 +52,7 @@ class ContextOut(BaseModel):
     label: str | None = None
 
 
-class RatingIn(Strict):
+class RatingIn(StrictInput):
     scale: Label = Field(examples=["entrustment (1 = observe only ... 5 = may supervise others)"])
     minimum: StrictInt = Field(examples=[1])
     maximum: StrictInt = Field(examples=[5])
@@ -79,7 +76,7 @@ class RatingOut(BaseModel):
 # ------------------------------------------------------------------ feedback
 
 
-class FeedbackCreate(Strict):
+class FeedbackCreate(StrictInput):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -108,7 +105,7 @@ class FeedbackCreate(Strict):
     request_id: Id | None = Field(default=None, description="The feedback request this answers, if any.")
 
 
-class FeedbackResponseIn(Strict):
+class FeedbackResponseIn(StrictInput):
     discussed: StrictBool = Field(examples=[True])
     response: ResponseText = Field(default=None, examples=["Thank you, I will practise this on my next take."])
 
@@ -140,7 +137,7 @@ class FeedbackPage(BaseModel):
 # ------------------------------------------------------------------ requests
 
 
-class FeedbackRequestCreate(Strict):
+class FeedbackRequestCreate(StrictInput):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -184,7 +181,7 @@ class FeedbackRequestPage(BaseModel):
 # ------------------------------------------------------------------ reflections
 
 
-class ShareIn(Strict):
+class ShareIn(StrictInput):
     relationship: rules.ShareRelationship = Field(examples=["mentor"])
 
 
@@ -194,7 +191,7 @@ class ShareOut(BaseModel):
     shared_at: datetime
 
 
-class ReflectionCreate(Strict):
+class ReflectionCreate(StrictInput):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -216,7 +213,7 @@ class ReflectionCreate(Strict):
     linked_feedback_ids: list[Id] = Field(default_factory=list, max_length=rules.MAX_LINKED_FEEDBACK)
 
 
-class ReflectionUpdate(Strict):
+class ReflectionUpdate(StrictInput):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"body": "Looking back a week later, ...", "linked_feedback_ids": []}]},

@@ -93,6 +93,9 @@ async def test_idempotent_feedback_creation(stack):
     other = await stack.client.post("/v1/feedback", json=feedback_body(strengths="Different"), headers=headers)
     assert other.status_code == 409
     assert await stack.db["feedback"].count_documents({}) == 1
+    # the reply (kept for retries) and a later read give the same time, written alike (RFC 3339, UTC, Z)
+    read = await stack.client.get(f"/v1/feedback/{first.json()['id']}", headers=F1)
+    assert first.json()["created_at"] == read.json()["created_at"] and first.json()["created_at"].endswith("Z")
 
 
 async def test_request_fulfilment_records_turnaround(stack):

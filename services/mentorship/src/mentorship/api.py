@@ -23,6 +23,7 @@ from mentorship.schemas import (
     MeetingOut,
     MeetingPage,
     MenteePreferencesIn,
+    MenteePreferencesOut,
     MentorPage,
     MentorProfileIn,
     MentorProfileOut,
@@ -117,7 +118,7 @@ async def put_profile(mentor_id: str, body: MentorProfileIn, _: Admin, ctx: Cont
 
 @router.get(
     "/mentees/me",
-    response_model=MenteePreferencesIn,
+    response_model=MenteePreferencesOut,
     summary="My mentoring preferences",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
@@ -130,7 +131,7 @@ async def get_preferences(principal: Student, ctx: Context) -> Any:
 
 @router.put(
     "/mentees/me",
-    response_model=MenteePreferencesIn,
+    response_model=MenteePreferencesOut,
     summary="Ask for a mentor, with my preferences",
     responses=problem_responses(*AUTH_ERRORS),
 )
@@ -149,7 +150,8 @@ async def put_preferences(body: MenteePreferencesIn, principal: Student, ctx: Co
     summary="Match waiting students to mentors (admin; one student with student_id)",
     description="Optimal under capacity and hard constraints (shared language, avoid-lists, paused "
     "mentors): students with an open wellbeing flag first, then as many students as possible, then the "
-    "best compatibility. Deterministic; each match explains which criteria scored.",
+    "best compatibility. Deterministic; each match explains which criteria scored. With `student_id`: 409 "
+    "when that student has no preferences on file or already has an active mentor.",
     responses=problem_responses(*AUTH_ERRORS, 409),
 )
 async def create_run(
@@ -172,6 +174,9 @@ async def create_run(
     status_code=201,
     tags=["matching"],
     summary="Find me a mentor now (a student, on demand)",
+    description="Matches the caller alone against every mentor's free capacity. 409 when the caller has no "
+    "preferences on file (`PUT /v1/mentees/me`) or already has an active mentor; a 201 with the caller in "
+    "`unmatched` when no mentor with a free slot fits the hard constraints.",
     responses=problem_responses(*AUTH_ERRORS, 409),
 )
 async def match_me(principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None) -> Any:
@@ -201,6 +206,9 @@ def assignment_view(doc: dict[str, Any], principal: Principal, ctx: MentorshipCo
     response_model=AssignmentOut,
     status_code=201,
     summary="Assign a mentor by hand (admin)",
+    description="The hard constraints of matching still hold: 409 when the mentor is paused or full, is on "
+    "the student's avoid-list, or shares no language with the student's preferences, or when the student "
+    "already has an active mentor.",
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def create_assignment(

@@ -17,7 +17,7 @@ from medsupport_shared.event_types import MeetingLogged, MeetingReminderDue, Men
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox, outbox_entry
-from mentorship.matching import Mentee, Mentor, match
+from mentorship.matching import Mentee, Mentor, match, shares_language
 from mentorship.metrics import ASSIGNMENTS_MADE, WITHOUT_RECENT_MEETING, observe_since_last_meeting
 from mentorship.repository import ASSIGNMENTS, MEETINGS, REMINDERS, Document, MentorshipRepository
 from mentorship.settings import MentorshipSettings
@@ -52,8 +52,11 @@ async def assign(
         raise NotFound("no mentor with that id")
     if mentor.get("paused"):
         raise Conflict("the mentor is paused and takes no new mentees")
-    if mentor_id in (await ctx.repo.mentee(student_id=mentee_id) or {}).get("avoid", []):
+    preferences = await ctx.repo.mentee(student_id=mentee_id) or {}
+    if mentor_id in preferences.get("avoid", []):
         raise Conflict("the student asked not to be matched with this mentor")
+    if preferences and not shares_language(preferences.get("languages", []), mentor.get("languages", [])):
+        raise Conflict("the mentor and the student share no language")
     assignment_id = uuid.uuid4().hex
     if not await ctx.repo.take_slot(slot_id=f"mentee:{mentee_id}", assignment_id=assignment_id):
         raise Conflict("the student already has an active mentor")
@@ -179,6 +182,11 @@ def as_mentee(doc: Document, flagged: bool) -> Mentee:
 async def run_matching(
     *, ctx: MentorshipContext, principal: Principal, student_id: str | None, dry_run: bool
 ) -> Document:
+    if student_id is not None:  # one student, on demand: say why nothing can be done rather than match nobody
+        if await ctx.repo.mentee(student_id=student_id) is None:
+            raise Conflict("no mentoring preferences on file for this student: they are set with PUT /v1/mentees/me")
+        if await ctx.repo.has_active_mentor(student_id=student_id):
+            raise Conflict("the student already has an active mentor")
     now = utcnow()
     load = await ctx.repo.active_load()
     mentors = [as_mentor(d, load.get(d["_id"], 0)) for d in await ctx.repo.all_mentors()]

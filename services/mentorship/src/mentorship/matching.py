@@ -18,7 +18,7 @@ per matched flagged student. Ties break by ids (inputs are sorted): the same inp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,8 +81,12 @@ class MatchResult:
         return sum(m.score for m in self.matches)
 
 
+def shares_language(mentee_languages: Iterable[str], mentor_languages: Iterable[str]) -> bool:
+    return not set(mentee_languages).isdisjoint(mentor_languages)
+
+
 def allowed(mentee: Mentee, mentor: Mentor) -> bool:
-    return not mentor.paused and mentor.id not in mentee.avoid and bool(mentee.languages & mentor.languages)
+    return not mentor.paused and mentor.id not in mentee.avoid and shares_language(mentee.languages, mentor.languages)
 
 
 def explain(mentee: Mentee, mentor: Mentor, weights: Weights) -> dict[str, float]:

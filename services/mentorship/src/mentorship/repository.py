@@ -68,6 +68,9 @@ class MentorshipRepository:
         matched = {d["mentee_id"] async for d in self.assignments.find({"status": "active"}, {"mentee_id": 1})}
         return [d async for d in self.mentees.find(query) if d["_id"] not in matched]
 
+    async def has_active_mentor(self, *, student_id: str) -> bool:
+        return await self.assignments.find_one({"mentee_id": student_id, "status": "active"}, {"_id": 1}) is not None
+
     async def prioritise(self, *, student_id: str, until: datetime) -> None:
         await self.priority.update_one({"_id": student_id}, {"$set": {"until": until}}, upsert=True)
 

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+from medsupport_shared.events import utcnow
+from medsupport_shared.inputs import StrictInput, UtcInstant
 
 Format = Literal["in-person", "video", "phone", "chat"]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Language = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"),
+    Field(description="a BCP 47 language tag such as en, fr or pt-br (compared in lower case)"),
+]
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _not_in_the_future(value: datetime) -> datetime:
+    if value > utcnow() + CLOCK_SKEW:
+        raise ValueError("a meeting cannot be logged before it has happened")
+    return value
 
 
 def _default_formats() -> list[Format]:
     return ["in-person", "video"]
 
 
-class MentorProfileIn(BaseModel):
+class MentorProfileIn(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -34,18 +51,19 @@ class MentorProfileIn(BaseModel):
     )
     name: str | None = Field(default=None, max_length=200)
     specialty: str | None = Field(default=None, max_length=100)
-    interests: list[str] = Field(default_factory=list, max_length=20)
-    languages: list[str] = Field(min_length=1, max_length=10)
-    formats: list[Format] = Field(default_factory=_default_formats)
-    capacity: int = Field(ge=0, le=50, description="the most mentees at once")
+    interests: list[Tag] = Field(default_factory=list, max_length=20)
+    languages: list[Language] = Field(min_length=1, max_length=10)
+    formats: list[Format] = Field(default_factory=_default_formats, min_length=1)
+    capacity: StrictInt = Field(ge=0, le=50, description="the most mentees at once")
     availability: str | None = Field(default=None, max_length=500)
     background: str | None = Field(
         default=None, max_length=200, description="optional, self-described; used only for students who ask for it"
     )
-    paused: bool = Field(default=False, description="a paused mentor gets no new mentees")
+    paused: StrictBool = Field(default=False, description="a paused mentor gets no new mentees")
 
 
 class MentorProfileOut(MentorProfileIn):
+    model_config = ConfigDict(extra="ignore")
     id: str
     active_mentees: int = 0
 
@@ -55,7 +73,7 @@ class MentorPage(BaseModel):
     next_cursor: str | None
 
 
-class MenteePreferencesIn(BaseModel):
+class MenteePreferencesIn(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -72,18 +90,22 @@ class MenteePreferencesIn(BaseModel):
         }
     )
     specialty: str | None = Field(default=None, max_length=100)
-    interests: list[str] = Field(default_factory=list, max_length=20)
-    languages: list[str] = Field(min_length=1, max_length=10)
+    interests: list[Tag] = Field(default_factory=list, max_length=20)
+    languages: list[Language] = Field(min_length=1, max_length=10)
     meeting_format: Format | None = None
     background: str | None = Field(default=None, max_length=200)
-    wants_shared_background: bool = False
-    avoid: list[str] = Field(default_factory=list, max_length=50, description="mentor ids never to be matched with")
+    wants_shared_background: StrictBool = False
+    avoid: list[Id] = Field(default_factory=list, max_length=50, description="mentor ids never to be matched with")
 
 
-class MatchingRunIn(BaseModel):
+class MenteePreferencesOut(MenteePreferencesIn):
+    model_config = ConfigDict(extra="ignore")
+
+
+class MatchingRunIn(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"dry_run": True}, {"student_id": "student-42"}]})
-    student_id: str | None = Field(default=None, description="match only this student (on demand)")
-    dry_run: bool = Field(default=False, description="propose without assigning")
+    student_id: Id | None = Field(default=None, description="match only this student (on demand)")
+    dry_run: StrictBool = Field(default=False, description="propose without assigning")
 
 
 class ProposedMatch(BaseModel):
@@ -104,10 +126,10 @@ class MatchingRunOut(BaseModel):
     total_score: float
 
 
-class AssignmentIn(BaseModel):
+class AssignmentIn(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"mentor_id": "mentor-mo", "mentee_id": "student-42"}]})
-    mentor_id: str = Field(min_length=1)
-    mentee_id: str = Field(min_length=1)
+    mentor_id: Id
+    mentee_id: Id
 
 
 class AssignmentOut(BaseModel):
@@ -130,12 +152,12 @@ class AssignmentPage(BaseModel):
     next_cursor: str | None
 
 
-class EndAssignmentIn(BaseModel):
+class EndAssignmentIn(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "our schedules no longer fit"}]})
     reason: str | None = Field(default=None, max_length=2000, description="kept private to admins")
 
 
-class MeetingIn(BaseModel):
+class MeetingIn(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -143,7 +165,7 @@ class MeetingIn(BaseModel):
             ]
         }
     )
-    met_at: datetime
+    met_at: Annotated[UtcInstant, AfterValidator(_not_in_the_future)]
     format: Format
     notes: str | None = Field(default=None, max_length=4000, description="private to you, encrypted at rest")
 
@@ -162,7 +184,7 @@ class MeetingPage(BaseModel):
     next_cursor: str | None
 
 
-class PeerGroupIn(BaseModel):
+class PeerGroupIn(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -178,12 +200,13 @@ class PeerGroupIn(BaseModel):
     )
     name: str = Field(min_length=1, max_length=200)
     cohort: str | None = Field(default=None, max_length=20)
-    interests: list[str] = Field(default_factory=list, max_length=20)
-    size_limit: int = Field(ge=2, le=50)
-    facilitator_id: str | None = None
+    interests: list[Tag] = Field(default_factory=list, max_length=20)
+    size_limit: StrictInt = Field(ge=2, le=50)
+    facilitator_id: Id | None = None
 
 
 class PeerGroupOut(PeerGroupIn):
+    model_config = ConfigDict(extra="ignore")
     id: str
     created_by: str | None = Field(description="None once the student who started it had their data erased")
     members: list[str] | None = Field(default=None, description="shown to members, the facilitator and staff")
@@ -194,7 +217,7 @@ class PeerGroupPage(BaseModel):
     next_cursor: str | None
 
 
-class GroupMatchingIn(BaseModel):
+class GroupMatchingIn(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"cohort": "2027", "student_ids": ["s1", "s2"]}]})
-    cohort: str
-    student_ids: list[str] = Field(min_length=1, max_length=500)
+    cohort: str = Field(min_length=1, max_length=20)
+    student_ids: list[Id] = Field(min_length=1, max_length=500)

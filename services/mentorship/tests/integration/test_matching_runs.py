@@ -81,10 +81,20 @@ async def test_one_student_on_demand(stack: Stack) -> None:
     mine = await stack.client.post("/v1/matching/me", headers=auth("s1", "student", cohort="2027"))
     assert mine.status_code == 201
     assert pairs(mine.json()) == [("s1", "m-far", 0.0)]
-    # a student already matched is not matched twice
-    twice = (await stack.client.post("/v1/matching/me", headers=auth("s1", "student"))).json()
-    assert twice["matches"] == []
+    # a student already matched, without preferences, or unknown is told why, and no run is stored
+    runs = await stack.ctx.repo.runs.count_documents({})
+    twice = await stack.client.post("/v1/matching/me", headers=auth("s1", "student"))
+    assert twice.status_code == 409 and "already has an active mentor" in twice.json()["detail"]
+    unknown = await stack.client.post("/v1/matching/me", headers=auth("s-no-prefs", "student"))
+    assert unknown.status_code == 409 and "PUT /v1/mentees/me" in unknown.json()["detail"]
+    nobody = await stack.client.post("/v1/matching/runs", json={"student_id": "s-nobody"}, headers=ADMIN)
+    assert nobody.status_code == 409 and nobody.headers["content-type"] == "application/problem+json"
+    assert await stack.ctx.repo.runs.count_documents({}) == runs
     assert len(await stack.active()) == 2
+    # a student no free mentor can take is listed as unmatched
+    await stack.wants("s3")
+    left = await stack.client.post("/v1/matching/me", headers=auth("s3", "student"))
+    assert left.status_code == 201 and left.json()["matches"] == [] and left.json()["unmatched"] == ["s3"]
 
 
 async def test_flag_priority_is_learned_from_events_and_cleared_when_resolved(stack: Stack) -> None:

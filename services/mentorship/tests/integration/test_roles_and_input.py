@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from medsupport_shared.events import utcnow
 from medsupport_shared.testing import auth
 from mentorship import api
 
@@ -128,6 +131,21 @@ BAD = [
     ("post", "/v1/peer-groups", "faculty", {"name": "", "size_limit": 4}),
     ("post", "/v1/peer-groups", "student", {"name": "Circle", "size_limit": 51}),
     ("post", "/v1/peer-groups/matching", "faculty", {"cohort": "2027", "student_ids": []}),
+    # wrong types are not coerced, unknown fields are not dropped, list entries are bounded
+    ("put", "/v1/mentors/me", "mentor", {**PROFILE, "capacity": "3"}),
+    ("put", "/v1/mentors/me", "mentor", {**PROFILE, "paused": "no"}),
+    ("put", "/v1/mentors/me", "mentor", {**PROFILE, "nickname": "Mo"}),
+    ("put", "/v1/mentors/me", "mentor", {**PROFILE, "languages": [""]}),
+    ("put", "/v1/mentors/me", "mentor", {**PROFILE, "languages": ["english please"]}),
+    ("put", "/v1/mentors/me", "mentor", {**PROFILE, "interests": ["i" * 101]}),
+    ("put", "/v1/mentees/me", "student", {"languages": ["en"], "wants_shared_background": "true"}),
+    ("put", "/v1/mentees/me", "student", {"languages": ["en"], "avoid": [" "]}),
+    ("put", "/v1/mentees/me", "student", {"languages": ["en"], "favourite_colour": "teal"}),
+    ("post", "/v1/assignments", "admin", {"mentor_id": "m1", "mentee_id": "s1", "how": "matching"}),
+    ("post", "/v1/matching/runs", "admin", {"dry_run": "yes"}),
+    ("post", "/v1/matching/runs", "admin", {"dry_run": True, "everyone": True}),
+    ("post", "/v1/peer-groups", "faculty", {"name": "Circle", "size_limit": "3"}),
+    ("post", "/v1/peer-groups", "faculty", {"name": "Circle", "size_limit": 4, "private": True}),
 ]
 
 
@@ -167,6 +185,11 @@ async def test_bad_meeting_input_and_bad_list_parameters(stack: Stack) -> None:
     path = f"/v1/assignments/{assignment_id}/meetings"
     for body in (
         {"met_at": "yesterday", "format": "video"},
+        {"met_at": "2026-11-20T17:00:00", "format": "video"},  # no offset: ambiguous
+        {"met_at": 1700000000, "format": "video"},  # epoch seconds are not RFC 3339
+        {"met_at": (utcnow() + timedelta(hours=1)).isoformat(), "format": "video"},  # not happened yet
+        {"met_at": "2099-11-22T10:00:00Z", "format": "video"},
+        {"met_at": "2026-11-20T17:00:00Z", "format": "video", "agenda": "electives"},
         {"met_at": "2026-11-20T17:00:00Z", "format": "carrier pigeon"},
         {"met_at": "2026-11-20T17:00:00Z", "format": "video", "notes": "n" * 4001},
         {"format": "video"},
@@ -195,11 +218,34 @@ async def test_bad_meeting_input_and_bad_list_parameters(stack: Stack) -> None:
     ok = await stack.client.post(path, json={"met_at": "2026-11-20T17:00:00Z", "format": "video"}, headers=ADMIN)
     assert ok.status_code == 403  # an admin sees the assignment but does not log its meetings
     ok = await stack.client.post(
-        path, json={"met_at": "2026-11-20T17:00:00Z", "format": "video"}, headers=auth("m1", "mentor")
+        path, json={"met_at": "2026-11-20T19:00:00+02:00", "format": "video"}, headers=auth("m1", "mentor")
     )
     assert ok.status_code == 201
     await stack.reader.wait_for(lambda e: e.type == "meeting.logged")
     assert [e.data["meeting_id"] for e in stack.events("meeting.logged")] == [ok.json()["id"]]
+    # a time with an offset is the same instant in UTC, alike in the reply, the event and a later read
+    (logged,) = stack.events("meeting.logged")
+    listed = (await stack.client.get(path, headers=auth("m1", "mentor"))).json()["items"]
+    for seen in (ok.json()["met_at"], logged.data["met_at"], listed[0]["met_at"]):
+        assert seen.endswith("Z") and datetime.fromisoformat(seen) == datetime(2026, 11, 20, 17, tzinfo=UTC), seen
+
+
+async def test_a_manual_assignment_keeps_the_hard_constraints(stack: Stack) -> None:
+    await stack.mentor("m-fr", capacity=2, languages=["FR"])  # tags are compared in lower case
+    await stack.mentor("m-paused", capacity=2, paused=True)
+    await stack.wants("s-en", languages=["en"])
+    await stack.wants("s-avoids", languages=["fr"], avoid=["m-fr"])
+    for mentor, student, reason in (
+        ("m-fr", "s-en", "share no language"),
+        ("m-fr", "s-avoids", "asked not to be matched"),
+        ("m-paused", "s-en", "paused"),
+    ):
+        refused = await stack.assign(mentor, student)
+        assert refused.status_code == 409 and reason in refused.json()["detail"], refused.text
+    assert await stack.active() == [] and await stack.ctx.repo.slots.count_documents({}) == 0
+    await stack.wants("s-fr", languages=["fr-CA", "Fr"])
+    assert (await stack.assign("m-fr", "s-fr")).status_code == 201
+    assert (await stack.assign("m-fr", "s-unknown")).status_code == 201  # no preferences on file: the admin decides
 
 
 async def test_my_mentor_profile(stack: Stack) -> None:

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
+from pydantic_core import to_jsonable_python
 
 from medsupport_shared.auth import CurrentPrincipal, Role
 from medsupport_shared.errors import AUTH_ERRORS, Forbidden, NotFound, problem_responses
@@ -81,7 +81,7 @@ async def _stream(request: Request, ctx: NotificationsContext, recipient: str, s
         while not await request.is_disconnected():
             for alert in await ctx.repo.inbox_changes(recipient_id=recipient, after=since):
                 since = alert["updated_at"]
-                data = json.dumps(jsonable_encoder(alert_view(alert)))
+                data = json.dumps(to_jsonable_python(alert_view(alert)))
                 yield f"id: {since.isoformat()}\nevent: alert\ndata: {data}\n\n"
                 last_sent = asyncio.get_running_loop().time()
             if asyncio.get_running_loop().time() - last_sent > HEARTBEAT_SECONDS:

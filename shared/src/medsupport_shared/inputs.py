@@ -1,0 +1,33 @@
+"""Building blocks of request bodies shared by every service: unknown fields are rejected, and
+instants are RFC 3339 strings with an offset, normalised to UTC (CONTRACT: times are RFC 3339 UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+class StrictInput(BaseModel):
+    """Base of request bodies: a field the API does not know is a 422, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    if isinstance(value, datetime | str):
+        return value
+    raise ValueError("must be an RFC 3339 date-time string with an offset, e.g. 2026-11-20T17:00:00Z")
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcInstant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    AfterValidator(_as_utc),
+    Field(description="RFC 3339 with an offset; stored and returned in UTC", examples=["2026-11-20T17:00:00Z"]),
+]
