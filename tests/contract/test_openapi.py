@@ -49,4 +49,21 @@ def test_every_route_is_documented_with_examples_and_errors(service):
                     problems.append(f"{where}: {code} is not problem+json with an example")
             if "requestBody" in operation and not body_has_example(doc, operation):
                 problems.append(f"{where}: request body has no example")
+            parameters = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+            if ("query", "cursor") in parameters and "400" not in errors:
+                problems.append(f"{where}: takes a cursor but does not document the 400 of a bad one")
+            if "422" in errors:
+                example = errors["422"]["content"]["application/problem+json"]["example"]
+                if not fits(doc, operation, parameters, example["errors"][0]["loc"]):
+                    problems.append(f"{where}: the 422 example names {example['errors'][0]['loc']}, not an input")
     assert problems == []
+
+
+def fits(doc: dict, operation: dict, parameters: set, loc: list) -> bool:
+    """The 422 example points at something the operation really takes."""
+    if loc[0] == "body":
+        schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        if "$ref" in schema:
+            schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        return bool(schema) and (len(loc) == 1 or loc[1] in schema.get("properties", {}))
+    return len(loc) == 1 or (loc[0], loc[1]) in parameters

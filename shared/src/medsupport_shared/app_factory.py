@@ -116,13 +116,40 @@ def install_problem_openapi(app: FastAPI) -> None:
                     responses["401"] = _problem_entry(401)
                 if path.startswith("/v1") and "503" not in responses:
                     responses["503"] = _problem_entry(503, "Service Unavailable: the database is down")
+                if any(p.get("name") == "cursor" for p in operation.get("parameters", [])) and "400" not in responses:
+                    responses["400"] = _problem_entry(400, "Bad Request: the cursor is not valid")
                 for code, response in list(responses.items()):
                     if code[0] in "45" and PROBLEM_CONTENT_TYPE not in response.get("content", {}):
                         responses[code] = _problem_entry(int(code), response.get("description"))
+                if "422" in responses:
+                    example = responses["422"]["content"][PROBLEM_CONTENT_TYPE].get("example", {})
+                    responses["422"]["content"][PROBLEM_CONTENT_TYPE]["example"] = {
+                        **example,
+                        "errors": [_validation_example(operation, components)],
+                    }
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _validation_example(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """A 422 error entry that fits the operation: its body's first required field, else a parameter."""
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in body:
+        body = components.get(body["$ref"].rsplit("/", 1)[-1], {})
+    required = body.get("required") or []
+    if required:
+        return {"loc": ["body", required[0]], "msg": "Field required"}
+    if body:
+        return {"loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from"}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "limit":
+            return {"loc": ["query", "limit"], "msg": "Input should be less than or equal to 200"}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") in ("query", "path"):
+            return {"loc": [parameter["in"], parameter["name"]], "msg": "Input should be a valid string"}
+    return {"loc": ["query"], "msg": "the request is not valid"}
 
 
 def _problem_entry(status: int, description: str | None = None) -> dict[str, Any]:

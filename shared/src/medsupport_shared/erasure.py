@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from medsupport_shared.app_factory import RuntimeDep
 from medsupport_shared.auth import CurrentPrincipal, Role
@@ -28,6 +28,18 @@ class ErasureRequestIn(BaseModel):
 
 
 class ErasureRequestOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9b2d4f6a8c0e4a1b8c5d7e9f1a2b4c6d",
+                    "student_id": "student-42",
+                    "status": "accepted",
+                    "requested_at": "2026-11-25T09:30:00Z",
+                }
+            ]
+        }
+    )
     id: str
     student_id: str
     status: str = Field(examples=["accepted"])

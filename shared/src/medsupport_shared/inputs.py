@@ -1,12 +1,16 @@
-"""Building blocks of request bodies shared by every service: unknown fields are rejected, and
-instants are RFC 3339 strings with an offset, normalised to UTC (CONTRACT: times are RFC 3339 UTC)."""
+"""Building blocks of requests shared by every service: unknown body fields are rejected, instants
+are RFC 3339 strings with an offset, normalised to UTC (CONTRACT: times are RFC 3339 UTC), and lists
+take ``?limit=`` (default 50, max 200) and ``?cursor=``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from medsupport_shared.mongo import MAX_LIMIT
 
 
 class StrictInput(BaseModel):
@@ -31,3 +35,7 @@ UtcInstant = Annotated[
     AfterValidator(_as_utc),
     Field(description="RFC 3339 with an offset; stored and returned in UTC", examples=["2026-11-20T17:00:00Z"]),
 ]
+
+
+PageLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default 50, max {MAX_LIMIT})")]
+PageCursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page")]

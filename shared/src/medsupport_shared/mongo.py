@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -16,6 +16,7 @@ from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from medsupport_shared.errors import BadRequest
 
 Document = dict[str, Any]
+T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -83,6 +84,19 @@ def decode_cursor(cursor: str) -> tuple[Any, Any]:
         return value, doc_id
     except (ValueError, TypeError) as exc:
         raise BadRequest("the cursor is not valid") from exc
+
+
+def paginate_sequence(
+    items: Sequence[T], *, key: Callable[[T], str], limit: int | None, cursor: str | None
+) -> tuple[list[T], str | None]:
+    """Cursor pagination, like ``paginate``, over a small in-memory catalogue ordered by ``key``."""
+    size = clamp_limit(limit)
+    ordered = sorted(items, key=key)
+    if cursor:
+        _, after = decode_cursor(cursor)
+        ordered = [item for item in ordered if key(item) > str(after)]
+    page = ordered[:size]
+    return page, encode_cursor(None, key(page[-1])) if len(ordered) > size else None
 
 
 async def paginate(

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic_core import to_jsonable_python
 
 from feedback import concerns
-from feedback.api_feedback import Cursor, Limit, _example
+from feedback.api_feedback import _example
 from feedback.concern_schemas import (
     ConcernCreate,
     ConcernCreated,
@@ -30,6 +30,7 @@ from medsupport_shared import correlation
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, TokenVerifier, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, Unauthorized, problem_responses
 from medsupport_shared.idempotency import REPLAY_HEADER, IdempotencyKey
+from medsupport_shared.inputs import PageCursor, PageLimit
 
 router = APIRouter(prefix="/v1/concerns", tags=["concerns"])
 Officer = Annotated[Principal, Depends(require_roles(Role.CONCERNS_OFFICER))]
@@ -183,8 +184,8 @@ async def list_concerns(
     svc: Services,
     status: Annotated[ConcernStatus | None, Query()] = None,
     category: Annotated[ConcernCategory | None, Query()] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     return await concerns.list_concerns(svc=svc, status=status, category=category, limit=limit, cursor=cursor)
 
@@ -199,7 +200,9 @@ async def list_concerns(
         **problem_responses(401, 422),
     },
 )
-async def list_mine(principal: CurrentPrincipal, svc: Services, limit: Limit = 50, cursor: Cursor = None) -> Any:
+async def list_mine(
+    principal: CurrentPrincipal, svc: Services, limit: PageLimit = 50, cursor: PageCursor = None
+) -> Any:
     return await concerns.list_my_concerns(svc=svc, principal=principal, limit=limit, cursor=cursor)
 
 

@@ -22,13 +22,11 @@ from feedback.services import Services
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
-from medsupport_shared.mongo import MAX_LIMIT
+from medsupport_shared.inputs import PageCursor, PageLimit
 
 Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
 Author = Annotated[Principal, Depends(require_roles(Role.FACULTY, Role.STUDENT))]
 FacultyOrAdmin = Annotated[Principal, Depends(require_roles(Role.FACULTY, Role.ADMIN))]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (default 50, max 200)")]
-Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page")]
 
 FEEDBACK_EXAMPLE = {
     "id": "5f0c3e8a9b6d4c2e8f1a7b3c9d0e1f2a",
@@ -112,8 +110,8 @@ async def list_requests(
     svc: Services,
     view: Annotated[feedback_requests.RequestView | None, Query()] = None,
     status: Annotated[RequestStatus | None, Query()] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     return await feedback_requests.list_requests(
         svc=svc, principal=principal, view=view, status=status, limit=limit, cursor=cursor
@@ -221,8 +219,8 @@ async def list_feedback(
     svc: Services,
     view: Annotated[feedback_items.FeedbackView | None, Query()] = None,
     context_kind: Annotated[ContextKind | None, Query()] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     return await feedback_items.list_feedback(
         svc=svc, principal=principal, view=view, context_kind=context_kind, limit=limit, cursor=cursor

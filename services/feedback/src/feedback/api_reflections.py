@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from feedback import reflections
-from feedback.api_feedback import Cursor, Limit, Student, _example
+from feedback.api_feedback import Student, _example
 from feedback.schemas import ReflectionCreate, ReflectionOut, ReflectionPage, ReflectionUpdate, ShareIn
 from feedback.services import Services
 from medsupport_shared.auth import CurrentPrincipal
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
+from medsupport_shared.inputs import PageCursor, PageLimit
 
 router = APIRouter(prefix="/v1/reflections", tags=["reflections"])
 UserId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")]
@@ -63,8 +64,8 @@ async def list_reflections(
     principal: CurrentPrincipal,
     svc: Services,
     view: Annotated[reflections.ReflectionView | None, Query()] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     return await reflections.list_reflections(svc=svc, principal=principal, view=view, limit=limit, cursor=cursor)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
+from medsupport_shared.inputs import PageCursor, PageLimit
 from mentorship import handlers
 from mentorship.handlers import MentorshipContext
 from mentorship.schemas import (
@@ -39,7 +40,6 @@ Context = Annotated[MentorshipContext, Depends(get_context)]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 MentorRole = Annotated[Principal, Depends(require_roles(Role.MENTOR))]
 Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
-Limit = Annotated[int, Query(ge=1, le=200)]
 router = APIRouter(prefix="/v1", tags=["mentorship"])
 
 
@@ -51,7 +51,9 @@ def mentor_view(doc: dict[str, Any], load: int, *, show_background: bool) -> dic
 
 
 @router.get("/mentors", response_model=MentorPage, summary="Mentor profiles", responses=problem_responses(*AUTH_ERRORS))
-async def list_mentors(principal: CurrentPrincipal, ctx: Context, limit: Limit = 50, cursor: str | None = None) -> Any:
+async def list_mentors(
+    principal: CurrentPrincipal, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None
+) -> Any:
     items, next_cursor = await ctx.repo.page_mentors(limit=limit, cursor=cursor)
     load = await ctx.repo.active_load()
     admin = Role.ADMIN in principal.roles
@@ -232,8 +234,8 @@ async def create_assignment(
 async def list_assignments(
     principal: CurrentPrincipal,
     ctx: Context,
-    limit: Limit = 50,
-    cursor: str | None = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
     status: Literal["active", "ended"] | None = None,
 ) -> Any:
     query: dict[str, Any] = (
@@ -309,7 +311,7 @@ async def add_meeting(
     responses=problem_responses(*AUTH_ERRORS, 400, 404),
 )
 async def list_meetings(
-    assignment_id: str, principal: CurrentPrincipal, ctx: Context, limit: Limit = 50, cursor: str | None = None
+    assignment_id: str, principal: CurrentPrincipal, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None
 ) -> Any:
     await handlers.visible_assignment(ctx=ctx, principal=principal, assignment_id=assignment_id)
     items, next_cursor = await ctx.repo.page_meetings(assignment_id=assignment_id, limit=limit, cursor=cursor)

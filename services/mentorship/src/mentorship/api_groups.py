@@ -11,7 +11,8 @@ from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_ro
 from medsupport_shared.errors import AUTH_ERRORS, Conflict, NotFound, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
-from mentorship.api import Context, Limit
+from medsupport_shared.inputs import PageCursor, PageLimit
+from mentorship.api import Context
 from mentorship.handlers import match_into_groups
 from mentorship.schemas import GroupMatchingIn, PeerGroupIn, PeerGroupOut, PeerGroupPage
 
@@ -54,7 +55,11 @@ async def create_group(
 
 @router.get("", response_model=PeerGroupPage, summary="Peer-support groups", responses=problem_responses(*AUTH_ERRORS))
 async def list_groups(
-    principal: CurrentPrincipal, ctx: Context, cohort: str | None = None, limit: Limit = 50, cursor: str | None = None
+    principal: CurrentPrincipal,
+    ctx: Context,
+    cohort: str | None = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_groups(
         query={"cohort": cohort} if cohort else {}, limit=limit, cursor=cursor

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import StrictInput, UtcInstant
+from mentorship import examples
 
 Format = Literal["in-person", "video", "phone", "chat"]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
@@ -63,12 +64,13 @@ class MentorProfileIn(StrictInput):
 
 
 class MentorProfileOut(MentorProfileIn):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.MENTOR]})
     id: str
     active_mentees: int = 0
 
 
 class MentorPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MENTOR_PAGE]})
     items: list[MentorProfileOut]
     next_cursor: str | None
 
@@ -117,6 +119,7 @@ class ProposedMatch(BaseModel):
 
 
 class MatchingRunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MATCHING_RUN]})
     id: str
     dry_run: bool
     student_id: str | None
@@ -133,6 +136,7 @@ class AssignmentIn(StrictInput):
 
 
 class AssignmentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ASSIGNMENT]})
     id: str
     mentor_id: str
     mentee_id: str
@@ -148,6 +152,7 @@ class AssignmentOut(BaseModel):
 
 
 class AssignmentPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ASSIGNMENT_PAGE]})
     items: list[AssignmentOut]
     next_cursor: str | None
 
@@ -171,6 +176,7 @@ class MeetingIn(StrictInput):
 
 
 class MeetingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MEETING]})
     id: str
     assignment_id: str
     met_at: datetime
@@ -180,6 +186,7 @@ class MeetingOut(BaseModel):
 
 
 class MeetingPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MEETING_PAGE]})
     items: list[MeetingOut]
     next_cursor: str | None
 
@@ -206,13 +213,14 @@ class PeerGroupIn(StrictInput):
 
 
 class PeerGroupOut(PeerGroupIn):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.PEER_GROUP]})
     id: str
     created_by: str | None = Field(description="None once the student who started it had their data erased")
     members: list[str] | None = Field(default=None, description="shown to members, the facilitator and staff")
 
 
 class PeerGroupPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PEER_GROUP_PAGE]})
     items: list[PeerGroupOut]
     next_cursor: str | None
 

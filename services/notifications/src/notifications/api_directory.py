@@ -5,15 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from medsupport_shared.events import utcnow
+from medsupport_shared.inputs import PageCursor, PageLimit
+from medsupport_shared.mongo import paginate_sequence
 from notifications.context import NotificationsContext
 from notifications.rota import Rota, on_call
 from notifications.routing import RouteRule, rule_problems
-from notifications.schemas import OnCall, PreferencesIn, RotaIn, RotaOut, StaffIn, StaffOut, StaffPage, staff_view
+from notifications.schemas import (
+    OnCall,
+    PreferencesIn,
+    RotaIn,
+    RotaOut,
+    RulePage,
+    StaffIn,
+    StaffOut,
+    StaffPage,
+    staff_view,
+)
 
 
 def get_context(request: Request) -> NotificationsContext:
@@ -61,9 +73,7 @@ async def get_staff(staff_id: str, principal: CurrentPrincipal, ctx: Context) ->
 @router.get(
     "/staff", response_model=StaffPage, summary="The staff directory", responses=problem_responses(*AUTH_ERRORS, 400)
 )
-async def list_staff(
-    _: StaffReader, ctx: Context, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None
-) -> Any:
+async def list_staff(_: StaffReader, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None) -> Any:
     items, next_cursor = await ctx.repo.page_people(limit=limit, cursor=cursor)
     return {"items": [staff_view(d) for d in items], "next_cursor": next_cursor}
 
@@ -132,12 +142,18 @@ routes_router = APIRouter(prefix="/v1/routes", tags=["routing"])
 
 @routes_router.get(
     "",
-    response_model=list[RouteRule],
-    summary="The routing rules (admin, ops)",
+    response_model=RulePage,
+    summary="The routing rules (admin, ops), by id",
     responses=problem_responses(*AUTH_ERRORS),
 )
-async def list_rules(_: Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPS))], ctx: Context) -> Any:
-    return await ctx.repo.rules()
+async def list_rules(
+    _: Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPS))],
+    ctx: Context,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
+) -> Any:
+    items, next_cursor = paginate_sequence(await ctx.repo.rules(), key=lambda rule: rule.id, limit=limit, cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 async def _validated(ctx: NotificationsContext, rule: RouteRule) -> RouteRule:

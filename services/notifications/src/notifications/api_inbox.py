@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from pydantic_core import to_jsonable_python
 
 from medsupport_shared.auth import CurrentPrincipal, Role
 from medsupport_shared.errors import AUTH_ERRORS, Forbidden, NotFound, problem_responses
 from medsupport_shared.events import utcnow
+from medsupport_shared.inputs import PageCursor, PageLimit
 from notifications.alerts import acknowledge, alert_view
 from notifications.api_directory import Context
 from notifications.context import NotificationsContext
@@ -34,8 +35,8 @@ async def inbox(
     principal: CurrentPrincipal,
     ctx: Context,
     status: Literal["open", "acknowledged", "resolved"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_inbox(
         recipient_id=principal.sub, status=status, limit=limit, cursor=cursor

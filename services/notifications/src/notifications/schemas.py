@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
+from notifications import examples
 from notifications.delivery_policy import QuietHours
 from notifications.rota import Shift
+from notifications.routing import RouteRule
 
 
 class ChannelPreferences(BaseModel):
@@ -41,10 +43,12 @@ class StaffIn(BaseModel):
 
 
 class StaffOut(StaffIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STAFF]})
     id: str
 
 
 class StaffPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STAFF_PAGE]})
     items: list[StaffOut]
     next_cursor: str | None
 
@@ -86,11 +90,13 @@ class RotaIn(BaseModel):
 
 
 class RotaOut(RotaIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ROTA]})
     team: str
     on_call_now: str
 
 
 class OnCall(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ON_CALL]})
     team: str
     at: datetime
     staff_id: str
@@ -114,6 +120,7 @@ class DeliveryOut(BaseModel):
 
 
 class AlertOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ACKNOWLEDGED_ALERT]})
     id: str
     recipient_id: str
     rule_id: str
@@ -137,6 +144,7 @@ class AlertOut(BaseModel):
 
 
 class AlertPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ALERT_PAGE]})
     items: list[AlertOut]
     next_cursor: str | None
 
@@ -147,3 +155,8 @@ def staff_view(doc: dict[str, Any]) -> dict[str, Any]:
         **{k: doc.get(k) for k in ("name", "roles", "email", "webhook_url", "quiet_hours")},
         "channels": doc.get("channels") or {},
     }
+
+
+class RulePage(BaseModel):
+    items: list[RouteRule]
+    next_cursor: str | None

@@ -118,8 +118,8 @@ class Stack:
         assert response.status_code == 200 and response.json()["on_call_now"] == "c1"
 
     async def short_escalation(self, client, minutes=(0.02, 0.04)):
-        rule = (await client.get("/v1/routes", headers=ADMIN)).json()
-        urgent = next(r for r in rule if r["id"] == "wellbeing-urgent")
+        rules = (await client.get("/v1/routes", headers=ADMIN)).json()["items"]
+        urgent = next(r for r in rules if r["id"] == "wellbeing-urgent")
         urgent["escalation"][0]["after_minutes"], urgent["escalation"][1]["after_minutes"] = minutes
         response = await client.put("/v1/routes/wellbeing-urgent", json=urgent, headers=ADMIN)
         assert response.status_code == 200, response.text

@@ -33,8 +33,21 @@ async def test_rules_are_validated_on_write_and_admin_only(stack):
         created = await client.post("/v1/routes", json=RULE, headers=ADMIN)
         assert created.status_code == 201
         assert (await client.post("/v1/routes", json=RULE, headers=ADMIN)).status_code == 409
-        ids = [r["id"] for r in (await client.get("/v1/routes", headers=ADMIN)).json()]
+        first = (await client.get("/v1/routes", headers=ADMIN)).json()
+        ids = [r["id"] for r in first["items"]]
         assert "wellbeing-urgent" in ids and "cohort-2027-urgent" in ids  # defaults were seeded
+        assert ids == sorted(ids) and first["next_cursor"] is None
+        paged, cursor = [], None  # the contract's list shape: ?limit= and ?cursor=
+        while True:
+            params = {"limit": 5, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/v1/routes", params=params, headers=auth("o1", "ops"))).json()
+            assert len(page["items"]) <= 5
+            paged += [r["id"] for r in page["items"]]
+            if (cursor := page["next_cursor"]) is None:
+                break
+        assert paged == ids
+        assert (await client.get("/v1/routes?cursor=%25%25", headers=ADMIN)).status_code == 400
+        assert (await client.get("/v1/routes?limit=201", headers=ADMIN)).status_code == 422
         assert (await client.delete("/v1/routes/cohort-2027-urgent", headers=ADMIN)).status_code == 204
         assert (await client.delete("/v1/routes/cohort-2027-urgent", headers=ADMIN)).status_code == 404
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from medsupport_shared.auth import Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
 from medsupport_shared.events import utcnow
+from medsupport_shared.inputs import PageCursor, PageLimit
 from wellbeing import privacy
 from wellbeing.api_student import Context
 from wellbeing.checkins import checkin_view, resolve_flag
@@ -71,8 +72,8 @@ async def student_checkins(
     purpose: Purpose,
     principal: Counselling,
     ctx: Context,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_checkins(student_id=student_id, limit=limit, cursor=cursor)
     await privacy.audit_read(
@@ -99,8 +100,8 @@ async def list_flags(
     principal: Counselling,
     ctx: Context,
     status: Literal["open", "resolved"] = "open",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
     purpose: OptionalPurpose = None,
 ) -> Any:
     page, next_cursor = await ctx.repo.page_flags(status=status, limit=limit, cursor=cursor)
@@ -157,8 +158,8 @@ async def audit_trail(
     _: Lead,
     ctx: Context,
     student_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_audit(student_id=student_id, limit=limit, cursor=cursor)
     return {"items": [{**i, "id": i["_id"]} for i in items], "next_cursor": next_cursor}

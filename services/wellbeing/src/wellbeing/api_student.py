@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
+from medsupport_shared.inputs import PageCursor, PageLimit
+from medsupport_shared.mongo import paginate_sequence
 from wellbeing import privacy, problems
 from wellbeing.checkins import WellbeingContext, checkin_view, record_checkin, urgent_from_answers
 from wellbeing.instruments import INSTRUMENTS, Instrument
@@ -19,6 +21,7 @@ from wellbeing.schemas import (
     CheckinResult,
     Consent,
     ConsentRecord,
+    InstrumentPage,
     ReminderRecord,
     ReminderSettings,
     Trend,
@@ -37,12 +40,13 @@ router = APIRouter(prefix="/v1", tags=["check-ins"])
 
 @router.get(
     "/instruments",
-    response_model=list[Instrument],
-    summary="The questionnaires, ready to render",
+    response_model=InstrumentPage,
+    summary="The questionnaires, ready to render (by code)",
     responses=problem_responses(401),
 )
-async def list_instruments(_: CurrentPrincipal) -> Any:
-    return list(INSTRUMENTS.values())
+async def list_instruments(_: CurrentPrincipal, limit: PageLimit = 50, cursor: PageCursor = None) -> Any:
+    items, next_cursor = paginate_sequence(list(INSTRUMENTS.values()), key=lambda i: i.code, limit=limit, cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -115,8 +119,8 @@ async def create_checkin(
 async def my_checkins(
     principal: Student,
     ctx: Context,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
     instrument: str | None = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_checkins(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 
 class Option(BaseModel):
@@ -29,8 +30,13 @@ class Band(BaseModel):
     max: int
 
 
+def _phq2_example(schema: JsonDict) -> None:
+    """The OpenAPI example of an instrument is the real PHQ-2 (the shortest), so it cannot drift from the data."""
+    schema["examples"] = [PHQ2.model_dump(mode="json")]
+
+
 class Instrument(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, json_schema_extra=_phq2_example)
     code: str
     name: str
     stem: str

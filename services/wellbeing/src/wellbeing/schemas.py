@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from medsupport_shared.errors import ProblemDetail
+from wellbeing import examples
+from wellbeing.instruments import Instrument
 from wellbeing.settings import CrisisResource
 
 
@@ -28,6 +30,7 @@ class CheckinCreate(BaseModel):
 
 
 class CheckinResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CHECKIN_RESULT]})
     id: str
     instrument: str
     score: int = Field(description="the instrument's total as published (WHO-5: raw 0–25)")
@@ -65,6 +68,7 @@ class CheckinRecord(BaseModel):
 
 
 class CheckinPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CHECKIN_PAGE]})
     items: list[CheckinRecord]
     next_cursor: str | None
 
@@ -78,6 +82,7 @@ class TrendPoint(BaseModel):
 
 
 class Trend(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TREND]})
     instruments: dict[str, list[TrendPoint]]
     changes: dict[str, int | None] = Field(description="last minus previous score per instrument")
 
@@ -104,6 +109,7 @@ class ReminderRecord(ReminderSettings):
 
 
 class Flag(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FLAG]})
     id: str
     student_id: str
     cohort: str | None
@@ -120,6 +126,7 @@ class Flag(BaseModel):
 
 
 class FlagPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FLAG_PAGE]})
     items: list[Flag]
     next_cursor: str | None
 
@@ -142,6 +149,7 @@ class AuditEntry(BaseModel):
 
 
 class AuditPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.AUDIT_PAGE]})
     items: list[AuditEntry]
     next_cursor: str | None
 
@@ -157,7 +165,13 @@ class CohortGroup(BaseModel):
 
 
 class CohortSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.COHORT_SUMMARY]})
     cohort: str
     period: Literal["month", "week"]
     min_group_size: int
     groups: list[CohortGroup]
+
+
+class InstrumentPage(BaseModel):
+    items: list[Instrument]
+    next_cursor: str | None
