@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medsupport_shared import correlation
@@ -89,11 +91,11 @@ def create_service_app(
     app.include_router(ops_router())
     for router in routers:
         app.include_router(router)
-    install_problem_openapi(app)
+    install_problem_openapi(app, routers=routers)
     return app
 
 
-def install_problem_openapi(app: FastAPI) -> None:
+def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) -> None:
     """Document every error as what it is on the wire (problem+json with an example), including the
     validation 422 FastAPI adds by itself, a 401 on every route that needs a token and a 503 on every
     /v1 route (the database is down)."""
@@ -127,10 +129,38 @@ def install_problem_openapi(app: FastAPI) -> None:
                         **example,
                         "errors": [_validation_example(operation, components)],
                     }
+        _restore_example_nulls(routers, components, schema.get("paths", {}))
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _restore_example_nulls(routers: Sequence[APIRouter], components: dict[str, Any], paths: dict[str, Any]) -> None:
+    """FastAPI writes the document with ``exclude_none``, which also drops every ``null`` inside the
+    models' examples (fastapi#5559), so an example of an optional field left empty would not be valid:
+    put each model's examples back as pydantic writes them."""
+    models: list[type[BaseModel]] = []
+    for router in routers:
+        for route in router.routes:
+            body = getattr(getattr(route, "body_field", None), "field_info", None)
+            for model in (getattr(route, "response_model", None), getattr(body, "annotation", None)):
+                if isinstance(model, type) and issubclass(model, BaseModel):
+                    models.append(model)
+            for status, declared in (getattr(route, "responses", None) or {}).items():
+                example = declared.get("content", {}).get("application/json", {}).get("example")
+                for method in getattr(route, "methods", None) or ():
+                    operation = paths.get(getattr(route, "path", ""), {}).get(method.lower(), {})
+                    media = operation.get("responses", {}).get(str(status), {}).get("content", {})
+                    if example is not None and "example" in media.get("application/json", {}):
+                        media["application/json"]["example"] = to_jsonable_python(example)
+    for model in models:
+        for mode in ("validation", "serialization"):
+            schema = model.model_json_schema(mode=mode, ref_template="#/components/schemas/{model}")
+            for name, sub in [(model.__name__, schema), *schema.get("$defs", {}).items()]:
+                for component in (name, f"{name}-Input", f"{name}-Output"):
+                    if "examples" in sub and "examples" in components.get(component, {}):
+                        components[component]["examples"] = sub["examples"]
 
 
 def _validation_example(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

@@ -82,7 +82,7 @@ async def request_erasure(
             with_outbox({"_id": request_id, "student_id": body.student_id, "requested_at": now}, entry)
         )
         runtime.outbox.dispatch(COLLECTION, request_id, [entry])
-        return {"id": request_id, "student_id": body.student_id, "status": "accepted", "requested_at": now.isoformat()}
+        return {"id": request_id, "student_id": body.student_id, "status": "accepted", "requested_at": now}
 
     return await runtime.idempotency.run(
         key=idempotency_key, scope="erasure.create", owner=principal.sub, payload=body, create=create, status_code=202

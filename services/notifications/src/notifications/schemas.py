@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
+from medsupport_shared.mongo import encode_cursor
 from notifications import examples
 from notifications.delivery_policy import QuietHours
 from notifications.rota import Shift
-from notifications.routing import RouteRule
+from notifications.routing import DEFAULT_RULES, RouteRule
 
 
 class ChannelPreferences(BaseModel):
@@ -157,6 +158,15 @@ def staff_view(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _rule_page_example(schema: dict[str, Any]) -> None:
+    """A page of the rules seeded at first start, so it cannot drift from them."""
+    rules = sorted(DEFAULT_RULES, key=lambda rule: rule.id)[:2]
+    schema["examples"] = [
+        {"items": [rule.model_dump(mode="json") for rule in rules], "next_cursor": encode_cursor(None, rules[-1].id)}
+    ]
+
+
 class RulePage(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_rule_page_example)
     items: list[RouteRule]
     next_cursor: str | None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from medsupport_shared.errors import ProblemDetail
 from wellbeing import examples
-from wellbeing.instruments import Instrument
+from wellbeing.instruments import INSTRUMENTS, Instrument
 from wellbeing.settings import CrisisResource
 
 
@@ -172,6 +172,17 @@ class CohortSummary(BaseModel):
     groups: list[CohortGroup]
 
 
+def _instrument_page_example(schema: dict[str, Any]) -> None:
+    """A page of the real catalogue (PHQ-2 and GAD-2 with a limit of 2), so it cannot drift from the data."""
+    schema["examples"] = [
+        {
+            "items": [INSTRUMENTS[code].model_dump(mode="json") for code in ("gad2", "phq2")],
+            "next_cursor": "WyJyYXciLCBudWxsLCAicGhxMiJd",
+        }
+    ]
+
+
 class InstrumentPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_instrument_page_example)
     items: list[Instrument]
     next_cursor: str | None
