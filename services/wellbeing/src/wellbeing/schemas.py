@@ -140,10 +140,10 @@ class FlagResolution(BaseModel):
 class AuditEntry(BaseModel):
     id: str
     actor_id: str
-    actor_roles: list[str]
+    actor_roles: list[str] = Field(default_factory=list)
     action: str
     student_id: str | None
-    record_ids: list[str]
+    record_ids: list[str] = Field(default_factory=list)
     purpose: str
     at: datetime
 

@@ -101,6 +101,11 @@ async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fac
     await eventually(lambda: _erased(wellbeing.repo, "s1"), timeout=30)
     audit = await wellbeing.repo.audit.find({"student_id": "s1"}).to_list(None)
     assert [a["action"] for a in audit] == ["erased"]
+    for query in ("", "?student_id=s1"):  # the lead reads the trail, the erasure fact included
+        trail = await wellbeing.client.get(f"/v1/audit{query}", headers=auth("l1", "wellbeing_lead"))
+        assert trail.status_code == 200, trail.text
+        erased = [e for e in trail.json()["items"] if e["action"] == "erased"]
+        assert [(e["student_id"], e["actor_id"]) for e in erased] == [("s1", "s1")]
     assert await kept_replies.count_documents({}) == 1
 
 
