@@ -43,7 +43,7 @@ def plan_deliveries(
 ) -> list[Document]:
     """The delivery documents for an alert (pure). Urgent alerts ignore quiet hours and preferences."""
     urgent = bool(alert.get("urgent"))
-    quiet = QuietHours.model_validate(person["quiet_hours"]) if person and person.get("quiet_hours") else None
+    quiet = QuietHours.stored((person or {}).get("quiet_hours"))
     preferences = (person or {}).get("channels") or {}
     planned = []
     for channel in channels:

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import random
 from datetime import datetime, time, timedelta
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -27,11 +28,29 @@ def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 300.0, rng:
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
+def known_zone(name: str) -> str:
+    """``name`` when it is an IANA time zone this process knows (tzdata ships them all)."""
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/London") from exc
+    return name
+
+
 class QuietHours(BaseModel):
     model_config = ConfigDict(frozen=True)
     start: time = Field(examples=["22:00"])
     end: time = Field(examples=["07:00"])
-    timezone: str = Field(default="UTC", examples=["Europe/London"])
+    timezone: Annotated[str, AfterValidator(known_zone)] = Field(default="UTC", examples=["Europe/London"])
+
+    @classmethod
+    def stored(cls, value: Any) -> QuietHours | None:
+        """Quiet hours as stored, or None when they are unusable (written before validation, or a zone
+        this process lacks): an alert is then delivered at once rather than not at all."""
+        try:
+            return cls.model_validate(value) if value else None
+        except ValidationError:
+            return None
 
     def contains(self, at: datetime) -> bool:
         local = at.astimezone(ZoneInfo(self.timezone)).time()

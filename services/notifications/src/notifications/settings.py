@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr
 
 from medsupport_shared.settings import DEVELOPMENT_WEBHOOK_SECRET, ServiceSettings
+from notifications.delivery_policy import known_zone
 
 
 class NotificationsSettings(ServiceSettings):
@@ -25,22 +27,13 @@ class NotificationsSettings(ServiceSettings):
     delivery_backoff_cap_seconds: float = Field(default=300.0, gt=0)
     delivery_sweep_interval_seconds: float = Field(default=1.0, gt=0)
     escalation_sweep_interval_seconds: float = Field(default=5.0, gt=0)
-    working_timezone: str = "UTC"
+    working_timezone: Annotated[str, AfterValidator(known_zone)] = "UTC"
     """Where escalation steps that count working days only (Monday–Friday) are counted, e.g. Europe/London."""
     grouping_window_minutes: float = Field(default=30.0, ge=0)
     """A burst of alerts about the same student for the same recipient inside this window is one alert."""
     sse_poll_seconds: float = Field(default=1.0, gt=0)
     public_base_url: str = "http://localhost:3000"
     """The frontend's base URL, prefixed to the link path in emails and webhooks."""
-
-    @field_validator("working_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @property
     def working_zone(self) -> ZoneInfo:

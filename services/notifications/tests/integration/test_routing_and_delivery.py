@@ -214,6 +214,28 @@ async def test_quiet_hours_defer_routine_email_but_never_urgent(stack):
         assert all(m[0] != ["c2@med.example.edu"] for m in stack.mailbox.messages)
 
 
+async def test_an_unknown_time_zone_is_refused_and_a_stored_one_never_blocks_an_alert(stack):
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        mars = {"start": "22:00", "end": "07:00", "timezone": "Mars/Base"}
+        body = {"roles": ["counsellor"], "email": "c9@med.example.edu", "quiet_hours": mars}
+        refused = await client.put("/v1/staff/c9", json=body, headers=ADMIN)
+        assert refused.status_code == 422 and "Mars/Base" in refused.text
+        assert await app.state.services.repo.people.find_one({"_id": "c9"}) is None
+        mine = await client.put("/v1/me/preferences", json={"quiet_hours": mars}, headers=auth("s1", "student"))
+        assert mine.status_code == 422
+        # one written before zones were checked: ignored, and every recipient of the event is alerted
+        await app.state.services.repo.people.update_one({"_id": "c1"}, {"$set": {"quiet_hours": mars}})
+        await wait_for_consumer(app)
+        await stack.flag(student="s5", severity="elevated", flag_id="f5")
+        for staff_id in ("c1", "c2"):
+            alert = (await eventually(lambda staff_id=staff_id: inbox(client, staff_id)))[0]
+            headers = auth(staff_id, "counsellor")
+            email = await eventually(lambda a=alert, h=headers: _delivery(client, a["id"], "email", h))
+            assert email["reason"] != "deferred for quiet hours"
+
+
 async def _delivery(client, alert_id, channel, headers):
     """The alert's delivery on that channel, once planned (the alert is visible a moment before)."""
     details = (await client.get(f"/v1/alerts/{alert_id}", headers=headers)).json()

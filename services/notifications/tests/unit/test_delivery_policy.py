@@ -1,4 +1,7 @@
 import random
+
+import pytest
+from pydantic import ValidationError
 from datetime import UTC, datetime, time
 
 from notifications.delivery_policy import QuietHours, backoff_seconds, deferred_until, sign, verify
@@ -36,3 +39,13 @@ def test_quiet_hours_defer_routine_but_never_urgent():
     assert deferred_until(urgent=True, quiet=quiet, at=night) == night
     assert deferred_until(urgent=False, quiet=quiet, at=night) == datetime(2026, 1, 11, 7, 0, tzinfo=UTC)
     assert deferred_until(urgent=False, quiet=None, at=night) == night
+
+
+def test_quiet_hours_need_a_known_time_zone_and_unusable_stored_ones_are_ignored():
+    for bad in ("Mars/Base", "Europe", "", "../etc/passwd"):
+        with pytest.raises(ValidationError):
+            QuietHours(start=time(22), end=time(7), timezone=bad)
+    assert QuietHours.stored({"start": "22:00", "end": "07:00", "timezone": "Mars/Base"}) is None
+    assert QuietHours.stored(None) is None
+    kept = QuietHours.stored({"start": "22:00", "end": "07:00", "timezone": "Asia/Kolkata"})
+    assert kept is not None and kept.timezone == "Asia/Kolkata"
