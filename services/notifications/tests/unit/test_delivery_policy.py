@@ -1,8 +1,8 @@
 import random
+from datetime import UTC, datetime, time
 
 import pytest
 from pydantic import ValidationError
-from datetime import UTC, datetime, time
 
 from notifications.delivery_policy import QuietHours, backoff_seconds, deferred_until, sign, verify
 
