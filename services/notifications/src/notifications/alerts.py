@@ -213,19 +213,23 @@ def _step_due(started_at: datetime, step: Document, zone: ZoneInfo) -> datetime:
 async def _fold_into(
     *, ctx: NotificationsContext, alert: Document, rule: RouteRule, info: EventInfo, now: datetime
 ) -> str | None:
-    """Group a new event into the recipient's open alert about the same student; an upgrade in
-    severity takes the stronger rule's channels and escalation."""
+    """Group a new event into the recipient's open alert about the same student. An upgrade in severity
+    takes the stronger rule's channels and escalation; another rule reaching the same person (the same
+    event matched twice, or a later one) adds its channels, and its escalation when the alert has none,
+    so that a narrower rule never silences a broader one."""
     for _ in range(10):
-        if info.event_id in alert["event_ids"]:
-            return None
-        upgrade = SEVERITY_RANK.get(info.severity, 0) > SEVERITY_RANK.get(alert["severity"], 0)
-        changes: Document = {
-            "updated_at": now,
-            "reasons": list(dict.fromkeys([*alert["reasons"], *info.reasons])),
-            "title": info.title if upgrade else alert["title"],
-        }
+        same_event = info.event_id in alert["event_ids"]
+        upgrade = not same_event and SEVERITY_RANK.get(info.severity, 0) > SEVERITY_RANK.get(alert["severity"], 0)
+        steps = [s.model_dump(mode="json") for s in rule.escalation]
+        added = [str(c) for c in rule.channels if str(c) not in alert["channels"]]
+        escalates = bool(steps) and not alert.get("escalation")
+        if same_event and not added and not escalates:
+            return None  # a redelivery, or a rule that adds nothing
+        changes: Document = {"updated_at": now}
+        if not same_event:
+            changes["reasons"] = list(dict.fromkeys([*alert["reasons"], *info.reasons]))
+            changes["title"] = info.title if upgrade else alert["title"]
         if upgrade:
-            steps = [s.model_dump(mode="json") for s in rule.escalation]
             changes.update(
                 severity=info.severity,
                 urgent=info.urgent,
@@ -233,12 +237,18 @@ async def _fold_into(
                 channels=[str(c) for c in rule.channels],
                 escalation=_escalation(steps, now, ctx.settings.working_zone),
             )
-        if await ctx.repo.update_alert(alert=alert, changes=changes, push={"event_ids": info.event_id}):
-            ALERTS_GROUPED.labels(info.event_type).inc()
-            if upgrade:
-                await start_deliveries(
-                    ctx=ctx, alert={**alert, **changes}, channels=rule.channels, suffix=f"u{alert['version']}"
-                )
+            deliver, suffix = [str(c) for c in rule.channels], f"u{alert['version']}"
+        else:
+            changes["channels"] = [*alert["channels"], *added]
+            if escalates:
+                changes["escalation"] = _escalation(steps, now, ctx.settings.working_zone)
+            deliver, suffix = added, f"r{_id(rule.id)[:8]}"  # fixed per rule: a redelivery plans nothing twice
+        push = None if same_event else {"event_ids": info.event_id}
+        if await ctx.repo.update_alert(alert=alert, changes=changes, push=push):
+            if not same_event:
+                ALERTS_GROUPED.labels(info.event_type).inc()
+            if deliver:
+                await start_deliveries(ctx=ctx, alert={**alert, **changes}, channels=deliver, suffix=suffix)
             ctx.hub.notify(alert["recipient_id"])
             return str(alert["_id"])
         reloaded = await ctx.repo.alert(alert_id=alert["_id"])
