@@ -101,17 +101,28 @@ async def resolve_or_fall_back(
 
 
 async def resolve_target(*, ctx: NotificationsContext, target: Target, info: EventInfo, at: datetime) -> list[str]:
+    """The people a staff target names, only those in the directory (someone removed since the rule or
+    rota was written is nobody); a rota's on-call person who is gone falls back to the team's lead."""
     if target.kind == "staff" and target.value:
-        return [target.value]
+        return [target.value] if await _is_staff(ctx, target.value) else []
     if target.kind == "role" and target.value:
         return [p["_id"] for p in await ctx.repo.people_with_role(role=target.value)]
     if target.kind == "rota" and target.value:
         doc = await ctx.repo.rota(team=target.value)
         if doc is None:
             return []
-        return [on_call(Rota.model_validate({**doc, "team": target.value}), at)]
+        rota = Rota.model_validate({**doc, "team": target.value})
+        for candidate in dict.fromkeys((on_call(rota, at), rota.lead_id)):
+            if await _is_staff(ctx, candidate):
+                return [candidate]
+        return []
     person = info.people.get(target.kind)
     return [person] if person else []
+
+
+async def _is_staff(ctx: NotificationsContext, person_id: str) -> bool:
+    person = await ctx.repo.person(person_id=person_id)
+    return person is not None and person.get("kind") == "staff"
 
 
 async def deliver_alert(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -100,9 +100,19 @@ async def put_preferences(body: PreferencesIn, principal: CurrentPrincipal, ctx:
     "/rotas/{team}",
     response_model=RotaOut,
     summary="Set a team's on-call rota (admin, wellbeing lead)",
+    description="Everyone named (the lead, each shift and override) must be in the staff directory: a rota "
+    "that would put an alert in nobody's hands is a 422.",
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def put_rota(team: str, body: RotaIn, _: RotaManager, ctx: Context) -> Any:
+    staff = await ctx.repo.staff_ids()
+    named: list[tuple[tuple[str | int, ...], str]] = [(("body", "lead_id"), body.lead_id)]
+    named += [(("body", "shifts", i, "staff_id"), s.staff_id) for i, s in enumerate(body.shifts)]
+    named += [(("body", "overrides", i, "staff_id"), o.staff_id) for i, o in enumerate(body.overrides)]
+    if unknown := [
+        {"loc": list(loc), "msg": f"{who!r} is not in the staff directory"} for loc, who in named if who not in staff
+    ]:
+        raise Unprocessable("the rota names people who are not staff; PUT /v1/staff/{id} first", errors=unknown)
     rota = Rota(team=team, lead_id=body.lead_id, shifts=tuple(body.shifts), overrides=tuple(body.overrides))
     await ctx.repo.save_rota(team=team, rota=body.model_dump(mode="python"))
     return {**body.model_dump(), "team": team, "on_call_now": on_call(rota, utcnow())}
@@ -126,7 +136,8 @@ async def get_rota(team: str, _: StaffReader, ctx: Context) -> Any:
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def who_is_on_call(team: str, _: CurrentPrincipal, ctx: Context, at: datetime | None = None) -> Any:
-    when = at or utcnow()
+    """``at`` without an offset is taken as UTC; the answer gives it in UTC."""
+    when = utcnow() if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     return {"team": team, "at": when, "staff_id": on_call(await _rota(ctx, team), when)}
 
 

@@ -75,6 +75,22 @@ async def test_staff_directory_and_rotas(stack):
             "shifts": [{"staff_id": "c1", "start": start.isoformat(), "end": start.isoformat()}],
         }
         assert (await client.put("/v1/rotas/counselling", json=bad_shift, headers=ADMIN)).status_code == 422
+        # the time asked about is answered in UTC, whatever offset it came with
+        asked = await client.get(
+            "/v1/rotas/counselling/on-call", params={"at": "2026-01-01T12:00:00+02:00"}, headers=ADMIN
+        )
+        assert asked.json()["at"] == "2026-01-01T10:00:00Z"
+        # a rota may name only people of the staff directory: nobody unknown ends up holding an alert
+        before = await client.get("/v1/rotas/counselling", headers=ADMIN)
+        ghost = {
+            "lead_id": "lead-ghost",
+            "shifts": [{"staff_id": "c-ghost", "start": start.isoformat(), "end": later}],
+            "overrides": [{"staff_id": "c1", "start": start.isoformat(), "end": later}],
+        }
+        refused = await client.put("/v1/rotas/counselling", json=ghost, headers=ADMIN)
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+        assert [e["loc"] for e in refused.json()["errors"]] == [["body", "lead_id"], ["body", "shifts", 0, "staff_id"]]
+        assert (await client.get("/v1/rotas/counselling", headers=ADMIN)).json() == before.json()
 
 
 async def test_students_receive_their_own_alerts_and_erasure_removes_them(stack):

@@ -41,6 +41,20 @@ async def test_an_urgent_flag_without_a_rota_reaches_the_counsellors(stack):
         assert await inbox(client, "lead-1", "wellbeing_lead") == []  # the first staffed fallback role only
 
 
+async def test_an_on_call_person_missing_from_the_directory_hands_over_to_the_lead(stack):
+    """A rota written before names were checked (or a person since removed): the team's lead is alerted."""
+    app = stack.app()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        rotas = app.state.services.repo.rotas
+        await rotas.update_one({"_id": "counselling"}, {"$set": {"shifts.0.staff_id": "c-ghost"}})
+        await wait_for_consumer(app)
+        await stack.flag(student="s1", severity="urgent", flag_id="f1")
+        alerts = await eventually(lambda: inbox(client, "lead-1", "wellbeing_lead"), timeout=30)
+        assert [a["subject_id"] for a in alerts] == ["s1"]
+        assert await app.state.services.repo.alerts.count_documents({"recipient_id": "c-ghost"}) == 0
+
+
 async def test_escalation_counts_from_the_upgrade_to_urgent_not_from_the_first_alert(stack):
     app = stack.app()
     async with running(app) as client:
