@@ -16,7 +16,7 @@ from medsupport_shared.auth import CurrentPrincipal, Role
 from medsupport_shared.errors import AUTH_ERRORS, Forbidden, problem_responses
 from medsupport_shared.event_types import PLATFORM_TOPIC, StudentErasureRequested
 from medsupport_shared.events import new_event, utcnow
-from medsupport_shared.idempotency import IdempotencyKey
+from medsupport_shared.idempotency import ERASURE_SCOPE, IdempotencyKey
 from medsupport_shared.outbox import outbox_entry, with_outbox
 from medsupport_shared.runtime import ServiceRuntime
 
@@ -85,5 +85,5 @@ async def request_erasure(
         return {"id": request_id, "student_id": body.student_id, "status": "accepted", "requested_at": now}
 
     return await runtime.idempotency.run(
-        key=idempotency_key, scope="erasure.create", owner=principal.sub, payload=body, create=create, status_code=202
+        key=idempotency_key, scope=ERASURE_SCOPE, owner=principal.sub, payload=body, create=create, status_code=202
     )

@@ -31,6 +31,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 REPLAY_HEADER = "Idempotent-Replayed"
+ERASURE_SCOPE = "erasure.create"
 
 
 def _digest(*parts: str) -> str:
@@ -80,6 +81,7 @@ class IdempotencyStore:
                 {
                     "_id": record_id,
                     "owner": _owner_digest(owner),
+                    "scope": scope,
                     "request_hash": request_hash,
                     "state": "pending",
                     "expires_at": utcnow() + self._retention,
@@ -113,8 +115,9 @@ class IdempotencyStore:
         )
 
     async def forget_owner(self, owner: str) -> int:
-        """Forget every kept reply of ``owner`` (a student's erasure); returns how many."""
-        result = await self._collection.delete_many({"owner": _owner_digest(owner)})
+        """Forget every kept reply of ``owner`` (a student's erasure) but that to the erasure request
+        itself (no health data: so that its retry still returns the first result); returns how many."""
+        result = await self._collection.delete_many({"owner": _owner_digest(owner), "scope": {"$ne": ERASURE_SCOPE}})
         return result.deleted_count
 
     async def forget_expired(self) -> int:

@@ -94,11 +94,14 @@ async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fac
     assert (
         await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=auth("s2", "student"))
     ).status_code == 403
-    accepted = await wellbeing.client.post(
-        "/v1/erasure-requests", json={"student_id": "s1"}, headers=auth("s1", "student")
-    )
+    keyed = {**auth("s1", "student"), "Idempotency-Key": "erase-me"}
+    accepted = await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=keyed)
     assert accepted.status_code == 202
     await eventually(lambda: _erased(wellbeing.repo, "s1"), timeout=30)
+    # a retry of the request itself, after the erasure, still answers the first result and asks nothing new
+    retried = await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=keyed)
+    assert retried.status_code == 202 and retried.json() == accepted.json()
+    assert await wellbeing.repo.db["erasure_requests"].count_documents({}) == 1
     audit = await wellbeing.repo.audit.find({"student_id": "s1"}).to_list(None)
     assert [a["action"] for a in audit] == ["erased"]
     for query in ("", "?student_id=s1"):  # the lead reads the trail, the erasure fact included
@@ -106,7 +109,7 @@ async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fac
         assert trail.status_code == 200, trail.text
         erased = [e for e in trail.json()["items"] if e["action"] == "erased"]
         assert [(e["student_id"], e["actor_id"]) for e in erased] == [("s1", "s1")]
-    assert await kept_replies.count_documents({}) == 1
+    assert await kept_replies.count_documents({}) == 2  # another student's reply, and the erasure request's
 
 
 async def _erased(repo, student_id):
