@@ -22,7 +22,7 @@ from mentorship.schemas import (
     PeerGroupPage,
 )
 from notifications.routing import RouteRule
-from notifications.schemas import AlertOut, AlertPage, OnCall, PreferencesIn, RotaOut, RulePage, StaffOut, StaffPage
+from notifications.schemas import AlertOut, AlertPage, OnCall, PreferencesOut, RotaOut, RulePage, StaffOut, StaffPage
 from wellbeing.instruments import Instrument
 from wellbeing.schemas import (
     AuditPage,
@@ -73,7 +73,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     # notifications
     StaffOut,
     StaffPage,
-    PreferencesIn,
+    PreferencesOut,
     RotaOut,
     OnCall,
     RouteRule,

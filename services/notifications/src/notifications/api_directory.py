@@ -18,6 +18,7 @@ from notifications.routing import RouteRule, rule_problems
 from notifications.schemas import (
     OnCall,
     PreferencesIn,
+    PreferencesOut,
     RotaIn,
     RotaOut,
     RulePage,
@@ -80,7 +81,7 @@ async def list_staff(_: StaffReader, ctx: Context, limit: PageLimit = 50, cursor
 
 @router.put(
     "/me/preferences",
-    response_model=PreferencesIn,
+    response_model=PreferencesOut,
     summary="My email, quiet hours and channels",
     description="Any signed-in user, students included (their own inbox and email). Quiet hours and channel "
     "choices apply to routine alerts only, never to urgent ones.",

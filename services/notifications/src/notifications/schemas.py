@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StrictBool
 
+from medsupport_shared.inputs import StrictInput
 from medsupport_shared.mongo import encode_cursor
 from notifications import examples
 from notifications.delivery_policy import QuietHours
@@ -14,12 +15,12 @@ from notifications.rota import Shift
 from notifications.routing import DEFAULT_RULES, RouteRule
 
 
-class ChannelPreferences(BaseModel):
-    email: bool = True
-    webhook: bool = True
+class ChannelPreferences(StrictInput):
+    email: StrictBool = True
+    webhook: StrictBool = True
 
 
-class StaffIn(BaseModel):
+class StaffIn(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -44,7 +45,7 @@ class StaffIn(BaseModel):
 
 
 class StaffOut(StaffIn):
-    model_config = ConfigDict(json_schema_extra={"examples": [examples.STAFF]})
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.STAFF]})
     id: str
 
 
@@ -54,7 +55,7 @@ class StaffPage(BaseModel):
     next_cursor: str | None
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -70,7 +71,11 @@ class PreferencesIn(BaseModel):
     channels: ChannelPreferences = Field(default_factory=ChannelPreferences)
 
 
-class RotaIn(BaseModel):
+class PreferencesOut(PreferencesIn):
+    model_config = ConfigDict(extra="ignore")
+
+
+class RotaIn(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -91,7 +96,7 @@ class RotaIn(BaseModel):
 
 
 class RotaOut(RotaIn):
-    model_config = ConfigDict(json_schema_extra={"examples": [examples.ROTA]})
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.ROTA]})
     team: str
     on_call_now: str
 

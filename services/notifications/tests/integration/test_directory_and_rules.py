@@ -59,6 +59,11 @@ async def test_staff_directory_and_rotas(stack):
         assert (
             await client.put("/v1/staff/x", json={"roles": ["counsellor"], "email": "not-an-email"}, headers=ADMIN)
         ).status_code == 422
+        for strict in (
+            {"roles": ["counsellor"], "email": "x@med.example.edu", "channels": {"email": "no"}},
+            {"roles": ["counsellor"], "email": "x@med.example.edu", "pager": "555-0100"},
+        ):
+            assert (await client.put("/v1/staff/x", json=strict, headers=ADMIN)).status_code == 422, strict
         await stack.setup_staff(client)
         assert (await client.get("/v1/staff/c1", headers=auth("c1", "counsellor"))).json()[
             "email"

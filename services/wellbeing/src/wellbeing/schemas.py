@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from medsupport_shared.errors import ProblemDetail
+from medsupport_shared.inputs import StrictInput
 from wellbeing import examples
 from wellbeing.instruments import INSTRUMENTS, Instrument
 from wellbeing.settings import CrisisResource
 
 
-class CheckinCreate(BaseModel):
+class CheckinCreate(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"instrument": "phq9", "answers": [1, 1, 0, 2, 1, 0, 1, 0, 0], "note": "exam week"}]
@@ -87,24 +88,26 @@ class Trend(BaseModel):
     changes: dict[str, int | None] = Field(description="last minus previous score per instrument")
 
 
-class Consent(BaseModel):
+class Consent(StrictInput):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"store_checkins": True, "share_flags_with_mentor": False}]}
     )
-    store_checkins: bool
-    share_flags_with_mentor: bool = False
+    store_checkins: StrictBool
+    share_flags_with_mentor: StrictBool = False
 
 
 class ConsentRecord(Consent):
+    model_config = ConfigDict(extra="ignore")
     updated_at: datetime | None = None
 
 
-class ReminderSettings(BaseModel):
+class ReminderSettings(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"cadence_days": 14}]})
-    cadence_days: int | None = Field(default=None, ge=1, le=90, description="null turns reminders off")
+    cadence_days: StrictInt | None = Field(default=None, ge=1, le=90, description="null turns reminders off")
 
 
 class ReminderRecord(ReminderSettings):
+    model_config = ConfigDict(extra="ignore")
     next_due_at: datetime | None = None
 
 
@@ -131,7 +134,7 @@ class FlagPage(BaseModel):
     next_cursor: str | None
 
 
-class FlagResolution(BaseModel):
+class FlagResolution(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "contacted", "note": "spoke today"}]})
     outcome: Literal["contacted", "referred", "no_action_needed", "unreachable", "other"]
     note: str | None = Field(default=None, max_length=4000, description="encrypted at rest")

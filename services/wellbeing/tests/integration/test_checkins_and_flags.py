@@ -74,6 +74,7 @@ async def test_note_is_encrypted_at_rest_and_readable_by_the_student(wellbeing):
         {"answers": [0] * 9},
         {"instrument": "phq9", "answers": [0] * 9, "note": "x" * 5000},
         {"instrument": "phq2", "answers": [1.5, 1]},
+        {"instrument": "phq2", "answers": [1, 1], "mood": "fine"},  # an unknown field is refused, not dropped
     ],
 )
 async def test_bad_input_is_422_and_stores_and_emits_nothing(wellbeing, body):

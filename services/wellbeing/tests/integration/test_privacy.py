@@ -121,6 +121,23 @@ async def _erased(repo, student_id):
     )
 
 
+async def test_consent_and_reminder_settings_are_strict(wellbeing):
+    headers = auth("s7", "student")
+    for path, body in (
+        ("/v1/me/consent", {"store_checkins": "yes"}),
+        ("/v1/me/consent", {"store_checkins": 1}),
+        ("/v1/me/consent", {"store_checkins": True, "share_everything": True}),
+        ("/v1/me/reminders", {"cadence_days": "7"}),
+        ("/v1/me/reminders", {"cadence_days": 7, "channel": "sms"}),
+    ):
+        refused = await wellbeing.client.put(path, json=body, headers=headers)
+        assert refused.status_code == 422 and refused.json()["errors"], (path, body)
+    assert await wellbeing.repo.consents.count_documents({"_id": "s7"}) == 0
+    assert await wellbeing.repo.reminders.count_documents({"_id": "s7"}) == 0
+    saved = await wellbeing.client.put("/v1/me/consent", json={"store_checkins": True}, headers=headers)
+    assert saved.status_code == 200 and saved.json()["store_checkins"] is True
+
+
 async def test_reminder_is_emitted_once_per_due_time(wellbeing):
     headers = auth("s5", "student")
     saved = await wellbeing.client.put("/v1/me/reminders", json={"cadence_days": 7}, headers=headers)
