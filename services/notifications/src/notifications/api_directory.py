@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from medsupport_shared.events import utcnow
+from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
 from notifications.context import NotificationsContext
@@ -184,10 +185,15 @@ async def _validated(ctx: NotificationsContext, rule: RouteRule) -> RouteRule:
     "type never has, a person the event never names, an unknown role, staff member or rota).",
     responses=problem_responses(*AUTH_ERRORS, 409),
 )
-async def create_rule(body: RouteRule, _: Admin, ctx: Context) -> Any:
-    if not await ctx.repo.insert_rule(rule=await _validated(ctx, body)):
-        raise Conflict(f"a rule with id {body.id!r} exists; PUT /v1/routes/{body.id} to change it")
-    return body
+async def create_rule(body: RouteRule, principal: Admin, ctx: Context, idempotency_key: IdempotencyKey = None) -> Any:
+    async def create() -> RouteRule:
+        if not await ctx.repo.insert_rule(rule=await _validated(ctx, body)):
+            raise Conflict(f"a rule with id {body.id!r} exists; PUT /v1/routes/{body.id} to change it")
+        return body
+
+    return await ctx.idempotency.run(
+        key=idempotency_key, scope="routes.create", owner=principal.sub, payload=body, create=create
+    )
 
 
 @routes_router.put(

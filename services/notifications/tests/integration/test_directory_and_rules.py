@@ -30,8 +30,14 @@ async def test_rules_are_validated_on_write_and_admin_only(stack):
             "/v1/routes", json={**RULE, "target": {"kind": "rota", "value": "nights"}}, headers=ADMIN
         )
         assert nobody.status_code == 422
-        created = await client.post("/v1/routes", json=RULE, headers=ADMIN)
+        keyed = {**ADMIN, "Idempotency-Key": "add-cohort-rule"}
+        created = await client.post("/v1/routes", json=RULE, headers=keyed)
         assert created.status_code == 201
+        retried = await client.post("/v1/routes", json=RULE, headers=keyed)  # a retry answers the first result
+        assert retried.status_code == 201 and retried.json() == created.json()
+        assert retried.headers["Idempotent-Replayed"] == "true"
+        other = await client.post("/v1/routes", json={**RULE, "channels": ["email"]}, headers=keyed)
+        assert other.status_code == 409
         assert (await client.post("/v1/routes", json=RULE, headers=ADMIN)).status_code == 409
         first = (await client.get("/v1/routes", headers=ADMIN)).json()
         ids = [r["id"] for r in first["items"]]
