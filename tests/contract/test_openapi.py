@@ -1,6 +1,6 @@
 """Every service's OpenAPI document is frontend-ready: every /v1 route has a summary, its error
-responses as problem+json with examples (401 on every route that takes a token), and request bodies
-with examples; ops routes exist."""
+responses as problem+json with examples (401 on every route that takes a token), request bodies with
+examples, and every creating POST takes an Idempotency-Key; ops routes exist."""
 
 import importlib
 
@@ -50,6 +50,9 @@ def test_every_route_is_documented_with_examples_and_errors(service):
             if "requestBody" in operation and not body_has_example(doc, operation):
                 problems.append(f"{where}: request body has no example")
             parameters = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+            creates = method == "post" and {"201", "202"} & set(operation.get("responses", {}))
+            if creates and ("header", "Idempotency-Key") not in parameters:
+                problems.append(f"{where}: a creating POST that does not take an Idempotency-Key")
             if ("query", "cursor") in parameters and "400" not in errors:
                 problems.append(f"{where}: takes a cursor but does not document the 400 of a bad one")
             if "422" in errors:

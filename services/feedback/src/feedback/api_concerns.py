@@ -24,7 +24,7 @@ from feedback.concern_schemas import (
     ReporterConcernView,
     TriageIn,
 )
-from feedback.domain.concerns import ConcernCategory, ConcernStatus
+from feedback.domain.concerns import ConcernCategory, ConcernStatus, keyed_digest
 from feedback.services import Services
 from medsupport_shared import correlation
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, TokenVerifier, require_roles
@@ -167,9 +167,17 @@ async def follow_up(body: FollowUpIn, request: Request, svc: Services) -> Any:
     openapi_extra={"security": []},
     responses={**_example(201, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
 )
-async def reply_anonymously(body: FollowUpMessageIn, request: Request, svc: Services) -> Any:
+async def reply_anonymously(
+    body: FollowUpMessageIn, request: Request, svc: Services, idempotency_key: IdempotencyKey = None
+) -> Any:
     correlation.forget_caller()
-    return await concerns.reply_with_code(svc=svc, code=body.code, message=body.message, client=_client(request))
+    return await svc.idempotency.run(
+        key=idempotency_key,
+        scope="concerns.follow-up.messages",
+        owner=keyed_digest(svc.code_secret, "follow-up-owner", body.code),  # the report, never a person
+        payload=body,
+        create=lambda: concerns.reply_with_code(svc=svc, code=body.code, message=body.message, client=_client(request)),
+    )
 
 
 @router.get(
@@ -240,5 +248,17 @@ async def triage(concern_id: str, body: TriageIn, principal: Officer, svc: Servi
     "the follow-up code.",
     responses={**_example(201, OFFICER_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def post_message(concern_id: str, body: MessageIn, principal: CurrentPrincipal, svc: Services) -> Any:
-    return await concerns.post_message(svc=svc, principal=principal, concern_id=concern_id, message=body.message)
+async def post_message(
+    concern_id: str,
+    body: MessageIn,
+    principal: CurrentPrincipal,
+    svc: Services,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    return await svc.idempotency.run(
+        key=idempotency_key,
+        scope=f"concerns.messages.{concern_id}",
+        owner=principal.sub,
+        payload=body,
+        create=lambda: concerns.post_message(svc=svc, principal=principal, concern_id=concern_id, message=body.message),
+    )

@@ -109,10 +109,12 @@ async def test_follow_up_code_flow(stack):
     status = await c.post("/v1/concerns/follow-up", json={"code": typed})
     assert status.status_code == 200 and status.json()["status"] == "received" and status.json()["messages"] == []
 
-    asked = await c.post(
-        f"/v1/concerns/{concern_id}/messages", json={"message": "Was anyone else there?"}, headers=OFFICER
-    )
+    question = {"message": "Was anyone else there?"}
+    keyed = {**OFFICER, "Idempotency-Key": "ask-1"}
+    asked = await c.post(f"/v1/concerns/{concern_id}/messages", json=question, headers=keyed)
     assert asked.status_code == 201
+    again = await c.post(f"/v1/concerns/{concern_id}/messages", json=question, headers=keyed)  # a retry
+    assert again.status_code == 201 and again.json() == asked.json() and len(again.json()["messages"]) == 1
     triaged = await c.patch(
         f"/v1/concerns/{concern_id}",
         json={"status": "under_review", "outcome": "We are looking into it."},
@@ -123,8 +125,11 @@ async def test_follow_up_code_flow(stack):
     assert view["status"] == "under_review" and view["outcome"] == "We are looking into it."
     assert view["messages"] == [{"from": "officer", "body": "Was anyone else there?", "at": view["messages"][0]["at"]}]
 
-    replied = await c.post("/v1/concerns/follow-up/messages", json={"code": code, "message": "Two nurses."})
+    answer = {"code": code, "message": "Two nurses."}
+    replied = await c.post("/v1/concerns/follow-up/messages", json=answer, headers={"Idempotency-Key": "r-1"})
     assert replied.status_code == 201
+    retried = await c.post("/v1/concerns/follow-up/messages", json=answer, headers={"Idempotency-Key": "r-1"})
+    assert retried.status_code == 201 and retried.json() == replied.json()
     officer_view = (await c.get(f"/v1/concerns/{concern_id}", headers=OFFICER)).json()
     assert [m["from"] for m in officer_view["messages"]] == ["officer", "reporter"]
     assert officer_view["messages"][1]["body"] == "Two nurses." and officer_view["messages"][1]["officer_id"] is None
