@@ -66,6 +66,7 @@ async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[s
             info = replace(info, people={**info.people, "mentor": mentorship["mentor_id"]})
             mentor_link = f"/mentorship/assignments/{mentorship['assignment_id']}"
     touched: list[str] = []
+    failed: Exception | None = None
     for rule in matching_rules(
         await ctx.repo.rules(), event_type=info.event_type, severity=info.severity, cohort=info.cohort
     ):
@@ -73,9 +74,16 @@ async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[s
         for recipient in await resolve_or_fall_back(
             ctx=ctx, rule_id=rule.id, target=rule.target, info=told, at=utcnow()
         ):
-            alert_id = await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient, info=told)
+            try:
+                alert_id = await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient, info=told)
+            except Exception as exc:  # one recipient's failure must not cost the others their alert
+                log.exception("alerting one recipient failed", extra={"rule_id": rule.id, "event_id": info.event_id})
+                failed = failed or exc
+                continue
             if alert_id:
                 touched.append(alert_id)
+    if failed is not None:
+        raise failed  # the event is retried (alerts already made are found again, not doubled), then dead-lettered
     return touched
 
 
