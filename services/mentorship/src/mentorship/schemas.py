@@ -64,8 +64,14 @@ class MentorProfileIn(StrictInput):
 
 
 class MentorProfileOut(MentorProfileIn):
+    """Replies are lenient: a profile stored under older, looser rules is still shown, never a 500."""
+
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.MENTOR]})
     id: str
+    interests: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    capacity: int = 0
+    paused: bool = False
     active_mentees: int = 0
 
 
@@ -102,6 +108,10 @@ class MenteePreferencesIn(StrictInput):
 
 class MenteePreferencesOut(MenteePreferencesIn):
     model_config = ConfigDict(extra="ignore")
+    interests: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    wants_shared_background: bool = False
+    avoid: list[str] = Field(default_factory=list)
 
 
 class MatchingRunIn(StrictInput):
@@ -215,6 +225,9 @@ class PeerGroupIn(StrictInput):
 class PeerGroupOut(PeerGroupIn):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.PEER_GROUP]})
     id: str
+    interests: list[str] = Field(default_factory=list)
+    size_limit: int
+    facilitator_id: str | None = None
     created_by: str | None = Field(description="None once the student who started it had their data erased")
     members: list[str] | None = Field(default=None, description="shown to members, the facilitator and staff")
 

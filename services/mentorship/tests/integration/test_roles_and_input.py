@@ -248,6 +248,19 @@ async def test_a_manual_assignment_keeps_the_hard_constraints(stack: Stack) -> N
     assert (await stack.assign("m-fr", "s-unknown")).status_code == 201  # no preferences on file: the admin decides
 
 
+async def test_profiles_stored_under_older_looser_rules_are_still_shown(stack: Stack) -> None:
+    await stack.mentor("m-new")
+    legacy = {"name": "Dr Old", "languages": ["Klingon (imperial)"], "interests": ["i" * 300], "capacity": 2}
+    await stack.ctx.repo.mentors.insert_one({"_id": "m-legacy", **legacy})
+    await stack.ctx.repo.mentees.insert_one({"_id": "s-legacy", "languages": ["x"], "avoid": [""]})
+    listed = await stack.client.get("/v1/mentors?limit=1", headers=auth("s1", "student"))
+    assert listed.status_code == 200, listed.text
+    one = await stack.client.get("/v1/mentors/m-legacy", headers=ADMIN)
+    assert one.status_code == 200 and one.json()["languages"] == ["Klingon (imperial)"]
+    mine = await stack.client.get("/v1/mentees/me", headers=auth("s-legacy", "student"))
+    assert mine.status_code == 200 and mine.json()["languages"] == ["x"]
+
+
 async def test_my_mentor_profile(stack: Stack) -> None:
     mine = auth("m1", "mentor")
     missing = await stack.client.get("/v1/mentors/me", headers=mine)
