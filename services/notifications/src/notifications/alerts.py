@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import Counter, Gauge, Histogram
 
 from medsupport_shared.auth import Principal
-from medsupport_shared.errors import Conflict, Forbidden, NotFound
+from medsupport_shared.errors import Conflict, NotFound
 from medsupport_shared.event_types import AlertAcknowledged, AlertCreated, AlertEscalated
 from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
@@ -283,7 +283,7 @@ async def acknowledge(*, ctx: NotificationsContext, principal: Principal, alert_
         raise NotFound("no alert with that id")
     chain = await ctx.repo.chain(root_id=alert["root_id"])
     if principal.sub not in {a["recipient_id"] for a in chain}:
-        raise Forbidden("only a recipient of this alert may acknowledge it")
+        raise NotFound("no alert with that id")  # as for an unknown id: whose alerts exist is not told
     if alert["status"] != "open":
         return alert
     now = utcnow()
