@@ -50,6 +50,9 @@ ROUTED_TO_FALLBACK = Counter(
 # Who gets an alert whose target resolves to nobody (no rota, nobody holding the role): never nobody.
 FALLBACK_ROLES = {"flag": ("counsellor", "wellbeing_lead", "admin")}
 DEFAULT_FALLBACK_ROLES = ("admin",)
+# A burst of these about one student is one open alert for each recipient; anything else (a feedback item,
+# a reminder, a concern update) is an alert of its own, each with its own link.
+GROUPED_FAMILIES = frozenset({"flag"})
 
 
 def _id(*parts: str) -> str:
@@ -144,7 +147,7 @@ async def deliver_alert(
         await start_deliveries(ctx=ctx, alert=routed, channels=rule.channels)
         return None
     group_key = f"{recipient_id}|{info.subject_id}|{info.family}"
-    window = timedelta(minutes=ctx.settings.grouping_window_minutes)
+    window = timedelta(minutes=ctx.settings.grouping_window_minutes if info.family in GROUPED_FAMILIES else 0)
     if window and (open_alert := await ctx.repo.open_group_alert(group_key=group_key, since=now - window)):
         return await _fold_into(ctx=ctx, alert=open_alert, rule=rule, info=info, now=now)
     alert = new_alert(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from medsupport_shared.event_types import MentorAssigned, StudentErasureRequested
+from medsupport_shared.event_types import FeedbackSubmitted, MentorAssigned, StudentErasureRequested
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.testing import auth, eventually, running
 
@@ -129,6 +129,32 @@ async def test_students_receive_their_own_alerts_and_erasure_removes_them(stack)
         )
         await eventually(lambda: _empty(client, student))
         assert await app.state.services.repo.alerts.count_documents({"subject_id": "s1"}) == 0
+
+
+async def test_each_feedback_item_is_an_alert_of_its_own_with_its_own_link(stack):
+    """Grouping is for bursts of wellbeing flags; separate feedback items stay separate."""
+    app = stack.app()
+    async with running(app) as client:
+        student = auth("s1", "student")
+        await wait_for_consumer(app)
+        for feedback_id in ("fb-1", "fb-2", "fb-3"):
+            item = FeedbackSubmitted(
+                feedback_id=feedback_id,
+                student_id="s1",
+                author_id="f1",
+                kind="faculty",
+                context="rotation:cardio",
+                submitted_at=utcnow(),
+            )
+            await stack.publisher.publish(new_event(item, source="/services/feedback"))
+        mine = await eventually(lambda: _inbox_of_size(client, student, 3), timeout=30)
+        assert sorted(a["link"] for a in mine) == ["/feedback/fb-1", "/feedback/fb-2", "/feedback/fb-3"]
+        assert all(len(a["event_ids"]) == 1 for a in mine)
+
+
+async def _inbox_of_size(client, headers, size):
+    items = await _inbox(client, headers)
+    return items if len(items) == size else None
 
 
 async def _inbox(client, headers):
