@@ -131,6 +131,17 @@ async def resolve_target(*, ctx: NotificationsContext, target: Target, info: Eve
     return [person] if person else []
 
 
+def _log_fields(alert_id: str, rule: RouteRule, info: EventInfo) -> dict[str, str]:
+    """Ids and categories only: no person, no student (the correlation id links the log to the request)."""
+    return {
+        "alert_id": alert_id,
+        "rule_id": rule.id,
+        "event_id": info.event_id,
+        "event_type": info.event_type,
+        "severity": info.severity,
+    }
+
+
 async def _is_staff(ctx: NotificationsContext, person_id: str) -> bool:
     person = await ctx.repo.person(person_id=person_id)
     return person is not None and person.get("kind") == "staff"
@@ -177,6 +188,7 @@ async def deliver_alert(
         return None
     ctx.outbox.dispatch(ALERTS, alert_id, [entry])
     ALERTS_CREATED.labels(info.event_type, info.severity).inc()
+    log.info("alert created", extra=_log_fields(alert_id, rule, info))
     await start_deliveries(ctx=ctx, alert=alert, channels=rule.channels)
     ctx.hub.notify(recipient_id)
     return alert_id
@@ -269,6 +281,7 @@ async def _fold_into(
         if await ctx.repo.update_alert(alert=alert, changes=changes, push=push):
             if not same_event:
                 ALERTS_GROUPED.labels(info.event_type).inc()
+            log.info("alert updated", extra=_log_fields(str(alert["_id"]), rule, info))
             if deliver:
                 await start_deliveries(ctx=ctx, alert={**alert, **changes}, channels=deliver, suffix=suffix)
             ctx.hub.notify(alert["recipient_id"])

@@ -141,6 +141,7 @@ async def attempt_delivery(*, ctx: NotificationsContext, delivery: Document) -> 
     else:
         assert alert is not None  # sending raised otherwise
         DELIVERY_ATTEMPTS.labels(delivery["channel"], "delivered").inc()
+        log.info("alert delivered", extra={"alert_id": alert["_id"], "channel": delivery["channel"]})
         changes = {"status": "delivered", "delivered_at": now, "lease_until": None, "reason": None}
         outcome = {"at": now, "outcome": "delivered"}
         entries.append(
