@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AfterValidator
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
@@ -26,6 +27,17 @@ from wellbeing.schemas import (
     ReminderSettings,
     Trend,
 )
+
+
+def _known_instrument(code: str | None) -> str | None:
+    if code is not None and code not in INSTRUMENTS:
+        raise ValueError(f"unknown instrument; known: {', '.join(sorted(INSTRUMENTS))}")
+    return code
+
+
+InstrumentFilter = Annotated[
+    str | None, AfterValidator(_known_instrument), Query(description="only this instrument (a code of /v1/instruments)")
+]
 
 
 def get_context(request: Request) -> WellbeingContext:
@@ -121,7 +133,7 @@ async def my_checkins(
     ctx: Context,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
-    instrument: str | None = None,
+    instrument: InstrumentFilter = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_checkins(
         student_id=principal.sub, limit=limit, cursor=cursor, instrument=instrument
@@ -135,7 +147,7 @@ async def my_checkins(
     summary="My scores over time, per instrument",
     responses=problem_responses(*AUTH_ERRORS),
 )
-async def my_trend(principal: Student, ctx: Context, instrument: str | None = None) -> Any:
+async def my_trend(principal: Student, ctx: Context, instrument: InstrumentFilter = None) -> Any:
     rows = await ctx.repo.checkins_for_trend(student_id=principal.sub, instrument=instrument)
     series: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

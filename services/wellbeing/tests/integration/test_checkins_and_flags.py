@@ -146,6 +146,11 @@ async def test_trend_rules_across_consecutive_checkins(wellbeing):
     trend = await wellbeing.client.get("/v1/me/trend", headers=STUDENT)
     assert [p["percentage"] for p in trend.json()["instruments"]["who5"]] == [80, 68]
     assert trend.json()["changes"]["who5"] == -3
+    only = await wellbeing.client.get("/v1/me/trend?instrument=who5", headers=STUDENT)
+    assert list(only.json()["instruments"]) == ["who5"]
+    for route in ("/v1/me/trend", "/v1/checkins"):  # an unknown instrument is a 422, as on POST
+        unknown = await wellbeing.client.get(f"{route}?instrument=bogus", headers=STUDENT)
+        assert unknown.status_code == 422 and unknown.json()["errors"][0]["loc"] == ["query", "instrument"]
 
 
 async def test_the_decline_compares_with_the_newest_stored_score_even_without_its_pointer(wellbeing):
