@@ -10,8 +10,7 @@ from typing import Any
 ASSIGNMENT_ID = "2c8e4a6f0b1d4c3e8a7f9b5d1e3c6a0f"
 CRITERIA = {"specialty": 3.0, "interests": 1.0, "meeting_format": 1.0, "background": 2.0}
 
-MENTOR: dict[str, Any] = {
-    "id": "mentor-mo",
+MENTOR_PROFILE: dict[str, Any] = {
     "name": "Dr Mo Haddad",
     "specialty": "internal medicine",
     "interests": ["research", "global health"],
@@ -21,8 +20,9 @@ MENTOR: dict[str, Any] = {
     "availability": "Tuesday evenings",
     "background": "first-generation student",
     "paused": False,
-    "active_mentees": 2,
 }
+
+MENTOR: dict[str, Any] = {"id": "mentor-mo", **MENTOR_PROFILE, "active_mentees": 2}
 
 MENTOR_PAGE: dict[str, Any] = {"items": [MENTOR], "next_cursor": "WyJyYXciLCAibWVudG9yLW1vIiwgIm1lbnRvci1tbyJd"}
 

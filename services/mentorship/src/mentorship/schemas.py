@@ -33,23 +33,7 @@ def _default_formats() -> list[Format]:
 
 
 class MentorProfileIn(StrictInput):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "Dr Mo Haddad",
-                    "specialty": "internal medicine",
-                    "interests": ["research", "global health"],
-                    "languages": ["en", "ar"],
-                    "formats": ["video", "in-person"],
-                    "capacity": 4,
-                    "availability": "Tuesday evenings",
-                    "background": "first-generation student",
-                    "paused": False,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MENTOR_PROFILE]})
     name: str | None = Field(default=None, max_length=200)
     specialty: str | None = Field(default=None, max_length=100)
     interests: list[Tag] = Field(default_factory=list, max_length=20)
