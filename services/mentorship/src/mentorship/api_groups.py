@@ -30,6 +30,7 @@ async def group_view(ctx: Any, group: dict[str, Any], principal: Principal) -> d
         "id": group["_id"],
         **{k: v for k, v in group.items() if k != "_id"},
         "members": sorted(members) if may_see else None,
+        "seats_free": max(0, int(group.get("size_limit", 0)) - len(members)),
     }
 
 

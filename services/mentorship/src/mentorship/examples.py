@@ -87,6 +87,7 @@ PEER_GROUP: dict[str, Any] = {
     "facilitator_id": "mentor-mo",
     "created_by": "mentor-mo",
     "members": ["student-42", "student-57"],
+    "seats_free": 6,
 }
 
 PEER_GROUP_PAGE: dict[str, Any] = {

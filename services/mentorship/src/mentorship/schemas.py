@@ -214,6 +214,7 @@ class PeerGroupOut(PeerGroupIn):
     facilitator_id: str | None = None
     created_by: str | None = Field(description="None once the student who started it had their data erased")
     members: list[str] | None = Field(default=None, description="shown to members, the facilitator and staff")
+    seats_free: int = Field(default=0, description="seats left; shown to everyone (a count, no names)")
 
 
 class PeerGroupPage(BaseModel):

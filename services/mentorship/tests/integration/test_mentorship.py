@@ -140,6 +140,7 @@ async def test_peer_group_seats_hold_under_concurrent_joins(service):
         "/v1/peer-groups", headers=auth("f1", "faculty"), json={"name": "Circle", "cohort": "2027", "size_limit": 3}
     )
     group_id = created.json()["id"]
+    assert created.json()["seats_free"] == 3
     joins = await asyncio.gather(
         *[service.post(f"/v1/peer-groups/{group_id}/join", headers=auth(f"s{i}", "student")) for i in range(8)]
     )
@@ -148,6 +149,7 @@ async def test_peer_group_seats_hold_under_concurrent_joins(service):
     assert len(members) == 3
     outsider_view = (await service.get("/v1/peer-groups", headers=auth("s7", "student"))).json()["items"][0]
     assert outsider_view["members"] is None or "s7" in members
+    assert outsider_view["seats_free"] == 0  # a full group is seen as full before trying to join
 
 
 @pytest.mark.parametrize(

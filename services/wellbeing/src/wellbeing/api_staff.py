@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from medsupport_shared.auth import Principal, Role, require_roles
+from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit
@@ -38,7 +39,7 @@ OptionalPurpose = Annotated[
 router = APIRouter(prefix="/v1", tags=["counselling"])
 
 
-def flag_view(doc: dict[str, Any]) -> dict[str, Any]:
+def flag_view(doc: dict[str, Any], cipher: FieldCipher) -> dict[str, Any]:
     return {
         **{
             k: doc.get(k)
@@ -53,9 +54,11 @@ def flag_view(doc: dict[str, Any]) -> dict[str, Any]:
                 "raised_at",
                 "updated_at",
                 "resolved_at",
+                "resolved_by",
                 "outcome",
             )
         },
+        "resolution_note": cipher.decrypt(doc.get("resolution_note")),
         "id": doc["_id"],
         "checkin_ids": doc.get("checkin_ids", []),
     }
@@ -112,7 +115,7 @@ async def list_flags(
         purpose=purpose or f"{status} flag queue",
         records=[(f["student_id"], f["_id"]) for f in page],
     )
-    return {"items": [flag_view(f) for f in page], "next_cursor": next_cursor}
+    return {"items": [flag_view(f, ctx.cipher) for f in page], "next_cursor": next_cursor}
 
 
 @router.get(
@@ -133,7 +136,7 @@ async def get_flag(flag_id: str, principal: Counselling, ctx: Context, purpose: 
         purpose=purpose or "flag review",
         record_ids=[flag_id],
     )
-    return flag_view(flag)
+    return flag_view(flag, ctx.cipher)
 
 
 @router.post(
@@ -144,7 +147,8 @@ async def get_flag(flag_id: str, principal: Counselling, ctx: Context, purpose: 
 )
 async def resolve(flag_id: str, body: FlagResolution, principal: Counselling, ctx: Context) -> Any:
     return flag_view(
-        await resolve_flag(ctx=ctx, principal=principal, flag_id=flag_id, outcome=body.outcome, note=body.note)
+        await resolve_flag(ctx=ctx, principal=principal, flag_id=flag_id, outcome=body.outcome, note=body.note),
+        ctx.cipher,
     )
 
 

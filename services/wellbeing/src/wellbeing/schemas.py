@@ -124,7 +124,9 @@ class Flag(BaseModel):
     raised_at: datetime
     updated_at: datetime
     resolved_at: datetime | None = None
+    resolved_by: str | None = None
     outcome: str | None = None
+    resolution_note: str | None = Field(default=None, description="the resolving counsellor's note (encrypted at rest)")
     checkin_ids: list[str]
 
 

@@ -213,6 +213,11 @@ async def test_resolving_a_flag_emits_flag_resolved_and_a_new_checkin_opens_a_ne
         json={"outcome": "contacted", "note": "called"},
     )
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    assert (resolved.json()["resolution_note"], resolved.json()["resolved_by"]) == ("called", "c1")
+    read_back = await wellbeing.client.get(f"/v1/flags/{flag_id}", headers=auth("c2", "counsellor"))
+    assert read_back.json()["resolution_note"] == "called"  # readable back by counselling roles
+    stored = await wellbeing.repo.flags.find_one({"_id": flag_id})
+    assert stored["resolution_note"] and "called" not in stored["resolution_note"]  # encrypted at rest
     again = await wellbeing.client.post(
         f"/v1/flags/{flag_id}/resolve", headers=auth("c1", "counsellor"), json={"outcome": "contacted"}
     )
