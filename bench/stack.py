@@ -228,3 +228,17 @@ class CpuMeter:
 
     def stop(self) -> dict[str, float]:
         return {name: self._cpu(p) - self._before.get(name, 0.0) for name, p in self.processes.items()}
+
+
+async def settle(processes: dict[str, psutil.Process], *, quiet_share: float = 0.2, timeout: float = 180.0) -> float:
+    """Wait until ``processes`` together use under ``quiet_share`` of one CPU over a second (work left
+    behind by a previous section, such as deliveries and outbox relays after a burst, is done), or
+    ``timeout``; returns the seconds waited."""
+    meter = CpuMeter(processes)
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        meter.start()
+        await asyncio.sleep(1.0)
+        if sum(meter.stop().values()) < quiet_share:
+            break
+    return round(time.perf_counter() - began, 1)
