@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic_core import to_jsonable_python
 
@@ -29,17 +29,19 @@ HEARTBEAT_SECONDS = 15.0
     "/inbox",
     response_model=AlertPage,
     summary="My alerts, newest first",
+    description="`?status=open&urgent=true` lists what needs a human now, whatever has arrived since.",
     responses=problem_responses(*AUTH_ERRORS, 400),
 )
 async def inbox(
     principal: CurrentPrincipal,
     ctx: Context,
     status: Literal["open", "acknowledged", "resolved"] | None = None,
+    urgent: Annotated[bool | None, Query(description="only urgent (true) or only routine (false) alerts")] = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_inbox(
-        recipient_id=principal.sub, status=status, limit=limit, cursor=cursor
+        recipient_id=principal.sub, status=status, urgent=urgent, limit=limit, cursor=cursor
     )
     return {"items": [alert_view(a) for a in items], "next_cursor": next_cursor}
 

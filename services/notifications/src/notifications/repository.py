@@ -142,11 +142,19 @@ class NotificationsRepository:
         return result.modified_count == 1
 
     async def page_inbox(
-        self, *, recipient_id: str, status: str | None, limit: int | None, cursor: str | None
+        self,
+        *,
+        recipient_id: str,
+        status: str | None,
+        limit: int | None,
+        cursor: str | None,
+        urgent: bool | None = None,
     ) -> tuple[list[Document], str | None]:
         query: Document = {"recipient_id": recipient_id}
         if status:
             query["status"] = status
+        if urgent is not None:
+            query["urgent"] = urgent
         return await paginate(self.alerts, query, limit=limit, cursor=cursor, projection=NO_OUTBOX)
 
     async def inbox_changes(self, *, recipient_id: str, after: datetime) -> list[Document]:
