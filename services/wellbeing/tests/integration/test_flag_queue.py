@@ -39,6 +39,24 @@ async def whole_queue(client, *, limit, status="open"):
             return items, pages
 
 
+def stored_flag(flag_id, student_id, raised_at):
+    """An open elevated WHO-5 flag document as the repository stores it."""
+    return {
+        "_id": flag_id,
+        "open_key": student_id,
+        "student_id": student_id,
+        "status": "open",
+        "severity": "elevated",
+        "reasons": ["who5_low"],
+        "priority": 0,
+        "instrument": "who5",
+        "raised_at": raised_at,
+        "updated_at": raised_at,
+        "checkin_ids": [],
+        "version": 1,
+    }
+
+
 def queue_order(flag):
     raised_at = datetime.fromisoformat(flag["raised_at"].replace("Z", "+00:00"))
     return (-SEVERITY_RANK[flag["severity"]], -flag["priority"], raised_at, flag["id"])
@@ -92,19 +110,8 @@ async def test_an_urgent_flag_is_first_in_a_queue_of_more_than_a_thousand(wellbe
         raised_at = older + timedelta(minutes=n)
         seeded.append(
             {
-                "_id": f"seed-{n:04d}",
-                "open_key": f"student-{n:04d}",
-                "student_id": f"student-{n:04d}",
-                "status": "open",
+                **stored_flag(f"seed-{n:04d}", f"student-{n:04d}", raised_at),
                 "cohort": "2027",
-                "severity": "elevated",
-                "reasons": ["who5_low"],
-                "priority": 0,
-                "instrument": "who5",
-                "raised_at": raised_at,
-                "updated_at": raised_at,
-                "checkin_ids": [],
-                "version": 1,
                 "queue_key": queue_key("elevated", 0, raised_at),
                 "outbox": [],
             }
@@ -129,21 +136,7 @@ async def test_an_urgent_flag_is_first_in_a_queue_of_more_than_a_thousand(wellbe
 async def test_flags_stored_before_the_queue_key_get_one_at_start(wellbeing):
     """A flag without ``queue_key`` would sort first (a missing field sorts before any string)."""
     raised_at = utcnow() - timedelta(days=1)
-    legacy = {
-        "_id": "legacy-1",
-        "open_key": "legacy-student",
-        "student_id": "legacy-student",
-        "status": "open",
-        "cohort": None,
-        "severity": "elevated",
-        "reasons": ["who5_low"],
-        "priority": 0,
-        "instrument": "who5",
-        "raised_at": raised_at,
-        "updated_at": raised_at,
-        "checkin_ids": [],
-        "version": 1,
-    }
+    legacy = {**stored_flag("legacy-1", "legacy-student", raised_at), "cohort": None}
     await wellbeing.repo.flags.insert_one(legacy)
     await checkin(wellbeing.client, "newer", "phq9", ITEM9)
     assert await wellbeing.repo.backfill_queue_keys() == 1
