@@ -1,8 +1,10 @@
 # medsupport: the two commands that matter are `make up` and `make test`.
 SHELL := /bin/bash
-UV_VERSION := 0.13.9
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
-INFRA := python3 deploy/local/infra.py
+PYTHON ?= python3
+# uv from PATH, else the copy deploy/local/bootstrap.py installs into .tools/ (no system pip needed)
+UV := $(shell command -v uv 2>/dev/null || echo "$(CURDIR)/.tools/uv-env/bin/uv")
+BOOTSTRAP := $(PYTHON) deploy/local/bootstrap.py
+INFRA := $(PYTHON) deploy/local/infra.py
 PYTEST_ARGS ?=
 
 .PHONY: help install up down infra test test-unit lint format bench check-deploy clean
@@ -10,11 +12,11 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-install: ## create the virtualenv from uv.lock (installs uv itself if missing)
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	@$(UV) sync --frozen --quiet
+install: ## create the virtualenv from uv.lock (installs uv into .tools/ if missing)
+	@$(BOOTSTRAP) install
 
-up: install ## start infrastructure, the four services and demo data in the foreground (Ctrl-C stops all)
+up: ## check prerequisites, install, start infrastructure, the four services, Prometheus and demo data (Ctrl-C stops all)
+	@$(BOOTSTRAP) up
 	@$(UV) run --frozen python deploy/local/run_platform.py
 
 down: ## stop the local Kafka and MongoDB started by this project
@@ -23,7 +25,8 @@ down: ## stop the local Kafka and MongoDB started by this project
 infra: ## start only Kafka and the MongoDB-protocol server
 	@$(INFRA) up
 
-test: install ## run the whole test suite (brings up the infrastructure it needs)
+test: ## check prerequisites, install, bring up the infrastructure, run the whole test suite
+	@$(BOOTSTRAP) test
 	@$(INFRA) up
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
@@ -46,5 +49,5 @@ bench: install ## benchmarks against the real local stack (ratios to same-run ba
 check-deploy: install ## validate compose, Kubernetes manifests, dashboards and alert rules
 	@$(UV) run --frozen pytest tests/deploy $(PYTEST_ARGS)
 
-clean: down ## stop infrastructure and remove local state
-	rm -rf .state
+clean: down ## stop infrastructure and remove local state (and the local uv)
+	rm -rf .state .tools

@@ -9,7 +9,9 @@ Kafka comes from Apache Kafka's artifacts on Maven Central (jars cached under th
 MongoDB: ``mongod`` when it is on PATH, else FerretDB (SQLite backend) built from the Go module
 proxy through the small embedding ``main`` in ``deploy/local/ferretdb``.
 
-When ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URL`` point at servers that answer, nothing starts.
+When ``KAFKA_BOOTSTRAP_SERVERS`` or ``MONGO_URL`` is set, that server is used and nothing local is
+started for it; when it does not answer, this says so and stops. Any MongoDB URL form is accepted
+(several hosts, ``mongodb+srv://``, credentials, a percent-encoded Unix socket).
 Only the standard library is used, so this runs before any virtualenv exists.
 """
 
@@ -26,8 +28,11 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote
+
+from steps import StepFailed, fail, run_step
 
 HERE = Path(__file__).resolve().parent
 KAFKA_VERSION = os.environ.get("MEDSUPPORT_KAFKA_VERSION", "3.9.1")
@@ -38,6 +43,80 @@ STATE = Path(os.environ.get("MEDSUPPORT_STATE_DIR", HERE.parent.parent / ".state
 
 def log(msg: str) -> None:
     print(f"[infra] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- addresses
+
+DEFAULT_MONGO_PORT = 27017
+DEFAULT_KAFKA_PORT = 9092
+
+
+@dataclass(frozen=True)
+class Servers:
+    """Where an external server is, without credentials (safe to print)."""
+
+    hosts: tuple[tuple[str, int], ...]
+    """(host, port); a Unix socket is (path, 0)."""
+    srv: bool = False
+    """``mongodb+srv://``: the one host is a DNS name whose SRV records list the members."""
+
+    def describe(self) -> str:
+        shown = ",".join(
+            host if port == 0 else f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in self.hosts
+        )
+        return f"{shown} (DNS SRV)" if self.srv else shown
+
+
+def _host_port(item: str, default_port: int, what: str) -> tuple[str, int]:
+    if item.startswith("["):  # IPv6 literal
+        host, _, rest = item[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else rest
+    elif item.count(":") > 1:
+        raise ValueError(f"{what}: IPv6 address {item!r} needs brackets, e.g. [::1]:{default_port}")
+    else:
+        host, _, port = item.partition(":")
+    if not host:
+        raise ValueError(f"{what}: empty host in {item!r}")
+    if not port:
+        return host, default_port
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{what}: bad port in {item!r}")
+    return host, int(port)
+
+
+def parse_mongo_url(url: str) -> Servers:
+    """Hosts of a MongoDB connection string (https://www.mongodb.com/docs/manual/reference/connection-string/)."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or scheme not in ("mongodb", "mongodb+srv"):
+        raise ValueError("MONGO_URL must start with mongodb:// or mongodb+srv://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    host_list = authority.rpartition("@")[2]  # user:password@ (reserved characters in them are %-encoded)
+    if not host_list:
+        raise ValueError("MONGO_URL names no host")
+    hosts = []
+    for item in host_list.split(","):
+        if unquote(item).startswith("/"):
+            hosts.append((unquote(item), 0))
+        else:
+            hosts.append(_host_port(item, DEFAULT_MONGO_PORT, "MONGO_URL"))
+    srv = scheme == "mongodb+srv"
+    if srv and (len(hosts) != 1 or ":" in host_list.strip("[]")):
+        raise ValueError("MONGO_URL: mongodb+srv:// takes exactly one host name and no port")
+    return Servers(tuple(hosts), srv=srv)
+
+
+def parse_kafka_servers(value: str) -> Servers:
+    """``host:port[,host:port...]``, optionally with a listener prefix such as ``PLAINTEXT://``."""
+    items = [item.strip().rpartition("://")[2] for item in value.split(",") if item.strip()]
+    if not items:
+        raise ValueError("KAFKA_BOOTSTRAP_SERVERS names no server")
+    return Servers(tuple(_host_port(item, DEFAULT_KAFKA_PORT, "KAFKA_BOOTSTRAP_SERVERS") for item in items))
+
+
+def external_targets() -> tuple[Servers | None, Servers | None]:
+    """The Kafka and MongoDB named by the environment (None: not set, so the local ones are used)."""
+    servers, url = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""), os.environ.get("MONGO_URL", "")
+    return (parse_kafka_servers(servers) if servers.strip() else None, parse_mongo_url(url) if url.strip() else None)
 
 
 # ---------------------------------------------------------------- probes
@@ -71,13 +150,26 @@ def _bson_ping() -> bytes:
     return struct.pack("<i", len(elements) + 5) + elements + b"\x00"
 
 
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    if port == 0:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(host)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+    return socket.create_connection((host, port), timeout=timeout)
+
+
 def mongo_answers(host: str, port: int, timeout: float = 2.0) -> bool:
     """Send an OP_MSG ``ping`` and check the reply carries ``ok: 1``."""
     doc = _bson_ping()
     message = struct.pack("<I", 0) + b"\x00" + doc  # flagBits, section kind 0, body
     header = struct.pack("<iiii", 16 + len(message), 1, 0, 2013)
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
+        with _connect(host, port, timeout) as sock:
             sock.settimeout(timeout)
             sock.sendall(header + message)
             length = struct.unpack("<i", _recv_exact(sock, 4))[0]
@@ -103,9 +195,9 @@ def wait_until(probe, what: str, timeout: float, proc: subprocess.Popen[bytes] |
         if probe():
             return
         if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"{what} exited during start-up; see its log under {STATE}")
+            raise fail("infra", f"{what} exited during start-up; see {STATE / (what + '.log')}")
         time.sleep(0.3)
-    raise SystemExit(f"{what} did not answer within {timeout:.0f}s; see its log under {STATE}")
+    raise fail("infra", f"{what} did not answer within {timeout:.0f}s; see {STATE / (what + '.log')}")
 
 
 # ---------------------------------------------------------------- processes
@@ -188,29 +280,29 @@ log4j.logger.kafka.server.KafkaServer=INFO
 """
 
 
+def _kafka_home() -> Path:
+    return CACHE / f"kafka-{KAFKA_VERSION}"
+
+
+def kafka_jars_cached() -> bool:
+    return (_kafka_home() / ".complete").exists()
+
+
 def kafka_jars() -> Path:
-    home = CACHE / f"kafka-{KAFKA_VERSION}"
+    home = _kafka_home()
     lib = home / "lib"
-    if (home / ".complete").exists():
+    if kafka_jars_cached():
         return lib
     if shutil.which("mvn") is None:
-        raise SystemExit("Maven (mvn) is needed to fetch Kafka's jars from Maven Central")
-    log(f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central (first run only)")
+        raise fail(
+            "infra", "Maven (mvn) is needed to fetch Kafka's jars from Maven Central: sudo apt-get install maven"
+        )
     home.mkdir(parents=True, exist_ok=True)
     (home / "pom.xml").write_text(POM.format(version=KAFKA_VERSION))
-    subprocess.run(
-        [
-            "mvn",
-            "-q",
-            "-B",
-            "-f",
-            str(home / "pom.xml"),
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={lib}",
-        ],
-        check=True,
-    )
+    argv = ["mvn", "-B", "-ntp", "-f", str(home / "pom.xml"), "dependency:copy-dependencies"]
+    argv += ["-DincludeScope=runtime", f"-DoutputDirectory={lib}"]
+    label = f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central with Maven (first run only)"
+    run_step("infra", label, argv, home / "mvn.log")
     (home / ".complete").write_text("ok")
     return lib
 
@@ -277,24 +369,33 @@ def start_kafka(port: int, controller_port: int) -> None:
 # ---------------------------------------------------------------- mongo
 
 
-def ferretdb_binary() -> Path:
+def _ferretdb_path() -> Path:
     """Built once per version of the embedding ``main`` (its sources are hashed into the cache path)."""
     sources = hashlib.sha256()
     for name in ("main.go", "go.mod", "go.sum"):
         sources.update((HERE / "ferretdb" / name).read_bytes())
-    binary = CACHE / f"ferretdb-{FERRETDB_VERSION}-{sources.hexdigest()[:12]}" / "ferretdb"
+    return CACHE / f"ferretdb-{FERRETDB_VERSION}-{sources.hexdigest()[:12]}" / "ferretdb"
+
+
+def ferretdb_cached() -> bool:
+    return _ferretdb_path().exists()
+
+
+def ferretdb_binary() -> Path:
+    binary = _ferretdb_path()
     if binary.exists():
         return binary
     if shutil.which("go") is None:
-        raise SystemExit("Go is needed to build FerretDB (no mongod on PATH)")
-    log(f"building FerretDB {FERRETDB_VERSION} with Go (first run only)")
+        raise fail("infra", "Go is needed to build FerretDB (no mongod on PATH): https://go.dev/doc/install")
     binary.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["go", "build", "-o", str(binary), "."],
-        cwd=HERE / "ferretdb",
-        check=True,
-        env={**os.environ, "CGO_ENABLED": "0"},
+    # GOTOOLCHAIN=auto: a Go older than go.mod's (1.21+) fetches the right toolchain through the proxy
+    env = {"GOTOOLCHAIN": "auto", **os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
+    scratch = binary.with_name("ferretdb.partial")
+    label = f"building FerretDB {FERRETDB_VERSION} with Go (first run only; a few minutes on 2 cores)"
+    run_step(
+        "infra", label, ["go", "build", "-o", str(scratch), "."], binary.parent / "build.log", HERE / "ferretdb", env
     )
+    scratch.replace(binary)  # only a complete build counts as cached
     return binary
 
 
@@ -319,30 +420,35 @@ def start_mongo(port: int) -> None:
 # ---------------------------------------------------------------- commands
 
 
-def _external() -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
-    kafka = mongo = None
-    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        host, _, port = servers.split(",")[0].rpartition(":")
-        kafka = (host or "127.0.0.1", int(port or 9092))
-    if url := os.environ.get("MONGO_URL"):
-        parsed = urlparse(url)
-        mongo = (parsed.hostname or "127.0.0.1", parsed.port or 27017)
-    return kafka, mongo
+def use_external(name: str, variable: str, servers: Servers, answers: object) -> str:
+    """The external server when one of its hosts answers; otherwise stop (never start a local one instead)."""
+    if servers.srv:  # resolving SRV records needs a DNS library; the services' own client checks it
+        log(f"using {name} at {servers.describe()} from {variable} (not probed)")
+        return servers.describe()
+    if any(answers(host, port) for host, port in servers.hosts):  # type: ignore[operator]
+        log(f"using running {name} at {servers.describe()} from {variable}")
+        return servers.describe()
+    raise fail(
+        "infra",
+        f"{variable} points at {servers.describe()}, which does not answer as {name}; start it, correct "
+        f"{variable}, or unset it to use a local {name}",
+    )
 
 
 def up(args: argparse.Namespace) -> None:
-    kafka, mongo = _external()
+    kafka, mongo = external_targets()
+    where = {"kafka": f"127.0.0.1:{args.kafka_port}", "mongo": f"127.0.0.1:{args.mongo_port}"}
     if args.only in (None, "kafka"):
-        if kafka and kafka_answers(*kafka):
-            log(f"using running kafka at {kafka[0]}:{kafka[1]}")
+        if kafka:
+            where["kafka"] = use_external("kafka", "KAFKA_BOOTSTRAP_SERVERS", kafka, kafka_answers)
         else:
             start_kafka(args.kafka_port, args.kafka_controller_port)
     if args.only in (None, "mongo"):
-        if mongo and mongo_answers(*mongo):
-            log(f"using running mongo at {mongo[0]}:{mongo[1]}")
+        if mongo:
+            where["mongo"] = use_external("mongo", "MONGO_URL", mongo, mongo_answers)
         else:
             start_mongo(args.mongo_port)
-    log(f"infrastructure ready: kafka 127.0.0.1:{args.kafka_port}, mongo 127.0.0.1:{args.mongo_port}")
+    log(f"infrastructure ready: kafka {where['kafka']}, mongo {where['mongo']}")
 
 
 def down(args: argparse.Namespace) -> None:
@@ -375,7 +481,20 @@ def main() -> None:
     )
     parser.add_argument("--mongo-port", type=int, default=int(os.environ.get("MEDSUPPORT_MONGO_PORT", 27017)))
     args = parser.parse_args()
-    {"up": up, "down": down, "status": status}[args.command](args)
+    try:
+        {"up": up, "down": down, "status": status}[args.command](args)
+    except StepFailed:
+        raise
+    except ValueError as exc:  # a malformed KAFKA_BOOTSTRAP_SERVERS or MONGO_URL
+        raise fail("infra", str(exc)) from None
+    except subprocess.CalledProcessError as exc:
+        raise fail(
+            "infra", f"{' '.join(map(str, exc.cmd[:3]))} ... failed (exit {exc.returncode}); logs under {STATE}"
+        ) from None
+    except OSError as exc:
+        raise fail("infra", f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+    except KeyboardInterrupt:
+        raise fail("infra", "interrupted") from None
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`make up`: infrastructure, the four services and demo data, in the foreground; Ctrl-C stops all.
 
-Each service runs as its own uvicorn process on the port CONTRACT.md gives it, with JSON logs
+Each service runs as its own uvicorn process on the port docs/CONTRACT.md gives it, with JSON logs
 prefixed by the service name. Environment variables (KAFKA_BOOTSTRAP_SERVERS, MONGO_URL, ...)
 pass through to the services.
 """
@@ -62,7 +62,8 @@ def start_mail_catcher(processes: dict[str, subprocess.Popen[bytes]], env: dict[
 
 def main() -> int:
     keep_infrastructure = infrastructure_already_up()
-    subprocess.run([sys.executable, str(INFRA), "up"], check=True)
+    if subprocess.run([sys.executable, str(INFRA), "up"], check=False).returncode != 0:
+        return 1  # infra.py has said why, in one line
     env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "1025", **os.environ}
     processes: dict[str, subprocess.Popen[bytes]] = {}
     start_mail_catcher(processes, env)

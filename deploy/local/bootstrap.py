@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""First step of `make up`, `make test` and `make install` on any machine, with only the system Python.
+
+    python3 deploy/local/bootstrap.py up|test|install [--check-only]
+
+1. Checks every prerequisite the target needs, up front, one line and an install hint for each one
+   missing; as root on Debian/Ubuntu it installs them with apt-get first (MEDSUPPORT_NO_SYSTEM_INSTALL=1
+   turns that off). `up`/`test` need Java 17+ and Maven (Kafka) and Go (FerretDB) unless what they
+   build is cached, `mongod` is on PATH or KAFKA_BOOTSTRAP_SERVERS / MONGO_URL name external servers;
+   `test` also needs Chromium (browser tests).
+2. Uses `uv` from PATH when there is one; otherwise installs the pinned uv into .tools/uv-env, a
+   virtualenv of its own (no system pip, which PEP 668 forbids on Debian and Ubuntu).
+3. `uv sync --frozen` (the virtualenv from uv.lock), showing progress.
+
+Standard library only; runs before any virtualenv exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import infra
+from steps import StepFailed, fail, may_install_system_packages, python_too_old, run_step, say
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+UV_VERSION = "0.13.9"
+UV_ENV = ROOT / ".tools" / "uv-env"
+STATE = Path(os.environ.get("MEDSUPPORT_STATE_DIR", ROOT / ".state"))
+LOG = STATE / "logs" / "bootstrap.log"
+CHROMIUM_HOOK = HERE / "ensure_chromium.py"
+"""Hook for the browser-test harness: when this script exists, `test` runs it instead of the built-in
+Chromium check (exit 0 = ready; otherwise it prints its own one-line reason)."""
+JAVA_MIN = 17
+GO_AUTO_TOOLCHAIN = (1, 21)
+"""From Go 1.21 on, `go build` fetches the toolchain go.mod asks for through the module proxy."""
+P = "bootstrap"
+
+
+@dataclass
+class Missing:
+    what: str
+    hint: str
+    apt: list[str] = field(default_factory=list)
+    """Debian packages that provide it, when the installed distribution's are new enough."""
+
+
+def _output(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout + done.stderr
+
+
+def apt_candidate(package: str) -> tuple[int, ...] | None:
+    """The version apt would install (numbers only), None when apt has no such package."""
+    if shutil.which("apt-cache") is None:
+        return None
+    found = re.search(r"Candidate:\s*(?:\d+:)?(\d+(?:\.\d+)*)", _output(["apt-cache", "policy", package]))
+    return tuple(int(part) for part in found.group(1).split(".")) if found else None
+
+
+def java_major(text: str) -> int | None:
+    """``openjdk version "17.0.15"`` -> 17; ``java version "1.8.0_402"`` -> 8."""
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', text)
+    if not found:
+        return None
+    major = int(found.group(1))
+    return int(found.group(2) or 0) if major == 1 else major
+
+
+def go_version(text: str) -> tuple[int, int] | None:
+    found = re.search(r"go(\d+)\.(\d+)", text)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def go_required() -> tuple[int, int]:
+    found = re.search(r"^go (\d+)\.(\d+)", (HERE / "ferretdb" / "go.mod").read_text(), re.MULTILINE)
+    return (int(found.group(1)), int(found.group(2))) if found else (1, 24)
+
+
+def go_can_build(version: tuple[int, int]) -> bool:
+    if version >= go_required():
+        return True
+    return version >= GO_AUTO_TOOLCHAIN and os.environ.get("GOTOOLCHAIN", "auto") != "local"
+
+
+def check_java() -> Missing | None:
+    preferred = apt_candidate("openjdk-17-jre-headless") or not apt_candidate("default-jre-headless")
+    package = "openjdk-17-jre-headless" if preferred else "default-jre-headless"
+    hint = f"sudo apt-get install {package} (or any Java {JAVA_MIN}+ runtime on PATH)"
+    if shutil.which("java") is None:
+        return Missing(f"Java {JAVA_MIN}+ (java, runs Kafka) is not installed", hint, [package])
+    major = java_major(_output(["java", "-version"]))
+    if major is None or major < JAVA_MIN:
+        return Missing(f"Java {JAVA_MIN}+ is needed to run Kafka; `java` is version {major}", hint, [package])
+    return None
+
+
+def check_maven() -> Missing | None:
+    if shutil.which("mvn") is None:
+        return Missing(
+            "Maven (mvn, fetches Kafka's jars from Maven Central) is not installed",
+            "sudo apt-get install maven",
+            ["maven"],
+        )
+    return None
+
+
+def check_go() -> Missing | None:
+    packaged = apt_candidate("golang-go")
+    installable = packaged is not None and packaged[:2] >= GO_AUTO_TOOLCHAIN
+    apt = ["golang-go"] if installable else []
+    hint = "sudo apt-get install golang-go" if installable else "Go 1.21+ from https://go.dev/doc/install"
+    if packaged and not installable:  # e.g. Debian 12 (1.19), Ubuntu 22.04 (1.18)
+        shown = ".".join(map(str, packaged[:2]))
+        hint += f" (this system's golang-go is {shown}, too old to build FerretDB {infra.FERRETDB_VERSION})"
+    if shutil.which("go") is None:
+        return Missing("Go (go, builds FerretDB, the local MongoDB-protocol server) is not installed", hint, apt)
+    version = go_version(_output(["go", "env", "GOVERSION"]))
+    if version is None or not go_can_build(version):
+        need = ".".join(map(str, go_required()))
+        shown = ".".join(map(str, version)) if version else "unknown"
+        return Missing(f"Go {shown} cannot build FerretDB (needs {need}, or 1.21+ to fetch it itself)", hint, apt)
+    return None
+
+
+def check_chromium() -> Missing | None:
+    if CHROMIUM_HOOK.exists():
+        if subprocess.run([sys.executable, str(CHROMIUM_HOOK)], check=False).returncode != 0:
+            return Missing("Chromium for the browser tests is not ready", f"see the line above ({CHROMIUM_HOOK.name})")
+        return None
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    if not any(shutil.which(name) for name in names):
+        apt = ["chromium", "chromium-driver"] if apt_candidate("chromium") else []
+        return Missing(
+            "Chromium (headless, for the browser tests) is not installed",
+            "sudo apt-get install chromium chromium-driver",
+            apt,
+        )
+    return None
+
+
+def check_venv() -> Missing | None:
+    """Installing uv locally needs `python3 -m venv` with pip (Debian splits it into python3-venv)."""
+    if importlib.util.find_spec("ensurepip") is None:
+        package = f"python3.{sys.version_info[1]}-venv"
+        return Missing(
+            "python3's venv module is not installed (needed to install uv into .tools/)",
+            "sudo apt-get install python3-venv (or install uv yourself: https://docs.astral.sh/uv/)",
+            [package if apt_candidate(package) else "python3-venv"],
+        )
+    return None
+
+
+def infrastructure_checks() -> list[Callable[[], Missing | None]]:
+    kafka, mongo = infra.external_targets()
+    checks = []
+    if not kafka:
+        checks.append(check_java)
+        if not infra.kafka_jars_cached():
+            checks.append(check_maven)
+    if not mongo and not shutil.which("mongod") and not infra.ferretdb_cached():
+        checks.append(check_go)
+    return checks
+
+
+def missing_prerequisites(target: str) -> list[Missing]:
+    checks: list[Callable[[], Missing | None]] = [] if uv_command() else [check_venv]
+    if target in ("up", "test"):
+        checks += infrastructure_checks()
+    if target == "test":
+        checks.append(check_chromium)
+    return [found for check in checks if (found := check()) is not None]
+
+
+def install_system_packages(packages: list[str]) -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run_step(P, "apt-get update", ["apt-get", "update", "-q"], LOG, env=env)
+    argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
+    run_step(P, f"installing {' '.join(packages)} with apt-get", argv, LOG, env=env)
+
+
+def check_prerequisites(target: str, install: bool) -> None:
+    """One line per missing prerequisite and StepFailed; as root with apt-get, install what apt can first."""
+    missing = missing_prerequisites(target)
+    packages = sorted({package for item in missing for package in item.apt})
+    if install and packages and may_install_system_packages():
+        install_system_packages(packages)
+        missing = missing_prerequisites(target)
+    for item in missing:
+        print(f"[{P}] missing: {item.what}; install: {item.hint}", file=sys.stderr, flush=True)
+    if missing:
+        raise StepFailed(f"[{P}] {len(missing)} prerequisite(s) missing (above); install them and run this again")
+
+
+def uv_command() -> str | None:
+    local = UV_ENV / "bin" / "uv"
+    return shutil.which("uv") or (str(local) if local.exists() else None)
+
+
+def ensure_uv() -> str:
+    if found := uv_command():
+        return found
+    run_step(P, "creating .tools/uv-env (a virtualenv for uv)", [sys.executable, "-m", "venv", str(UV_ENV)], LOG)
+    pip = [str(UV_ENV / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    run_step(P, f"installing uv {UV_VERSION} into .tools/uv-env", [*pip, f"uv=={UV_VERSION}"], LOG)
+    return str(UV_ENV / "bin" / "uv")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("target", choices=["up", "test", "install"], help="what the machine is being readied for")
+    parser.add_argument("--check-only", action="store_true", help="check the prerequisites, install nothing")
+    args = parser.parse_args()
+    if problem := python_too_old():
+        raise fail(P, problem)
+    check_prerequisites(args.target, install=not args.check_only)
+    if args.check_only:
+        say(P, f"every prerequisite of `make {args.target}` is there")
+        return
+    uv = ensure_uv()
+    run_step(P, "installing Python dependencies (uv sync --frozen)", [uv, "sync", "--frozen"], LOG, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(f"[{P}] interrupted")

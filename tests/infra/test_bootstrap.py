@@ -1,0 +1,86 @@
+"""deploy/local/bootstrap.py on machines that lack prerequisites: one line with an install hint for each
+missing one, up front, and a non-zero exit; never a traceback. Fake tools stand in for the real ones so
+the checks see exactly the versions a test wants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.infra.local_scripts import assert_one_line_failure, fake_tool, local_module, run_script
+
+JAVA_17 = "echo 'openjdk version \"17.0.15\" 2025-04-15' >&2"
+GO_126 = "echo go1.26.8"
+
+
+def _tools(bin_dir: Path, *, java: str | None = JAVA_17, go: str | None = GO_126) -> Path:
+    for name in ("mvn", "chromium", "uv"):
+        fake_tool(bin_dir, name)
+    if java is not None:
+        fake_tool(bin_dir, "java", java)
+    if go is not None:
+        fake_tool(bin_dir, "go", go)
+    return bin_dir
+
+
+def test_without_java_and_go_each_gets_one_line_with_a_hint_and_the_run_stops(tmp_path):
+    done = run_script("bootstrap.py", "test", tmp_path=tmp_path, bin_dir=_tools(tmp_path / "bin", java=None, go=None))
+
+    lines = assert_one_line_failure(done)
+    java = [line for line in lines if "Java" in line]
+    go = [line for line in lines if "Go" in line]
+    assert len(java) == 1 and "install: sudo apt-get install openjdk-17-jre-headless" in java[0], lines
+    assert len(go) == 1 and "https://go.dev/doc/install" in go[0], lines
+    assert lines[-1] == "[bootstrap] 2 prerequisite(s) missing (above); install them and run this again"
+    assert len(lines) == 3, lines  # nothing about what is there
+    assert "uv sync" not in done.stdout  # checked up front: nothing was installed first
+
+
+def test_with_every_prerequisite_the_check_passes(tmp_path):
+    done = run_script("bootstrap.py", "test", "--check-only", tmp_path=tmp_path, bin_dir=_tools(tmp_path / "bin"))
+
+    assert done.returncode == 0, done.stderr
+    assert "every prerequisite of `make test` is there" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("java", "go", "expected"),
+    [
+        ("echo 'java version \"1.8.0_402\"' >&2", GO_126, "Java 17+ is needed to run Kafka; `java` is version 8"),
+        (JAVA_17, "echo go1.19.8", "Go 1.19 cannot build FerretDB (needs 1.24, or 1.21+ to fetch it itself)"),
+    ],
+)
+def test_a_too_old_java_or_go_is_named_with_its_version(tmp_path, java, go, expected):
+    done = run_script("bootstrap.py", "up", tmp_path=tmp_path, bin_dir=_tools(tmp_path / "bin", java=java, go=go))
+
+    lines = assert_one_line_failure(done)
+    assert any(expected in line for line in lines), lines
+
+
+def test_a_go_that_can_fetch_its_toolchain_is_enough_unless_toolchains_are_local_only(tmp_path):
+    bin_dir = _tools(tmp_path / "bin", go="echo go1.22.2")
+    assert run_script("bootstrap.py", "up", "--check-only", tmp_path=tmp_path, bin_dir=bin_dir).returncode == 0
+
+    local_only = run_script(
+        "bootstrap.py", "up", "--check-only", tmp_path=tmp_path, bin_dir=bin_dir, env={"GOTOOLCHAIN": "local"}
+    )
+    assert any("Go 1.22 cannot build FerretDB" in line for line in assert_one_line_failure(local_only))
+
+
+def test_external_servers_need_neither_java_nor_go(tmp_path):
+    bin_dir = _tools(tmp_path / "bin", java=None, go=None)
+    external = {"KAFKA_BOOTSTRAP_SERVERS": "kafka.example.org:9092", "MONGO_URL": "mongodb+srv://db.example.org/"}
+
+    done = run_script("bootstrap.py", "up", "--check-only", tmp_path=tmp_path, bin_dir=bin_dir, env=external)
+
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_version_parsers():
+    bootstrap = local_module("bootstrap")
+    assert bootstrap.java_major('openjdk version "21" 2023-09-19') == 21
+    assert bootstrap.java_major('openjdk version "17.0.15" 2025-04-15') == 17
+    assert bootstrap.java_major('java version "1.8.0_402"') == 8
+    assert bootstrap.go_version("go1.24.3") == (1, 24)
+    assert bootstrap.go_version("") is None
