@@ -1,4 +1,4 @@
-"""The envelope and the event catalog against CONTRACT.md (pure, no I/O)."""
+"""The envelope and the event catalog against docs/CONTRACT.md (pure, no I/O)."""
 
 from datetime import UTC, datetime
 

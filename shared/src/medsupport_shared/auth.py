@@ -1,4 +1,4 @@
-"""JWT bearer authentication and role checks as FastAPI dependencies (CONTRACT.md, Identity and roles)."""
+"""JWT bearer authentication and role checks as FastAPI dependencies (docs/CONTRACT.md, Identity and roles)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Typed payloads of every integration event in CONTRACT.md, and which topic carries each.
+"""Typed payloads of every integration event in docs/CONTRACT.md, and which topic carries each.
 
 Payloads carry the minimum a consumer needs: ids, categories, severities, times. Never raw
 questionnaire answers, free-text notes, concern descriptions or an anonymous reporter's identity.

@@ -1,6 +1,6 @@
 """When a check-in raises a flag, and how a new one merges into the student's open flag (pure).
 
-Defaults are DOMAIN.md's published cut-offs; the institution overrides them in settings."""
+Defaults are docs/DOMAIN.md's published cut-offs; the institution overrides them in settings."""
 
 from __future__ import annotations
 

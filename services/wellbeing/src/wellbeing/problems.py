@@ -1,5 +1,5 @@
 """An urgent check-in's failure (answered as the shared handlers would) still carries the crisis
-resources (DOMAIN.md: shown to the student at once, whatever else happens)."""
+resources (docs/DOMAIN.md: shown to the student at once, whatever else happens)."""
 
 from __future__ import annotations
 

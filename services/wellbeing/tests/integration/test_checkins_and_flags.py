@@ -243,7 +243,7 @@ async def test_idempotency_key_replays_the_first_checkin(wellbeing):
 
 
 async def test_phq9_rise_of_five_between_consecutive_checkins_raises_an_elevated_flag(wellbeing):
-    """DOMAIN.md: PHQ-9 rise ≥ 5 between consecutive check-ins is elevated (``phq9_rise``), even when
+    """docs/DOMAIN.md: PHQ-9 rise ≥ 5 between consecutive check-ins is elevated (``phq9_rise``), even when
     the new total is below the screening cut-off of 10; a rise of 4 is not."""
     await consent(wellbeing.client)
 

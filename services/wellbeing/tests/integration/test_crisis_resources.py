@@ -1,5 +1,5 @@
 """Crisis resources reach a student whose answers are urgent whatever else happens: when the database
-is down, or the flag cannot be written, the error reply carries them (DOMAIN.md: "The student is shown
+is down, or the flag cannot be written, the error reply carries them (docs/DOMAIN.md: "The student is shown
 crisis resources at once")."""
 
 import pytest
