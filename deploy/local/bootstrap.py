@@ -204,6 +204,16 @@ def check_prerequisites(target: str, install: bool) -> None:
         raise StepFailed(f"[{P}] {len(missing)} prerequisite(s) missing (above); install them and run this again")
 
 
+def offer_prometheus() -> None:
+    """Optional for `make up` (local monitoring): installed when apt can, else run_platform says so."""
+    if shutil.which("prometheus") or not may_install_system_packages() or not apt_candidate("prometheus"):
+        return
+    try:
+        install_system_packages(["prometheus"])
+    except StepFailed as exc:
+        say(P, f"Prometheus could not be installed ({exc.code}); going on without it")
+
+
 def uv_command() -> str | None:
     local = UV_ENV / "bin" / "uv"
     return shutil.which("uv") or (str(local) if local.exists() else None)
@@ -226,6 +236,8 @@ def main() -> None:
     if problem := python_too_old():
         raise fail(P, problem)
     check_prerequisites(args.target, install=not args.check_only)
+    if args.target == "up" and not args.check_only:
+        offer_prometheus()
     if args.check_only:
         say(P, f"every prerequisite of `make {args.target}` is there")
         return

@@ -2,7 +2,7 @@
 
 Each service runs as its own uvicorn process on the port docs/CONTRACT.md gives it, with JSON logs
 prefixed by the service name. Environment variables (KAFKA_BOOTSTRAP_SERVERS, MONGO_URL, ...)
-pass through to the services.
+pass through to the services. Prometheus scrapes them when it is installed (local_prometheus.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import local_prometheus
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "deploy" / "local" / "infra.py"
+STATE = Path(os.environ.get("MEDSUPPORT_STATE_DIR", ROOT / ".state"))
 SERVICES = {"feedback": 8001, "wellbeing": 8002, "mentorship": 8003, "notifications": 8004}
 
 
@@ -64,7 +67,14 @@ def main() -> int:
     keep_infrastructure = infrastructure_already_up()
     if subprocess.run([sys.executable, str(INFRA), "up"], check=False).returncode != 0:
         return 1  # infra.py has said why, in one line
-    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "1025", **os.environ}
+    env = {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "1025",
+        # the local servers infra.py started, on the ports it was given (MEDSUPPORT_KAFKA_PORT, ...)
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{os.environ.get('MEDSUPPORT_KAFKA_PORT', 9092)}",
+        "MONGO_URL": f"mongodb://127.0.0.1:{os.environ.get('MEDSUPPORT_MONGO_PORT', 27017)}",
+        **os.environ,
+    }
     processes: dict[str, subprocess.Popen[bytes]] = {}
     start_mail_catcher(processes, env)
     for name, port in SERVICES.items():
@@ -91,6 +101,7 @@ def main() -> int:
         )
         threading.Thread(target=pipe_output, args=(name, processes[name].stdout), daemon=True).start()
 
+    prometheus: subprocess.Popen[bytes] | None = None
     stopping = False
 
     def stop(*_: object) -> None:
@@ -100,6 +111,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
+        prometheus = local_prometheus.start(STATE, SERVICES, log)  # optional: says so when it cannot run
         deadline = time.monotonic() + 120
         while not stopping and not all(ready(port) for port in SERVICES.values()):
             dead = [n for n, p in processes.items() if p.poll() is not None]
@@ -114,6 +126,8 @@ def main() -> int:
             log("ready:")
             for name, port in SERVICES.items():
                 log(f"  {name:13} http://127.0.0.1:{port}/docs   (/readyz, /metrics)")
+            if prometheus is not None:
+                log(f"  {'prometheus':13} http://127.0.0.1:{local_prometheus.port()}   (/targets, /alerts)")
             if "mail" in processes:
                 log("  email alerts are caught locally and printed below (lines prefixed `mail`)")
             log("Ctrl-C stops everything")
@@ -126,6 +140,8 @@ def main() -> int:
         return 0
     finally:
         log("stopping services")
+        if prometheus is not None:
+            processes["prometheus"] = prometheus
         for proc in processes.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
