@@ -1,9 +1,9 @@
 # medsupport: the two commands that matter are `make up` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
-# uv from PATH, else the copy deploy/local/bootstrap.py installs into .tools/ (no system pip needed)
-UV := $(shell command -v uv 2>/dev/null || echo "$(CURDIR)/.tools/uv-env/bin/uv")
 BOOTSTRAP := $(PYTHON) deploy/local/bootstrap.py
+# an installed uv, else the copy the bootstrap installs into .tools/ (no system pip needed)
+UV := $(shell $(BOOTSTRAP) --which-uv 2>/dev/null || echo "$(CURDIR)/.tools/uv-env/bin/uv")
 INFRA := $(PYTHON) deploy/local/infra.py
 PYTEST_ARGS ?=
 

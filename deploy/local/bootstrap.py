@@ -214,9 +214,14 @@ def offer_prometheus() -> None:
         say(P, f"Prometheus could not be installed ({exc.code}); going on without it")
 
 
+UV_INSTALLER_PLACES = (Path.home() / ".local" / "bin" / "uv", Path.home() / ".cargo" / "bin" / "uv")
+"""Where uv's own installer puts it, which may not be on PATH yet."""
+
+
 def uv_command() -> str | None:
-    local = UV_ENV / "bin" / "uv"
-    return shutil.which("uv") or (str(local) if local.exists() else None)
+    """An installed uv: on PATH, where its installer puts it, or the copy in .tools/."""
+    places = (*UV_INSTALLER_PLACES, UV_ENV / "bin" / "uv")
+    return shutil.which("uv") or next((str(place) for place in places if place.exists()), None)
 
 
 def ensure_uv() -> str:
@@ -230,9 +235,15 @@ def ensure_uv() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("target", choices=["up", "test", "install"], help="what the machine is being readied for")
+    parser.add_argument("target", choices=["up", "test", "install"], nargs="?", help="what to ready the machine for")
     parser.add_argument("--check-only", action="store_true", help="check the prerequisites, install nothing")
+    parser.add_argument("--which-uv", action="store_true", help="print the uv the Makefile is to use, and exit")
     args = parser.parse_args()
+    if args.which_uv:
+        print(uv_command() or UV_ENV / "bin" / "uv")
+        return
+    if args.target is None:
+        parser.error("say what for: up, test or install")
     if problem := python_too_old():
         raise fail(P, problem)
     check_prerequisites(args.target, install=not args.check_only)

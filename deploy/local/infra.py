@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from steps import StepFailed, fail, run_step
+from steps import TICK_SECONDS, StepFailed, fail, run_step
 
 HERE = Path(__file__).resolve().parent
 KAFKA_VERSION = os.environ.get("MEDSUPPORT_KAFKA_VERSION", "3.9.1")
@@ -190,10 +190,14 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 
 def wait_until(probe, what: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline, next_note = started + timeout, started + TICK_SECONDS
     while time.monotonic() < deadline:
         if probe():
             return
+        if time.monotonic() >= next_note:
+            log(f"  ... waiting for {what} to answer ({time.monotonic() - started:.0f}s)")
+            next_note += TICK_SECONDS
         if proc is not None and proc.poll() is not None:
             raise fail("infra", f"{what} exited during start-up; see {STATE / (what + '.log')}")
         time.sleep(0.3)

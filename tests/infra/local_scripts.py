@@ -37,6 +37,7 @@ def run_script(
     base = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URL", "GOTOOLCHAIN")}
     base.update(
         PATH=str(bin_dir),
+        HOME=str(tmp_path / "home"),
         MEDSUPPORT_CACHE_DIR=str(tmp_path / "cache"),
         MEDSUPPORT_STATE_DIR=str(tmp_path / "state"),
         MEDSUPPORT_NO_SYSTEM_INSTALL="1",

@@ -4,6 +4,7 @@ the checks see exactly the versions a test wants."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,31 @@ def test_the_version_parsers():
     assert bootstrap.java_major('java version "1.8.0_402"') == 8
     assert bootstrap.go_version("go1.24.3") == (1, 24)
     assert bootstrap.go_version("") is None
+
+
+def test_an_installed_uv_is_kept_and_otherwise_the_local_copy_is_named(tmp_path):
+    bin_dir = tmp_path / "bin"
+    fake_tool(bin_dir, "uv")
+    installed = run_script("bootstrap.py", "--which-uv", tmp_path=tmp_path, bin_dir=bin_dir)
+    assert installed.stdout.strip() == str(bin_dir / "uv")
+
+    (bin_dir / "uv").unlink()
+    fresh = run_script("bootstrap.py", "--which-uv", tmp_path=tmp_path, bin_dir=bin_dir)
+    assert fresh.stdout.strip() == str(local_module("bootstrap").UV_ENV / "bin" / "uv")
+
+
+def test_without_uv_the_pinned_uv_is_installed_into_a_virtualenv_of_its_own(tmp_path, monkeypatch, capsys):
+    """No system pip involved: `python -m venv` and that venv's pip (PEP 668 forbids the system's)."""
+    bootstrap = local_module("bootstrap")
+    monkeypatch.setattr(bootstrap, "UV_ENV", tmp_path / "uv-env")
+    monkeypatch.setattr(bootstrap, "UV_INSTALLER_PLACES", ())
+    monkeypatch.setattr(bootstrap, "LOG", tmp_path / "bootstrap.log")
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    uv = bootstrap.ensure_uv()
+
+    assert uv == str(tmp_path / "uv-env" / "bin" / "uv")
+    version = subprocess.run([uv, "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith(f"uv {bootstrap.UV_VERSION} ")
+    said = capsys.readouterr().out
+    assert f"installing uv {bootstrap.UV_VERSION} into .tools/uv-env: done in" in said
