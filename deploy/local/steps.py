@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 MIN_PYTHON = (3, 11)
-"""The services' Python; this file itself stays runnable on older ones, to say so."""
+"""The services' Python; this file itself stays runnable on older ones (3.8+), to say so."""
 TICK_SECONDS = float(os.environ.get("MEDSUPPORT_PROGRESS_SECONDS", 10))
 
 
@@ -94,5 +94,8 @@ def may_install_system_packages() -> bool:
 def python_too_old() -> str | None:
     if sys.version_info < MIN_PYTHON:
         found = ".".join(map(str, sys.version_info[:3]))
-        return f"Python 3.11+ is needed (python3 is {found}): install python3.11 or newer"
+        return (
+            f"Python 3.11+ is needed ({sys.executable} is {found}): install it (e.g. sudo apt-get install "
+            "python3.11 python3.11-venv) and run make with PYTHON=python3.11"
+        )
     return None

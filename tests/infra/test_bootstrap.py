@@ -113,3 +113,13 @@ def test_without_uv_the_pinned_uv_is_installed_into_a_virtualenv_of_its_own(tmp_
     assert version.startswith(f"uv {bootstrap.UV_VERSION} ")
     said = capsys.readouterr().out
     assert f"installing uv {bootstrap.UV_VERSION} into .tools/uv-env: done in" in said
+
+
+def test_a_python_older_than_the_services_need_is_named_with_the_way_out(monkeypatch):
+    steps = local_module("steps")
+    assert steps.python_too_old() is None
+    monkeypatch.setattr(steps, "MIN_PYTHON", (99, 0))
+
+    problem = steps.python_too_old()
+
+    assert problem.startswith("Python 3.11+ is needed") and "PYTHON=python3.11" in problem
