@@ -123,3 +123,17 @@ def test_a_python_older_than_the_services_need_is_named_with_the_way_out(monkeyp
     problem = steps.python_too_old()
 
     assert problem.startswith("Python 3.11+ is needed") and "PYTHON=python3.11" in problem
+
+
+def test_without_the_venv_module_the_hint_names_python3_venv(monkeypatch):
+    """Debian ships `venv` without ensurepip unless python3-venv is installed; uv cannot be installed then."""
+    bootstrap = local_module("bootstrap")
+    real = bootstrap.importlib.util.find_spec
+    monkeypatch.setattr(
+        bootstrap.importlib.util, "find_spec", lambda name, *rest: None if name == "ensurepip" else real(name, *rest)
+    )
+
+    missing = bootstrap.check_venv()
+
+    assert missing is not None and "sudo apt-get install python3-venv" in missing.hint
+    assert missing.apt and missing.apt[0].endswith("-venv")
