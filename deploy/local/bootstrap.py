@@ -164,8 +164,11 @@ def check_venv() -> Missing | None:
 
 
 def infrastructure_checks() -> list[Callable[[], Missing | None]]:
-    kafka, mongo = infra.external_targets()
-    checks = []
+    try:
+        kafka, mongo = infra.external_targets()
+    except ValueError as exc:  # a malformed KAFKA_BOOTSTRAP_SERVERS or MONGO_URL
+        raise fail(P, str(exc)) from None
+    checks: list[Callable[[], Missing | None]] = []
     if not kafka:
         checks.append(check_java)
         if not infra.kafka_jars_cached():

@@ -137,3 +137,13 @@ def test_without_the_venv_module_the_hint_names_python3_venv(monkeypatch):
 
     assert missing is not None and "sudo apt-get install python3-venv" in missing.hint
     assert missing.apt and missing.apt[0].endswith("-venv")
+
+
+def test_a_malformed_mongo_url_is_one_line_not_a_traceback(tmp_path):
+    done = run_script(
+        "bootstrap.py", "up", tmp_path=tmp_path, bin_dir=_tools(tmp_path / "bin"), env={"MONGO_URL": "db:27017"}
+    )
+
+    assert assert_one_line_failure(done) == [
+        "[bootstrap] error: MONGO_URL must start with mongodb:// or mongodb+srv://"
+    ]
