@@ -37,6 +37,26 @@ def test_every_mongodb_url_form_gives_its_hosts(url, hosts, srv):
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "mongodb://127.0.0.1:27017",
+        "mongodb://a:1,b:2/?replicaSet=rs",
+        "mongodb://app:s%40cr%3At@a.example:27017,b.example/medsupport?replicaSet=rs&tls=true",
+        "mongodb://[::1]:27019,[fd00::2]/",
+        "mongodb://%2Ftmp%2Fmongodb-27017.sock",
+    ],
+)
+def test_the_hosts_are_those_pymongo_itself_connects_to(url):
+    """infra.py runs before the virtualenv exists, so it parses with the standard library; PyMongo is the
+    reference it must agree with."""
+    from pymongo.uri_parser import parse_uri
+
+    expected = tuple((host, port or 0) for host, port in parse_uri(url)["nodelist"])
+
+    assert infra.parse_mongo_url(url).hosts == expected
+
+
+@pytest.mark.parametrize(
     ("url", "reason"),
     [
         ("http://db:27017", "must start with mongodb://"),
