@@ -37,9 +37,9 @@ UV_VERSION = "0.13.9"
 UV_ENV = ROOT / ".tools" / "uv-env"
 STATE = Path(os.environ.get("MEDSUPPORT_STATE_DIR", ROOT / ".state"))
 LOG = STATE / "logs" / "bootstrap.log"
-CHROMIUM_HOOK = HERE / "ensure_chromium.py"
-"""Hook for the browser-test harness: when this script exists, `test` runs it instead of the built-in
-Chromium check (exit 0 = ready; otherwise it prints its own one-line reason)."""
+CHROMIUM_HOOK = HERE / "chromium.py"
+"""The browser-test harness's finder: when this script exists, `test` runs it instead of the built-in
+Chromium check (exit 0 = ready, installing Debian's chromium as root; else one line on stderr)."""
 JAVA_MIN = 17
 GO_AUTO_TOOLCHAIN = (1, 21)
 """From Go 1.21 on, `go build` fetches the toolchain go.mod asks for through the module proxy."""
@@ -136,18 +136,18 @@ def check_go() -> Missing | None:
 
 
 def check_chromium() -> Missing | None:
+    """Through the browser harness's own finder (CHROMIUM_HOOK) when the repository has it."""
+    what = "Chromium (headless, for the browser tests) is not installed"
     if CHROMIUM_HOOK.exists():
-        if subprocess.run([sys.executable, str(CHROMIUM_HOOK)], check=False).returncode != 0:
-            return Missing("Chromium for the browser tests is not ready", f"see the line above ({CHROMIUM_HOOK.name})")
-        return None
+        done = subprocess.run([sys.executable, str(CHROMIUM_HOOK)], capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            return None
+        reason = (done.stderr.strip().splitlines() or ["sudo apt-get install chromium"])[-1]
+        return Missing(what, reason.removeprefix("[chromium] "))
     names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
     if not any(shutil.which(name) for name in names):
-        apt = ["chromium", "chromium-driver"] if apt_candidate("chromium") else []
-        return Missing(
-            "Chromium (headless, for the browser tests) is not installed",
-            "sudo apt-get install chromium chromium-driver",
-            apt,
-        )
+        apt = ["chromium"] if apt_candidate("chromium") else []
+        return Missing(what, "sudo apt-get install chromium", apt)
     return None
 
 

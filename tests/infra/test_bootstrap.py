@@ -147,3 +147,26 @@ def test_a_malformed_mongo_url_is_one_line_not_a_traceback(tmp_path):
     assert assert_one_line_failure(done) == [
         "[bootstrap] error: MONGO_URL must start with mongodb:// or mongodb+srv://"
     ]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected_hint"),
+    [
+        ("print('/usr/bin/chromium')", None),
+        ("import sys; sys.exit('[chromium] no Chromium found: sudo apt-get install chromium')", "no Chromium found"),
+    ],
+)
+def test_the_browser_harness_finder_decides_about_chromium_when_there_is_one(
+    tmp_path, monkeypatch, script, expected_hint
+):
+    bootstrap = local_module("bootstrap")
+    hook = tmp_path / "chromium.py"
+    hook.write_text(script)
+    monkeypatch.setattr(bootstrap, "CHROMIUM_HOOK", hook)
+
+    missing = bootstrap.check_chromium()
+
+    if expected_hint is None:
+        assert missing is None
+    else:
+        assert missing is not None and missing.hint == "no Chromium found: sudo apt-get install chromium"
