@@ -206,8 +206,8 @@ def test_base_images_are_pinned() -> None:
     uv = re.search(r"UV_IMAGE=(\S+)", args)
     assert python and re.fullmatch(r"python:3\.11\.\d+-slim-\w+@sha256:[0-9a-f]{64}", python.group(1))
     assert uv and re.fullmatch(r"ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+", uv.group(1))
-    makefile_uv = re.search(r"UV_VERSION := (\S+)", (REPO / "Makefile").read_text())
-    assert makefile_uv and uv.group(1).endswith(":" + makefile_uv.group(1)), "the image uses the Makefile's uv"
+    local_uv = re.search(r'UV_VERSION = "(\S+)"', (REPO / "deploy" / "local" / "bootstrap.py").read_text())
+    assert local_uv and uv.group(1).endswith(":" + local_uv.group(1)), "the image uses the uv `make` installs"
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
