@@ -49,6 +49,18 @@ def infrastructure_already_up() -> bool:
     return found.stdout.count("answers=yes") == 2
 
 
+def service_environment(environ: dict[str, str]) -> dict[str, str]:
+    """What the services get: the environment, with the local mail catcher and the local servers infra.py
+    started (on the ports it was given: MEDSUPPORT_KAFKA_PORT, MEDSUPPORT_MONGO_PORT) unless it names others."""
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "1025",
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{environ.get('MEDSUPPORT_KAFKA_PORT', 9092)}",
+        "MONGO_URL": f"mongodb://127.0.0.1:{environ.get('MEDSUPPORT_MONGO_PORT', 27017)}",
+        **environ,
+    }
+
+
 def start_mail_catcher(processes: dict[str, subprocess.Popen[bytes]], env: dict[str, str]) -> None:
     """Email alerts go to a local catcher that prints them, unless SMTP_HOST points elsewhere."""
     if "SMTP_HOST" in os.environ:
@@ -67,14 +79,7 @@ def main() -> int:
     keep_infrastructure = infrastructure_already_up()
     if subprocess.run([sys.executable, str(INFRA), "up"], check=False).returncode != 0:
         return 1  # infra.py has said why, in one line
-    env = {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": "1025",
-        # the local servers infra.py started, on the ports it was given (MEDSUPPORT_KAFKA_PORT, ...)
-        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{os.environ.get('MEDSUPPORT_KAFKA_PORT', 9092)}",
-        "MONGO_URL": f"mongodb://127.0.0.1:{os.environ.get('MEDSUPPORT_MONGO_PORT', 27017)}",
-        **os.environ,
-    }
+    env = service_environment(dict(os.environ))
     processes: dict[str, subprocess.Popen[bytes]] = {}
     start_mail_catcher(processes, env)
     for name, port in SERVICES.items():

@@ -1,0 +1,25 @@
+"""What `make up` (deploy/local/run_platform.py) hands the services: the servers infra.py started for it,
+on the ports it was given, unless the environment names others."""
+
+from __future__ import annotations
+
+from tests.infra.local_scripts import local_module
+
+run_platform = local_module("run_platform")
+
+
+def test_the_services_reach_the_local_servers_on_the_ports_infra_was_given():
+    env = run_platform.service_environment({"MEDSUPPORT_KAFKA_PORT": "19092", "MEDSUPPORT_MONGO_PORT": "27117"})
+
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
+    assert env["MONGO_URL"] == "mongodb://127.0.0.1:27117"
+
+
+def test_servers_the_environment_names_win():
+    env = run_platform.service_environment(
+        {"KAFKA_BOOTSTRAP_SERVERS": "k1:9092,k2:9092", "MONGO_URL": "mongodb+srv://db.example.org/", "SMTP_HOST": "mx"}
+    )
+
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "k1:9092,k2:9092"
+    assert env["MONGO_URL"] == "mongodb+srv://db.example.org/"
+    assert env["SMTP_HOST"] == "mx"
