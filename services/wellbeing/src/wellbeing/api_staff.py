@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -16,7 +15,7 @@ from wellbeing import privacy
 from wellbeing.api_student import Context
 from wellbeing.checkins import checkin_view, resolve_flag
 from wellbeing.schemas import AuditPage, CheckinPage, CohortSummary, Flag, FlagPage, FlagResolution
-from wellbeing.summary import cohort_summary
+from wellbeing.summary import cohort_summary, window_start
 
 Counselling = Annotated[Principal, Depends(require_roles(Role.COUNSELLOR, Role.WELLBEING_LEAD))]
 Lead = Annotated[Principal, Depends(require_roles(Role.WELLBEING_LEAD))]
@@ -173,6 +172,10 @@ async def audit_trail(
     "/cohorts/{cohort}/summary",
     response_model=CohortSummary,
     summary="Cohort aggregates (faculty, admin, wellbeing lead); groups under 5 students suppressed",
+    description="Whole calendar cells only: ISO weeks, and months made of the ISO weeks whose Thursday falls in "
+    "them; the window starts at the first week of a month. Weeks of a month are suppressed together so that "
+    "the month minus the shown weeks never isolates fewer than the minimum group; band counts are given per "
+    "month only, and a hidden band has no key.",
     tags=["aggregates"],
     responses=problem_responses(*AUTH_ERRORS),
 )
@@ -183,6 +186,6 @@ async def cohort(
     period: Literal["month", "week"] = "month",
     months: Annotated[int, Query(ge=1, le=36)] = 12,
 ) -> Any:
-    rows = await ctx.repo.cohort_checkins(cohort=cohort, since=utcnow() - timedelta(days=31 * months))
+    rows = await ctx.repo.cohort_checkins(cohort=cohort, since=window_start(utcnow(), months))
     groups = cohort_summary(rows, period=period, min_group=ctx.settings.min_group_size)
     return {"cohort": cohort, "period": period, "min_group_size": ctx.settings.min_group_size, "groups": groups}

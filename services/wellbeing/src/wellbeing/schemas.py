@@ -164,7 +164,9 @@ class CohortGroup(BaseModel):
     period: str
     suppressed: bool
     students: int | None
-    bands: dict[str, int | None] | None = Field(description="null counts are cells under the minimum group size")
+    bands: dict[str, int] | None = Field(
+        description="students by band (month only); a band under the minimum group size, or hidden with it, has no key"
+    )
     mean_score: float | None
     change_from_previous: float | None
 

@@ -1,21 +1,50 @@
-"""Cohort aggregates for faculty and admins: counts by band and a trend per instrument and period,
-with every group of fewer than ``min_group`` students suppressed (pure)."""
+"""Cohort aggregates for faculty and admins, built to resist differencing (pure).
+
+Every figure is a function of whole calendar cells only, whatever the caller asks for:
+- the unit is a student's latest check-in of an ISO week; a "month" is the ISO weeks whose Thursday
+  falls in that calendar month (the ISO 8601 rule that gives a week its year), so every month is
+  exactly the union of its weeks and the two granularities never straddle each other;
+- the window starts at the first week of a month (``window_start``), so moving ``since`` by a day or
+  a week changes which whole months are listed, never a figure;
+- within a month, weeks are suppressed together (``hide_weeks``): never one hidden week alone, and the
+  hidden weeks together hold at least ``min_group`` students, so month − shown weeks is never fewer
+  than ``min_group`` students;
+- band counts are published at month level only (weeks give a count and a mean), with the
+  complementary suppression of ``suppress_small_cells`` and no key at all for a hidden band.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import mean
 from typing import Any, Literal
 
 Period = Literal["month", "week"]
+Row = dict[str, Any]
 
 
-def period_of(when: datetime, period: Period) -> str:
-    if period == "week":
-        year, week, _ = when.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{when.year}-{when.month:02d}"
+def week_start(when: datetime | date) -> date:
+    day = when.date() if isinstance(when, datetime) else when
+    return day - timedelta(days=day.weekday())
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def month_label(monday: date) -> str:
+    thursday = monday + timedelta(days=3)
+    return f"{thursday.year}-{thursday.month:02d}"
+
+
+def window_start(now: datetime, months: int) -> datetime:
+    """Monday of the first week of the month that held ``now`` minus ``months`` × 31 days."""
+    thursday = week_start(now - timedelta(days=31 * months)) + timedelta(days=3)
+    first = date(thursday.year, thursday.month, 1)
+    first_thursday = first + timedelta(days=(3 - first.weekday()) % 7)
+    return datetime.combine(first_thursday - timedelta(days=3), time.min, tzinfo=UTC)
 
 
 def suppress_small_cells(counts: dict[str, int], *, min_group: int) -> dict[str, int | None]:
@@ -29,50 +58,83 @@ def suppress_small_cells(counts: dict[str, int], *, min_group: int) -> dict[str,
     return {band: (None if band in hidden else count) for band, count in counts.items()}
 
 
-def cohort_summary(rows: list[dict[str, Any]], *, period: Period, min_group: int) -> list[dict[str, Any]]:
-    """One entry per (instrument, period): distinct students, counts by band (each student's latest
-    check-in in the period), mean score and its change from the previous period. A group under
-    ``min_group`` students is suppressed entirely, and band cells as ``suppress_small_cells`` says."""
-    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+def hide_weeks(students_by_week: dict[date, set[str]], *, min_group: int) -> set[date]:
+    """The weeks of one month to suppress: those under ``min_group`` students, then further weeks,
+    smallest first, until the hidden ones are not alone and hold ``min_group`` distinct students
+    together (or all are hidden), so subtracting the shown weeks from the month reveals no one."""
+    hidden = {week for week, students in students_by_week.items() if len(students) < min_group}
+    shown = sorted((len(s), week) for week, s in students_by_week.items() if week not in hidden)
+
+    def hidden_students() -> int:
+        return len(set().union(*(students_by_week[w] for w in hidden)))
+
+    while hidden and shown and (len(hidden) == 1 or hidden_students() < min_group):
+        hidden.add(shown.pop(0)[1])
+    return hidden
+
+
+def _weekly_entries(rows: list[Row]) -> dict[tuple[str, str], dict[date, dict[str, Row]]]:
+    """(instrument, month) -> week -> student -> that student's latest check-in of the week."""
+    months: dict[tuple[str, str], dict[date, dict[str, Row]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
-        key = (row["instrument"], period_of(row["recorded_at"], period), row["student_id"])
-        if key not in latest or row["recorded_at"] > latest[key]["recorded_at"]:
-            latest[key] = row
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for (instrument, when, _), row in latest.items():
-        groups[(instrument, when)].append(row)
-    out: list[dict[str, Any]] = []
-    previous_mean: dict[str, float] = {}
-    for (instrument, when), members in sorted(groups.items()):
-        if len(members) < min_group:
-            out.append(
-                {
-                    "instrument": instrument,
-                    "period": when,
-                    "suppressed": True,
-                    "students": None,
-                    "bands": None,
-                    "mean_score": None,
-                    "change_from_previous": None,
-                }
-            )
+        monday = week_start(row["recorded_at"])
+        week = months[(row["instrument"], month_label(monday))][monday]
+        kept = week.get(row["student_id"])
+        if kept is None or row["recorded_at"] > kept["recorded_at"]:
+            week[row["student_id"]] = row
+    return months
+
+
+def _group(instrument: str, period: str, entries: list[Row] | None, bands: dict[str, int] | None) -> Row:
+    if entries is None:
+        return {"instrument": instrument, "period": period, "suppressed": True, "students": None, "bands": None}
+    return {
+        "instrument": instrument,
+        "period": period,
+        "suppressed": False,
+        "students": len({e["student_id"] for e in entries}),
+        "bands": bands,
+        "mean_score": round(mean(e["score"] for e in entries), 2),
+    }
+
+
+def _month_bands(weeks: dict[date, dict[str, Row]], *, min_group: int) -> dict[str, int]:
+    latest: dict[str, Row] = {}
+    for week in sorted(weeks):
+        latest.update(weeks[week])
+    counts: dict[str, int] = defaultdict(int)
+    for row in latest.values():
+        counts[row["band"]] += 1
+    shown = suppress_small_cells(dict(counts), min_group=min_group)
+    return {band: count for band, count in sorted(shown.items()) if count is not None}
+
+
+def cohort_summary(rows: list[Row], *, period: Period, min_group: int) -> list[Row]:
+    """One entry per (instrument, period): distinct students, mean score of the weekly check-ins and
+    its change from the previous shown period; for months also counts by band (each student's latest
+    check-in of the month). Rows must cover whole months (``window_start``)."""
+    out: list[Row] = []
+    for (instrument, month), weeks in sorted(_weekly_entries(rows).items()):
+        students_by_week = {week: set(members) for week, members in weeks.items()}
+        month_students = set().union(*students_by_week.values())
+        if period == "month":
+            if len(month_students) < min_group:
+                out.append(_group(instrument, month, None, None))
+                continue
+            entries = [e for members in weeks.values() for e in members.values()]
+            out.append(_group(instrument, month, entries, _month_bands(weeks, min_group=min_group)))
             continue
-        bands: dict[str, int | None] = defaultdict(int)
-        for member in members:
-            bands[member["band"]] = (bands[member["band"]] or 0) + 1
-        shown = suppress_small_cells({band: count or 0 for band, count in bands.items()}, min_group=min_group)
-        average = round(mean(m["score"] for m in members), 2)
-        change = round(average - previous_mean[instrument], 2) if instrument in previous_mean else None
-        previous_mean[instrument] = average
-        out.append(
-            {
-                "instrument": instrument,
-                "period": when,
-                "suppressed": False,
-                "students": len(members),
-                "bands": dict(sorted(shown.items())),
-                "mean_score": average,
-                "change_from_previous": change,
-            }
-        )
+        hidden = hide_weeks(students_by_week, min_group=min_group)
+        for week in sorted(weeks):
+            shown = None if week in hidden else list(weeks[week].values())
+            out.append(_group(instrument, week_label(week), shown, None))
+    previous: dict[str, float] = {}
+    for group in out:
+        if group["suppressed"]:
+            group["mean_score"] = None
+            group["change_from_previous"] = None
+            continue
+        before = previous.get(group["instrument"])
+        group["change_from_previous"] = None if before is None else round(group["mean_score"] - before, 2)
+        previous[group["instrument"]] = group["mean_score"]
     return out

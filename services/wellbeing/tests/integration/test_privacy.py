@@ -1,5 +1,6 @@
 """Least privilege, audit of staff reads, k-suppression, erasure and reminders."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -77,8 +78,11 @@ async def test_cohort_groups_under_five_students_are_suppressed(wellbeing):
     summary = await wellbeing.client.get("/v1/cohorts/2028/summary", headers=auth("f1", "faculty"))
     group = summary.json()["groups"][0]
     assert group["suppressed"] is False and group["students"] == 6
-    assert group["bands"] == {"burnout": None, "no_burnout": None}  # cells of 2 and 4 are suppressed too
-    assert "a0" not in summary.text
+    assert group["bands"] == {}  # cells of 2 and 4 are suppressed together, and leave no key
+    assert "a0" not in summary.text and "null" not in json.dumps(group["bands"])
+    weekly = await wellbeing.client.get("/v1/cohorts/2028/summary?period=week", headers=auth("f1", "faculty"))
+    week = weekly.json()["groups"][0]
+    assert week["students"] == 6 and week["bands"] is None  # bands per month only: nothing to subtract
 
 
 async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fact(wellbeing):
