@@ -25,7 +25,8 @@ from feedback.concern_schemas import (
     TriageIn,
 )
 from feedback.domain.concerns import ConcernCategory, ConcernStatus, keyed_digest
-from feedback.services import Services
+from feedback.domain.ratelimit import client_key
+from feedback.services import FeedbackServices, Services
 from medsupport_shared import correlation
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, TokenVerifier, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, Unauthorized, problem_responses
@@ -75,10 +76,11 @@ NOT_FOUND_CODE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _client(request: Request) -> str:
-    """The client address, used only as an in-memory rate-limit key (salted, rotating, never stored).
-    Behind a proxy run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so this is the real client."""
-    return request.client.host if request.client else "unknown"
+def _client(request: Request, svc: FeedbackServices) -> str:
+    """The client address, used only as a rate-limit key (stored only as a keyed hash, one window long);
+    ``X-Forwarded-For`` counts only when the peer is one of ``TRUSTED_PROXIES``."""
+    peer = request.client.host if request.client else None
+    return client_key(peer, request.headers.get("x-forwarded-for"), svc.trusted_proxies)
 
 
 async def _named_principal(request: Request) -> Principal:
@@ -102,7 +104,9 @@ async def _named_principal(request: Request) -> Principal:
         "in the report, its event, the logs or metric labels; its times are rounded down to the hour. The answer "
         "carries a `follow_up_code`, shown once and stored only as a keyed hash: keep it to read the status and "
         "outcome and to answer the concerns officer at `POST /v1/concerns/follow-up`. Anonymous reports are "
-        "rate-limited per client address with an in-memory, salted, rotating hash (429 when exceeded).\n\n"
+        "rate-limited per client address (IPv6: per /64; behind `TRUSTED_PROXIES`, the forwarded client) with "
+        "counters shared by the replicas under a keyed hash that changes every window (429 when exceeded); a flood "
+        "from many addresses never closes the channel: reports past a surge threshold are accepted and marked.\n\n"
         "**Named (`anonymous: false`) needs a bearer token** (any role); you can read the report at "
         "`GET /v1/concerns/mine`.\n\nEmits `concern.raised` (id, category, anonymous, time; the reporter id only "
         "when named). Honours `Idempotency-Key`: an anonymous retry with the same key and body returns the same "
@@ -129,7 +133,7 @@ async def report_concern(
     if body.anonymous:
         correlation.forget_caller()  # drop the browser's correlation and trace ids for everything that follows
         result, replayed = await concerns.raise_anonymous_concern(
-            svc=svc, body=body, client=_client(request), idempotency_key=idempotency_key
+            svc=svc, body=body, client=_client(request, svc), idempotency_key=idempotency_key
         )
         return JSONResponse(
             to_jsonable_python(result), status_code=201, headers={REPLAY_HEADER: "true"} if replayed else None
@@ -149,13 +153,13 @@ async def report_concern(
     response_model=ReporterConcernView,
     summary="Read an anonymous report with its follow-up code",
     description="No token. The code travels in the body, never in a URL. Any wrong code gets the same 404. "
-    "Look-ups are rate-limited per client address (in memory, never stored).",
+    "Look-ups are rate-limited per client address (a keyed hash that changes every window).",
     openapi_extra={"security": []},
     responses={**_example(200, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
 )
 async def follow_up(body: FollowUpIn, request: Request, svc: Services) -> Any:
     correlation.forget_caller()
-    return await concerns.follow_up(svc=svc, code=body.code, client=_client(request))
+    return await concerns.follow_up(svc=svc, code=body.code, client=_client(request, svc))
 
 
 @router.post(
@@ -176,7 +180,9 @@ async def reply_anonymously(
         scope="concerns.follow-up.messages",
         owner=keyed_digest(svc.code_secret, "follow-up-owner", body.code),  # the report, never a person
         payload=body,
-        create=lambda: concerns.reply_with_code(svc=svc, code=body.code, message=body.message, client=_client(request)),
+        create=lambda: concerns.reply_with_code(
+            svc=svc, code=body.code, message=body.message, client=_client(request, svc)
+        ),
     )
 
 

@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from feedback import api_concerns, api_feedback, api_reflections, consumers, feedback_requests
 from feedback.concern_repository import CONCERNS, ConcernRepository
-from feedback.domain.ratelimit import AnonymousRateLimiter
 from feedback.repository import OUTBOX_COLLECTIONS, FeedbackRepository
 from feedback.services import FeedbackServices
 from feedback.settings import FeedbackSettings
@@ -14,6 +13,8 @@ from medsupport_shared.app_factory import create_service_app
 from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.event_types import FEEDBACK_TOPIC
 from medsupport_shared.events import utcnow
+from medsupport_shared.rate_limits import COLLECTION as RATE_COUNTERS
+from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.runtime import ServiceRuntime
 
 DESCRIPTION = """Timely feedback for medical students, and safe reporting of mistreatment.
@@ -38,6 +39,10 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         repo, concern_repo = FeedbackRepository(runtime.db), ConcernRepository(runtime.db)
         await repo.ensure_indexes()
         await concern_repo.ensure_indexes()
+        counters = WindowCounters(
+            runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
+        )
+        await counters.ensure_indexes()
         svc = FeedbackServices(
             settings=settings,
             repo=repo,
@@ -45,12 +50,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             outbox=runtime.outbox,
             idempotency=runtime.idempotency,
             cipher=cipher,
-            anonymous_limiter=AnonymousRateLimiter(
-                limit=settings.anonymous_rate_limit, window_seconds=settings.anonymous_rate_window_seconds
-            ),
-            follow_up_limiter=AnonymousRateLimiter(
-                limit=settings.follow_up_rate_limit, window_seconds=settings.anonymous_rate_window_seconds
-            ),
+            counters=counters,
         )
         runtime.outbox.register(*OUTBOX_COLLECTIONS, CONCERNS)
         runtime.publishes_to(FEEDBACK_TOPIC)
@@ -60,6 +60,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             "overdue-requests",
             lambda: feedback_requests.sweep_overdue(svc=svc),
         )
+        runtime.every(60, "rate-counters", counters.sweep)
         runtime.every(3600, "concern-idempotency", lambda: concern_repo.forget_expired_idempotency(now=utcnow()))
         return svc
 

@@ -123,6 +123,10 @@ class OfficerConcernView(BaseModel):
     outcome: str | None = None
     messages: list[OfficerMessageOut]
     history: list[HistoryOut]
+    surge: bool = Field(
+        default=False,
+        description="Sent while anonymous reports from everyone passed the surge threshold (a possible flood)",
+    )
 
 
 class OfficerConcernPage(BaseModel):

@@ -7,6 +7,7 @@ reporter follows up with a code of which only a keyed hash is kept."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
 
 Document = dict[str, Any]
+log = logging.getLogger(__name__)
 NO_MATCH = "no concern matches that code"
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 
@@ -66,6 +68,7 @@ def officer_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
         "reporter_id": document.get("reporter_id"),
         "messages": _messages(svc, document, officer=True),
         "history": document.get("history", []),
+        "surge": bool(document.get("surge", False)),
     }
 
 
@@ -85,10 +88,11 @@ def _event_for(document: Document, *, raised: bool) -> Any:
     return ConcernUpdated(**common, status=document["status"], updated_at=document["updated_at"])
 
 
-def _new_document(svc: FeedbackServices, body: ConcernCreate, *, concern_id: str) -> Document:
+def _new_document(svc: FeedbackServices, body: ConcernCreate, *, concern_id: str, surge: bool = False) -> Document:
     now = utcnow()
     at = rules.anonymous_timestamp(now) if body.anonymous else now
     return {
+        "surge": surge,
         "_id": concern_id,
         "category": body.category.value,
         "anonymous": body.anonymous,
@@ -139,21 +143,35 @@ def _created(document: Document, code: str) -> dict[str, Any]:
     }
 
 
+async def _count_anonymous_report(svc: FeedbackServices, client: str) -> bool:
+    """Refuse a client's report beyond its allowance (429); returns True when the channel as a whole is
+    past its surge threshold. Many distinct clients never close the channel: they only raise the surge."""
+    window = svc.settings.anonymous_rate_window_seconds
+    mine = await svc.counters.hit("concern", client, window_seconds=window)
+    if mine.count > svc.settings.anonymous_rate_limit:
+        metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns").inc()
+        raise TooManyRequests(
+            "too many anonymous reports from here; try again later", headers={"Retry-After": str(mine.retry_after)}
+        )
+    everyone = await svc.counters.hit("concern-all", "", window_seconds=window)
+    if everyone.count <= svc.settings.anonymous_surge_threshold:
+        return False
+    metrics.ANONYMOUS_SURGE.inc()
+    if everyone.count == svc.settings.anonymous_surge_threshold + 1:
+        log.warning("anonymous concern reports passed the surge threshold; reports are accepted and marked")
+    return True
+
+
 async def raise_anonymous_concern(
     *, svc: FeedbackServices, body: ConcernCreate, client: str, idempotency_key: str | None
 ) -> tuple[dict[str, Any], bool]:
     """Store an anonymous report; returns (body, replayed). With an Idempotency-Key the code is
     derived from the key and the body under the server secret, so a retry gets the same code back
     although the code itself is never stored."""
-    if not svc.anonymous_limiter.allow(client):
-        metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns").inc()
-        raise TooManyRequests(
-            "too many anonymous reports from here; try again later",
-            headers={"Retry-After": str(svc.anonymous_limiter.seconds_until_reset())},
-        )
+    surge = await _count_anonymous_report(svc, client)
     concern_id = uuid.uuid4().hex
     if idempotency_key is None:
-        document = _new_document(svc, body, concern_id=concern_id)
+        document = _new_document(svc, body, concern_id=concern_id, surge=surge)
         code = rules.new_follow_up_code()
         document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
         await _store_new(svc, document)
@@ -173,7 +191,7 @@ async def raise_anonymous_concern(
         if existing is None:
             raise Conflict("a request with this Idempotency-Key is still in progress")
         return _created(existing, code), True
-    document = _new_document(svc, body, concern_id=concern_id)
+    document = _new_document(svc, body, concern_id=concern_id, surge=surge)
     document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
     try:
         await _store_new(svc, document)
@@ -188,11 +206,11 @@ async def raise_anonymous_concern(
 
 async def _by_code(*, svc: FeedbackServices, code: str, client: str) -> Document:
     """The same work and the same answer for a wrong, malformed or unknown code."""
-    if not svc.follow_up_limiter.allow(client):
+    attempt = await svc.counters.hit("follow-up", client, window_seconds=svc.settings.anonymous_rate_window_seconds)
+    if attempt.count > svc.settings.follow_up_rate_limit:
         metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns/follow-up").inc()
         raise TooManyRequests(
-            "too many follow-up attempts from here; try again later",
-            headers={"Retry-After": str(svc.follow_up_limiter.seconds_until_reset())},
+            "too many follow-up attempts from here; try again later", headers={"Retry-After": str(attempt.retry_after)}
         )
     candidate = rules.hash_code(secret=svc.code_secret, code=code)
     document = await svc.concerns.by_code_hash(code_hash=candidate)

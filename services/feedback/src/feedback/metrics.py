@@ -29,3 +29,7 @@ ANONYMOUS_RATE_LIMITED = Counter(
     "Anonymous submissions or follow-up look-ups refused by the rate limiter",
     ["route"],
 )
+ANONYMOUS_SURGE = Counter(
+    "medsupport_feedback_anonymous_surge_total",
+    "Anonymous reports accepted beyond the per-window surge threshold (marked for the concerns officer)",
+)

@@ -10,12 +10,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from feedback.concern_repository import ConcernRepository
-from feedback.domain.ratelimit import AnonymousRateLimiter
+from feedback.domain.ratelimit import Network, parse_networks
 from feedback.repository import FeedbackRepository
 from feedback.settings import FeedbackSettings
 from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox
+from medsupport_shared.rate_limits import WindowCounters
 
 
 @dataclass
@@ -26,8 +27,8 @@ class FeedbackServices:
     outbox: Outbox
     idempotency: IdempotencyStore
     cipher: FieldCipher
-    anonymous_limiter: AnonymousRateLimiter
-    follow_up_limiter: AnonymousRateLimiter
+    counters: WindowCounters
+    """Rate-limit counters shared by every replica (keyed hashes, one window long)."""
     sweeps: dict[str, int] = field(default_factory=dict)
     """How many times each sweep has completed (observability and tests)."""
     publish_wait_seconds: float = 1.0
@@ -43,6 +44,10 @@ class FeedbackServices:
         self._publishing.add(task)
         task.add_done_callback(self._publishing.discard)
         await asyncio.wait({task}, timeout=self.publish_wait_seconds)
+
+    @property
+    def trusted_proxies(self) -> list[Network]:
+        return parse_networks(self.settings.trusted_proxies)
 
     @property
     def source(self) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from feedback.domain.feedback import ContextKind
+from feedback.domain.ratelimit import parse_networks
 from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, ServiceSettings
 
 DEVELOPMENT_FOLLOW_UP_SECRET = "dev-only-insecure-follow-up-code-secret"
@@ -27,10 +28,15 @@ class FeedbackSettings(ServiceSettings):
     overdue_sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
     anonymous_rate_limit: int = Field(default=5, ge=1)
-    """Anonymous concern reports accepted per client address per window."""
+    """Anonymous concern reports accepted per client address (IPv6: per /64) per window."""
     anonymous_rate_window_seconds: float = Field(default=600.0, gt=0)
     follow_up_rate_limit: int = Field(default=30, ge=1)
     """Follow-up code look-ups per client address per window (slows guessing)."""
+    anonymous_surge_threshold: int = Field(default=100, ge=1)
+    """Anonymous reports per window from all clients together beyond which each further report is still
+    accepted but marked ``surge`` for the concerns officer (and counted and logged): never refused."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """CIDRs of our own proxies/ingress (JSON list). ``X-Forwarded-For`` is read only from them."""
 
     cohort_min_group_size: int = Field(default=5, ge=1)
     """A cohort-view row over fewer distinct students is suppressed."""
@@ -42,6 +48,12 @@ class FeedbackSettings(ServiceSettings):
     @property
     def default_due(self) -> timedelta:
         return timedelta(days=self.request_due_days)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_cidrs(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_weak_follow_up_secret(self) -> FeedbackSettings:

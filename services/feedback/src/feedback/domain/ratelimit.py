@@ -1,63 +1,54 @@
-"""A rate limiter for anonymous submissions that remembers nobody.
+"""Which client an anonymous request counts against (pure).
 
-Clients are counted under a salted hash of their address, in memory only; the salt is random and
-replaced at the start of every window, and the counts are dropped with it. Nothing outlives one
-short window, nothing is written anywhere, and a hash cannot be linked to the next window's.
-"""
+Only the address is used, and only as a rate-limit key that is hashed before it is stored. Behind an
+ingress every request comes from the proxy, so ``X-Forwarded-For`` is read, but only when the peer
+is a trusted proxy, and then the right-most hop that is not itself trusted (what our own proxies saw;
+anything to its left was written by the client and is ignored). An IPv6 client can pick any address
+of its /64, so IPv6 addresses are keyed by their /64 network."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import time
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Sequence
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+MAX_HOPS = 20
 
 
-class AnonymousRateLimiter:
-    def __init__(
-        self,
-        *,
-        limit: int,
-        window_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        max_clients: int = 100_000,
-    ) -> None:
-        if limit < 1 or window_seconds <= 0:
-            raise ValueError("limit must be at least 1 and the window positive")
-        self._limit = limit
-        self._window = window_seconds
-        self._clock = clock
-        self._max_clients = max_clients
-        self._window_start = clock()
-        self._salt = secrets.token_bytes(32)
-        self._counts: dict[bytes, int] = {}
+def parse_networks(cidrs: Sequence[str]) -> list[Network]:
+    """``TRUSTED_PROXIES`` entries (CIDRs or single addresses); raises ValueError on a bad one."""
+    return [ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs if cidr.strip()]
 
-    def _rotate_if_due(self) -> None:
-        now = self._clock()
-        if now - self._window_start >= self._window:
-            self._window_start = now
-            self._salt = secrets.token_bytes(32)
-            self._counts = {}
 
-    def _key(self, client: str) -> bytes:
-        return hmac.new(self._salt, client.encode(), hashlib.sha256).digest()[:16]
+def _address(text: str) -> Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
-    def allow(self, client: str) -> bool:
-        """Count one attempt by ``client``; False when it has used up the window's allowance."""
-        self._rotate_if_due()
-        key = self._key(client)
-        count = self._counts.get(key, 0)
-        if count >= self._limit:
-            return False
-        if key not in self._counts and len(self._counts) >= self._max_clients:
-            return False  # under a flood of distinct addresses, fail closed until the window turns
-        self._counts[key] = count + 1
-        return True
 
-    @property
-    def tracked_clients(self) -> int:
-        return len(self._counts)
+def _trusted(address: Address | None, trusted: Sequence[Network]) -> bool:
+    return address is not None and any(address in network for network in trusted)
 
-    def seconds_until_reset(self) -> int:
-        return max(1, int(self._window - (self._clock() - self._window_start)) + 1)
+
+def client_key(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
+    """The rate-limit key of a request from ``peer`` carrying ``forwarded_for`` (X-Forwarded-For)."""
+    address = _address(peer or "")
+    if _trusted(address, trusted) and forwarded_for:
+        hops = [hop.strip() for hop in forwarded_for.split(",")][-MAX_HOPS:]
+        for hop in reversed(hops):
+            hop_address = _address(hop)
+            if not _trusted(hop_address, trusted):
+                return _key(hop_address) if hop_address is not None else f"unparsed:{hop[:64]}"
+            address = hop_address  # every hop trusted so far: the left-most trusted one is the client
+    return _key(address) if address is not None else "unknown"
+
+
+def _key(address: Address) -> str:
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
