@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from medsupport_shared.erasure import ErasedStudents, unless_erased
 from medsupport_shared.event_types import (
     FEEDBACK_TOPIC,
     MENTORSHIP_TOPIC,
@@ -25,6 +26,11 @@ from notifications.routing import ROUTABLE
 
 log = logging.getLogger(__name__)
 TOPICS = [FEEDBACK_TOPIC, WELLBEING_TOPIC, MENTORSHIP_TOPIC, PLATFORM_TOPIC]
+
+
+def erased_students(ctx: NotificationsContext) -> ErasedStudents:
+    """Erased students (keyed hashes): an event from before a student's erasure re-creates nothing."""
+    return ErasedStudents(ctx.repo.alerts.database, secret=ctx.settings.data_encryption_key.get_secret_value().encode())
 
 
 def _router(ctx: NotificationsContext) -> EventHandler:
@@ -50,6 +56,7 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         )
 
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
+        await erased_students(ctx).remember(payload.student_id, at=event.time)
         counts = await ctx.repo.erase_student(student_id=payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
 
@@ -64,11 +71,12 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         await route_event(ctx=ctx, event=event)
 
     table: dict[str, EventHandler] = dict.fromkeys(set(ROUTABLE) - set(FLAG_EVENTS), route_to_people)
+    erased = erased_students(ctx)
     table.update(
         {
-            "mentor.assigned": learn_mentor,
+            "mentor.assigned": unless_erased(erased, learn_mentor, lambda p: p.mentee_id),
             "mentorship.ended": forget_mentor,
-            "checkin.recorded": record_checkin,
+            "checkin.recorded": unless_erased(erased, record_checkin, lambda p: p.student_id),
             "student.erasure.requested": erase_student,
         }
     )
@@ -84,6 +92,12 @@ def flag_handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
 
     async def close_resolved_flag_alerts(event: CloudEvent, payload: FlagResolved) -> None:
         await close_alerts_for_resolved_flag(ctx=ctx, student_id=payload.student_id)
+        if await erased_students(ctx).erased_at(payload.student_id) is not None:
+            await ctx.repo.erase_student(student_id=payload.student_id)  # the alerts kept for the follow-up
 
-    route = _router(ctx)
+    # An urgent flag always reaches a human, even one replayed about an erased student (safety first);
+    # an elevated one from before the erasure is dropped.
+    route = unless_erased(
+        erased_students(ctx), _router(ctx), lambda p: None if p.severity == "urgent" else p.student_id
+    )
     return {"flag.raised": route, "flag.updated": route, "flag.resolved": close_resolved_flag_alerts}

@@ -272,11 +272,15 @@ class NotificationsRepository:
         return await self.mentors.find_one({"_id": student_id})
 
     async def erase_student(self, *, student_id: str) -> dict[str, int]:
+        """Delete what is held about the student, but the urgent flag alerts still open: an urgent flag's
+        chase goes on until the flag is resolved (then ``flag.resolved`` erases them too)."""
+        about = {"$or": [{"subject_id": student_id}, {"recipient_id": student_id}]}
+        chasing = {"subject_id": student_id, "family": "flag", "status": "open", "urgent": True}
+        await self.alerts.update_many(chasing, {"$set": {"erasure_pending": True}})
         alerts = [
             a["_id"]
-            async for a in self.alerts.find(
-                {"$or": [{"subject_id": student_id}, {"recipient_id": student_id}]}, {"_id": 1}
-            )
+            async for a in self.alerts.find(about, {"family": 1, "status": 1, "urgent": 1, "subject_id": 1})
+            if not all(a.get(k) == v for k, v in chasing.items())
         ]
         deliveries = [d["_id"] async for d in self.deliveries.find({"alert_id": {"$in": alerts}}, {"_id": 1})]
         return {

@@ -164,7 +164,8 @@ async def audit_trail(
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    items, next_cursor = await ctx.repo.page_audit(student_id=student_id, limit=limit, cursor=cursor)
+    ref = privacy.audit_pseudonym(ctx, student_id) if student_id else None
+    items, next_cursor = await ctx.repo.page_audit(student_id=student_id, student_ref=ref, limit=limit, cursor=cursor)
     return {"items": [{**i, "id": i["_id"]} for i in items], "next_cursor": next_cursor}
 
 

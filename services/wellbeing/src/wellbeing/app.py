@@ -40,7 +40,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         )
         runtime.outbox.register(*OUTBOX_COLLECTIONS)
         runtime.publishes_to(WELLBEING_TOPIC)
-        enable_erasure_requests(runtime)
+        enable_erasure_requests(runtime, sweep_seconds=settings.erasure_sweep_interval_seconds)
         runtime.add_consumer(name="wellbeing", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
         runtime.every(
             settings.flag_sweep_interval_seconds, "pending-flags", lambda: checkins.finish_pending_flags(ctx=ctx)
@@ -49,6 +49,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         runtime.every(
             settings.reminder_sweep_interval_seconds, "reminders", lambda: privacy.send_due_reminders(ctx=ctx)
         )
+        runtime.every(settings.erasure_sweep_interval_seconds, "kept-flags", lambda: privacy.erase_kept_flags(ctx=ctx))
         runtime.every(
             settings.retention_sweep_interval_seconds, "retention", lambda: privacy.enforce_retention(ctx=ctx)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -110,6 +111,14 @@ async def send_due_reminders(*, ctx: WellbeingContext) -> int:
     return sent
 
 
+def audit_pseudonym(ctx: WellbeingContext, student_id: str) -> str:
+    """The keyed hash that replaces an erased student's id in the audit trail: stable, so that the
+    wellbeing lead who is given the id (a complaint, an inquiry) still finds who read that student's
+    records; useless without the service's key. Derived from the first DATA_ENCRYPTION_KEY."""
+    key = ctx.settings.data_encryption_key.get_secret_value().split(",")[0].strip().encode()
+    return hmac.new(key, f"audit-student\x1f{student_id}".encode(), hashlib.sha256).hexdigest()
+
+
 async def erase_student(
     *, ctx: WellbeingContext, event: CloudEvent, payload: StudentErasureRequested
 ) -> dict[str, int]:
@@ -125,7 +134,22 @@ async def erase_student(
         "created_at": utcnow(),
     }
     replies = await ctx.idempotency.forget_owner(payload.student_id)
-    return {**await ctx.repo.erase_student(student_id=payload.student_id, fact=fact), "idempotency_replies": replies}
+    erased = await ctx.repo.erase_student(
+        student_id=payload.student_id, student_ref=audit_pseudonym(ctx, payload.student_id), fact=fact
+    )
+    return {**erased, "idempotency_replies": replies}
+
+
+async def erase_kept_flags(*, ctx: WellbeingContext) -> int:
+    """Sweep: an urgent flag kept past its student's erasure is erased once a counsellor has resolved it
+    and its ``flag.resolved`` is out; the reads made during the follow-up join the pseudonymised trail."""
+    erased = 0
+    for flag in await ctx.repo.resolved_flags_pending_erasure():
+        if await ctx.repo.delete_flag(flag_id=flag["_id"]):
+            student_id = flag["student_id"]
+            await ctx.repo.pseudonymise_audit(student_id=student_id, student_ref=audit_pseudonym(ctx, student_id))
+            erased += 1
+    return erased
 
 
 async def enforce_retention(*, ctx: WellbeingContext) -> int:
@@ -134,6 +158,7 @@ async def enforce_retention(*, ctx: WellbeingContext) -> int:
     for student_id in await ctx.repo.students_past_retention(cutoff=cutoff):
         deleted += await ctx.repo.delete_checkins(student_id=student_id)
     await ctx.repo.purge_published_receipts(older_than=utcnow() - timedelta(minutes=5))
+    await ctx.repo.delete_audit_before(cutoff=utcnow() - timedelta(days=ctx.settings.audit_retention_days))
     return deleted
 
 

@@ -49,7 +49,13 @@ class WellbeingRepository:
             ],
         )
         await ensure_indexes(
-            self.audit, [IndexModel([("student_id", ASCENDING), ("at", DESCENDING)]), IndexModel("created_at")]
+            self.audit,
+            [
+                IndexModel([("student_id", ASCENDING), ("at", DESCENDING)]),
+                IndexModel("created_at"),
+                IndexModel("student_ref", sparse=True),
+                IndexModel("at"),
+            ],
         )
         await ensure_indexes(self.reminders, [IndexModel("next_due_at")])
         await ensure_indexes(self.latest_scores, [IndexModel("student_id")])
@@ -239,24 +245,48 @@ class WellbeingRepository:
         await self.audit.insert_many(entries)
 
     async def page_audit(
-        self, *, student_id: str | None, limit: int | None, cursor: str | None
+        self, *, student_id: str | None, student_ref: str | None, limit: int | None, cursor: str | None
     ) -> tuple[list[Document], str | None]:
-        query: Document = {"student_id": student_id} if student_id else {}
+        """The trail, or one student's: entries naming them and, after their erasure, their pseudonym."""
+        query: Document = {"$or": [{"student_id": student_id}, {"student_ref": student_ref}]} if student_id else {}
         return await paginate(self.audit, query, limit=limit, cursor=cursor)
 
-    async def erase_student(self, *, student_id: str, fact: Document) -> dict[str, int]:
+    async def erase_student(self, *, student_id: str, student_ref: str, fact: Document) -> dict[str, int]:
+        """Delete what is held about the student but an open urgent flag (kept, marked, for its safety
+        follow-up until a counsellor resolves it); staff reads stay in the trail under a pseudonym."""
+        kept = {"student_id": student_id, "status": "open", "severity": "urgent"}
+        await self.flags.update_many(kept, {"$set": {"erasure_pending": True}})
         counts = {
             "checkins": (await self.checkins.delete_many({"student_id": student_id})).deleted_count,
             "latest_scores": (await self.latest_scores.delete_many({"student_id": student_id})).deleted_count,
-            "flags": (await self.flags.delete_many({"student_id": student_id})).deleted_count,
+            "flags": (
+                await self.flags.delete_many({"student_id": student_id, "erasure_pending": {"$ne": True}})
+            ).deleted_count,
             "consents": (await self.consents.delete_many({"_id": student_id})).deleted_count,
             "reminders": (await self.reminders.delete_many({"_id": student_id})).deleted_count,
-            "audit": (
-                await self.audit.delete_many({"student_id": student_id, "action": {"$ne": "erased"}})
-            ).deleted_count,
+            "audit_pseudonymised": await self.pseudonymise_audit(student_id=student_id, student_ref=student_ref),
         }
         await self.audit.update_one({"_id": fact["_id"]}, {"$setOnInsert": fact}, upsert=True)
         return counts
+
+    async def pseudonymise_audit(self, *, student_id: str, student_ref: str) -> int:
+        result = await self.audit.update_many(
+            {"student_id": student_id, "action": {"$ne": "erased"}},
+            {"$set": {"student_ref": student_ref}, "$unset": {"student_id": ""}},
+        )
+        return result.modified_count
+
+    async def resolved_flags_pending_erasure(self) -> list[Document]:
+        """Flags kept past their student's erasure that a counsellor has resolved since, with their events out."""
+        docs = await self.flags.find({"erasure_pending": True, "status": "resolved"}).to_list(None)
+        return [d for d in docs if not d.get(OUTBOX_FIELD)]
+
+    async def delete_flag(self, *, flag_id: str) -> bool:
+        result = await self.flags.delete_one({"_id": flag_id, "status": "resolved"})
+        return result.deleted_count == 1
+
+    async def delete_audit_before(self, *, cutoff: datetime) -> int:
+        return (await self.audit.delete_many({"at": {"$lt": cutoff}})).deleted_count
 
     async def students_past_retention(self, *, cutoff: datetime) -> list[str]:
         """Students whose latest stored check-in is older than ``cutoff``."""

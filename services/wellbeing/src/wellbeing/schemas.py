@@ -147,7 +147,10 @@ class AuditEntry(BaseModel):
     actor_id: str
     actor_roles: list[str] = Field(default_factory=list)
     action: str
-    student_id: str | None
+    student_id: str | None = None
+    student_ref: str | None = Field(
+        default=None, description="after the student's erasure: a keyed pseudonym in place of student_id"
+    )
     record_ids: list[str] = Field(default_factory=list)
     purpose: str
     at: datetime

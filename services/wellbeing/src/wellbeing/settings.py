@@ -42,3 +42,9 @@ class WellbeingSettings(ServiceSettings):
     """A worrying check-in whose flag is still pending this long after it was recorded is finished by the sweep."""
     reminder_sweep_interval_seconds: float = Field(default=60.0, gt=0)
     retention_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
+    erasure_delay_days: float = Field(default=7.0, ge=0)
+    """An erasure requested by staff (not by the student) waits this long and can be cancelled meanwhile."""
+    erasure_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    """How often due staff erasures are published and resolved kept flags are erased."""
+    audit_retention_days: int = Field(default=2190, ge=1)
+    """Audit entries (staff reads, pseudonymised after an erasure) are deleted after this long."""

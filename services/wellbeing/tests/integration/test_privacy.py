@@ -102,6 +102,8 @@ async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fac
     accepted = await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=keyed)
     assert accepted.status_code == 202
     await eventually(lambda: _erased(wellbeing.repo, "s1"), timeout=30)
+    kept = await wellbeing.repo.flags.find({"student_id": "s1"}).to_list(None)  # the urgent one, for follow-up
+    assert [(f["severity"], f["erasure_pending"]) for f in kept] == [("urgent", True)]
     # a retry of the request itself, after the erasure, still answers the first result and asks nothing new
     retried = await wellbeing.client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=keyed)
     assert retried.status_code == 202 and retried.json() == accepted.json()
@@ -120,7 +122,7 @@ async def _erased(repo, student_id):
     return (
         await repo.checkins.count_documents({"student_id": student_id}) == 0
         and await repo.latest_scores.count_documents({"student_id": student_id}) == 0
-        and await repo.flags.count_documents({"student_id": student_id}) == 0
+        and await repo.flags.count_documents({"student_id": student_id, "erasure_pending": {"$ne": True}}) == 0
         and await repo.audit.count_documents({"student_id": student_id, "action": "erased"}) == 1
     )
 
