@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from medsupport_shared.erasure import ErasureRequestOut
+from medsupport_shared.erasure import ErasureRequestOut, ErasureRequestPage
 from mentorship.schemas import (
     AssignmentOut,
     AssignmentPage,
@@ -59,6 +59,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     Instrument,
     InstrumentPage,
     ErasureRequestOut,
+    ErasureRequestPage,
     # mentorship
     MentorProfileOut,
     MentorPage,

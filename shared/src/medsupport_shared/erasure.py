@@ -69,6 +69,9 @@ class ErasureRequestOut(BaseModel):
 
 
 class ErasureRequestPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": ErasureRequestOut.model_config["json_schema_extra"]["examples"]}]}  # type: ignore[index]
+    )
     items: list[ErasureRequestOut]
 
 
