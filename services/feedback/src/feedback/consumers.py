@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from feedback.services import FeedbackServices
+from medsupport_shared.erasure import ErasedStudents, unless_erased
 from medsupport_shared.event_types import (
     MENTORSHIP_TOPIC,
     PLATFORM_TOPIC,
@@ -21,6 +22,11 @@ log = logging.getLogger(__name__)
 
 
 def handlers(svc: FeedbackServices) -> dict[str, EventHandler]:
+    # Erased students (keyed hashes): a mentorship from before the erasure, replayed, is not re-created.
+    erased = ErasedStudents(
+        svc.repo.feedback.database, secret=svc.settings.data_encryption_key.get_secret_value().encode()
+    )
+
     async def remember_mentor(event: CloudEvent, payload: MentorAssigned) -> None:
         await svc.repo.record_mentorship(
             assignment_id=payload.assignment_id,
@@ -35,13 +41,14 @@ def handlers(svc: FeedbackServices) -> dict[str, EventHandler]:
         )
 
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
+        await erased.remember(payload.student_id, at=event.time)
         counts = await svc.repo.erase_student(student_id=payload.student_id)
         counts["idempotency_replies"] = await svc.idempotency.forget_owner(payload.student_id)
         counts["named_concerns"] = await svc.concerns.forget_reporter(reporter_id=payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "counts": counts})
 
     return {
-        MentorAssigned.event_type: remember_mentor,
+        MentorAssigned.event_type: unless_erased(erased, remember_mentor, lambda p: p.mentee_id),
         MentorshipEnded.event_type: withdraw_mentor_shares,
         StudentErasureRequested.event_type: erase_student,
     }

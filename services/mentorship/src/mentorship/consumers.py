@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from medsupport_shared.erasure import ErasedStudents, unless_erased
 from medsupport_shared.event_types import PLATFORM_TOPIC, WELLBEING_TOPIC, FlagResolved, StudentErasureRequested
 from medsupport_shared.events import CloudEvent, utcnow
 from medsupport_shared.kafka import EventHandler
@@ -16,6 +17,11 @@ TOPICS = [WELLBEING_TOPIC, PLATFORM_TOPIC]
 
 
 def handlers(ctx: MentorshipContext) -> dict[str, EventHandler]:
+    # Erased students (keyed hashes): a flag event from before the erasure, replayed, re-creates no priority.
+    erased = ErasedStudents(
+        ctx.repo.priority.database, secret=ctx.settings.data_encryption_key.get_secret_value().encode()
+    )
+
     async def prioritise_flagged_student(event: CloudEvent, payload: Any) -> None:
         until = utcnow() + timedelta(days=ctx.settings.flag_priority_days)
         await ctx.repo.prioritise(student_id=payload.student_id, until=until)
@@ -24,13 +30,14 @@ def handlers(ctx: MentorshipContext) -> dict[str, EventHandler]:
         await ctx.repo.clear_priority(student_id=payload.student_id)
 
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
+        await erased.remember(payload.student_id, at=event.time)
         counts = await ctx.repo.erase_student(student_id=payload.student_id)
         counts["idempotency_replies"] = await ctx.idempotency.forget_owner(payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
 
     return {
-        "flag.raised": prioritise_flagged_student,
-        "flag.updated": prioritise_flagged_student,
+        "flag.raised": unless_erased(erased, prioritise_flagged_student, lambda p: p.student_id),
+        "flag.updated": unless_erased(erased, prioritise_flagged_student, lambda p: p.student_id),
         "flag.resolved": end_priority,
         "student.erasure.requested": erase_student,
     }

@@ -111,3 +111,39 @@ async def test_erasure_removes_the_student_from_every_collection(isolation: obje
         assert (await c.post(f"/v1/peer-groups/{joined['id']}/join", headers=newcomer)).status_code == 200
         # a redelivered erasure changes nothing more
         assert (await stack.ctx.repo.erase_student(student_id=GONE))["runs_redacted"] == 0
+
+
+async def test_a_flag_replayed_after_the_erasure_gives_no_priority_back(isolation: object) -> None:
+    from medsupport_shared.kafka import EventPublisher
+
+    async with start(isolation, mentorship_settings(isolation)) as stack:
+        flag = FlagRaised(
+            flag_id="f1",
+            student_id=GONE,
+            severity="elevated",
+            reasons=["who5_low"],
+            instrument="who5",
+            raised_at=utcnow(),
+        )
+        raised = await stack.publish(flag)
+        await eventually(lambda: stack.ctx.repo.priority.find_one({"_id": GONE}), timeout=30)
+        erasure = await stack.publish(
+            StudentErasureRequested(student_id=GONE, requested_at=utcnow(), requested_by=GONE)
+        )
+        inbox = stack.app.state.runtime.db["inbox"]
+        await eventually(lambda: inbox.find_one({"event_id": erasure.id}), timeout=30, message="erasure consumed")
+        assert await stack.ctx.repo.priority.find_one({"_id": GONE}) is None
+
+        await inbox.delete_many({"event_id": raised.id})  # as if the inbox had expired it: a true replay
+        publisher = EventPublisher(
+            bootstrap_servers=stack.settings.kafka_bootstrap_servers,
+            topic_prefix=stack.isolation.topic_prefix,
+            service="test",
+        )
+        try:
+            await publisher.publish(raised)
+        finally:
+            await publisher.stop()
+        await eventually(lambda: inbox.find_one({"event_id": raised.id}), timeout=30, message="replay consumed")
+        assert await stack.ctx.repo.priority.find_one({"_id": GONE}) is None
+        assert await traces(stack, GONE) == []
