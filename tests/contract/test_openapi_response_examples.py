@@ -20,6 +20,7 @@ from mentorship.schemas import (
     MentorProfileOut,
     PeerGroupOut,
     PeerGroupPage,
+    PlacementOut,
 )
 from notifications.routing import RouteRule
 from notifications.schemas import AlertOut, AlertPage, OnCall, PreferencesOut, RotaOut, RulePage, StaffOut, StaffPage
@@ -71,6 +72,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     MeetingPage,
     PeerGroupOut,
     PeerGroupPage,
+    PlacementOut,
     # notifications
     StaffOut,
     StaffPage,

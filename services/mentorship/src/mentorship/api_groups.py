@@ -1,4 +1,6 @@
-"""Routes for peer-support groups."""
+"""Routes for peer-support groups. Membership of a support group is sensitive: the members are shown
+to the group's members and facilitator only, who started a group is never shown, a student joins only
+a group of their own cohort (or one open to every cohort), and staff place only students who opted in."""
 
 from __future__ import annotations
 
@@ -8,13 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from medsupport_shared.errors import AUTH_ERRORS, Conflict, NotFound, problem_responses
+from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from mentorship.api import Context
 from mentorship.handlers import match_into_groups
-from mentorship.schemas import GroupMatchingIn, PeerGroupIn, PeerGroupOut, PeerGroupPage
+from mentorship.schemas import GroupMatchingIn, PeerGroupIn, PeerGroupOut, PeerGroupPage, PlacementIn, PlacementOut
 
 STAFF = (Role.FACULTY, Role.MENTOR, Role.COUNSELLOR, Role.WELLBEING_LEAD, Role.ADMIN)
 Creator = Annotated[Principal, Depends(require_roles(*STAFF, Role.STUDENT))]
@@ -23,12 +25,15 @@ Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
 router = APIRouter(prefix="/v1/peer-groups", tags=["peer groups"])
 
 
+HIDDEN = ("_id", "created_by", "created_at")
+
+
 async def group_view(ctx: Any, group: dict[str, Any], principal: Principal) -> dict[str, Any]:
     members = await ctx.repo.group_members(group_id=group["_id"])
-    may_see = principal.sub in members or principal.sub == group.get("facilitator_id") or principal.has_any(*STAFF)
+    may_see = principal.sub in members or principal.sub == group.get("facilitator_id")
     return {
         "id": group["_id"],
-        **{k: v for k, v in group.items() if k != "_id"},
+        **{k: v for k, v in group.items() if k not in HIDDEN},
         "members": sorted(members) if may_see else None,
         "seats_free": max(0, int(group.get("size_limit", 0)) - len(members)),
     }
@@ -45,7 +50,10 @@ async def create_group(
     body: PeerGroupIn, principal: Creator, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     async def create() -> dict[str, Any]:
-        group = {"_id": uuid.uuid4().hex, **body.model_dump(), "created_by": principal.sub, "created_at": utcnow()}
+        fields = body.model_dump()
+        if not principal.has_any(*STAFF) and fields["cohort"] is None:
+            fields["cohort"] = principal.cohort  # a student's group is for their cohort unless they say otherwise
+        group = {"_id": uuid.uuid4().hex, **fields, "created_by": principal.sub, "created_at": utcnow()}
         await ctx.repo.insert_group(group=group)
         return PeerGroupOut.model_validate(await group_view(ctx, group, principal)).model_dump(mode="json")
 
@@ -78,11 +86,15 @@ async def _group(ctx: Any, group_id: str) -> dict[str, Any]:
 @router.post(
     "/{group_id}/join",
     response_model=PeerGroupOut,
-    summary="Join a group (a seat, if one is free)",
+    summary="Join a group of your cohort (a seat, if one is free)",
+    description="A group with a cohort admits students of that cohort (the token's `cohort` claim) only; a "
+    "group without one is open to every cohort.",
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def join(group_id: str, principal: Student, ctx: Context) -> Any:
     group = await _group(ctx, group_id)
+    if group.get("cohort") is not None and group["cohort"] != principal.cohort:
+        raise Forbidden("this group is for another cohort")
     if await ctx.repo.join_group(group=group, student_id=principal.sub) is False:
         raise Conflict("the group is full")
     return await group_view(ctx, group, principal)
@@ -100,9 +112,24 @@ async def leave(group_id: str, principal: Student, ctx: Context) -> Any:
     return await group_view(ctx, group, principal)
 
 
+@router.put(
+    "/placement/me",
+    response_model=PlacementOut,
+    summary="Let staff place me into a peer group of my cohort, or withdraw that (student)",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def set_placement(body: PlacementIn, principal: Student, ctx: Context) -> Any:
+    await ctx.repo.set_placement(
+        student_id=principal.sub, cohort=principal.cohort, open_to_placement=body.open_to_placement
+    )
+    return {"open_to_placement": body.open_to_placement, "cohort": principal.cohort}
+
+
 @router.post(
     "/matching",
-    summary="Place students into their cohort's groups by shared interests (staff)",
+    summary="Place students who opted in into their cohort's groups by shared interests (staff)",
+    description="Only students who said yes at `PUT /v1/peer-groups/placement/me` for this cohort are placed; "
+    "any other id answers `null`, exactly like a student for whom no seat was found.",
     responses={
         200: {"content": {"application/json": {"example": {"placed": {"s1": "g1", "s2": None}}}}},
         **problem_responses(*AUTH_ERRORS),

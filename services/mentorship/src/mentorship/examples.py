@@ -85,7 +85,6 @@ PEER_GROUP: dict[str, Any] = {
     "interests": ["exam prep", "wellbeing"],
     "size_limit": 8,
     "facilitator_id": "mentor-mo",
-    "created_by": "mentor-mo",
     "members": ["student-42", "student-57"],
     "seats_free": 6,
 }

@@ -343,20 +343,22 @@ def _group_rank(interests: set[str], group: Document) -> tuple[int, str]:
 
 async def match_into_groups(*, ctx: MentorshipContext, cohort: str, student_ids: list[str]) -> dict[str, str | None]:
     """Place students into open groups of their cohort, best shared interests first (greedy by design:
-    groups are small and students can move). A student whose recorded cohort is another one is not
-    placed (None); one already in a group of the cohort stays there."""
+    groups are small and students can move). Only students who opted in to placement for this cohort
+    are placed (others: None, never enrolled without their consent); one already in a group of the
+    cohort stays there."""
     groups = await ctx.repo.all_groups(query={"cohort": cohort})
     in_cohort = {g["_id"] for g in groups}
     placed: dict[str, str | None] = {}
     for student_id in sorted(set(student_ids)):
         placed[student_id] = None
-        preferences = await ctx.repo.mentee(student_id=student_id) or {}
-        if preferences.get("cohort") not in (None, cohort):
+        consent = await ctx.repo.placement_of(student_id=student_id)
+        if consent is None or consent.get("cohort") != cohort:
             continue
         already = sorted(await ctx.repo.groups_of(student_id=student_id) & in_cohort)
         if already:
             placed[student_id] = already[0]
             continue
+        preferences = await ctx.repo.mentee(student_id=student_id) or {}
         interests = set(preferences.get("interests", []))
         for group in sorted(groups, key=functools.partial(_group_rank, interests)):
             if await ctx.repo.join_group(group=group, student_id=student_id) is not False:

@@ -18,6 +18,8 @@ from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
 Document = dict[str, Any]
 MENTORS, MENTEES, PRIORITY, ASSIGNMENTS, SLOTS = "mentors", "mentees", "priority", "assignments", "slots"
 MEETINGS, REMINDERS, GROUPS, MEMBERS, RUNS = "meetings", "reminders", "peer_groups", "group_members", "matching_runs"
+PLACEMENT = "group_placement"
+"""Students who let staff place them into a peer group of their cohort (their own choice)."""
 OUTBOX_COLLECTIONS = (ASSIGNMENTS, MEETINGS, REMINDERS)
 ERASED = "erased"
 """Stands in for an erased student's id where a shared record (a matching run) keeps the entry."""
@@ -29,6 +31,7 @@ class MentorshipRepository:
         self.mentors, self.mentees, self.priority = db[MENTORS], db[MENTEES], db[PRIORITY]
         self.assignments, self.slots, self.meetings = db[ASSIGNMENTS], db[SLOTS], db[MEETINGS]
         self.reminders, self.groups, self.members, self.runs = db[REMINDERS], db[GROUPS], db[MEMBERS], db[RUNS]
+        self.placement = db[PLACEMENT]
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(
@@ -197,6 +200,15 @@ class MentorshipRepository:
         await self.members.delete_one({"_id": membership})
         return False
 
+    async def set_placement(self, *, student_id: str, cohort: str | None, open_to_placement: bool) -> None:
+        if open_to_placement:
+            await self.placement.replace_one({"_id": student_id}, {"_id": student_id, "cohort": cohort}, upsert=True)
+        else:
+            await self.placement.delete_one({"_id": student_id})
+
+    async def placement_of(self, *, student_id: str) -> Document | None:
+        return await self.placement.find_one({"_id": student_id})
+
     async def leave_group(self, *, group_id: str, student_id: str) -> bool:
         membership = f"{group_id}:member:{student_id}"
         await self.release_slots(assignment_id=membership)
@@ -220,6 +232,7 @@ class MentorshipRepository:
             "reminders": (await self.reminders.delete_many({"assignment_id": {"$in": theirs}})).deleted_count,
             "preferences": (await self.mentees.delete_many({"_id": student_id})).deleted_count,
             "priority": (await self.priority.delete_many({"_id": student_id})).deleted_count,
+            "placement": (await self.placement.delete_many({"_id": student_id})).deleted_count,
             "groups": len(memberships),
             "groups_redacted": await self._redact_groups(student_id),
             "runs_deleted": (await self.runs.delete_many({"student_id": student_id})).deleted_count,

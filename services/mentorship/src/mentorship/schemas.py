@@ -212,8 +212,7 @@ class PeerGroupOut(PeerGroupIn):
     interests: list[str] = Field(default_factory=list)
     size_limit: int
     facilitator_id: str | None = None
-    created_by: str | None = Field(description="None once the student who started it had their data erased")
-    members: list[str] | None = Field(default=None, description="shown to members, the facilitator and staff")
+    members: list[str] | None = Field(default=None, description="shown to the group's members and facilitator only")
     seats_free: int = Field(default=0, description="seats left; shown to everyone (a count, no names)")
 
 
@@ -221,6 +220,19 @@ class PeerGroupPage(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.PEER_GROUP_PAGE]})
     items: list[PeerGroupOut]
     next_cursor: str | None
+
+
+class PlacementIn(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"open_to_placement": True}]})
+    open_to_placement: StrictBool = Field(
+        description="let staff place me into a peer group of my cohort (`POST /v1/peer-groups/matching`)"
+    )
+
+
+class PlacementOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"open_to_placement": True, "cohort": "2027"}]})
+    open_to_placement: bool
+    cohort: str | None
 
 
 class GroupMatchingIn(StrictInput):

@@ -94,9 +94,10 @@ async def test_erasure_removes_the_student_from_every_collection(isolation: obje
         assert await traces(stack, GONE) == []
         assert await kept_replies.count_documents({}) == 0
         # what others share stays, without the student
-        groups = {g["id"]: g for g in (await c.get("/v1/peer-groups", headers=faculty)).json()["items"]}
+        groups = {g["id"]: g for g in (await c.get("/v1/peer-groups", headers=kept)).json()["items"]}
         assert set(groups) == {started["id"], facilitated["id"], joined["id"]}
-        assert groups[started["id"]]["created_by"] is None and groups[started["id"]]["members"] == [KEPT]
+        assert groups[started["id"]]["members"] == [KEPT] and "created_by" not in groups[started["id"]]
+        assert await stack.ctx.repo.groups.count_documents({"created_by": GONE}) == 0
         assert groups[facilitated["id"]]["facilitator_id"] is None
         assert groups[joined["id"]]["members"] == [KEPT]
         runs = [r async for r in stack.ctx.repo.runs.find({})]

@@ -142,10 +142,14 @@ async def test_peer_group_seats_hold_under_concurrent_joins(service):
     group_id = created.json()["id"]
     assert created.json()["seats_free"] == 3
     joins = await asyncio.gather(
-        *[service.post(f"/v1/peer-groups/{group_id}/join", headers=auth(f"s{i}", "student")) for i in range(8)]
+        *[
+            service.post(f"/v1/peer-groups/{group_id}/join", headers=auth(f"s{i}", "student", cohort="2027"))
+            for i in range(8)
+        ]
     )
     assert sorted(r.status_code for r in joins) == [200] * 3 + [409] * 5
-    members = (await service.get("/v1/peer-groups", headers=auth("f1", "faculty"))).json()["items"][0]["members"]
+    member = next(f"s{i}" for i, r in enumerate(joins) if r.status_code == 200)
+    members = (await service.get("/v1/peer-groups", headers=auth(member, "student"))).json()["items"][0]["members"]
     assert len(members) == 3
     outsider_view = (await service.get("/v1/peer-groups", headers=auth("s7", "student"))).json()["items"][0]
     assert outsider_view["members"] is None or "s7" in members

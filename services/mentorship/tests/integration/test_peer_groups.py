@@ -36,8 +36,16 @@ async def place(stack: Stack, *student_ids: str, cohort: str = "2027") -> dict[s
 
 
 async def members(stack: Stack) -> dict[str, list[str]]:
-    items = (await stack.client.get("/v1/peer-groups", params={"limit": 200}, headers=FACULTY)).json()["items"]
-    return {g["id"]: g["members"] for g in items}
+    """As stored (no staff role sees the members of a group it does not facilitate)."""
+    groups = await stack.ctx.repo.all_groups(query={})
+    return {g["_id"]: sorted(await stack.ctx.repo.group_members(group_id=g["_id"])) for g in groups}
+
+
+async def opt_in(stack: Stack, *student_ids: str, cohort: str = "2027") -> None:
+    for student_id in student_ids:
+        body = {"open_to_placement": True}
+        headers = auth(student_id, "student", cohort=cohort)
+        assert (await stack.client.put("/v1/peer-groups/placement/me", json=body, headers=headers)).status_code == 200
 
 
 async def test_placement_by_interest_within_the_cohort_and_leaving_frees_a_seat(stack: Stack) -> None:
@@ -52,6 +60,8 @@ async def test_placement_by_interest_within_the_cohort_and_leaving_frees_a_seat(
         "/v1/mentees/me", json=other_cohort, headers=auth("a-2028", "student", cohort="2028")
     )
     assert saved.status_code == 200
+    await opt_in(stack, "r1", "r2", "r3", "r4", "r5", "e1")
+    await opt_in(stack, "a-2028", cohort="2028")
 
     # placed in student-id order: the other cohort's student first, while every seat is free
     placed = await place(stack, "r1", "r2", "r3", "e1", "a-2028")
@@ -85,4 +95,47 @@ async def test_placement_considers_every_group_of_the_cohort(stack: Stack) -> No
         ]
     )
     await stack.wants("s1", interests=["rural"])
+    await opt_in(stack, "s1")
     assert await place(stack, "s1") == {"s1": rare}
+
+
+async def test_members_are_seen_by_members_and_the_facilitator_only_and_joining_stays_in_the_cohort(
+    stack: Stack,
+) -> None:
+    body = {"name": "Support circle", "cohort": "2027", "size_limit": 4, "facilitator_id": "m1"}
+    circle = (await stack.client.post("/v1/peer-groups", json=body, headers=FACULTY)).json()["id"]
+    own = await stack.client.post(
+        "/v1/peer-groups", json={"name": "Mine", "size_limit": 3}, headers=auth("s9", "student", cohort="2028")
+    )
+    assert own.json()["cohort"] == "2028" and "created_by" not in own.json()  # a student's group: their cohort
+    s1 = auth("s1", "student", cohort="2027")
+    assert (await stack.client.post(f"/v1/peer-groups/{circle}/join", headers=s1)).status_code == 200
+    outsider = auth("s2", "student", cohort="2028")
+    refused = await stack.client.post(f"/v1/peer-groups/{circle}/join", headers=outsider)
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+
+    def view(headers: dict[str, str]) -> Any:
+        return stack.client.get("/v1/peer-groups", params={"limit": 200}, headers=headers)
+
+    for who, sees in ((s1, ["s1"]), (auth("m1", "mentor"), ["s1"]), (FACULTY, None), (auth("a1", "admin"), None)):
+        items = {g["id"]: g for g in (await view(who)).json()["items"]}
+        assert items[circle]["members"] == sees and "created_by" not in items[circle]
+
+
+async def test_staff_place_only_students_who_opted_in_for_that_cohort(stack: Stack) -> None:
+    circle = await group(stack, "Circle", "2027", ["research"], 5)
+    await stack.wants("yes", interests=["research"])
+    await stack.wants("no", interests=["research"])
+    await opt_in(stack, "yes")
+    await opt_in(stack, "elsewhere", cohort="2028")
+    assert await place(stack, "yes", "no", "elsewhere", "stranger") == {
+        "elsewhere": None,
+        "no": None,
+        "stranger": None,
+        "yes": circle,
+    }
+    withdrawn = await stack.client.put(
+        "/v1/peer-groups/placement/me", json={"open_to_placement": False}, headers=auth("yes", "student", cohort="2027")
+    )
+    assert withdrawn.json() == {"open_to_placement": False, "cohort": "2027"}
+    assert await members(stack) == {circle: ["yes"]}

@@ -35,6 +35,7 @@ ROUTES = [
     ("post", "/v1/peer-groups/g1/join", None),
     ("post", "/v1/peer-groups/g1/leave", None),
     ("post", "/v1/peer-groups/matching", {"cohort": "2027", "student_ids": ["s1"]}),
+    ("put", "/v1/peer-groups/placement/me", {"open_to_placement": True}),
 ]
 
 
@@ -67,6 +68,7 @@ FORBIDDEN = [
     ("post", "/v1/peer-groups", {"name": "Circle", "size_limit": 4}, ("ops", "concerns_officer")),
     ("post", "/v1/peer-groups/g1/join", None, ("faculty", "mentor", "admin")),
     ("post", "/v1/peer-groups/matching", {"cohort": "2027", "student_ids": ["s1"]}, ("student", "ops")),
+    ("put", "/v1/peer-groups/placement/me", {"open_to_placement": True}, ("faculty", "admin", "mentor")),
 ]
 
 
