@@ -83,7 +83,7 @@ router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
     description="A student asks an assessor for feedback on an encounter (or a rotation or course). The request "
     "falls due after the context kind's period (default 7 days, `REQUEST_DUE_DAYS_BY_KIND`); an open request past "
     "its due time emits `feedback.overdue` exactly once. Emits `feedback.requested`. Honours `Idempotency-Key`.",
-    responses={**_example(201, REQUEST_EXAMPLE), **problem_responses(*AUTH_ERRORS, 409)},
+    responses={**_example(201, REQUEST_EXAMPLE), **problem_responses(*AUTH_ERRORS, 409, 429)},
 )
 async def create_request(
     body: FeedbackRequestCreate, principal: Student, svc: Services, idempotency_key: IdempotencyKey = None
@@ -192,7 +192,7 @@ async def cohort_view(
     "(`PEER_FEEDBACK_CONTEXT_KINDS`, default `course`). With `request_id` the feedback fulfils that request "
     "(you must be its assessor; same student and context) and the turnaround is recorded. Free text is encrypted "
     "at rest. Emits `feedback.submitted` (ids, kind and context only). Honours `Idempotency-Key`.",
-    responses={**_example(201, FEEDBACK_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404, 409)},
+    responses={**_example(201, FEEDBACK_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404, 409, 429)},
 )
 async def create_feedback(
     body: FeedbackCreate, principal: Author, svc: Services, idempotency_key: IdempotencyKey = None

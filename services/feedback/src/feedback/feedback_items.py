@@ -16,6 +16,7 @@ from medsupport_shared.errors import Conflict, Forbidden, NotFound, Unprocessabl
 from medsupport_shared.event_types import FeedbackSubmitted
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
+from medsupport_shared.rate_limits import limit_per_user
 
 Document = dict[str, Any]
 FeedbackView = Literal["received", "authored"]
@@ -57,6 +58,15 @@ async def submit_feedback(*, svc: FeedbackServices, principal: Principal, body: 
         )
     except rules.NotAllowed as exc:
         raise Forbidden(str(exc)) from exc
+    if author_kind is rules.AuthorKind.PEER:  # each item alerts its student: a peer may not flood anyone
+        await limit_per_user(
+            svc.counters,
+            scope="peer-feedback",
+            user=principal.sub,
+            limit=svc.settings.peer_feedback_per_hour,
+            window_seconds=3600,
+            what="peer feedback items",
+        )
     request = await _request_to_fulfil(svc=svc, principal=principal, body=body)
     now, feedback_id = utcnow(), uuid.uuid4().hex
     document: Document = {

@@ -16,6 +16,7 @@ from medsupport_shared.errors import Conflict, Forbidden, NotFound
 from medsupport_shared.event_types import FeedbackOverdue, FeedbackRequested
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
+from medsupport_shared.rate_limits import limit_per_user
 
 Document = dict[str, Any]
 RequestView = Literal["mine", "assigned"]
@@ -58,6 +59,14 @@ async def request_feedback(
         rules.check_request(student_id=principal.sub, assessor_id=body.assessor_id)
     except rules.NotAllowed as exc:
         raise Forbidden(str(exc)) from exc
+    await limit_per_user(  # each request alerts an assessor: a flood would bury staff inboxes
+        svc.counters,
+        scope="feedback-request",
+        user=principal.sub,
+        limit=svc.settings.feedback_requests_per_hour,
+        window_seconds=3600,
+        what="feedback requests",
+    )
     context = body.context.as_rule()
     now, request_id = utcnow(), uuid.uuid4().hex
     due = rules.due_at(

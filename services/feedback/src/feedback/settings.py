@@ -38,6 +38,11 @@ class FeedbackSettings(ServiceSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     """CIDRs of our own proxies/ingress (JSON list). ``X-Forwarded-For`` is read only from them."""
 
+    feedback_requests_per_hour: int = Field(default=20, ge=1)
+    """Feedback requests one student may send per hour (each alerts an assessor); then 429."""
+    peer_feedback_per_hour: int = Field(default=20, ge=1)
+    """Peer feedback items one student may write per hour; then 429."""
+
     cohort_min_group_size: int = Field(default=5, ge=1)
     """A cohort-view row over fewer distinct students is suppressed."""
 

@@ -14,6 +14,7 @@ from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound,
 from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
+from medsupport_shared.rate_limits import limit_per_user
 from mentorship.api import Context
 from mentorship.handlers import match_into_groups
 from mentorship.schemas import GroupMatchingIn, PeerGroupIn, PeerGroupOut, PeerGroupPage, PlacementIn, PlacementOut
@@ -44,12 +45,20 @@ async def group_view(ctx: Any, group: dict[str, Any], principal: Principal) -> d
     response_model=PeerGroupOut,
     status_code=201,
     summary="Start a peer-support group",
-    responses=problem_responses(*AUTH_ERRORS, 409),
+    responses=problem_responses(*AUTH_ERRORS, 409, 429),
 )
 async def create_group(
     body: PeerGroupIn, principal: Creator, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     async def create() -> dict[str, Any]:
+        await limit_per_user(
+            ctx.counters,
+            scope="peer-group",
+            user=principal.sub,
+            limit=ctx.settings.peer_groups_per_day,
+            window_seconds=86400,
+            what="new peer groups",
+        )
         fields = body.model_dump()
         if not principal.has_any(*STAFF) and fields["cohort"] is None:
             fields["cohort"] = principal.cohort  # a student's group is for their cohort unless they say otherwise

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from medsupport_shared.app_factory import create_service_app
 from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.event_types import MENTORSHIP_TOPIC
+from medsupport_shared.rate_limits import COLLECTION as RATE_COUNTERS
+from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.runtime import ServiceRuntime
 from mentorship import api, api_groups, consumers, handlers
 from mentorship.repository import OUTBOX_COLLECTIONS, MentorshipRepository
@@ -24,7 +26,12 @@ def create_app(settings: MentorshipSettings | None = None) -> FastAPI:
     async def compose(runtime: ServiceRuntime) -> handlers.MentorshipContext:
         repo = MentorshipRepository(runtime.db)
         await repo.ensure_indexes()
+        secret = settings.data_encryption_key.get_secret_value().encode()
+        counters = WindowCounters(runtime.db[RATE_COUNTERS], secret=secret)
+        await counters.ensure_indexes()
+        runtime.every(60, "rate-counters", counters.sweep)
         ctx = handlers.MentorshipContext(
+            counters=counters,
             repo=repo,
             outbox=runtime.outbox,
             settings=settings,

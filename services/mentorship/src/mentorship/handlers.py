@@ -17,6 +17,7 @@ from medsupport_shared.event_types import MeetingLogged, MeetingReminderDue, Men
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox, outbox_entry
+from medsupport_shared.rate_limits import WindowCounters
 from mentorship.matching import Mentee, Mentor, match, shares_language
 from mentorship.metrics import ASSIGNMENTS_MADE, WITHOUT_RECENT_MEETING, observe_since_last_meeting
 from mentorship.repository import ASSIGNMENTS, MEETINGS, REMINDERS, Document, MentorshipRepository
@@ -33,6 +34,8 @@ class MentorshipContext:
     cipher: FieldCipher
     idempotency: IdempotencyStore
     source: str
+    counters: WindowCounters
+    """Per-user rate limits, shared by the replicas."""
     sweeps: dict[str, int] = field(default_factory=dict)
     """How many times each periodic sweep has completed (tests wait on it instead of sleeping)."""
 

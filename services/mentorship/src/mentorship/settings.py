@@ -17,3 +17,5 @@ class MentorshipSettings(ServiceSettings):
     meeting_reminder_days: float = Field(default=28.0, gt=0)
     """An assignment without a meeting for this long gets a reminder event."""
     reminder_sweep_interval_seconds: float = Field(default=300.0, gt=0)
+    peer_groups_per_day: int = Field(default=5, ge=1)
+    """Peer groups one person may start per day; then 429."""

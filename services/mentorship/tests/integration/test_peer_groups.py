@@ -139,3 +139,21 @@ async def test_staff_place_only_students_who_opted_in_for_that_cohort(stack: Sta
     )
     assert withdrawn.json() == {"open_to_placement": False, "cohort": "2027"}
     assert await members(stack) == {circle: ["yes"]}
+
+
+async def test_starting_peer_groups_is_limited_per_person(isolation: Any) -> None:
+    from .conftest import mentorship_settings, start
+
+    async with start(isolation, mentorship_settings(isolation, peer_groups_per_day=2)) as limited:
+        student = auth("s1", "student", cohort="2027")
+        for n in range(2):
+            created = await limited.client.post(
+                "/v1/peer-groups", json={"name": f"G{n}", "size_limit": 3}, headers=student
+            )
+            assert created.status_code == 201
+        refused = await limited.client.post("/v1/peer-groups", json={"name": "G3", "size_limit": 3}, headers=student)
+        assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+        assert int(refused.headers["Retry-After"]) > 0
+        assert await limited.ctx.repo.groups.count_documents({}) == 2
+        other = await limited.client.post("/v1/peer-groups", json={"name": "Theirs", "size_limit": 3}, headers=FACULTY)
+        assert other.status_code == 201
