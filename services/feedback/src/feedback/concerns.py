@@ -182,7 +182,11 @@ async def raise_anonymous_concern(
     body_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-body", idempotency_key, canonical)
     code = rules.derived_follow_up_code(secret=svc.code_secret, seed=body_hash)
     earlier = await svc.concerns.claim_idempotency(
-        key_hash=key_hash, body_hash=body_hash, concern_id=concern_id, expires_at=utcnow() + IDEMPOTENCY_RETENTION
+        key_hash=key_hash,
+        body_hash=body_hash,
+        concern_id=concern_id,
+        # rounded up to the hour, like every time kept about an anonymous report
+        expires_at=rules.anonymous_timestamp(utcnow() + IDEMPOTENCY_RETENTION) + timedelta(hours=1),
     )
     if earlier is not None:
         if not rules.codes_match(earlier["body_hash"], body_hash):

@@ -61,7 +61,9 @@ class EventPublisher:
             log.warning("kafka producer not started yet", extra={"error": str(exc)})
 
     async def publish(self, event: CloudEvent, *, headers: list[tuple[str, bytes]] | None = None) -> None:
-        """Send one event keyed by its subject and wait for acks from all in-sync replicas."""
+        """Send one event keyed by its subject and wait for acks from all in-sync replicas. The record's
+        timestamp is the event's own ``time``, never the send time: an anonymous report's event carries a
+        time rounded to the hour, and the record must not keep the exact moment beside it."""
         await self.send_raw(
             self.topic(event.topic),
             value=event.model_dump_json().encode(),
@@ -73,6 +75,7 @@ class EventPublisher:
                 *(headers if headers is not None else correlation.kafka_headers()),
             ],
             event_type=event.type,
+            timestamp_ms=int(event.time.timestamp() * 1000),
         )
 
     async def send_raw(
@@ -83,10 +86,12 @@ class EventPublisher:
         key: bytes | None,
         headers: list[tuple[str, bytes]],
         event_type: str = "raw",
+        timestamp_ms: int | None = None,
     ) -> None:
         producer = await self._ensure_started()
+        send = producer.send_and_wait(topic, value=value, key=key, headers=headers, timestamp_ms=timestamp_ms)
         try:
-            await asyncio.wait_for(producer.send_and_wait(topic, value=value, key=key, headers=headers), self._timeout)
+            await asyncio.wait_for(send, self._timeout)
         except (KafkaError, OSError, TimeoutError) as exc:
             EVENTS_PUBLISH_FAILED.labels(self._service, topic).inc()
             raise PublishFailed(f"publish to {topic} failed: {exc!r}") from exc
