@@ -109,8 +109,9 @@ async def _named_principal(request: Request) -> Principal:
         "from many addresses never closes the channel: reports past a surge threshold are accepted and marked.\n\n"
         "**Named (`anonymous: false`) needs a bearer token** (any role); you can read the report at "
         "`GET /v1/concerns/mine`.\n\nEmits `concern.raised` (id, category, anonymous, time; the reporter id only "
-        "when named). Honours `Idempotency-Key`: an anonymous retry with the same key and body returns the same "
-        "report and the same code."
+        "when named). Honours `Idempotency-Key`: an anonymous retry by the same client with the same key (16+ "
+        "characters) and body returns the same report and code; the same key with another body, from another "
+        "client, or a shorter key is a fresh report (never a 409), so nobody else can obtain a reporter's code."
     ),
     openapi_extra={"security": [{}, {"HTTPBearer": []}]},
     responses={

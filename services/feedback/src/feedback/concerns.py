@@ -162,25 +162,34 @@ async def _count_anonymous_report(svc: FeedbackServices, client: str) -> bool:
     return True
 
 
+async def _fresh_anonymous(svc: FeedbackServices, body: ConcernCreate, *, surge: bool) -> dict[str, Any]:
+    document = _new_document(svc, body, concern_id=uuid.uuid4().hex, surge=surge)
+    code = rules.new_follow_up_code()
+    document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
+    await _store_new(svc, document)
+    return _created(document, code)
+
+
 async def raise_anonymous_concern(
     *, svc: FeedbackServices, body: ConcernCreate, client: str, idempotency_key: str | None
 ) -> tuple[dict[str, Any], bool]:
-    """Store an anonymous report; returns (body, replayed). With an Idempotency-Key the code is
-    derived from the key and the body under the server secret, so a retry gets the same code back
-    although the code itself is never stored."""
+    """Store an anonymous report; returns (body, replayed).
+
+    With an Idempotency-Key of at least ``MIN_ANONYMOUS_KEY_LENGTH`` characters, a retry by the same
+    client with the same body gets the same report and code back: the code is derived from the client,
+    the key and the body under the server secret, and never stored. Anything else is a fresh report
+    with a random code, never a 409: the same key with another body, or from another client (who
+    learned or guessed the key and the text), or while the first is still in progress. So a key
+    reveals nothing, and a predictable key gives no one the first reporter's code."""
     surge = await _count_anonymous_report(svc, client)
-    concern_id = uuid.uuid4().hex
-    if idempotency_key is None:
-        document = _new_document(svc, body, concern_id=concern_id, surge=surge)
-        code = rules.new_follow_up_code()
-        document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
-        await _store_new(svc, document)
-        return _created(document, code), False
+    if idempotency_key is None or len(idempotency_key) < rules.MIN_ANONYMOUS_KEY_LENGTH:
+        return await _fresh_anonymous(svc, body, surge=surge), False
 
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
-    key_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-key", idempotency_key)
-    body_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-body", idempotency_key, canonical)
+    key_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-key", client, idempotency_key)
+    body_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-body", client, idempotency_key, canonical)
     code = rules.derived_follow_up_code(secret=svc.code_secret, seed=body_hash)
+    concern_id = uuid.uuid4().hex
     earlier = await svc.concerns.claim_idempotency(
         key_hash=key_hash,
         body_hash=body_hash,
@@ -189,11 +198,9 @@ async def raise_anonymous_concern(
         expires_at=rules.anonymous_timestamp(utcnow() + IDEMPOTENCY_RETENTION) + timedelta(hours=1),
     )
     if earlier is not None:
-        if not rules.codes_match(earlier["body_hash"], body_hash):
-            raise Conflict("the Idempotency-Key was already used with another request body")
         existing = await svc.concerns.get(concern_id=earlier["concern_id"])
-        if existing is None:
-            raise Conflict("a request with this Idempotency-Key is still in progress")
+        if existing is None or not rules.codes_match(earlier["body_hash"], body_hash):
+            return await _fresh_anonymous(svc, body, surge=surge), False
         return _created(existing, code), True
     document = _new_document(svc, body, concern_id=concern_id, surge=surge)
     document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)

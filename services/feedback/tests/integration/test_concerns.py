@@ -228,18 +228,40 @@ async def test_only_the_concerns_officer_reads_concerns(stack):
 
 
 async def test_anonymous_idempotency_returns_the_same_code_without_storing_it(stack):
-    headers = {"Idempotency-Key": "retry-me-1"}
+    key = "retry-me-1-7d3f9a2c51"
+    headers = {"Idempotency-Key": key}
     first = await stack.client.post("/v1/concerns", json=concern(), headers=headers)
     again = await stack.client.post("/v1/concerns", json=concern(), headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    # the same key with another body is a fresh report like any other: no 409 telling the key was used
     other = await stack.client.post("/v1/concerns", json=concern(description="Something else"), headers=headers)
-    assert other.status_code == 409
-    assert await stack.db["concerns"].count_documents({}) == 1
+    assert other.status_code == 201 and "Idempotent-Replayed" not in other.headers
+    assert other.json()["id"] != first.json()["id"] and other.json()["follow_up_code"] != first.json()["follow_up_code"]
+    assert await stack.db["concerns"].count_documents({}) == 2
     code = first.json()["follow_up_code"]
     for name in await stack.db.list_collection_names():
         dump = repr(await stack.db[name].find({}).to_list(None))
-        assert code not in dump and code.replace("-", "") not in dump and "retry-me-1" not in dump
+        assert code not in dump and code.replace("-", "") not in dump and key not in dump
+
+
+async def test_a_replayed_key_and_body_from_another_client_gets_no_one_elses_code(make_stack):
+    async with make_stack(trusted_proxies=["127.0.0.1/32"]) as stack:
+        key = {"Idempotency-Key": "predictable-frontend-key-0001"}
+        reporter = {**key, "X-Forwarded-For": "203.0.113.10"}
+        first = await stack.client.post("/v1/concerns", json=concern(), headers=reporter)
+        assert (await stack.client.post("/v1/concerns", json=concern(), headers=reporter)).json() == first.json()
+        stranger = await stack.client.post(
+            "/v1/concerns", json=concern(), headers={**key, "X-Forwarded-For": "198.51.100.20"}
+        )
+        assert stranger.status_code == 201 and "Idempotent-Replayed" not in stranger.headers
+        assert stranger.json()["follow_up_code"] != first.json()["follow_up_code"]
+        assert stranger.json()["id"] != first.json()["id"]
+        # a short key is likely predictable: not honoured at all, every post is its own report
+        short = {"Idempotency-Key": "1", "X-Forwarded-For": "203.0.113.10"}
+        one = await stack.client.post("/v1/concerns", json=concern(), headers=short)
+        two = await stack.client.post("/v1/concerns", json=concern(), headers=short)
+        assert one.json()["follow_up_code"] != two.json()["follow_up_code"]
 
 
 async def test_anonymous_submissions_are_rate_limited(make_stack):

@@ -89,6 +89,11 @@ def new_follow_up_code() -> str:
     return _format("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
 
 
+MIN_ANONYMOUS_KEY_LENGTH = 16
+"""An anonymous report's Idempotency-Key shorter than this is ignored (each post is a fresh report): a
+short key is likely predictable, and the key is what a retry's code is derived from."""
+
+
 def derived_follow_up_code(*, secret: bytes, seed: str) -> str:
     """A code derived from a secret seed (a retried anonymous submission with the same
     Idempotency-Key and body gets the same code back without the code ever being stored)."""
