@@ -145,27 +145,43 @@ async def get_flag(flag_id: str, principal: Counselling, ctx: Context, purpose: 
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def resolve(flag_id: str, body: FlagResolution, principal: Counselling, ctx: Context) -> Any:
-    return flag_view(
-        await resolve_flag(ctx=ctx, principal=principal, flag_id=flag_id, outcome=body.outcome, note=body.note),
-        ctx.cipher,
+    resolved = await resolve_flag(ctx=ctx, principal=principal, flag_id=flag_id, outcome=body.outcome, note=body.note)
+    await privacy.audit_read(  # the reply shows the flag's reasons: a read like any other
+        ctx=ctx,
+        principal=principal,
+        action="resolve_flag",
+        student_id=resolved["student_id"],
+        purpose=f"resolution: {body.outcome}",
+        record_ids=[flag_id],
     )
+    return flag_view(resolved, ctx.cipher)
 
 
 @router.get(
     "/audit",
     response_model=AuditPage,
-    summary="Who read which student's records, when and why",
+    summary="Who read which student's records, when and why (this read is audited too)",
     responses=problem_responses(*AUTH_ERRORS, 400),
 )
 async def audit_trail(
-    _: Lead,
+    principal: Lead,
     ctx: Context,
     student_id: str | None = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
+    purpose: OptionalPurpose = None,
 ) -> Any:
     ref = privacy.audit_pseudonym(ctx, student_id) if student_id else None
     items, next_cursor = await ctx.repo.page_audit(student_id=student_id, student_ref=ref, limit=limit, cursor=cursor)
+    await privacy.audit_read(  # who read the trail is itself on the trail
+        ctx=ctx,
+        principal=principal,
+        action="read_audit",
+        student_id=student_id,
+        purpose=purpose or "audit review",
+        record_ids=[i["_id"] for i in items],
+        pseudonymous=True,  # the student may have been erased: never write their id back
+    )
     return {"items": [{**i, "id": i["_id"]} for i in items], "next_cursor": next_cursor}
 
 

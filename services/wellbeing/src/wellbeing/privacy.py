@@ -41,18 +41,21 @@ async def audit_read(
     student_id: str | None,
     purpose: str,
     record_ids: list[str] | None = None,
+    pseudonymous: bool = False,
 ) -> None:
-    """Every staff read of a student's sensitive records: who, what, when, why."""
-    await ctx.repo.record_audit(
-        entry=_audit_entry(
-            principal=principal,
-            action=action,
-            student_id=student_id,
-            purpose=purpose,
-            record_ids=record_ids or [],
-            at=utcnow(),
-        )
+    """Every staff read of a student's sensitive records: who, what, when, why. ``pseudonymous`` keeps
+    the student's keyed pseudonym instead of the id (a read that may name an erased student)."""
+    entry = _audit_entry(
+        principal=principal,
+        action=action,
+        student_id=student_id,
+        purpose=purpose,
+        record_ids=record_ids or [],
+        at=utcnow(),
     )
+    if pseudonymous and student_id is not None:
+        entry["student_id"], entry["student_ref"] = None, audit_pseudonym(ctx, student_id)
+    await ctx.repo.record_audit(entry=entry)
 
 
 async def audit_reads(
