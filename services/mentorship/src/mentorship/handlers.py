@@ -193,7 +193,10 @@ async def run_matching(
     now = utcnow()
     load = await ctx.repo.active_load()
     mentors = [as_mentor(d, load.get(d["_id"], 0)) for d in await ctx.repo.all_mentors()]
-    flagged = await ctx.repo.prioritised(now=now)
+    # A preview ignores flag priority: with capacity an admin can edit, a free dry run that placed a
+    # low-scoring student before a better one would tell who has an open wellbeing flag. A real run keeps
+    # the priority in its objective (its output, sorted by id with criteria only, never shows it).
+    flagged = set() if dry_run else await ctx.repo.prioritised(now=now)
     mentees = [as_mentee(d, d["_id"] in flagged) for d in await ctx.repo.waiting_mentees(student_id=student_id)]
     result = match(mentees, mentors, ctx.settings.matching_weights)
     made: list[dict[str, Any]] = []

@@ -3,6 +3,7 @@ flag priority learned from events (and cleared by flag.resolved), and agreement 
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from typing import Any
@@ -188,3 +189,25 @@ async def test_a_run_agrees_with_the_pure_matching_on_the_same_data(stack: Stack
         assert mentor.id not in student.avoid and student.languages & mentor.languages and not mentor.paused
         capacity[mentor.id] -= 1
     assert min(capacity.values()) >= 0
+
+
+async def test_a_dry_run_does_not_tell_who_has_a_flag_and_a_real_run_still_puts_them_first(stack: Stack) -> None:
+    await stack.mentor("m1", capacity=1)
+    await stack.wants("a-first-by-id")
+    await stack.wants("z-in-need")
+    flag = FlagRaised(
+        flag_id="f1",
+        student_id="z-in-need",
+        severity="elevated",
+        reasons=["who5_low"],
+        instrument="who5",
+        raised_at=utcnow(),
+    )
+    await stack.publish(flag)
+    await eventually(lambda: stack.ctx.repo.priority.find_one({"_id": "z-in-need"}), timeout=30)
+    preview = (await stack.client.post("/v1/matching/runs", json={"dry_run": True}, headers=ADMIN)).json()
+    assert [m["mentee_id"] for m in preview["matches"]] == ["a-first-by-id"]  # as if nobody had a flag
+    assert preview["unmatched"] == ["z-in-need"] and "flag" not in json.dumps(preview)
+    real = (await stack.client.post("/v1/matching/runs", json={}, headers=ADMIN)).json()
+    assert [m["mentee_id"] for m in real["matches"]] == ["z-in-need"]  # the priority stays in the objective
+    assert set(real["matches"][0]["criteria"]) <= {"specialty", "interests", "meeting_format", "background"}
