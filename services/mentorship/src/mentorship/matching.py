@@ -14,6 +14,7 @@ students as possible, then the highest total score. It is solved as one linear a
 capacity-expanded slots, with tier weights derived from the instance so that the order is strict:
 coverage = (max score + 1) x students + 1 per matched student, priority = coverage x (students + 1)
 per matched flagged student. Ties break by ids (inputs are sorted): the same input, the same matching.
+Each mentor's slots are capped at the number of students who may be matched to them (memory).
 """
 
 from __future__ import annotations
@@ -182,8 +183,15 @@ def match(mentees: Sequence[Mentee], mentors: Sequence[Mentor], weights: Weights
     coverage = (float(scores.max(initial=0.0)) + 1.0) * len(mentees) + 1.0
     priority = np.array([coverage * (len(mentees) + 1) if p.flagged else 0.0 for p in mentees])[:, None]
     gains = np.where(scores > FORBIDDEN, scores + coverage + priority, 0.0)
-    slot_owner = np.repeat(np.arange(len(mentors)), [t.free_slots for t in mentors])
-    rows, columns = linear_sum_assignment(gains[:, slot_owner], maximize=True)
+    # A mentor never takes more students than can be matched to them, so slots beyond that are dropped:
+    # the expanded matrix is students x sum(min(free slots, allowed students)), not x sum(capacity).
+    allowed_students = (scores > FORBIDDEN).sum(axis=0)
+    slots = np.minimum([t.free_slots for t in mentors], allowed_students)
+    slot_owner = np.repeat(np.arange(len(mentors)), slots)
+    if not slot_owner.size:
+        return MatchResult(matches=[], unmatched=[p.id for p in mentees])
+    costs = np.ascontiguousarray((-gains)[:, slot_owner])  # one expanded copy (maximize=True would make two)
+    rows, columns = linear_sum_assignment(costs)
     matches, matched = [], set()
     for row, column in zip(rows, columns, strict=True):
         mentor = mentors[slot_owner[column]]
