@@ -192,7 +192,7 @@ async def audit_trail(
     description="Whole calendar cells only: ISO weeks, and months made of the ISO weeks whose Thursday falls in "
     "them; the window starts at the first week of a month. Weeks of a month are suppressed together so that "
     "the month minus the shown weeks never isolates fewer than the minimum group; band counts are given per "
-    "month only, and a hidden band has no key.",
+    "month only, and a hidden band has no key. A month still in progress (and its weeks) gives counts only.",
     tags=["aggregates"],
     responses=problem_responses(*AUTH_ERRORS),
 )
@@ -203,6 +203,7 @@ async def cohort(
     period: Literal["month", "week"] = "month",
     months: Annotated[int, Query(ge=1, le=36)] = 12,
 ) -> Any:
-    rows = await ctx.repo.cohort_checkins(cohort=cohort, since=window_start(utcnow(), months))
-    groups = cohort_summary(rows, period=period, min_group=ctx.settings.min_group_size)
+    now = utcnow()
+    rows = await ctx.repo.cohort_checkins(cohort=cohort, since=window_start(now, months))
+    groups = cohort_summary(rows, period=period, min_group=ctx.settings.min_group_size, now=now)
     return {"cohort": cohort, "period": period, "min_group_size": ctx.settings.min_group_size, "groups": groups}

@@ -172,6 +172,9 @@ class CohortGroup(BaseModel):
     )
     mean_score: float | None
     change_from_previous: float | None
+    in_progress: bool = Field(
+        default=False, description="the month (or the week's month) has not ended: counts only, no mean or bands yet"
+    )
 
 
 class CohortSummary(BaseModel):

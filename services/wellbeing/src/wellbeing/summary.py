@@ -10,7 +10,11 @@ Every figure is a function of whole calendar cells only, whatever the caller ask
   hidden weeks together hold at least ``min_group`` students, so month − shown weeks is never fewer
   than ``min_group`` students;
 - band counts are published at month level only (weeks give a count and a mean), with the
-  complementary suppression of ``suppress_small_cells`` and no key at all for a hidden band.
+  complementary suppression of ``suppress_small_cells`` and no key at all for a hidden band;
+- a month still in progress (and each of its weeks) shows its student count only: means and bands
+  come once the month has ended, so its figures are computed once, on data that no longer changes;
+  otherwise asking before and after one more check-in would give that student's score, and a week
+  shown early but hidden with a later small week would undo the complementary suppression.
 """
 
 from __future__ import annotations
@@ -39,12 +43,22 @@ def month_label(monday: date) -> str:
     return f"{thursday.year}-{thursday.month:02d}"
 
 
+def _first_monday(year: int, month: int) -> date:
+    """Monday of the first ISO week whose Thursday falls in the month."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(3 - first.weekday()) % 7) - timedelta(days=3)
+
+
 def window_start(now: datetime, months: int) -> datetime:
     """Monday of the first week of the month that held ``now`` minus ``months`` × 31 days."""
     thursday = week_start(now - timedelta(days=31 * months)) + timedelta(days=3)
-    first = date(thursday.year, thursday.month, 1)
-    first_thursday = first + timedelta(days=(3 - first.weekday()) % 7)
-    return datetime.combine(first_thursday - timedelta(days=3), time.min, tzinfo=UTC)
+    return datetime.combine(_first_monday(thursday.year, thursday.month), time.min, tzinfo=UTC)
+
+
+def month_has_ended(label: str, now: datetime) -> bool:
+    year, month = (int(part) for part in label.split("-"))
+    following = _first_monday(year + month // 12, month % 12 + 1)
+    return datetime.combine(following, time.min, tzinfo=UTC) <= now
 
 
 def suppress_small_cells(counts: dict[str, int], *, min_group: int) -> dict[str, int | None]:
@@ -85,16 +99,23 @@ def _weekly_entries(rows: list[Row]) -> dict[tuple[str, str], dict[date, dict[st
     return months
 
 
-def _group(instrument: str, period: str, entries: list[Row] | None, bands: dict[str, int] | None) -> Row:
+def _group(
+    instrument: str, period: str, entries: list[Row] | None, bands: dict[str, int] | None, *, ended: bool
+) -> Row:
+    hidden = {"suppressed": True, "students": None, "bands": None, "mean_score": None, "in_progress": not ended}
     if entries is None:
-        return {"instrument": instrument, "period": period, "suppressed": True, "students": None, "bands": None}
+        return {"instrument": instrument, "period": period, **hidden}
+    students = len({e["student_id"] for e in entries})
+    if not ended:
+        return {"instrument": instrument, "period": period, **hidden, "suppressed": False, "students": students}
     return {
         "instrument": instrument,
         "period": period,
         "suppressed": False,
-        "students": len({e["student_id"] for e in entries}),
+        "students": students,
         "bands": bands,
         "mean_score": round(mean(e["score"] for e in entries), 2),
+        "in_progress": False,
     }
 
 
@@ -109,29 +130,31 @@ def _month_bands(weeks: dict[date, dict[str, Row]], *, min_group: int) -> dict[s
     return {band: count for band, count in sorted(shown.items()) if count is not None}
 
 
-def cohort_summary(rows: list[Row], *, period: Period, min_group: int) -> list[Row]:
+def cohort_summary(rows: list[Row], *, period: Period, min_group: int, now: datetime | None = None) -> list[Row]:
     """One entry per (instrument, period): distinct students, mean score of the weekly check-ins and
     its change from the previous shown period; for months also counts by band (each student's latest
-    check-in of the month). Rows must cover whole months (``window_start``)."""
+    check-in of the month). Rows must cover whole months (``window_start``); a month that has not
+    ended by ``now`` (None: every month has ended) gives counts only."""
     out: list[Row] = []
     for (instrument, month), weeks in sorted(_weekly_entries(rows).items()):
+        ended = now is None or month_has_ended(month, now)
         students_by_week = {week: set(members) for week, members in weeks.items()}
         month_students = set().union(*students_by_week.values())
         if period == "month":
             if len(month_students) < min_group:
-                out.append(_group(instrument, month, None, None))
+                out.append(_group(instrument, month, None, None, ended=ended))
                 continue
             entries = [e for members in weeks.values() for e in members.values()]
-            out.append(_group(instrument, month, entries, _month_bands(weeks, min_group=min_group)))
+            bands = _month_bands(weeks, min_group=min_group) if ended else None
+            out.append(_group(instrument, month, entries, bands, ended=ended))
             continue
         hidden = hide_weeks(students_by_week, min_group=min_group)
         for week in sorted(weeks):
             shown = None if week in hidden else list(weeks[week].values())
-            out.append(_group(instrument, week_label(week), shown, None))
+            out.append(_group(instrument, week_label(week), shown, None, ended=ended))
     previous: dict[str, float] = {}
     for group in out:
-        if group["suppressed"]:
-            group["mean_score"] = None
+        if group["mean_score"] is None:
             group["change_from_previous"] = None
             continue
         before = previous.get(group["instrument"])

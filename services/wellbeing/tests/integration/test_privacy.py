@@ -77,12 +77,20 @@ async def test_cohort_groups_under_five_students_are_suppressed(wellbeing):
         await checkin(wellbeing.client, f"a{n}", instrument="burnout", answers=[3], cohort="2028")
     summary = await wellbeing.client.get("/v1/cohorts/2028/summary", headers=auth("f1", "faculty"))
     group = summary.json()["groups"][0]
-    assert group["suppressed"] is False and group["students"] == 6
-    assert group["bands"] == {}  # cells of 2 and 4 are suppressed together, and leave no key
-    assert "a0" not in summary.text and "null" not in json.dumps(group["bands"])
+    assert group["suppressed"] is False and group["students"] == 6 and group["in_progress"] is True
+    assert group["mean_score"] is None and group["bands"] is None  # the month has not ended: counts only
+    # once the month has ended: the figures, with the cells of 2 and 4 suppressed together and no key left
+    ago = utcnow() - timedelta(days=45)
+    await wellbeing.repo.checkins.update_many({"cohort": "2028"}, {"$set": {"recorded_at": ago}})
+    summary = await wellbeing.client.get("/v1/cohorts/2028/summary", headers=auth("f1", "faculty"))
+    group = summary.json()["groups"][0]
+    assert group["students"] == 6 and group["in_progress"] is False and group["mean_score"] is not None
+    assert group["bands"] == {} and "null" not in json.dumps(group["bands"])
+    assert "a0" not in summary.text
     weekly = await wellbeing.client.get("/v1/cohorts/2028/summary?period=week", headers=auth("f1", "faculty"))
     week = weekly.json()["groups"][0]
     assert week["students"] == 6 and week["bands"] is None  # bands per month only: nothing to subtract
+    assert week["mean_score"] == group["mean_score"]
 
 
 async def test_erasure_request_deletes_checkins_and_flags_and_keeps_only_the_fact(wellbeing):

@@ -76,7 +76,7 @@ def test_the_reviewed_attack_one_student_in_a_quiet_week_stays_hidden():
 @settings(max_examples=200)
 def test_sliding_the_window_changes_which_periods_show_never_a_figure(drawn, day, later, months, period):
     rows = rows_of(drawn)
-    first = START + timedelta(days=80 + day)
+    first = START + timedelta(days=91 + day)  # after the data's last month has ended
 
     def window(now):
         since = window_start(now, months)
@@ -117,3 +117,18 @@ def test_hidden_bands_have_no_key_and_cannot_be_told_apart(drawn):
         assert all(group["bands"][b] == truth[b] for b in group["bands"])
         assert len(hidden) != 1  # one hidden band would be the students minus the shown ones
         assert not hidden or sum(truth[b] for b in hidden) >= MIN
+
+
+@given(checkins, st.sampled_from(["month", "week"]))
+@settings(max_examples=100)
+def test_a_figure_once_published_never_changes_as_check_ins_arrive(drawn, period):
+    rows = rows_of(drawn)
+    published = {}
+    for day in range(0, 100, 2):
+        now = START + timedelta(days=day)
+        seen = [r for r in rows if r["recorded_at"] <= now]
+        for group in cohort_summary(seen, period=period, min_group=MIN, now=now):
+            if group["mean_score"] is not None:
+                key = group["period"]
+                published.setdefault(key, (group["mean_score"], group["students"], group["bands"]))
+                assert published[key] == (group["mean_score"], group["students"], group["bands"]), key
