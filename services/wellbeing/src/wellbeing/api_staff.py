@@ -113,6 +113,7 @@ async def list_flags(
         action="list_flags",
         purpose=purpose or f"{status} flag queue",
         records=[(f["student_id"], f["_id"]) for f in page],
+        erased=[f["student_id"] for f in page if f.get("erasure_pending")],
     )
     return {"items": [flag_view(f, ctx.cipher) for f in page], "next_cursor": next_cursor}
 
@@ -134,6 +135,7 @@ async def get_flag(flag_id: str, principal: Counselling, ctx: Context, purpose: 
         student_id=flag["student_id"],
         purpose=purpose or "flag review",
         record_ids=[flag_id],
+        pseudonymous=bool(flag.get("erasure_pending")),  # kept past its student's erasure
     )
     return flag_view(flag, ctx.cipher)
 
@@ -153,6 +155,7 @@ async def resolve(flag_id: str, body: FlagResolution, principal: Counselling, ct
         student_id=resolved["student_id"],
         purpose=f"resolution: {body.outcome}",
         record_ids=[flag_id],
+        pseudonymous=bool(resolved.get("erasure_pending")),  # the sweep may erase it before this entry is written
     )
     return flag_view(resolved, ctx.cipher)
 

@@ -59,25 +59,32 @@ async def audit_read(
 
 
 async def audit_reads(
-    *, ctx: WellbeingContext, principal: Principal, action: str, purpose: str, records: Iterable[tuple[str, str]]
+    *,
+    ctx: WellbeingContext,
+    principal: Principal,
+    action: str,
+    purpose: str,
+    records: Iterable[tuple[str, str]],
+    erased: Iterable[str] = (),
 ) -> None:
     """A read of several students' records (a list): one entry per student, naming that student's
-    records, so each student's trail shows the read and their erasure removes it. Nothing read, nothing
-    written."""
+    records (``erased`` students, whose urgent flag outlives their erasure, by pseudonym only), so each
+    student's trail shows the read. Nothing read, nothing written."""
     by_student: dict[str, list[str]] = {}
     for student_id, record_id in records:
         by_student.setdefault(student_id, []).append(record_id)
     if not by_student:
         return
-    now = utcnow()
-    await ctx.repo.record_audits(
-        entries=[
-            _audit_entry(
-                principal=principal, action=action, student_id=student, purpose=purpose, record_ids=ids, at=now
-            )
-            for student, ids in by_student.items()
-        ]
-    )
+    now, pseudonymous = utcnow(), set(erased)
+    entries = []
+    for student, ids in by_student.items():
+        entry = _audit_entry(
+            principal=principal, action=action, student_id=student, purpose=purpose, record_ids=ids, at=now
+        )
+        if student in pseudonymous:
+            entry["student_id"], entry["student_ref"] = None, audit_pseudonym(ctx, student)
+        entries.append(entry)
+    await ctx.repo.record_audits(entries=entries)
 
 
 async def set_reminder(*, ctx: WellbeingContext, student_id: str, cadence_days: int | None) -> Document:
