@@ -1,0 +1,5 @@
+"""(filled below)"""
+
+from fastapi import APIRouter
+
+router = APIRouter()
