@@ -58,4 +58,14 @@
     update(false);
   });
   document.addEventListener("htmx:afterSettle", function () { update(true); });
+  // A refused or failed htmx action is said, not silently dropped (a reload shows the full error page).
+  document.addEventListener("htmx:responseError", function (event) {
+    var region = document.getElementById("action-error");
+    var status = event.detail && event.detail.xhr ? event.detail.xhr.status : "";
+    if (region) region.textContent = "That did not work (" + status + "). Reload the page to see why.";
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var region = document.getElementById("action-error");
+    if (region) region.textContent = "The console cannot be reached. Check the connection; the page will keep trying.";
+  });
 })();
