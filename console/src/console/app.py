@@ -104,7 +104,8 @@ def create_app(settings: ConsoleSettings | None = None, transport: httpx.AsyncBa
             503: "A service is unavailable",
         }
         title = titles.get(exc.status, exc.title)
-        return render(request, "error.html", status_code=exc.status, title=title, messages=exc.messages())
+        messages = ([exc.title] if exc.status == 503 else []) + exc.messages()  # 503: which service
+        return render(request, "error.html", status_code=exc.status, title=title, messages=messages)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
