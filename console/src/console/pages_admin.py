@@ -151,3 +151,21 @@ async def preview(
     if template == "routing.html" and page.user.has_any(*RULE_READERS):
         rules = (await page.get("notifications", "/v1/routes", limit=200))["items"]
     return page.render(template, rules=rules, event_types=EVENT_TYPES, may_preview=True, preview=result, asked=body)
+
+
+@router.get("/matching")
+async def matching(page: SignedIn) -> Response:
+    if refused := _refuse(page, ("admin",), "Matching"):
+        return refused
+    return page.render("matching.html", run=None)
+
+
+@router.post("/matching")
+async def run_matching(page: SignedInPost, dry_run: str = Form("true")) -> Response:
+    """A dry run proposes (and explains) without assigning; the same deterministic run then assigns."""
+    if refused := _refuse(page, ("admin",), "Matching"):
+        return refused
+    run = await page.send("POST", "mentorship", "/v1/matching/runs", json={"dry_run": dry_run != "false"})
+    if not run["dry_run"]:
+        page.flash(f"{len(run['matches'])} student(s) assigned a mentor.")
+    return page.render("matching.html", run=run)

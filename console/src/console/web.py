@@ -135,6 +135,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("/staff", "Staff", frozenset({"admin", "wellbeing_lead", "ops"})),
     ("/rota", "Rota", frozenset({"admin", "wellbeing_lead", "ops"})),
     ("/routing", "Routing", frozenset({"admin", "ops", "wellbeing_lead"})),
+    ("/matching", "Matching", frozenset({"admin"})),
     ("/preferences", "Preferences", None),
 )
 

@@ -101,3 +101,44 @@ async def test_the_rule_preview_names_the_counsellor_on_call(isolation, browser:
         await assert_accessible(page)
         await screenshot(page, "routing-preview")
         await page.close()
+
+
+async def test_an_admin_previews_and_assigns_a_match_and_the_mentor_logs_a_meeting(isolation, browser: Browser):
+    async with platform(isolation) as stack, stack.client("mentorship") as mentorship:
+        mentor = auth("mentor-mo", "mentor", "faculty")
+        student = auth("student-sam", "student", cohort="2027")
+        profile = {
+            "name": "Dr Mo",
+            "specialty": "internal medicine",
+            "interests": ["research"],
+            "languages": ["en"],
+            "capacity": 2,
+        }
+        assert (await mentorship.put("/v1/mentors/me", json=profile, headers=mentor)).status_code == 200
+        wishes = {"specialty": "internal medicine", "interests": ["research"], "languages": ["en"]}
+        assert (await mentorship.put("/v1/mentees/me", json=wishes, headers=student)).status_code == 200
+        page = await browser.new_page()
+        await sign_in(page, stack.console, "admin-amy")
+        await page.get_by_role("link", name="Matching").click()
+        await page.get_by_role("button", name="Preview a matching run").click()
+        preview = page.get_by_role("table", name="Preview: nothing is assigned yet")
+        await expect(preview).to_contain_text("student-sam")
+        await expect(preview).to_contain_text("Specialty")
+        await assert_accessible(page)
+        assert (await mentorship.get("/v1/assignments", headers=ADMIN)).json()["items"] == []
+        await page.get_by_role("button", name="Assign these matches").click()
+        await expect(page.get_by_text("1 student(s) assigned a mentor.")).to_be_visible()
+        assigned = (await mentorship.get("/v1/assignments", headers=ADMIN)).json()["items"]
+        assert [(a["mentor_id"], a["mentee_id"]) for a in assigned] == [("mentor-mo", "student-sam")]
+
+        await page.context.clear_cookies()
+        await sign_in(page, stack.console, "mentor-mo")
+        await page.get_by_role("link", name="Mentees").click()
+        await expect(page.get_by_role("heading", name="student-sam")).to_be_visible()
+        await page.get_by_label("Met at (UTC)").fill((utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+        await page.get_by_label("Format").select_option("video")
+        await page.get_by_role("button", name="Log meeting").click()
+        await expect(page.get_by_text("Meeting logged.")).to_be_visible()
+        await expect(page.get_by_text(", video")).to_be_visible()
+        await assert_accessible(page)
+        await page.close()

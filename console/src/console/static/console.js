@@ -21,12 +21,28 @@
     });
   }
 
-  function chime() {
-    document.body.setAttribute("data-last-chime", String(Date.now()));
+  // Browsers let a page make sound only after the person has interacted with it: the audio is
+  // unlocked on the first click or key press, and the inbox says so until then.
+  var audio = null;
+  function unlockAudio() {
     var Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) return;
     try {
-      var ctx = new Context();
+      audio = audio || new Context();
+      if (audio.state === "suspended") audio.resume();
+      var hint = document.getElementById("sound-hint");
+      if (hint) hint.hidden = true;
+    } catch (e) { /* no audio device: the title and the announcement still change */ }
+  }
+  document.addEventListener("click", unlockAudio);
+  document.addEventListener("keydown", unlockAudio);
+
+  function chime() {
+    document.body.setAttribute("data-last-chime", String(Date.now()));
+    if (!audio) unlockAudio();
+    if (!audio) return;
+    try {
+      var ctx = audio;
       var tone = ctx.createOscillator();
       var gain = ctx.createGain();
       tone.frequency.value = 880;
