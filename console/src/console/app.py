@@ -77,7 +77,9 @@ def create_app(settings: ConsoleSettings | None = None, transport: httpx.AsyncBa
     app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", include_in_schema=False)
+    @app.get("/readyz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
+        """Ready as soon as it serves: a service that is down is a clear 503 page, not a console to hide."""
         return {"status": "ok"}
 
     @app.exception_handler(SignInRequired)

@@ -1,4 +1,4 @@
-"""The console's settings: environment variables, validated at start-up (production refuses development secrets)."""
+"""The console's settings: environment variables, validated at start-up (production needs an identity provider)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The services' documented development secret (medsupport_shared.settings.DEVELOPMENT_JWT_SECRET; a test keeps
 # them equal). The console signs development tokens with it only when APP_ENV=development.
 DEVELOPMENT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
-DEVELOPMENT_SESSION_SECRET = "dev-only-insecure-console-session-secret"
 
 
 class ConsoleSettings(BaseSettings):
@@ -22,7 +21,6 @@ class ConsoleSettings(BaseSettings):
     mentorship_url: str = "http://127.0.0.1:8003"
     notifications_url: str = "http://127.0.0.1:8004"
     api_timeout_seconds: float = 10.0
-    session_secret: str = DEVELOPMENT_SESSION_SECRET
     session_idle_minutes: int = 12 * 60
     # OpenID Connect (authorization code with PKCE): the institution's identity provider.
     oidc_issuer: str | None = None
@@ -48,9 +46,7 @@ class ConsoleSettings(BaseSettings):
         return self.app_env == "production"
 
     @model_validator(mode="after")
-    def _no_development_secrets_in_production(self) -> ConsoleSettings:
-        if self.app_env == "production" and self.session_secret == DEVELOPMENT_SESSION_SECRET:
-            raise ValueError("SESSION_SECRET must be set to a real secret when APP_ENV=production")
+    def _an_identity_provider_in_production(self) -> ConsoleSettings:
         if self.app_env == "production" and not self.oidc_enabled:
             raise ValueError("OIDC_ISSUER and OIDC_CLIENT_ID are required when APP_ENV=production")
         return self

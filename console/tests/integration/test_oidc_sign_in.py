@@ -18,9 +18,8 @@ from jwt.algorithms import RSAAlgorithm
 
 from console.app import create_app
 from console.settings import ConsoleSettings
+from console.testing import FakeServices
 from medsupport_shared.testing import serving
-
-from ..fakes import FakeServices
 
 CLIENT_ID, CLIENT_SECRET = "staff-console", "console-secret"
 

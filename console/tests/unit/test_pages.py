@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..fakes import FakeServices, console, csrf, sign_in
+from console.testing import FakeServices, console, csrf, sign_in
 
 ALERT = {
     "id": "a1",

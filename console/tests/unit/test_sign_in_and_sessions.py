@@ -8,9 +8,8 @@ from pydantic import ValidationError
 
 from console.auth import DEMO_USERS
 from console.settings import DEVELOPMENT_JWT_SECRET, ConsoleSettings
+from console.testing import FakeServices, console, csrf, csrf_of, sign_in
 from medsupport_shared.settings import DEVELOPMENT_JWT_SECRET as SERVICES_DEVELOPMENT_SECRET
-
-from ..fakes import FakeServices, console, csrf, csrf_of, sign_in
 
 
 def test_the_session_cookie_is_http_only_same_site_lax_and_holds_no_token():
@@ -26,15 +25,13 @@ def test_the_session_cookie_is_http_only_same_site_lax_and_holds_no_token():
     assert token not in page.text and all(token not in v for v in client.cookies.values())  # ...never to the browser
 
 
-def test_cookies_are_secure_in_production():
-    settings = ConsoleSettings(
-        app_env="production", session_secret="x" * 40, oidc_issuer="https://idp", oidc_client_id="c"
-    )
-    assert settings.secure_cookies
+def test_cookies_are_secure_in_production_which_needs_an_identity_provider(monkeypatch):
+    monkeypatch.delenv("APP_ENV", raising=False)
+    assert ConsoleSettings(app_env="production", oidc_issuer="https://idp", oidc_client_id="c").secure_cookies
     with pytest.raises(ValidationError):
-        ConsoleSettings(app_env="production", oidc_issuer="https://idp", oidc_client_id="c")  # dev session secret
+        ConsoleSettings(app_env="production")
     with pytest.raises(ValidationError):
-        ConsoleSettings(app_env="production", session_secret="x" * 40)  # no identity provider
+        ConsoleSettings()  # APP_ENV defaults to production
 
 
 def test_signing_in_gives_a_new_session_id_so_a_planted_one_is_worth_nothing():
