@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.api import ApiError
 from console.rota_view import next_on_call, rota_body, sorted_shifts, without_shift
+from console.rules_form import CHANNELS, SEVERITIES, TARGET_KINDS, preview_body, rule_from_form
 from console.web import Page, SignedIn, SignedInPost
 
 router = APIRouter()
@@ -169,3 +170,49 @@ async def run_matching(page: SignedInPost, dry_run: str = Form("true")) -> Respo
     if not run["dry_run"]:
         page.flash(f"{len(run['matches'])} student(s) assigned a mentor.")
     return page.render("matching.html", run=run)
+
+
+@router.get("/routing/new")
+async def new_rule(page: SignedIn) -> Response:
+    if refused := _refuse(page, ("admin",), "Adding routing rules"):
+        return refused
+    return page.render("rule_form.html", rule=None, preview=None, errors=[], **_rule_choices())
+
+
+@router.post("/routing/new")
+async def try_or_save_rule(page: SignedInPost) -> Response:
+    """Preview who an unsaved rule would reach (it changes nothing), or save it."""
+    if refused := _refuse(page, ("admin",), "Adding routing rules"):
+        return refused
+    form = await page.request.form()
+    rule = rule_from_form(form)
+    preview_result: dict[str, Any] | None = None
+    errors: list[str] = []
+    try:
+        if form.get("action") == "save":
+            await page.send("POST", "notifications", "/v1/routes", json=rule)
+            page.flash(f"Rule {rule['id']} saved.")
+            return RedirectResponse("/routing", status_code=303)
+        asked = preview_body(rule)
+        try:
+            preview_result = {"ok": await page.send("POST", "notifications", "/v1/routes/preview", json=asked)}
+        except ApiError as exc:
+            if exc.status not in (404, 405):
+                raise
+            preview_result = {"missing": True}
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        errors = exc.messages()
+    return page.render(
+        "rule_form.html",
+        rule=rule,
+        preview=preview_result,
+        asked=preview_body(rule),
+        errors=errors,
+        **_rule_choices(),
+    )
+
+
+def _rule_choices() -> dict[str, Any]:
+    return {"event_types": EVENT_TYPES, "target_kinds": TARGET_KINDS, "channels": CHANNELS, "severities": SEVERITIES}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi.testclient import TestClient
@@ -54,3 +55,12 @@ def sign_in(client: TestClient, user: str) -> None:
 
 def csrf(client: TestClient) -> str:
     return csrf_of(client.get("/preferences").text)
+
+
+def post_form(client: TestClient, url: str, pairs: list[tuple[str, str]], **kwargs: Any) -> httpx.Response:
+    """A form with repeated fields (checkboxes), as a browser sends it."""
+    body = urlencode(pairs)
+    reply: httpx.Response = client.post(
+        url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, **kwargs
+    )
+    return reply

@@ -142,3 +142,32 @@ async def test_an_admin_previews_and_assigns_a_match_and_the_mentor_logs_a_meeti
         await expect(page.get_by_text(", video")).to_be_visible()
         await assert_accessible(page)
         await page.close()
+
+
+async def test_an_admin_tries_a_new_rule_and_saves_it(isolation, browser: Browser):
+    async with platform(isolation) as stack:
+        await seed_staff(stack)
+        page = await browser.new_page()
+        await sign_in(page, stack.console, "admin-amy")
+        await page.goto(f"{stack.console}/routing")
+        await page.get_by_role("link", name="Add a rule").click()
+        await page.get_by_label("Rule id (lower case, digits, . _ -)").fill("cohort-2027-urgent-to-lead")
+        await page.get_by_label("flag.raised").check()
+        await page.get_by_label("urgent", exact=True).check()
+        await page.get_by_label("Cohorts, separated by commas (empty: any)").fill("2027")
+        await page.get_by_label("Send to").select_option("role")
+        await page.get_by_label("Which rota, role or member of staff (empty for a person the event names)").fill(
+            "wellbeing_lead"
+        )
+        await page.get_by_role("button", name="Try it: who would receive it?").click()
+        await expect(page.locator("#preview-result")).not_to_be_empty()
+        await assert_accessible(page)
+        async with stack.client("notifications") as notifications:
+            rules = (await notifications.get("/v1/routes", headers=ADMIN)).json()["items"]
+            assert "cohort-2027-urgent-to-lead" not in {r["id"] for r in rules}  # trying saved nothing
+            await page.get_by_role("button", name="Save rule").click()
+            await expect(page.get_by_text("Rule cohort-2027-urgent-to-lead saved.")).to_be_visible()
+            rules = {r["id"]: r for r in (await notifications.get("/v1/routes", headers=ADMIN)).json()["items"]}
+        saved = rules["cohort-2027-urgent-to-lead"]
+        assert saved["target"] == {"kind": "role", "value": "wellbeing_lead"} and saved["cohorts"] == ["2027"]
+        await page.close()
