@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -40,12 +41,32 @@ async def inbox_items(page: SignedIn, v: str | None = None) -> Response:
     return page.render("inbox_items.html", **lists)
 
 
+async def _alert(page: Page, alert_id: str) -> dict[str, Any]:
+    alert = await page.get("notifications", f"/v1/alerts/{quote(alert_id, safe='')}")
+    minute = int(time.time() // 60)  # so "escalates in N min" counts down
+    state = [minute, alert["status"], alert["escalation_level"], alert["updated_at"], alert.get("next_escalation_at")]
+    state += [(d["status"], d["attempt_count"]) for d in alert.get("deliveries") or []]
+    return {
+        "alert": alert,
+        "may_ack": alert["status"] == "open" and alert["recipient_id"] == page.user.sub,
+        "case_link": console_link(alert.get("link")),
+        "version": hashlib.sha256(json.dumps(state).encode()).hexdigest()[:16],
+    }
+
+
 @router.get("/alerts/{alert_id}")
 async def alert_page(alert_id: str, page: SignedIn) -> Response:
     """Reading never acknowledges (mail scanners follow links): acknowledging is the button's POST."""
-    alert = await page.get("notifications", f"/v1/alerts/{quote(alert_id, safe='')}")
-    may_ack = alert["status"] == "open" and alert["recipient_id"] == page.user.sub
-    return page.render("alert.html", alert=alert, may_ack=may_ack, case_link=console_link(alert.get("link")))
+    return page.render("alert.html", **await _alert(page, alert_id))
+
+
+@router.get("/alerts/{alert_id}/live")
+async def alert_live(alert_id: str, page: SignedIn, v: str | None = None) -> Response:
+    """The alert's state, refreshed while the page is open (someone else acknowledged, it escalated, a retry)."""
+    state = await _alert(page, alert_id)
+    if v == state["version"]:
+        return Response(status_code=204)
+    return page.render("alert_live.html", **state)
 
 
 @router.post("/alerts/{alert_id}/ack")

@@ -228,3 +228,24 @@ def test_pages_load_nothing_from_another_host():
     templates = Path(__file__).resolve().parents[2] / "src" / "console" / "templates"
     for template in templates.glob("*.html"):
         assert not re.search(r'(src|href|action)="(https?:)?//', template.read_text()), template.name
+
+
+def test_an_open_alert_page_follows_the_alert_and_drops_the_button_once_someone_acknowledged():
+    fakes = FakeServices()
+    fakes.on("GET", "/v1/alerts/a1", json=ALERT)
+    client = console(fakes)
+    sign_in(client, "counsellor-ada")
+    version = re.search(r"/alerts/a1/live\?v=([0-9a-f]+)", client.get("/alerts/a1").text).group(1)
+    assert client.get(f"/alerts/a1/live?v={version}").status_code == 204
+    acknowledged = {
+        **ALERT,
+        "status": "acknowledged",
+        "acknowledged_by": "lead-lee",
+        "next_escalation_at": None,
+        "acknowledged_at": "2026-12-01T10:50:00+00:00",
+        "updated_at": "2026-12-01T10:50:00+00:00",
+    }
+    fakes.on("GET", "/v1/alerts/a1", json=acknowledged)
+    fresh = client.get(f"/alerts/a1/live?v={version}")
+    assert fresh.status_code == 200 and "by lead-lee" in fresh.text and "Stopped" in fresh.text
+    assert "Acknowledge</button>" not in fresh.text
