@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -112,6 +112,8 @@ def create_app(settings: ConsoleSettings | None = None, transport: httpx.AsyncBa
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if "console.session" not in request.scope:  # an asset or probe path: no page around it
+            return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
         title = "Page not found" if exc.status_code == 404 else str(exc.detail)
         return render(request, "error.html", status_code=exc.status_code, title=title, messages=[])
 

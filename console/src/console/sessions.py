@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -17,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "console_session"
 MAX_SESSIONS = 20_000
+SESSIONLESS = ("/static/", "/healthz", "/readyz")
+"""Paths that need no session: probes and assets never create one."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,10 @@ class Session:
 class SessionStore:
     def __init__(self, idle_seconds: float) -> None:
         self.idle_seconds = idle_seconds
-        self._sessions: dict[str, Session] = {}
+        self._sessions: OrderedDict[str, Session] = OrderedDict()  # least recently seen first
+
+    def __len__(self) -> int:
+        return len(self._sessions)
 
     def get(self, session_id: str | None) -> Session | None:
         session = self._sessions.get(session_id or "")
@@ -60,12 +66,12 @@ class SessionStore:
             self._sessions.pop(session.id, None)
             return None
         session.last_seen = time.monotonic()
+        self._sessions.move_to_end(session.id)
         return session
 
     def new(self) -> Session:
-        if len(self._sessions) >= MAX_SESSIONS:
-            oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
-            self._sessions.pop(oldest.id, None)
+        while len(self._sessions) >= MAX_SESSIONS:  # the least recently seen goes first, in constant time
+            self._sessions.popitem(last=False)
         session = Session(id=secrets.token_urlsafe(32))
         self._sessions[session.id] = session
         return session
@@ -89,7 +95,7 @@ class SessionMiddleware:
         self.app, self.store, self.secure = app, store, secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(SESSIONLESS):
             await self.app(scope, receive, send)
             return
         cookie_id = _cookie(scope)

@@ -22,6 +22,8 @@ class FakeServices:
     def __init__(self) -> None:
         self.calls: list[httpx.Request] = []
         self.routes: dict[tuple[str, str], Handler] = {}
+        self.default: tuple[int, Any] = (404, {"title": "Not Found", "status": 404, "detail": "nothing here"})
+        self.default_inbox = True
 
     def on(self, method: str, path: str, status: int = 200, json: Any = None) -> None:
         self.routes[(method, path)] = lambda _: httpx.Response(status, json=json)
@@ -31,9 +33,10 @@ class FakeServices:
         handler = self.routes.get((request.method, request.url.path))
         if handler is not None:
             return handler(request)
-        if request.url.path == "/v1/inbox":
+        if request.url.path == "/v1/inbox" and self.default_inbox:
             return httpx.Response(200, json={"items": [], "next_cursor": None})
-        return httpx.Response(404, json={"title": "Not Found", "status": 404, "detail": "nothing here"})
+        status, body = self.default
+        return httpx.Response(status, json=body) if not isinstance(body, str) else httpx.Response(status, text=body)
 
 
 def console(fakes: FakeServices, **settings: Any) -> TestClient:

@@ -103,3 +103,25 @@ def test_the_demo_users_and_secret_are_those_of_make_up():
     spec.loader.exec_module(seed)
     assert {user: roles for user, roles in seed.USERS.items() if "student" not in roles} == DEMO_USERS
     assert DEVELOPMENT_JWT_SECRET == SERVICES_DEVELOPMENT_SECRET
+
+
+def test_probes_and_assets_create_no_session_and_the_store_is_bounded(monkeypatch):
+    client = console(FakeServices())
+    store = client.app.state.sessions
+    for path in ("/healthz", "/readyz", "/static/console.css"):
+        reply = client.get(path)
+        assert reply.status_code == 200 and "set-cookie" not in reply.headers
+    assert len(store) == 0
+    monkeypatch.setattr("console.sessions.MAX_SESSIONS", 3)
+    sign_in(client, "counsellor-ada")
+    mine = client.cookies["console_session"]
+    for _ in range(5):
+        store.new()
+        assert store.get(mine) is not None  # in use, so never the one evicted
+    assert len(store) == 3
+
+
+def test_a_missing_asset_or_unknown_page_is_a_404_never_a_500():
+    client = console(FakeServices())
+    for path in ("/static/nope.js", "/static/../app.py", "/healthzz", "/nope", "/alerts/"):
+        assert client.get(path).status_code == 404, path
