@@ -31,6 +31,9 @@ from wellbeing.settings import WellbeingSettings
 
 AXE_JS = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 ADMIN = auth("admin-amy", "admin")
+# Registers staff: granting a health-data role (counsellor, wellbeing lead) takes the wellbeing lead, any other the
+# admin, so the seeding caller holds both.
+REGISTRAR = auth("registrar", "admin", "wellbeing_lead")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
@@ -124,7 +127,9 @@ async def seed_staff(platform: Platform) -> None:
             ("officer-omar", ["concerns_officer"]),
         ):
             reply = await api.put(
-                f"/v1/staff/{person}", headers=ADMIN, json={"name": person, "roles": roles, "email": f"{person}@x.edu"}
+                f"/v1/staff/{person}",
+                headers=REGISTRAR,
+                json={"name": person, "roles": roles, "email": f"{person}@x.edu"},
             )
             assert reply.status_code == 200, reply.text
         now = utcnow()
