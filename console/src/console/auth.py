@@ -25,6 +25,7 @@ DEMO_USERS: dict[str, tuple[str, ...]] = {
     "officer-omar": ("concerns_officer",),
     "faculty-fay": ("faculty",),
     "mentor-mo": ("mentor", "faculty"),
+    "mentor-nia": ("mentor", "faculty"),
 }
 DEV_TOKEN_SECONDS = 12 * 3600
 
