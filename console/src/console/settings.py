@@ -31,7 +31,7 @@ class ConsoleSettings(BaseSettings):
     oidc_roles_claim: str = "roles"
     # Development sign-in (GET /login lists the demo users): tokens signed with the services' dev secret.
     auth_jwt_secret: str = DEVELOPMENT_JWT_SECRET
-    inbox_poll_seconds: float = 0.5  # a new urgent alert shows within 2 s of existing, at 3 light API calls a poll
+    inbox_poll_seconds: float = 0.5  # a new urgent alert shows within 2 s of existing, at 2 light API calls a poll
 
     @property
     def development(self) -> bool:

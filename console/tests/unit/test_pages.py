@@ -249,3 +249,14 @@ def test_an_open_alert_page_follows_the_alert_and_drops_the_button_once_someone_
     fresh = client.get(f"/alerts/a1/live?v={version}")
     assert fresh.status_code == 200 and "by lead-lee" in fresh.text and "Stopped" in fresh.text
     assert "Acknowledge</button>" not in fresh.text
+
+
+def test_an_unchanged_poll_reads_only_the_open_alerts():
+    fakes = FakeServices()
+    client = console(fakes)
+    sign_in(client, "counsellor-ada")
+    version = re.search(r"/inbox/items\?v=([0-9a-f]+)", client.get("/").text).group(1)
+    before = len(fakes.calls)
+    assert client.get(f"/inbox/items?v={version}").status_code == 204
+    asked = [dict(c.url.params) for c in fakes.calls[before:]]
+    assert sorted(a["urgent"] for a in asked) == ["false", "true"] and {a["status"] for a in asked} == {"open"}
