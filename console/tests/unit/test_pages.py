@@ -1,5 +1,6 @@
 """What the pages show and refuse, and how the services' refusals become clear pages."""
 
+import json
 import re
 from pathlib import Path
 
@@ -260,3 +261,44 @@ def test_an_unchanged_poll_reads_only_the_open_alerts():
     assert client.get(f"/inbox/items?v={version}").status_code == 204
     asked = [dict(c.url.params) for c in fakes.calls[before:]]
     assert sorted(a["urgent"] for a in asked) == ["false", "true"] and {a["status"] for a in asked} == {"open"}
+
+
+def test_preferences_start_from_the_directory_entry_and_save_quiet_hours_and_channels():
+    fakes = FakeServices()
+    fakes.on(
+        "GET",
+        "/v1/staff/counsellor-ada",
+        json={
+            "id": "counsellor-ada",
+            "email": "ada@x.edu",
+            "roles": ["counsellor"],
+            "quiet_hours": {"start": "21:00:00", "end": "06:30:00", "timezone": "Europe/London"},
+            "channels": {"email": True, "webhook": False},
+        },
+    )
+    fakes.on("PUT", "/v1/me/preferences", json={})
+    client = console(fakes)
+    sign_in(client, "counsellor-ada")
+    form = client.get("/preferences").text
+    assert 'value="ada@x.edu"' in form and 'value="21:00"' in form and 'value="Europe/London"' in form
+    assert 'name="channel_webhook" value="on">' in form  # unchecked, as stored
+    saved = client.post(
+        "/preferences",
+        data={
+            "csrf_token": csrf(client),
+            "email": "ada@x.edu",
+            "quiet": "on",
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
+            "quiet_timezone": "UTC",
+            "channel_email": "on",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    sent = next(c for c in fakes.calls if c.method == "PUT")
+    assert json.loads(sent.read()) == {
+        "email": "ada@x.edu",
+        "quiet_hours": {"start": "22:00", "end": "07:00", "timezone": "UTC"},
+        "channels": {"email": True, "webhook": False},
+    }
