@@ -199,6 +199,43 @@ def objects(service: Service) -> list[dict[str, Any]]:
     ]
 
 
+CONSOLE_PORT = 8080
+CONSOLE_SETTINGS = {
+    "APP_ENV": "production",
+    "FEEDBACK_URL": "http://feedback:8001",
+    "WELLBEING_URL": "http://wellbeing:8002",
+    "MENTORSHIP_URL": "http://mentorship:8003",
+    "NOTIFICATIONS_URL": "http://notifications:8004",
+    # The institution's identity provider (OpenID Connect, authorization code with PKCE).
+    "OIDC_ISSUER": "https://login.example.org/realms/medsupport",
+    "OIDC_CLIENT_ID": "medsupport-console",
+    "OIDC_REDIRECT_URI": "https://console.example.org/auth/callback",
+}
+CONSOLE_SECRETS = ("OIDC_CLIENT_SECRET",)
+
+
+def console_objects() -> list[dict[str, Any]]:
+    """The staff console: one replica, because its sessions live in the process (several need sticky sessions);
+    no database, no Kafka, no HPA. Its own settings only (not medsupport-common: the console reads no Kafka)."""
+    console = Service("console", CONSOLE_PORT, memory_request="128Mi", memory_limit="256Mi")
+    [account, _, deployment, service, *_] = objects(console)
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "console-config", "labels": labels(console)},
+        "data": dict(CONSOLE_SETTINGS),
+    }
+    deployment["spec"]["replicas"] = 1
+    pod = deployment["spec"]["template"]
+    pod["metadata"].pop("annotations")  # no /metrics to scrape
+    [container] = pod["spec"]["containers"]
+    container["envFrom"] = [
+        {"configMapRef": {"name": "console-config"}},
+        {"secretRef": {"name": secret_name(console), "optional": True}},
+    ]
+    return [account, config, deployment, service]
+
+
 def common_objects() -> list[dict[str, Any]]:
     return [
         {
@@ -215,10 +252,11 @@ def files() -> dict[str, str]:
     out = {"common.yaml": header + yaml.safe_dump_all(common_objects(), sort_keys=False)}
     for service in SERVICES:
         out[f"{service.name}.yaml"] = header + yaml.safe_dump_all(objects(service), sort_keys=False)
+    out["console.yaml"] = header + yaml.safe_dump_all(console_objects(), sort_keys=False)
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": ["common.yaml", *(f"{s.name}.yaml" for s in SERVICES)],
+        "resources": ["common.yaml", *(f"{s.name}.yaml" for s in SERVICES), "console.yaml"],
     }
     out["kustomization.yaml"] = header + yaml.safe_dump(kustomization, sort_keys=False)
     return out

@@ -75,6 +75,21 @@ def start_mail_catcher(processes: dict[str, subprocess.Popen[bytes]], env: dict[
     threading.Thread(target=pipe_output, args=("mail", processes["mail"].stdout), daemon=True).start()
 
 
+def start_console(processes: dict[str, subprocess.Popen[bytes]], env: dict[str, str]) -> None:
+    """The staff console on http://127.0.0.1:8080/ (development sign-in lists the demo users)."""
+    urls = {f"{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in SERVICES.items()}
+    command = [sys.executable, "-m", "uvicorn", "console.app:create_app", "--factory", "--no-access-log"]
+    processes["console"] = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", env.get("CONSOLE_PORT", "8080")],
+        cwd=ROOT,
+        env={"APP_ENV": "development", **urls, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    threading.Thread(target=pipe_output, args=("console", processes["console"].stdout), daemon=True).start()
+
+
 def main() -> int:
     keep_infrastructure = infrastructure_already_up()
     if subprocess.run([sys.executable, str(INFRA), "up"], check=False).returncode != 0:
@@ -105,6 +120,7 @@ def main() -> int:
             start_new_session=True,
         )
         threading.Thread(target=pipe_output, args=(name, processes[name].stdout), daemon=True).start()
+    start_console(processes, env)
 
     prometheus: subprocess.Popen[bytes] | None = None
     stopping = False
@@ -133,6 +149,9 @@ def main() -> int:
                 log(f"  {name:13} http://127.0.0.1:{port}/docs   (/readyz, /metrics)")
             if prometheus is not None:
                 log(f"  {'prometheus':13} http://127.0.0.1:{local_prometheus.port()}   (/targets, /alerts)")
+            log(
+                f"  {'console':13} http://127.0.0.1:{env.get('CONSOLE_PORT', '8080')}/   (staff console: sign in as a demo user)"
+            )
             if "mail" in processes:
                 log("  email alerts are caught locally and printed below (lines prefixed `mail`)")
             log("Ctrl-C stops everything")
