@@ -33,10 +33,10 @@ test: ## check prerequisites, install, bring up the infrastructure, run the whol
 test-unit: install ## only the tests that need no infrastructure
 	@$(UV) run --frozen pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check) and mypy --strict on the shared library, every service and the console
+lint: install ## ruff (lint + format check) and mypy --strict on the shared library, every service, the console and the admin CLI
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy shared/src $(wildcard services/*/src) console/src
+	@$(UV) run --frozen mypy shared/src $(wildcard services/*/src) console/src cli/src
 
 format: install ## apply ruff's formatting and safe fixes
 	@$(UV) run --frozen ruff check --fix .

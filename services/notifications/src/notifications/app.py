@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from medsupport_shared.app_factory import create_service_app
 from medsupport_shared.event_types import NOTIFICATIONS_TOPIC, WELLBEING_TOPIC
 from medsupport_shared.runtime import ServiceRuntime
-from notifications import alerts, api_directory, api_inbox, consumers, deliveries
+from notifications import alerts, api_directory, api_imports, api_inbox, consumers, deliveries
 from notifications.channels import channel_registry
 from notifications.context import NotificationsContext
 from notifications.repository import OUTBOX_COLLECTIONS, NotificationsRepository
@@ -58,7 +58,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         title="medsupport notifications",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api_directory.router, api_directory.routes_router, api_inbox.router],
+        routers=[api_directory.router, api_imports.router, api_directory.routes_router, api_inbox.router],
         openapi_tags=[
             {"name": "inbox", "description": "Each user's alerts"},
             {"name": "alerts", "description": "Alert details, deliveries, acknowledgement"},

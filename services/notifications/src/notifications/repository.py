@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
@@ -67,6 +67,26 @@ class NotificationsRepository:
 
     async def save_person(self, *, person_id: str, fields: Document) -> None:
         await self.people.update_one({"_id": person_id}, {"$set": fields}, upsert=True)
+
+    async def people_by_id(self, *, person_ids: list[str]) -> dict[str, Document]:
+        found = await self.people.find({"_id": {"$in": person_ids}}).to_list(None)
+        return {doc["_id"]: doc for doc in found}
+
+    async def write_people(self, *, new: dict[str, Document], changed: dict[str, Document]) -> None:
+        """New people in one batch insert, changed ones in one batch of updates (FerretDB inserts a batch
+        far faster than it upserts one by one). A racing import that inserted one first is updated instead."""
+        if new:
+            try:
+                await self.people.insert_many([{"_id": pid, **fields} for pid, fields in new.items()], ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    raise
+                raced = {e["op"]["_id"] for e in exc.details["writeErrors"]}
+                changed = {**changed, **{pid: new[pid] for pid in raced}}
+        if changed:
+            await self.people.bulk_write(
+                [UpdateOne({"_id": pid}, {"$set": fields}) for pid, fields in changed.items()], ordered=False
+            )
 
     async def people_with_role(self, *, role: str) -> list[Document]:
         return await self.people.find({"roles": role}).sort("_id", ASCENDING).to_list(None)

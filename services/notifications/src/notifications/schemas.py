@@ -175,3 +175,60 @@ class RulePage(BaseModel):
     model_config = ConfigDict(json_schema_extra=_rule_page_example)
     items: list[RouteRule]
     next_cursor: str | None
+
+
+PersonId = Field(
+    min_length=1,
+    max_length=200,
+    pattern=r"^[A-Za-z0-9][A-Za-z0-9._@:-]*$",
+    description="the person's id at the identity provider (the token's `sub`)",
+)
+
+
+class StaffEntry(StaffIn):
+    id: str = PersonId
+
+
+class StaffImport(StrictInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": "c-ada",
+                            "name": "Dr Ada Okafor",
+                            "roles": ["counsellor"],
+                            "email": "ada.okafor@med.example.edu",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+    items: list[StaffEntry] = Field(min_length=1, max_length=5000)
+
+
+class StudentEntry(StrictInput):
+    id: str = PersonId
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr
+    cohort: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class StudentImport(StrictInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"items": [{"id": "s-1001", "name": "Sam Patel", "email": "sam@student.example.edu", "cohort": "2027"}]}
+            ]
+        }
+    )
+    items: list[StudentEntry] = Field(min_length=1, max_length=20000)
+
+
+class ImportResultOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"created": 480, "updated": 15, "unchanged": 5}]})
+    created: int
+    updated: int
+    unchanged: int

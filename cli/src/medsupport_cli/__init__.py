@@ -1,0 +1,1 @@
+"""The medsupport admin command line (`medsupport --help`)."""
