@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -16,7 +17,12 @@ Document = dict[str, Any]
 
 
 class ChannelError(Exception):
-    """The attempt failed; the delivery is retried with backoff."""
+    """The attempt failed; the delivery is retried with backoff, unless ``permanent`` (no retry can help,
+    e.g. an address that is not one): then it fails for good at once."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class DeliveryChannel(Protocol):
@@ -81,16 +87,19 @@ class EmailChannel:
             f"Open: {payload['url']}\n\nAcknowledge the alert in the platform to stop escalation.\n"
         )
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                timeout=s.smtp_timeout_seconds,
-                username=s.smtp_username,
-                start_tls=s.smtp_starttls,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            async with asyncio.timeout(s.smtp_timeout_seconds):  # the whole conversation, not each read
+                await aiosmtplib.send(
+                    message,
+                    hostname=s.smtp_host,
+                    port=s.smtp_port,
+                    timeout=s.smtp_timeout_seconds,
+                    username=s.smtp_username,
+                    start_tls=s.smtp_starttls,
+                    password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+                )
+        except TimeoutError as exc:
+            raise ChannelError(f"smtp: no answer within {s.smtp_timeout_seconds:g}s") from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
             raise ChannelError(f"smtp: {type(exc).__name__}") from exc
 
 
@@ -117,14 +126,29 @@ class WebhookChannel:
             "X-Delivery-ID": delivery_id,
             "X-Signature": sign(body, self._settings.webhook_signing_secret.get_secret_value()),
         }
+        deadline = self._settings.webhook_timeout_seconds
         try:
-            response = await self._client.post(
-                address, content=body, headers=headers, timeout=self._settings.webhook_timeout_seconds
-            )
+            async with asyncio.timeout(deadline):  # the whole exchange: a drip-feeding endpoint is cut here
+                status = await self._post(address, body, headers)
+        except TimeoutError as exc:
+            raise ChannelError(f"webhook: no reply within {deadline:g}s") from exc
         except httpx.HTTPError as exc:
             raise ChannelError(f"webhook: {type(exc).__name__}") from exc
-        if not 200 <= response.status_code < 300:
-            raise ChannelError(f"webhook answered {response.status_code}")
+        if not 200 <= status < 300:
+            raise ChannelError(f"webhook answered {status}")
+
+    async def _post(self, address: str, body: bytes, headers: dict[str, str]) -> int:
+        """The reply's status; at most ``webhook_max_response_bytes`` of its body are read (so a keep-alive
+        connection can be reused), the rest is dropped with the connection."""
+        cap = self._settings.webhook_max_response_bytes
+        timeout = self._settings.webhook_timeout_seconds
+        async with self._client.stream("POST", address, content=body, headers=headers, timeout=timeout) as response:
+            read = 0
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read > cap:
+                    break
+            return response.status_code
 
 
 def channel_registry(settings: NotificationsSettings, client: httpx.AsyncClient) -> dict[str, DeliveryChannel]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from medsupport_shared.outbox import Outbox
 from notifications.channels import DeliveryChannel
 from notifications.repository import NotificationsRepository
 from notifications.settings import NotificationsSettings
+
+log = logging.getLogger(__name__)
 
 
 class InboxHub:
@@ -44,9 +47,22 @@ class NotificationsContext:
     idempotency: IdempotencyStore
     source: str
     hub: InboxHub = field(default_factory=InboxHub)
+    deliveries_in_flight: set[str] = field(default_factory=set)
+    """Delivery ids this instance is attempting or about to attempt (the sweep leaves them alone)."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    delivery_slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.delivery_slots = asyncio.Semaphore(self.settings.delivery_concurrency)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """No background task dies silently: its exception is logged here (the work itself is left in
+        MongoDB state that a sweep picks up again)."""
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background task failed", exc_info=exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -198,28 +199,35 @@ class NotificationsRepository:
         found = self.deliveries.find({"alert_id": alert_id}, NO_OUTBOX).sort("created_at", ASCENDING)
         return await found.to_list(None)
 
-    async def due_deliveries(self, *, now: datetime, limit: int = 100) -> list[Document]:
-        query = {
+    async def due_deliveries(self, *, now: datetime, limit: int = 100, exclude: Collection[str] = ()) -> list[Document]:
+        """Due deliveries, oldest due first, leaving out ``exclude`` (those this instance is already on)."""
+        query: Document = {
             "$or": [
                 {"status": "pending", "next_attempt_at": {"$lte": now}},
                 {"status": "sending", "lease_until": {"$lte": now}},
             ]
         }
+        if exclude:
+            query["_id"] = {"$nin": list(exclude)}
         return await self.deliveries.find(query, NO_OUTBOX).limit(limit).to_list(None)
 
-    async def claim_delivery(self, *, delivery: Document, lease_until: datetime) -> bool:
+    async def claim_delivery(self, *, delivery: Document, lease_until: datetime, now: datetime) -> bool:
         """One worker per attempt, held by a unique key (a conditional update alone is not atomic on
-        FerretDB): the lease document ``<delivery id>:<attempt number>`` can be inserted once."""
+        FerretDB): the lease document ``<delivery id>:<attempt number>`` can be inserted once. A lease
+        whose claimer lost the database before marking the delivery ``sending`` is taken over once it
+        has expired (deleting it by its old expiry lets exactly one worker do so)."""
+        lease_id = f"{delivery['_id']}:{delivery['attempt_count']}"
+        lease = {"_id": lease_id, "delivery_id": delivery["_id"], "until": lease_until}
         try:
-            await self.leases.insert_one(
-                {
-                    "_id": f"{delivery['_id']}:{delivery['attempt_count']}",
-                    "delivery_id": delivery["_id"],
-                    "until": lease_until,
-                }
-            )
+            await self.leases.insert_one(lease)
         except DuplicateKeyError:
-            return False
+            orphan = await self.leases.find_one({"_id": lease_id, "until": {"$lte": now}})
+            if orphan is None or (await self.leases.delete_one(orphan)).deleted_count != 1:
+                return False
+            try:
+                await self.leases.insert_one(lease)
+            except DuplicateKeyError:
+                return False
         result = await self.deliveries.update_one(
             {
                 "_id": delivery["_id"],

@@ -20,8 +20,14 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Total deadline of one e-mail send."""
     webhook_signing_secret: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET)
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    """Total deadline of one webhook send (connect, request, reply), however the endpoint drip-feeds."""
+    webhook_max_response_bytes: int = Field(default=64 * 1024, ge=0)
+    """At most this much of a webhook's reply is read; the rest is dropped with the connection."""
+    delivery_concurrency: int = Field(default=32, ge=1, le=1000)
+    """Sends in flight at once per instance (first attempts and retries alike); one slow endpoint holds one slot."""
     delivery_max_attempts: int = Field(default=5, ge=1, le=20)
     delivery_backoff_base_seconds: float = Field(default=2.0, gt=0)
     delivery_backoff_cap_seconds: float = Field(default=300.0, gt=0)
@@ -34,6 +40,12 @@ class NotificationsSettings(ServiceSettings):
     sse_poll_seconds: float = Field(default=1.0, gt=0)
     public_base_url: str = "http://localhost:3000"
     """The frontend's base URL, prefixed to the link path in emails and webhooks."""
+
+    @property
+    def delivery_lease_seconds(self) -> float:
+        """How long a claimed delivery stays with its worker: the longest send plus a margin. A worker that
+        died (crash, lost database) leaves it to be retried by any instance once this has passed."""
+        return max(self.webhook_timeout_seconds, self.smtp_timeout_seconds) + 5.0
 
     @property
     def working_zone(self) -> ZoneInfo:

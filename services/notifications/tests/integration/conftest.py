@@ -70,18 +70,17 @@ class Stack:
         controller, self.mailbox = smtp
         self.webhooks = webhooks
         self.isolation = isolation
-        self.settings = isolation.settings(
-            NotificationsSettings,
-            smtp_host="127.0.0.1",
-            smtp_port=controller.port,
-            webhook_signing_secret=SECRET,
-            delivery_sweep_interval_seconds=0.1,
-            escalation_sweep_interval_seconds=0.2,
-            delivery_backoff_base_seconds=0.05,
-            delivery_max_attempts=3,
-            sse_poll_seconds=0.2,
-            **overrides,
-        )
+        defaults = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": controller.port,
+            "webhook_signing_secret": SECRET,
+            "delivery_sweep_interval_seconds": 0.1,
+            "escalation_sweep_interval_seconds": 0.2,
+            "delivery_backoff_base_seconds": 0.05,
+            "delivery_max_attempts": 3,
+            "sse_poll_seconds": 0.2,
+        }
+        self.settings = isolation.settings(NotificationsSettings, **{**defaults, **overrides})
         self.publisher = EventPublisher(
             bootstrap_servers=self.settings.kafka_bootstrap_servers, topic_prefix=isolation.topic_prefix, service="test"
         )

@@ -1,0 +1,100 @@
+"""A webhook endpoint that drip-feeds its reply is cut at the total deadline, and meanwhile every other
+delivery (first attempts and retries alike, all through the sweep here) goes out at once."""
+
+import asyncio
+import time
+
+import pytest
+
+from medsupport_shared.events import utcnow
+from medsupport_shared.testing import eventually, running
+from notifications.deliveries import plan_deliveries
+
+from .conftest import Stack
+
+pytestmark = pytest.mark.integration
+DEADLINE = 2.0
+
+
+class DripServer:
+    """Reads a request, then sends one reply header line every 0.2 s for 20 s: no single read ever waits
+    long, so only a total deadline ends the exchange. Records how long each connection was held."""
+
+    def __init__(self) -> None:
+        self.held: list[float] = []
+
+    async def __aenter__(self) -> "DripServer":
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        started = time.monotonic()
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(h.split(b":")[1]) for h in head.lower().split(b"\r\n") if h.startswith(b"content-length"))
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for _ in range(100):
+                if reader.at_eof():  # the client gave up and closed
+                    break
+                writer.write(b"X-Drip: a\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        except ConnectionError:
+            pass
+        self.held.append(time.monotonic() - started)
+        writer.close()
+
+
+def urgent_alert(alert_id: str, recipient: str) -> dict:
+    now = utcnow()
+    return {
+        "_id": alert_id,
+        "recipient_id": recipient,
+        "subject_id": "s1",
+        "event_type": "flag.raised",
+        "family": "flag",
+        "severity": "urgent",
+        "urgent": True,
+        "title": "Urgent wellbeing flag",
+        "link": f"/alerts/{alert_id}",
+        "status": "open",
+        "reasons": [],
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def test_a_drip_feeding_webhook_is_cut_at_the_deadline_and_never_delays_another(
+    isolation, smtp, webhooks
+) -> None:
+    stack = Stack(isolation, smtp, webhooks, webhook_timeout_seconds=DEADLINE, delivery_max_attempts=1)
+    app = stack.app()
+    async with DripServer() as drip, running(app) as client:
+        await stack.setup_staff(client)
+        ctx = app.state.services
+        await ctx.repo.save_person(person_id="c1", fields={"webhook_url": drip.url})
+        await ctx.repo.save_person(person_id="c2", fields={"webhook_url": f"{webhooks.url}/ok"})
+        planned = []
+        for alert_id, recipient in (("slow-alert", "c1"), ("fast-alert", "c2")):  # the slow one is due first
+            alert = urgent_alert(alert_id, recipient)
+            await ctx.repo.insert_alert(alert=alert, entries=[])
+            person = await ctx.repo.person(person_id=recipient)
+            planned += plan_deliveries(
+                alert=alert, channels=["webhook"], person=person, registry=ctx.channels, now=utcnow()
+            )
+        started = time.monotonic()
+        await ctx.repo.insert_deliveries(deliveries=planned)  # due now: the sweep sends both
+
+        await eventually(lambda: webhooks.received, timeout=DEADLINE * 0.75, message="the fast webhook called")
+        assert time.monotonic() - started < DEADLINE
+        await eventually(lambda: drip.held, timeout=DEADLINE + 3, message="the slow exchange cut")
+        assert drip.held[0] < DEADLINE + 1.0
+        slow = await eventually(lambda: ctx.repo.deliveries.find_one({"_id": "slow-alert:webhook", "status": "failed"}))
+        assert slow["attempts"][0]["error"] == f"webhook: no reply within {DEADLINE:g}s"
+        fast = await ctx.repo.deliveries.find_one({"_id": "fast-alert:webhook"})
+        assert fast["status"] == "delivered" and len(webhooks.received) == 1
