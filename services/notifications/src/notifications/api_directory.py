@@ -13,6 +13,7 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
+from notifications.channels import email_address
 from notifications.context import NotificationsContext
 from notifications.rota import Rota, on_call
 from notifications.routing import RouteRule, rule_problems
@@ -91,7 +92,7 @@ async def list_staff(_: StaffReader, ctx: Context, limit: PageLimit = 50, cursor
 async def put_preferences(body: PreferencesIn, principal: CurrentPrincipal, ctx: Context) -> Any:
     existing = await ctx.repo.person(person_id=principal.sub) or {}
     fields: dict[str, Any] = {**body.model_dump(mode="json"), "updated_at": utcnow()}
-    fields["email"] = fields["email"] or principal.email or existing.get("email")
+    fields["email"] = fields["email"] or email_address(principal.email) or existing.get("email")
     if existing.get("kind") != "staff":
         fields.update(kind="student" if Role.STUDENT in principal.roles else "user", roles=sorted(principal.roles))
     await ctx.repo.save_person(person_id=principal.sub, fields=fields)

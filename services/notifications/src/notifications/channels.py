@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import aiosmtplib
 import httpx
+from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from notifications.delivery_policy import sign
 from notifications.settings import NotificationsSettings
@@ -23,6 +24,17 @@ class ChannelError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+EMAIL_ADDRESS: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def email_address(value: object) -> str | None:
+    """``value`` when it is an e-mail address (also no CR/LF, so never a header injection), else None."""
+    try:
+        return EMAIL_ADDRESS.validate_python(value)
+    except ValidationError:
+        return None
 
 
 class DeliveryChannel(Protocol):
@@ -77,6 +89,8 @@ class EmailChannel:
 
     async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
         s = self._settings
+        if email_address(address) is None:  # written before addresses were validated (or a hand edit)
+            raise ChannelError("email: the recipient's address is not an e-mail address", permanent=True)
         payload = alert_payload(alert, delivery_id=delivery_id, base_url=s.public_base_url)
         message = EmailMessage()
         message["From"], message["To"] = s.smtp_from, address

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = Counter(
     "medsupport_notifications_delivery_attempts_total", "Delivery attempts by outcome", ["channel", "outcome"]
 )
+OUTCOME_WRITE_RETRIES = Counter(
+    "medsupport_notifications_delivery_outcome_write_retries_total",
+    "Delivery outcomes not yet written because the database did not answer (retried until it does)",
+)
 EVENT_TO_FIRST_DELIVERY = Histogram(
     "medsupport_notifications_event_to_first_delivery_seconds",
     "From the source event to the first delivered channel",
@@ -217,6 +221,7 @@ async def _record(
             await ctx.repo.finish_delivery(delivery_id=delivery_id, changes=changes, attempt=outcome, entries=entries)
             return
         except PyMongoError as exc:
+            OUTCOME_WRITE_RETRIES.inc()
             log.warning("delivery outcome not recorded yet: database unreachable", extra=_failure(delivery_id, exc))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
