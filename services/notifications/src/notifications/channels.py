@@ -47,23 +47,27 @@ class DeliveryChannel(Protocol):
         """Deliver once; raise ``ChannelError`` on failure."""
 
 
-def alert_payload(alert: Document, *, delivery_id: str, base_url: str) -> Document:
-    """What leaves the platform: ids, type, severity, reasons, subject and a link, never any content."""
+def alert_payload(alert: Document, *, delivery_id: str, base_url: str, include_reasons: bool) -> Document:
+    """What leaves the platform: ids, type, severity, title and a link; the reasons and the subject's id
+    only when the channel's setting says so (reason codes are health data, third-party chats are not
+    the place for them). Never any content."""
     severity = alert["severity"]
-    text = f"[{severity.upper()}] {alert['title']} (subject {alert['subject_id']}): {base_url}{alert['link']}"
-    return {
+    url = f"{base_url}{alert['link']}"
+    payload: Document = {
         "alert_id": alert["_id"],
         "delivery_id": delivery_id,
         "event_type": alert["event_type"],
         "severity": severity,
-        "reasons": alert.get("reasons", []),
-        "subject_id": alert["subject_id"],
         "title": alert["title"],
         "link": alert["link"],
-        "url": f"{base_url}{alert['link']}",
+        "url": url,
         "created_at": alert["created_at"].isoformat(),
-        "text": text,
+        "text": f"[{severity.upper()}] {alert['title']}: {url}",
     }
+    if include_reasons:
+        payload.update(reasons=alert.get("reasons", []), subject_id=alert["subject_id"])
+        payload["text"] = f"[{severity.upper()}] {alert['title']} (subject {alert['subject_id']}): {url}"
+    return payload
 
 
 class InAppChannel:
@@ -91,14 +95,17 @@ class EmailChannel:
         s = self._settings
         if email_address(address) is None:  # written before addresses were validated (or a hand edit)
             raise ChannelError("email: the recipient's address is not an e-mail address", permanent=True)
-        payload = alert_payload(alert, delivery_id=delivery_id, base_url=s.public_base_url)
+        payload = alert_payload(
+            alert, delivery_id=delivery_id, base_url=s.public_base_url, include_reasons=s.email_include_reasons
+        )
+        reasons = f"Reasons: {', '.join(payload['reasons']) or '-'}\n" if s.email_include_reasons else ""
         message = EmailMessage()
         message["From"], message["To"] = s.smtp_from, address
         message["Subject"] = f"[{alert['severity'].upper()}] {alert['title']}"
         message["X-Medsupport-Alert-ID"] = alert["_id"]
         message.set_content(
-            f"{alert['title']}\n\nSeverity: {alert['severity']}\nReasons: {', '.join(payload['reasons']) or '-'}\n"
-            f"Open: {payload['url']}\n\nAcknowledge the alert in the platform to stop escalation.\n"
+            f"{alert['title']}\n\nSeverity: {alert['severity']}\n{reasons}Open: {payload['url']}\n\n"
+            "Acknowledge the alert on that page to stop escalation (opening the link alone does not).\n"
         )
         try:
             async with asyncio.timeout(s.smtp_timeout_seconds):  # the whole conversation, not each read
@@ -108,7 +115,8 @@ class EmailChannel:
                     port=s.smtp_port,
                     timeout=s.smtp_timeout_seconds,
                     username=s.smtp_username,
-                    start_tls=s.smtp_starttls,
+                    use_tls=s.smtp_tls == "implicit",
+                    start_tls=s.smtp_starttls and s.smtp_tls == "starttls",
                     password=s.smtp_password.get_secret_value() if s.smtp_password else None,
                 )
         except TimeoutError as exc:
@@ -131,10 +139,11 @@ class WebhookChannel:
         return (person or {}).get("webhook_url")
 
     async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
-        body = json.dumps(
-            alert_payload(alert, delivery_id=delivery_id, base_url=self._settings.public_base_url),
-            separators=(",", ":"),
-        ).encode()
+        s = self._settings
+        payload = alert_payload(
+            alert, delivery_id=delivery_id, base_url=s.public_base_url, include_reasons=s.webhook_include_reasons
+        )
+        body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "X-Delivery-ID": delivery_id,

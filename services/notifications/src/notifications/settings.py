@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 
 from medsupport_shared.settings import DEVELOPMENT_WEBHOOK_SECRET, ServiceSettings
 from notifications.delivery_policy import known_zone
@@ -18,7 +18,11 @@ class NotificationsSettings(ServiceSettings):
     smtp_from: str = "medsupport alerts <alerts@medsupport.local>"
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
+    smtp_starttls: bool = True
+    """Upgrade every SMTP connection with STARTTLS and refuse to send when the server does not offer it;
+    turn off only for a local mail catcher (required in production unless ``SMTP_TLS=implicit``)."""
+    smtp_tls: Literal["starttls", "implicit"] = "starttls"
+    """``implicit``: TLS from the first byte (usually port 465) instead of STARTTLS."""
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     """Total deadline of one e-mail send."""
     webhook_signing_secret: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET)
@@ -37,9 +41,23 @@ class NotificationsSettings(ServiceSettings):
     """Where escalation steps that count working days only (Monday–Friday) are counted, e.g. Europe/London."""
     grouping_window_minutes: float = Field(default=30.0, ge=0)
     """A burst of alerts about the same student for the same recipient inside this window is one alert."""
+    email_include_reasons: bool = False
+    """E-mails carry a severity, a title and a link only; true adds the reason codes and the subject's id
+    (reason codes such as ``phq9_item9_positive`` are health data: only for a mail system you trust with it)."""
+    webhook_include_reasons: bool = False
+    """The same for webhooks (often third-party chat services)."""
     sse_poll_seconds: float = Field(default=1.0, gt=0)
     public_base_url: str = "http://localhost:3000"
     """The frontend's base URL, prefixed to the link path in emails and webhooks."""
+
+    @model_validator(mode="after")
+    def _require_smtp_tls_in_production(self) -> NotificationsSettings:
+        if self.app_env == "production" and self.smtp_tls != "implicit" and not self.smtp_starttls:
+            raise ValueError(
+                "refusing to start in production: SMTP_STARTTLS=false sends alert e-mail in clear "
+                "(use STARTTLS, or SMTP_TLS=implicit)"
+            )
+        return self
 
     @property
     def delivery_lease_seconds(self) -> float:

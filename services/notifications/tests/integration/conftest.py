@@ -73,6 +73,7 @@ class Stack:
         defaults = {
             "smtp_host": "127.0.0.1",
             "smtp_port": controller.port,
+            "smtp_starttls": False,  # aiosmtpd's controller speaks plain SMTP
             "webhook_signing_secret": SECRET,
             "delivery_sweep_interval_seconds": 0.1,
             "escalation_sweep_interval_seconds": 0.2,
