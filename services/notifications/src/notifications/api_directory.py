@@ -29,6 +29,7 @@ from notifications.schemas import (
     StaffPage,
     staff_view,
 )
+from notifications.webhook_targets import WebhookTargetRefused
 
 
 def get_context(request: Request) -> NotificationsContext:
@@ -54,6 +55,11 @@ async def put_staff(staff_id: str, body: StaffIn, _: Admin, ctx: Context) -> Any
     if unknown:
         raise Unprocessable("unknown roles", errors=[{"loc": ["body", "roles"], "msg": f"unknown: {sorted(unknown)}"}])
     fields = {**body.model_dump(mode="json"), "kind": "staff", "updated_at": utcnow()}
+    if fields.get("webhook_url"):
+        try:
+            ctx.settings.webhook_policy.check_url(fields["webhook_url"])
+        except WebhookTargetRefused as exc:
+            raise Unprocessable(str(exc), errors=[{"loc": ["body", "webhook_url"], "msg": str(exc)}]) from exc
     await ctx.repo.save_person(person_id=staff_id, fields=fields)
     return staff_view({"_id": staff_id, **fields})
 

@@ -13,6 +13,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from notifications.delivery_policy import sign
 from notifications.settings import NotificationsSettings
+from notifications.webhook_targets import WebhookTarget, WebhookTargetRefused
 
 Document = dict[str, Any]
 
@@ -126,8 +127,9 @@ class EmailChannel:
 
 
 class WebhookChannel:
-    """POSTs the alert as JSON, signed ``X-Signature: sha256=<hex HMAC>``; any 2xx is success.
-    The JSON has a ``text`` field, so Slack/Teams-style incoming webhooks show it as it is."""
+    """POSTs the alert as JSON, signed ``X-Signature: sha256=<hex HMAC>``; any 2xx is success (redirects
+    are not followed). The JSON has a ``text`` field, so Slack/Teams-style incoming webhooks show it as it
+    is. The host is resolved and checked at every send and the connection pinned to the checked address."""
 
     kind = "webhook"
 
@@ -152,20 +154,28 @@ class WebhookChannel:
         deadline = self._settings.webhook_timeout_seconds
         try:
             async with asyncio.timeout(deadline):  # the whole exchange: a drip-feeding endpoint is cut here
-                status = await self._post(address, body, headers)
+                target = await s.webhook_policy.resolve(address)
+                status = await self._post(target, body, headers)
+        except WebhookTargetRefused as exc:
+            raise ChannelError(f"webhook: {exc}", permanent=True) from exc
         except TimeoutError as exc:
             raise ChannelError(f"webhook: no reply within {deadline:g}s") from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError) as exc:
             raise ChannelError(f"webhook: {type(exc).__name__}") from exc
         if not 200 <= status < 300:
             raise ChannelError(f"webhook answered {status}")
 
-    async def _post(self, address: str, body: bytes, headers: dict[str, str]) -> int:
+    async def _post(self, target: WebhookTarget, body: bytes, headers: dict[str, str]) -> int:
         """The reply's status; at most ``webhook_max_response_bytes`` of its body are read (so a keep-alive
         connection can be reused), the rest is dropped with the connection."""
         cap = self._settings.webhook_max_response_bytes
         timeout = self._settings.webhook_timeout_seconds
-        async with self._client.stream("POST", address, content=body, headers=headers, timeout=timeout) as response:
+        headers = {**headers, "Host": target.host_header()}
+        extensions = {"sni_hostname": target.host}  # TLS is checked against the name, not the pinned address
+        request = self._client.stream(
+            "POST", target.pinned_url(), content=body, headers=headers, timeout=timeout, extensions=extensions
+        )
+        async with request as response:
             read = 0
             async for chunk in response.aiter_raw():
                 read += len(chunk)

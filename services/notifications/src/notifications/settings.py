@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from medsupport_shared.settings import DEVELOPMENT_WEBHOOK_SECRET, ServiceSettings
 from notifications.delivery_policy import known_zone
+from notifications.webhook_targets import WebhookPolicy
 
 
 class NotificationsSettings(ServiceSettings):
@@ -30,6 +33,12 @@ class NotificationsSettings(ServiceSettings):
     """Total deadline of one webhook send (connect, request, reply), however the endpoint drip-feeds."""
     webhook_max_response_bytes: int = Field(default=64 * 1024, ge=0)
     """At most this much of a webhook's reply is read; the rest is dropped with the connection."""
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated host names, addresses or networks (CIDR) webhooks may go to although they are not
+    public, e.g. ``127.0.0.1`` for a local receiver or ``10.20.0.0/16`` for an internal chat server. Every
+    other loopback, link-local (169.254.169.254), private or reserved address is refused, also after DNS."""
+    webhook_allow_private_networks: bool = False
+    """Development only: allow loopback and private ranges (never link-local) without naming them."""
     delivery_concurrency: int = Field(default=32, ge=1, le=1000)
     """Sends in flight at once per instance (first attempts and retries alike); one slow endpoint holds one slot."""
     delivery_max_attempts: int = Field(default=5, ge=1, le=20)
@@ -49,6 +58,18 @@ class NotificationsSettings(ServiceSettings):
     sse_poll_seconds: float = Field(default=1.0, gt=0)
     public_base_url: str = "http://localhost:3000"
     """The frontend's base URL, prefixed to the link path in emails and webhooks."""
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``a,b`` or a JSON list ``["a", "b"]``."""
+        if isinstance(value, str):
+            return json.loads(value) if value.lstrip().startswith("[") else [p.strip() for p in value.split(",")]
+        return value
+
+    @property
+    def webhook_policy(self) -> WebhookPolicy:
+        return WebhookPolicy.of(self.webhook_allowed_hosts, allow_private_networks=self.webhook_allow_private_networks)
 
     @model_validator(mode="after")
     def _require_smtp_tls_in_production(self) -> NotificationsSettings:

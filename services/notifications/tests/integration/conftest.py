@@ -34,6 +34,7 @@ class WebhookReceiver:
 
     def __init__(self):
         self.received: list[tuple[str, dict, bool]] = []
+        self.hosts: list[str] = []
         self.calls: dict[str, int] = {}
         self.app = FastAPI()
 
@@ -45,6 +46,7 @@ class WebhookReceiver:
                 return Response(status_code=500)
             signed = verify(body, SECRET, request.headers.get("X-Signature", ""))
             self.received.append((name, await request.json(), signed))
+            self.hosts.append(request.headers["host"])
             return Response(status_code=204)
 
 
@@ -74,6 +76,7 @@ class Stack:
             "smtp_host": "127.0.0.1",
             "smtp_port": controller.port,
             "smtp_starttls": False,  # aiosmtpd's controller speaks plain SMTP
+            "webhook_allowed_hosts": ["127.0.0.1"],  # the local receivers
             "webhook_signing_secret": SECRET,
             "delivery_sweep_interval_seconds": 0.1,
             "escalation_sweep_interval_seconds": 0.2,
