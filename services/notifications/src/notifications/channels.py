@@ -44,16 +44,24 @@ class DeliveryChannel(Protocol):
     def address(self, person: Document | None) -> str | None:
         """Where this channel reaches the person, or None when it cannot."""
 
-    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
-        """Deliver once; raise ``ChannelError`` on failure."""
+    async def send(self, *, alert: Document, delivery_id: str, address: str, url: str) -> None:
+        """Deliver once, pointing at ``url``; raise ``ChannelError`` on failure."""
 
 
-def alert_payload(alert: Document, *, delivery_id: str, base_url: str, include_reasons: bool) -> Document:
+def alert_url(alert: Document, person: Document | None, settings: NotificationsSettings) -> str:
+    """Where an e-mail or webhook sends its reader: staff to the console's alert page, students to the
+    student frontend's page for the item. Ids only, never health data; opening it changes nothing."""
+    kind = (person or {}).get("kind")
+    if kind == "student" or (kind != "staff" and alert.get("recipient_id") == alert.get("subject_id")):
+        return f"{settings.public_base_url.rstrip('/')}{alert['link']}"
+    return f"{settings.console_base_url.rstrip('/')}/alerts/{alert['_id']}"
+
+
+def alert_payload(alert: Document, *, delivery_id: str, url: str, include_reasons: bool) -> Document:
     """What leaves the platform: ids, type, severity, title and a link; the reasons and the subject's id
     only when the channel's setting says so (reason codes are health data, third-party chats are not
     the place for them). Never any content."""
     severity = alert["severity"]
-    url = f"{base_url}{alert['link']}"
     payload: Document = {
         "alert_id": alert["_id"],
         "delivery_id": delivery_id,
@@ -79,7 +87,7 @@ class InAppChannel:
     def address(self, person: Document | None) -> str | None:
         return "inbox"
 
-    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
+    async def send(self, *, alert: Document, delivery_id: str, address: str, url: str) -> None:
         return None
 
 
@@ -92,13 +100,11 @@ class EmailChannel:
     def address(self, person: Document | None) -> str | None:
         return (person or {}).get("email")
 
-    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
+    async def send(self, *, alert: Document, delivery_id: str, address: str, url: str) -> None:
         s = self._settings
         if email_address(address) is None:  # written before addresses were validated (or a hand edit)
             raise ChannelError("email: the recipient's address is not an e-mail address", permanent=True)
-        payload = alert_payload(
-            alert, delivery_id=delivery_id, base_url=s.public_base_url, include_reasons=s.email_include_reasons
-        )
+        payload = alert_payload(alert, delivery_id=delivery_id, url=url, include_reasons=s.email_include_reasons)
         reasons = f"Reasons: {', '.join(payload['reasons']) or '-'}\n" if s.email_include_reasons else ""
         message = EmailMessage()
         message["From"], message["To"] = s.smtp_from, address
@@ -140,11 +146,9 @@ class WebhookChannel:
     def address(self, person: Document | None) -> str | None:
         return (person or {}).get("webhook_url")
 
-    async def send(self, *, alert: Document, delivery_id: str, address: str) -> None:
+    async def send(self, *, alert: Document, delivery_id: str, address: str, url: str) -> None:
         s = self._settings
-        payload = alert_payload(
-            alert, delivery_id=delivery_id, base_url=s.public_base_url, include_reasons=s.webhook_include_reasons
-        )
+        payload = alert_payload(alert, delivery_id=delivery_id, url=url, include_reasons=s.webhook_include_reasons)
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",

@@ -16,7 +16,7 @@ from pymongo.errors import PyMongoError
 from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
-from notifications.channels import ChannelError
+from notifications.channels import ChannelError, alert_url
 from notifications.context import NotificationsContext
 from notifications.delivery_policy import QuietHours, backoff_seconds, deferred_until
 from notifications.repository import DELIVERIES, Document
@@ -137,7 +137,8 @@ async def attempt_delivery(*, ctx: NotificationsContext, delivery: Document) -> 
     try:
         if alert is None or address is None:
             raise ChannelError("the alert or the recipient's address is gone", permanent=True)
-        await channel.send(alert=alert, delivery_id=delivery["_id"], address=address)
+        url = alert_url(alert, person, ctx.settings)
+        await channel.send(alert=alert, delivery_id=delivery["_id"], address=address, url=url)
     except Exception as exc:
         if not isinstance(exc, ChannelError):  # a bug or bad data: recorded and retried, never a dead task
             log.exception("channel raised unexpectedly", extra={"delivery_id": delivery["_id"]})

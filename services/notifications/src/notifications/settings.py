@@ -57,7 +57,10 @@ class NotificationsSettings(ServiceSettings):
     """The same for webhooks (often third-party chat services)."""
     sse_poll_seconds: float = Field(default=1.0, gt=0)
     public_base_url: str = "http://localhost:3000"
-    """The frontend's base URL, prefixed to the link path in emails and webhooks."""
+    """The student-facing frontend's base URL, prefixed to the link path in e-mails to students."""
+    console_base_url: str = "http://127.0.0.1:8080"
+    """The staff console's base URL: staff e-mails and webhooks link to ``{CONSOLE_BASE_URL}/alerts/{alert_id}``,
+    a page that shows the alert to a signed-in recipient (acknowledging is a button there, never a GET)."""
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod

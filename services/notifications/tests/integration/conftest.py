@@ -149,6 +149,20 @@ class Stack:
 
 
 @pytest.fixture
+async def make_stack(isolation, smtp, webhooks):
+    """A stack with settings of the test's own (``make_stack(webhook_timeout_seconds=2)``)."""
+    made: list[Stack] = []
+
+    def make(**overrides) -> Stack:
+        made.append(Stack(isolation, smtp, webhooks, **overrides))
+        return made[-1]
+
+    yield make
+    for s in made:
+        await s.publisher.stop()
+
+
+@pytest.fixture
 async def stack(isolation, smtp, webhooks):
     s = Stack(isolation, smtp, webhooks)
     yield s

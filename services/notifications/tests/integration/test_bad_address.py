@@ -5,7 +5,7 @@ import pytest
 
 from medsupport_shared.testing import auth, eventually, running
 
-from .conftest import Stack, wait_for_consumer
+from .conftest import wait_for_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -37,17 +37,14 @@ async def test_a_junk_email_claim_in_the_token_is_not_stored(stack):
         )
 
 
-async def test_with_starttls_on_no_alert_email_goes_to_a_server_that_cannot_encrypt(isolation, smtp, webhooks):
-    stack = Stack(isolation, smtp, webhooks, smtp_starttls=True)  # the test server offers no STARTTLS
+async def test_with_starttls_on_no_alert_email_goes_to_a_server_that_cannot_encrypt(make_stack):
+    stack = make_stack(smtp_starttls=True)  # the test server offers no STARTTLS
     app = stack.app()
-    try:
-        async with running(app) as client:
-            await stack.setup_staff(client)
-            await wait_for_consumer(app)
-            await stack.flag(severity="urgent")
-            repo = app.state.services.repo
-            email = await eventually(lambda: repo.deliveries.find_one({"channel": "email", "attempt_count": 1}))
-            assert email["attempts"][0]["error"].startswith("smtp: SMTP")
-            assert stack.mailbox.messages == []
-    finally:
-        await stack.publisher.stop()
+    async with running(app) as client:
+        await stack.setup_staff(client)
+        await wait_for_consumer(app)
+        await stack.flag(severity="urgent")
+        repo = app.state.services.repo
+        email = await eventually(lambda: repo.deliveries.find_one({"channel": "email", "attempt_count": 1}))
+        assert email["attempts"][0]["error"].startswith("smtp: SMTP")
+        assert stack.mailbox.messages == []

@@ -12,7 +12,7 @@ from medsupport_shared.testing import eventually, running, serving
 from medsupport_shared.testing.pytest_plugin import DisposableInfrastructure
 from notifications.deliveries import OUTCOME_WRITE_RETRIES
 
-from .conftest import Stack, wait_for_consumer
+from .conftest import wait_for_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -45,11 +45,9 @@ def sigkill(infra: DisposableInfrastructure) -> None:
     os.killpg(pid, signal.SIGKILL)
 
 
-async def test_an_urgent_webhook_sent_while_the_database_died_is_recorded_once_it_is_back(
-    isolation, smtp, webhooks, own_database
-):
+async def test_an_urgent_webhook_sent_while_the_database_died_is_recorded_once_it_is_back(make_stack, own_database):
     held = HeldWebhook()
-    stack = Stack(isolation, smtp, webhooks, mongo_url=own_database.infra.mongo_url)
+    stack = make_stack(mongo_url=own_database.infra.mongo_url)
     app = stack.app()
     async with serving(held.app) as hook_url, running(app) as client:
         await stack.setup_staff(client)

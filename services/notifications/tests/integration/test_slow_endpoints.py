@@ -10,8 +10,6 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.testing import eventually, running
 from notifications.deliveries import plan_deliveries
 
-from .conftest import Stack
-
 pytestmark = pytest.mark.integration
 DEADLINE = 2.0
 
@@ -69,10 +67,8 @@ def urgent_alert(alert_id: str, recipient: str) -> dict:
     }
 
 
-async def test_a_drip_feeding_webhook_is_cut_at_the_deadline_and_never_delays_another(
-    isolation, smtp, webhooks
-) -> None:
-    stack = Stack(isolation, smtp, webhooks, webhook_timeout_seconds=DEADLINE, delivery_max_attempts=1)
+async def test_a_drip_feeding_webhook_is_cut_at_the_deadline_and_never_delays_another(make_stack, webhooks):
+    stack = make_stack(webhook_timeout_seconds=DEADLINE, delivery_max_attempts=1)
     app = stack.app()
     async with DripServer() as drip, running(app) as client:
         await stack.setup_staff(client)
