@@ -23,7 +23,17 @@ from mentorship.schemas import (
     PlacementOut,
 )
 from notifications.routing import RouteRule
-from notifications.schemas import AlertOut, AlertPage, OnCall, PreferencesOut, RotaOut, RulePage, StaffOut, StaffPage
+from notifications.schemas import (
+    AlertOut,
+    AlertPage,
+    OnCall,
+    PreferencesOut,
+    RotaOut,
+    RulePage,
+    StaffOut,
+    StaffPage,
+    StreamTicketOut,
+)
 from wellbeing.instruments import Instrument
 from wellbeing.schemas import (
     AuditPage,
@@ -83,6 +93,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     RulePage,
     AlertOut,
     AlertPage,
+    StreamTicketOut,
 ]
 """Every response model whose schema carries examples (feedback documents its examples on the routes)."""
 

@@ -38,6 +38,25 @@ class InboxHub:
             event.set()
 
 
+class StreamSlots:
+    """Live inbox streams per user on this instance, so one user cannot hold the database's poll
+    capacity with thousands of streams."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = defaultdict(int)
+
+    def take(self, user: str, *, limit: int) -> bool:
+        if self._open[user] >= limit:
+            return False
+        self._open[user] += 1
+        return True
+
+    def give_back(self, user: str) -> None:
+        self._open[user] -= 1
+        if self._open[user] <= 0:
+            del self._open[user]
+
+
 @dataclass
 class NotificationsContext:
     repo: NotificationsRepository
@@ -47,6 +66,7 @@ class NotificationsContext:
     idempotency: IdempotencyStore
     source: str
     hub: InboxHub = field(default_factory=InboxHub)
+    streams: StreamSlots = field(default_factory=StreamSlots)
     deliveries_in_flight: set[str] = field(default_factory=set)
     """Delivery ids this instance is attempting or about to attempt (the sweep leaves them alone)."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -18,6 +18,7 @@ Document = dict[str, Any]
 PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES, CHECKINS = "people", "rotas", "routes", "alerts", "deliveries", "checkins"
 MENTORS = "mentors"  # each student's current mentor, learned from mentor.assigned / mentorship.ended
 LEASES = "delivery_leases"
+STREAM_TICKETS = "stream_tickets"
 OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
 NO_OUTBOX = {OUTBOX_FIELD: 0}
 
@@ -28,6 +29,7 @@ class NotificationsRepository:
         self.alerts, self.deliveries, self.checkins = db[ALERTS], db[DELIVERIES], db[CHECKINS]
         self.mentors = db[MENTORS]
         self.leases = db[LEASES]
+        self.stream_tickets = db[STREAM_TICKETS]
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(self.people, [IndexModel("roles")])
@@ -259,6 +261,19 @@ class NotificationsRepository:
         if entries:
             update["$push"][OUTBOX_FIELD] = {"$each": entries}
         await self.deliveries.update_one({"_id": delivery_id, "status": "sending"}, update)
+
+    # ---------------------------------------------------------------- inbox stream tickets
+
+    async def insert_stream_ticket(self, *, ticket: Document, now: datetime) -> None:
+        await self.stream_tickets.delete_many({"expires_at": {"$lte": now}})  # they live for seconds
+        await self.stream_tickets.insert_one(ticket)
+
+    async def use_stream_ticket(self, *, ticket_id: str, now: datetime) -> Document | None:
+        """The ticket, once: whoever deletes it uses it (a delete is atomic on every backend)."""
+        found = await self.stream_tickets.find_one({"_id": ticket_id, "expires_at": {"$gt": now}})
+        if found is None or (await self.stream_tickets.delete_one({"_id": ticket_id})).deleted_count != 1:
+            return None
+        return found
 
     # ---------------------------------------------------------------- check-ins seen, erasure
 

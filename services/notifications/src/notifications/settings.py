@@ -56,6 +56,10 @@ class NotificationsSettings(ServiceSettings):
     webhook_include_reasons: bool = False
     """The same for webhooks (often third-party chat services)."""
     sse_poll_seconds: float = Field(default=1.0, gt=0)
+    sse_max_streams_per_user: int = Field(default=3, ge=1, le=100)
+    """Live inbox streams one user may hold open at once on one instance; more are refused with 429."""
+    stream_ticket_seconds: float = Field(default=60.0, gt=0, le=600)
+    """How long a single-use inbox stream ticket (``POST /v1/inbox/stream-tickets``) can be redeemed."""
     public_base_url: str = "http://localhost:3000"
     """The student-facing frontend's base URL, prefixed to the link path in e-mails to students."""
     console_base_url: str = "http://127.0.0.1:8080"
