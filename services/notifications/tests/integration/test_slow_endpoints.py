@@ -32,8 +32,8 @@ class DripServer:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         started = time.monotonic()
         head = await reader.readuntil(b"\r\n\r\n")
-        length = next(int(h.split(b":")[1]) for h in head.lower().split(b"\r\n") if h.startswith(b"content-length"))
-        await reader.readexactly(length)
+        lines = head.lower().split(b"\r\n")
+        await reader.readexactly(next(int(h.split(b":")[1]) for h in lines if h.startswith(b"content-length")))
         writer.write(b"HTTP/1.1 200 OK\r\n")
         try:
             for _ in range(100):
@@ -45,6 +45,39 @@ class DripServer:
         except ConnectionError:
             pass
         self.held.append(time.monotonic() - started)
+        writer.close()
+
+
+class SlowSmtp:
+    """An SMTP server that answers every command, each just within the client's per-read timeout: only a
+    total deadline stops the conversation from taking many times that."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+
+    async def __aenter__(self) -> "SlowSmtp":
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+        self.port = int(self.server.sockets[0].getsockname()[1])
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+
+    async def reply(self, writer: asyncio.StreamWriter, line: bytes) -> None:
+        await asyncio.sleep(self.pause)
+        writer.write(line)
+        await writer.drain()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self.reply(writer, b"220 slow.example ESMTP\r\n")
+            while command := (await reader.readline()).upper():
+                if command.startswith(b"DATA"):
+                    await self.reply(writer, b"354 go on\r\n")
+                    await reader.readuntil(b"\r\n.\r\n")
+                await self.reply(writer, b"221 bye\r\n" if command.startswith(b"QUIT") else b"250 ok\r\n")
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
         writer.close()
 
 
@@ -94,3 +127,28 @@ async def test_a_drip_feeding_webhook_is_cut_at_the_deadline_and_never_delays_an
         assert slow["attempts"][0]["error"] == f"webhook: no reply within {DEADLINE:g}s"
         fast = await ctx.repo.deliveries.find_one({"_id": "fast-alert:webhook"})
         assert fast["status"] == "delivered" and len(webhooks.received) == 1
+
+
+async def test_a_drip_feeding_mail_server_is_cut_at_the_deadline(make_stack):
+    async with SlowSmtp(pause=DEADLINE * 0.6) as slow:
+        stack = make_stack(smtp_port=slow.port, smtp_timeout_seconds=DEADLINE, delivery_max_attempts=1)
+        app = stack.app()
+        async with running(app) as client:
+            await stack.setup_staff(client)
+            ctx = app.state.services
+            alert = urgent_alert("mail-alert", "c2")
+            await ctx.repo.insert_alert(alert=alert, entries=[])
+            person = await ctx.repo.person(person_id="c2")
+            planned = plan_deliveries(
+                alert=alert, channels=["email"], person=person, registry=ctx.channels, now=utcnow()
+            )
+            started = time.monotonic()
+            await ctx.repo.insert_deliveries(deliveries=planned)
+
+            failed = await eventually(
+                lambda: ctx.repo.deliveries.find_one({"_id": "mail-alert:email", "status": "failed"}),
+                timeout=DEADLINE + 3,
+                message="the slow conversation cut",
+            )
+            assert time.monotonic() - started < DEADLINE + 1.0
+            assert failed["attempts"][0]["error"] == f"smtp: no answer within {DEADLINE:g}s"
