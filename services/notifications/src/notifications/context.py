@@ -38,6 +38,34 @@ class InboxHub:
             event.set()
 
 
+class DeliveryLanes:
+    """The sends this instance has in flight, in two lanes of ``per_lane`` slots each, so urgent alerts
+    never wait behind routine ones that slow endpoints hold (and the sweep skips what is in flight)."""
+
+    def __init__(self, per_lane: int) -> None:
+        self.per_lane = per_lane
+        self._in_flight: dict[str, bool] = {}  # delivery id -> urgent
+        self._slots = {True: asyncio.Semaphore(per_lane), False: asyncio.Semaphore(per_lane)}
+
+    def add(self, delivery_id: str, *, urgent: bool) -> bool:
+        if delivery_id in self._in_flight:
+            return False
+        self._in_flight[delivery_id] = urgent
+        return True
+
+    def discard(self, delivery_id: str) -> None:
+        self._in_flight.pop(delivery_id, None)
+
+    def slot(self, *, urgent: bool) -> asyncio.Semaphore:
+        return self._slots[urgent]
+
+    def room(self, *, urgent: bool) -> int:
+        return self.per_lane - sum(1 for lane in self._in_flight.values() if lane == urgent)
+
+    def ids(self) -> set[str]:
+        return set(self._in_flight)
+
+
 class StreamSlots:
     """Live inbox streams per user on this instance, so one user cannot hold the database's poll
     capacity with thousands of streams."""
@@ -67,13 +95,11 @@ class NotificationsContext:
     source: str
     hub: InboxHub = field(default_factory=InboxHub)
     streams: StreamSlots = field(default_factory=StreamSlots)
-    deliveries_in_flight: set[str] = field(default_factory=set)
-    """Delivery ids this instance is attempting or about to attempt (the sweep leaves them alone)."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    delivery_slots: asyncio.Semaphore = field(init=False)
+    deliveries: DeliveryLanes = field(init=False)
 
     def __post_init__(self) -> None:
-        self.delivery_slots = asyncio.Semaphore(self.settings.delivery_concurrency)
+        self.deliveries = DeliveryLanes(self.settings.delivery_concurrency)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)

@@ -89,32 +89,40 @@ async def start_deliveries(
 
 def launch(*, ctx: NotificationsContext, delivery: Document) -> bool:
     """Attempt ``delivery`` in the background, concurrently with every other one but at most
-    ``delivery_concurrency`` at once; False when this instance is already on it."""
-    if delivery["_id"] in ctx.deliveries_in_flight:
+    ``delivery_concurrency`` at once in its lane (urgent or routine); False when this instance is on it."""
+    if not ctx.deliveries.add(delivery["_id"], urgent=_urgent(delivery)):
         return False
-    ctx.deliveries_in_flight.add(delivery["_id"])
     ctx.spawn(_attempt_in_slot(ctx=ctx, delivery=delivery))
     return True
 
 
+def _urgent(delivery: Document) -> bool:
+    return bool(delivery.get("severity") == "urgent")
+
+
 async def _attempt_in_slot(*, ctx: NotificationsContext, delivery: Document) -> None:
     try:
-        async with ctx.delivery_slots:
+        async with ctx.deliveries.slot(urgent=_urgent(delivery)):
             await attempt_delivery(ctx=ctx, delivery=delivery)
     except Exception:  # attempt_delivery records its failures; this is the last line, never a silent death
         log.exception("delivery attempt failed unexpectedly", extra={"delivery_id": delivery["_id"]})
     finally:
-        ctx.deliveries_in_flight.discard(delivery["_id"])
+        ctx.deliveries.discard(delivery["_id"])
 
 
 async def deliver_due(*, ctx: NotificationsContext) -> int:
     """Launch the due deliveries (retries, quiet-hours deferrals, work a crash or an outage left pending or
-    ``sending``) without waiting for them, so one slow endpoint never holds up the others or the next sweep."""
-    room = ctx.settings.delivery_concurrency - len(ctx.deliveries_in_flight)
-    if room <= 0:
-        return 0
-    due = await ctx.repo.due_deliveries(now=utcnow(), limit=room, exclude=ctx.deliveries_in_flight)
-    return sum(launch(ctx=ctx, delivery=delivery) for delivery in due)
+    ``sending``), urgent ones first and in a lane of their own, without waiting for them, so one slow
+    endpoint never holds up the others or the next sweep."""
+    launched = 0
+    for urgent in (True, False):
+        room = ctx.deliveries.room(urgent=urgent)
+        if room <= 0:
+            continue
+        exclude = ctx.deliveries.ids()
+        due = await ctx.repo.due_deliveries(now=utcnow(), limit=room, exclude=exclude, urgent=urgent)
+        launched += sum(launch(ctx=ctx, delivery=delivery) for delivery in due)
+    return launched
 
 
 async def attempt_delivery(*, ctx: NotificationsContext, delivery: Document) -> None:

@@ -201,14 +201,19 @@ class NotificationsRepository:
         found = self.deliveries.find({"alert_id": alert_id}, NO_OUTBOX).sort("created_at", ASCENDING)
         return await found.to_list(None)
 
-    async def due_deliveries(self, *, now: datetime, limit: int = 100, exclude: Collection[str] = ()) -> list[Document]:
-        """Due deliveries, oldest due first, leaving out ``exclude`` (those this instance is already on)."""
+    async def due_deliveries(
+        self, *, now: datetime, limit: int = 100, exclude: Collection[str] = (), urgent: bool | None = None
+    ) -> list[Document]:
+        """Due deliveries (only urgent or only routine ones if ``urgent`` says so), leaving out ``exclude``
+        (those this instance is already on)."""
         query: Document = {
             "$or": [
                 {"status": "pending", "next_attempt_at": {"$lte": now}},
                 {"status": "sending", "lease_until": {"$lte": now}},
             ]
         }
+        if urgent is not None:
+            query["severity"] = "urgent" if urgent else {"$ne": "urgent"}
         if exclude:
             query["_id"] = {"$nin": list(exclude)}
         return await self.deliveries.find(query, NO_OUTBOX).limit(limit).to_list(None)

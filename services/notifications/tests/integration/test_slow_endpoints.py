@@ -81,7 +81,7 @@ class SlowSmtp:
         writer.close()
 
 
-def urgent_alert(alert_id: str, recipient: str) -> dict:
+def urgent_alert(alert_id: str, recipient: str, severity: str = "urgent") -> dict:
     now = utcnow()
     return {
         "_id": alert_id,
@@ -89,8 +89,8 @@ def urgent_alert(alert_id: str, recipient: str) -> dict:
         "subject_id": "s1",
         "event_type": "flag.raised",
         "family": "flag",
-        "severity": "urgent",
-        "urgent": True,
+        "severity": severity,
+        "urgent": severity == "urgent",
         "title": "Urgent wellbeing flag",
         "link": f"/alerts/{alert_id}",
         "status": "open",
@@ -152,3 +152,35 @@ async def test_a_drip_feeding_mail_server_is_cut_at_the_deadline(make_stack):
             )
             assert time.monotonic() - started < DEADLINE + 1.0
             assert failed["attempts"][0]["error"] == f"smtp: no answer within {DEADLINE:g}s"
+
+
+async def test_routine_sends_that_fill_every_slot_never_hold_up_an_urgent_one(make_stack, webhooks):
+    stack = make_stack(webhook_timeout_seconds=DEADLINE, delivery_max_attempts=1, delivery_concurrency=1)
+    app = stack.app()
+    async with DripServer() as drip, running(app) as client:
+        await stack.setup_staff(client)
+        ctx = app.state.services
+        await ctx.repo.save_person(person_id="c1", fields={"webhook_url": drip.url})
+        await ctx.repo.save_person(person_id="c2", fields={"webhook_url": f"{webhooks.url}/ok"})
+        routine = urgent_alert("routine-alert", "c1", severity="routine")
+        await ctx.repo.insert_alert(alert=routine, entries=[])
+        person = await ctx.repo.person(person_id="c1")
+        await ctx.repo.insert_deliveries(
+            deliveries=plan_deliveries(
+                alert=routine, channels=["webhook"], person=person, registry=ctx.channels, now=utcnow()
+            )
+        )
+        await eventually(lambda: ctx.repo.deliveries.find_one({"_id": "routine-alert:webhook", "status": "sending"}))
+
+        urgent = urgent_alert("urgent-alert", "c2")
+        await ctx.repo.insert_alert(alert=urgent, entries=[])
+        person = await ctx.repo.person(person_id="c2")
+        started = time.monotonic()
+        await ctx.repo.insert_deliveries(
+            deliveries=plan_deliveries(
+                alert=urgent, channels=["webhook"], person=person, registry=ctx.channels, now=utcnow()
+            )
+        )
+        await eventually(lambda: webhooks.received, timeout=DEADLINE, message="the urgent webhook called")
+        assert time.monotonic() - started < DEADLINE * 0.75
+        assert drip.held == []  # the routine send still held its only slot meanwhile
