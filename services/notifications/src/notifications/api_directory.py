@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -44,6 +45,18 @@ StaffReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBE
 router = APIRouter(prefix="/v1", tags=["directory"])
 
 
+async def check_webhook_url(ctx: NotificationsContext, url: str) -> None:
+    """422 for a URL that points inward or carries credentials; a name that resolves inward now is refused
+    too (one that does not resolve yet is checked again at every send)."""
+    try:
+        async with asyncio.timeout(2.0):
+            await ctx.settings.webhook_policy.resolve(url)
+    except WebhookTargetRefused as exc:
+        raise Unprocessable(str(exc), errors=[{"loc": ["body", "webhook_url"], "msg": str(exc)}]) from exc
+    except (OSError, TimeoutError):
+        pass
+
+
 @router.put(
     "/staff/{staff_id}",
     response_model=StaffOut,
@@ -56,10 +69,7 @@ async def put_staff(staff_id: str, body: StaffIn, _: Admin, ctx: Context) -> Any
         raise Unprocessable("unknown roles", errors=[{"loc": ["body", "roles"], "msg": f"unknown: {sorted(unknown)}"}])
     fields = {**body.model_dump(mode="json"), "kind": "staff", "updated_at": utcnow()}
     if fields.get("webhook_url"):
-        try:
-            ctx.settings.webhook_policy.check_url(fields["webhook_url"])
-        except WebhookTargetRefused as exc:
-            raise Unprocessable(str(exc), errors=[{"loc": ["body", "webhook_url"], "msg": str(exc)}]) from exc
+        await check_webhook_url(ctx, fields["webhook_url"])
     await ctx.repo.save_person(person_id=staff_id, fields=fields)
     return staff_view({"_id": staff_id, **fields})
 

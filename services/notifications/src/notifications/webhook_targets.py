@@ -43,9 +43,14 @@ class WebhookTarget:
 
 
 def _address(value: str) -> IPAddress | None:
+    """An IP literal, also in the legacy forms resolvers accept (``2130706433``, ``0x7f.1``, ``127.1``)."""
     try:
         return ipaddress.ip_address(value.strip("[]"))
     except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(value))
+    except OSError:
         return None
 
 

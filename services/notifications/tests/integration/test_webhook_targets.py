@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
         "http://169.254.169.254/latest/meta-data/",
         "http://10.0.0.5:2375/containers/json",
         "http://[::1]:8080/",
+        "http://167772165:2375/containers/json",  # 10.0.0.5 in a resolver's legacy form
         "https://user:secret@hooks.example.edu/x",
     ],
 )
@@ -55,3 +56,18 @@ async def test_a_name_that_resolves_inward_at_send_time_is_refused_and_an_allowe
         await stack.flag(student="s2", severity="urgent", flag_id="f2")
         await eventually(lambda: stack.webhooks.received)
         assert stack.webhooks.hosts == [f"hooks.example.edu:{receiver_port}"]
+
+
+async def test_a_name_that_already_resolves_inward_is_refused_on_write(stack, monkeypatch):
+    resolve = asyncio.get_running_loop().getaddrinfo
+
+    async def dns(host, port, **kwargs):
+        if host == "metadata.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]
+        return await resolve(host, port, **kwargs)
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", dns)
+    async with running(stack.app()) as client:
+        body = {"roles": ["counsellor"], "email": "c9@med.example.edu", "webhook_url": "http://metadata.example/x"}
+        response = await client.put("/v1/staff/c9", json=body, headers=ADMIN)
+        assert response.status_code == 422 and "169.254.169.254" in response.json()["detail"]
