@@ -150,7 +150,8 @@ async def test_a_drip_feeding_mail_server_is_cut_at_the_deadline(make_stack):
                 timeout=DEADLINE + 3,
                 message="the slow conversation cut",
             )
-            assert time.monotonic() - started < DEADLINE + 1.0
+            # without a total deadline the conversation takes 6 replies x 1.2 s = 7.2 s
+            assert time.monotonic() - started < DEADLINE * 2
             assert failed["attempts"][0]["error"] == f"smtp: no answer within {DEADLINE:g}s"
 
 
