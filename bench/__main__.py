@@ -86,6 +86,9 @@ async def run_stack(stack: Stack, profile: Profile, sections: set[str], report: 
                 "SMTP_HOST": "127.0.0.1",
                 "SMTP_PORT": str(smtp.port),
                 "WEBHOOK_SIGNING_SECRET": WEBHOOK_SECRET,
+                "SMTP_STARTTLS": "false",  # the local sink speaks plain SMTP
+                "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the local receiver
+                "WEBHOOK_INCLUDE_REASONS": "true",  # it times each student by the subject id
             }
         }
         for name in available:

@@ -52,9 +52,12 @@ def infrastructure_already_up() -> bool:
 def service_environment(environ: dict[str, str]) -> dict[str, str]:
     """What the services get: the environment, with the local mail catcher and the local servers infra.py
     started (on the ports it was given: MEDSUPPORT_KAFKA_PORT, MEDSUPPORT_MONGO_PORT) unless it names others."""
+    local_mail = {} if "SMTP_HOST" in environ else {"SMTP_STARTTLS": "false"}  # the catcher: plain SMTP, loopback
     return {
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": "1025",
+        **local_mail,
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # so a local webhook receiver can be tried
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{environ.get('MEDSUPPORT_KAFKA_PORT', 9092)}",
         "MONGO_URL": f"mongodb://127.0.0.1:{environ.get('MEDSUPPORT_MONGO_PORT', 27017)}",
         **environ,

@@ -33,6 +33,7 @@ from notifications.schemas import (
     RulePage,
     StaffOut,
     StaffPage,
+    StreamTicketOut,
 )
 from wellbeing.instruments import Instrument
 from wellbeing.schemas import (
@@ -94,6 +95,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     AlertOut,
     AlertPage,
     ImportResultOut,
+    StreamTicketOut,
 ]
 """Every response model whose schema carries examples (feedback documents its examples on the routes)."""
 

@@ -23,3 +23,9 @@ def test_servers_the_environment_names_win():
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "k1:9092,k2:9092"
     assert env["MONGO_URL"] == "mongodb+srv://db.example.org/"
     assert env["SMTP_HOST"] == "mx"
+
+
+def test_make_up_speaks_plain_smtp_to_its_own_catcher_only_and_allows_local_webhook_receivers():
+    local = run_platform.service_environment({})
+    assert local["SMTP_STARTTLS"] == "false" and local["WEBHOOK_ALLOWED_HOSTS"] == "127.0.0.1,localhost"
+    assert "SMTP_STARTTLS" not in run_platform.service_environment({"SMTP_HOST": "mx.example.org"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
+from notifications.channels import email_address
 from notifications.context import NotificationsContext
 from notifications.rota import Rota, on_call
 from notifications.routing import RouteRule, rule_problems
@@ -28,6 +30,7 @@ from notifications.schemas import (
     StaffPage,
     staff_view,
 )
+from notifications.webhook_targets import WebhookTargetRefused
 
 
 def get_context(request: Request) -> NotificationsContext:
@@ -42,6 +45,18 @@ StaffReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBE
 router = APIRouter(prefix="/v1", tags=["directory"])
 
 
+async def check_webhook_url(ctx: NotificationsContext, url: str) -> None:
+    """422 for a URL that points inward or carries credentials; a name that resolves inward now is refused
+    too (one that does not resolve yet is checked again at every send)."""
+    try:
+        async with asyncio.timeout(2.0):
+            await ctx.settings.webhook_policy.resolve(url)
+    except WebhookTargetRefused as exc:
+        raise Unprocessable(str(exc), errors=[{"loc": ["body", "webhook_url"], "msg": str(exc)}]) from exc
+    except (OSError, TimeoutError):
+        pass
+
+
 @router.put(
     "/staff/{staff_id}",
     response_model=StaffOut,
@@ -53,6 +68,8 @@ async def put_staff(staff_id: str, body: StaffIn, _: Admin, ctx: Context) -> Any
     if unknown:
         raise Unprocessable("unknown roles", errors=[{"loc": ["body", "roles"], "msg": f"unknown: {sorted(unknown)}"}])
     fields = {**body.model_dump(mode="json"), "kind": "staff", "updated_at": utcnow()}
+    if fields.get("webhook_url"):
+        await check_webhook_url(ctx, fields["webhook_url"])
     await ctx.repo.save_person(person_id=staff_id, fields=fields)
     return staff_view({"_id": staff_id, **fields})
 
@@ -91,7 +108,7 @@ async def list_staff(_: StaffReader, ctx: Context, limit: PageLimit = 50, cursor
 async def put_preferences(body: PreferencesIn, principal: CurrentPrincipal, ctx: Context) -> Any:
     existing = await ctx.repo.person(person_id=principal.sub) or {}
     fields: dict[str, Any] = {**body.model_dump(mode="json"), "updated_at": utcnow()}
-    fields["email"] = fields["email"] or principal.email or existing.get("email")
+    fields["email"] = fields["email"] or email_address(principal.email) or existing.get("email")
     if existing.get("kind") != "staff":
         fields.update(kind="student" if Role.STUDENT in principal.roles else "user", roles=sorted(principal.roles))
     await ctx.repo.save_person(person_id=principal.sub, fields=fields)

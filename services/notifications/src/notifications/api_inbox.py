@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
-from datetime import datetime
+import hashlib
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
-from pydantic_core import to_jsonable_python
+import jwt
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from medsupport_shared.auth import CurrentPrincipal, Principal, Role
-from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
+from medsupport_shared.auth import CurrentPrincipal, Principal, Role, get_principal
+from medsupport_shared.errors import AUTH_ERRORS, NotFound, TooManyRequests, Unauthorized, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit
 from notifications.alerts import acknowledge, alert_view
 from notifications.api_directory import Context
-from notifications.context import NotificationsContext
-from notifications.schemas import AlertOut, AlertPage
+from notifications.schemas import AlertOut, AlertPage, StreamTicketOut
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
-HEARTBEAT_SECONDS = 15.0
+_bearer = HTTPBearer(auto_error=False)
 
 
 @router.get(
@@ -46,64 +48,132 @@ async def inbox(
     return {"items": [alert_view(a) for a in items], "next_cursor": next_cursor}
 
 
-@router.get(
-    "/inbox/stream",
-    summary="Follow my inbox live (server-sent events)",
-    description="`text/event-stream`: one `alert` event per new or changed alert (`id` is resumable through "
-    "`Last-Event-ID`), a comment heartbeat every 15 s. Works across instances: each stream also polls the store.",
-    responses={
-        200: {
-            "content": {
-                "text/event-stream": {
-                    "example": 'id: 2026-11-25T09:30:00.123000+00:00\nevent: alert\ndata: {"id": "..."}\n\n'
-                }
-            }
-        },
-        **problem_responses(401),
-    },
+@router.post(
+    "/inbox/stream-tickets",
+    response_model=StreamTicketOut,
+    summary="A single-use ticket to open my live inbox from a browser",
+    description="A browser's `EventSource` cannot send an `Authorization` header, and a token in a URL ends up "
+    "in logs and history; so the page asks for a ticket with its bearer token and opens "
+    "`GET /v1/inbox/stream?ticket=...` with it. A ticket is random, works once, within "
+    "`STREAM_TICKET_SECONDS`, and its stream still ends when the token that asked for it expires. Every call gives a "
+    "new ticket (so no `Idempotency-Key`).",
+    responses=problem_responses(*AUTH_ERRORS),
 )
-async def inbox_stream(
-    request: Request,
+async def stream_ticket(
     principal: CurrentPrincipal,
     ctx: Context,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-) -> StreamingResponse:
-    since = _parse_since(last_event_id) or utcnow()
-    return StreamingResponse(
-        _stream(request, ctx, principal.sub, since),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Any:
+    now = utcnow()
+    ticket = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(seconds=ctx.settings.stream_ticket_seconds)
+    stored = {
+        "_id": ticket_digest(ticket),
+        "recipient_id": principal.sub,
+        "expires_at": expires_at,
+        "token_expires_at": token_expiry(credentials),
+    }
+    await ctx.repo.insert_stream_ticket(ticket=stored, now=now)
+    return {"ticket": ticket, "expires_at": expires_at, "stream": f"/v1/inbox/stream?ticket={ticket}"}
 
 
-async def _stream(request: Request, ctx: NotificationsContext, recipient: str, since: datetime) -> AsyncIterator[str]:
-    wake = ctx.hub.subscribe(recipient)
-    last_sent = asyncio.get_running_loop().time()
+@dataclass(frozen=True)
+class StreamViewer:
+    recipient_id: str
+    until: datetime | None
+    """When the token behind the stream expires: the stream ends then."""
+
+
+async def stream_viewer(
+    request: Request,
+    ctx: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ticket: Annotated[str | None, Query(max_length=200, description="from `POST /v1/inbox/stream-tickets`")] = None,
+) -> StreamViewer:
+    if ticket is not None:
+        found = await ctx.repo.use_stream_ticket(ticket_id=ticket_digest(ticket), now=utcnow())
+        if found is None:
+            raise Unauthorized("the stream ticket is unknown, used or expired; ask for a new one")
+        return StreamViewer(found["recipient_id"], found.get("token_expires_at"))
+    principal = await get_principal(request, credentials)
+    return StreamViewer(principal.sub, token_expiry(credentials))
+
+
+async def stream_slot(
+    viewer: Annotated[StreamViewer, Depends(stream_viewer)], ctx: Context
+) -> AsyncIterator[StreamViewer]:
+    """Held for as long as the stream is open (a dependency's exit runs after the response has ended)."""
+    limit = ctx.settings.sse_max_streams_per_user
+    if not ctx.streams.take(viewer.recipient_id, limit=limit):
+        raise TooManyRequests(f"at most {limit} live inbox streams per user; close one first")
     try:
-        yield ": connected\n\n"
-        while not await request.is_disconnected():
-            for alert in await ctx.repo.inbox_changes(recipient_id=recipient, after=since):
+        yield viewer
+    finally:
+        ctx.streams.give_back(viewer.recipient_id)
+
+
+@router.get(
+    "/inbox/stream",
+    response_class=EventSourceResponse,
+    summary="Follow my inbox live (server-sent events)",
+    description="One `alert` event per new or changed alert (`id` is resumable through the `Last-Event-ID` "
+    "header or `?last_event_id=`), a keep-alive comment every 15 s, and an `expired` event when the token "
+    "behind the stream expires (the stream then ends: open a new one with a fresh token or ticket). "
+    "Authenticate with the bearer token, or from a browser with `?ticket=` from `POST /v1/inbox/stream-tickets`. "
+    "At most `SSE_MAX_STREAMS_PER_USER` (3) open streams per user (429 beyond). Works across instances: each "
+    "stream also polls the store.",
+    responses=problem_responses(401, 422, 429),
+)
+async def inbox_stream(
+    ctx: Context,
+    viewer: Annotated[StreamViewer, Depends(stream_slot)],
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id_query: Annotated[
+        str | None, Query(alias="last_event_id", max_length=64, description="instead of the header, for browsers")
+    ] = None,
+) -> AsyncIterable[ServerSentEvent]:
+    since = _parse_since(last_event_id or last_event_id_query) or utcnow()
+    wake = ctx.hub.subscribe(viewer.recipient_id)
+    try:
+        yield ServerSentEvent(comment="connected")
+        while viewer.until is None or utcnow() < viewer.until:
+            for alert in await ctx.repo.inbox_changes(recipient_id=viewer.recipient_id, after=since):
                 since = alert["updated_at"]
-                data = json.dumps(to_jsonable_python(alert_view(alert)))
-                yield f"id: {since.isoformat()}\nevent: alert\ndata: {data}\n\n"
-                last_sent = asyncio.get_running_loop().time()
-            if asyncio.get_running_loop().time() - last_sent > HEARTBEAT_SECONDS:
-                yield ": heartbeat\n\n"
-                last_sent = asyncio.get_running_loop().time()
+                yield ServerSentEvent(event="alert", id=since.isoformat(), data=alert_view(alert))
+            wait = ctx.settings.sse_poll_seconds
+            if viewer.until is not None:
+                wait = max(0.0, min(wait, (viewer.until - utcnow()).total_seconds()))
             try:
-                await asyncio.wait_for(wake.wait(), ctx.settings.sse_poll_seconds)
+                await asyncio.wait_for(wake.wait(), wait)
             except TimeoutError:
                 pass
             wake.clear()
+        yield ServerSentEvent(event="expired", data={"detail": "the token behind this stream has expired"})
     finally:
-        ctx.hub.unsubscribe(recipient, wake)
+        ctx.hub.unsubscribe(viewer.recipient_id, wake)
 
 
 def _parse_since(value: str | None) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if value else None
+        since = datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return since if since is None or since.tzinfo is not None else since.replace(tzinfo=UTC)
+
+
+def ticket_digest(ticket: str) -> str:
+    """Tickets are stored by digest only: a database reader cannot open someone's stream with one."""
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def token_expiry(credentials: HTTPAuthorizationCredentials | None) -> datetime | None:
+    """The ``exp`` of a bearer token already verified by ``get_principal`` (so its signature is not
+    checked a second time here)."""
+    if credentials is None:
+        return None
+    claims = jwt.decode(credentials.credentials, options={"verify_signature": False})
+    exp = claims.get("exp")
+    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
 
 
 @router.get(

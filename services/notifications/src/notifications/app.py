@@ -21,7 +21,8 @@ wellbeing lead, mentor, concerns officer, the student) by in-app inbox (live ove
 retrying failed channels, until a human acknowledges; unacknowledged urgent alerts escalate.
 
 Alerts carry ids, event types, severities, reasons, the subject id and a link path, never answers, notes or
-concern text. Default routing rules are seeded at first start."""
+concern text; what leaves by e-mail or webhook is a severity, a title and a link to the alert's page. Default
+routing rules are seeded at first start."""
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from medsupport_shared.outbox import Outbox
 from notifications.channels import DeliveryChannel
 from notifications.repository import NotificationsRepository
 from notifications.settings import NotificationsSettings
+
+log = logging.getLogger(__name__)
 
 
 class InboxHub:
@@ -35,6 +38,53 @@ class InboxHub:
             event.set()
 
 
+class DeliveryLanes:
+    """The sends this instance has in flight, in two lanes of ``per_lane`` slots each, so urgent alerts
+    never wait behind routine ones that slow endpoints hold (and the sweep skips what is in flight)."""
+
+    def __init__(self, per_lane: int) -> None:
+        self.per_lane = per_lane
+        self._in_flight: dict[str, bool] = {}  # delivery id -> urgent
+        self._slots = {True: asyncio.Semaphore(per_lane), False: asyncio.Semaphore(per_lane)}
+
+    def add(self, delivery_id: str, *, urgent: bool) -> bool:
+        if delivery_id in self._in_flight:
+            return False
+        self._in_flight[delivery_id] = urgent
+        return True
+
+    def discard(self, delivery_id: str) -> None:
+        self._in_flight.pop(delivery_id, None)
+
+    def slot(self, *, urgent: bool) -> asyncio.Semaphore:
+        return self._slots[urgent]
+
+    def room(self, *, urgent: bool) -> int:
+        return self.per_lane - sum(1 for lane in self._in_flight.values() if lane == urgent)
+
+    def ids(self) -> set[str]:
+        return set(self._in_flight)
+
+
+class StreamSlots:
+    """Live inbox streams per user on this instance, so one user cannot hold the database's poll
+    capacity with thousands of streams."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = defaultdict(int)
+
+    def take(self, user: str, *, limit: int) -> bool:
+        if self._open[user] >= limit:
+            return False
+        self._open[user] += 1
+        return True
+
+    def give_back(self, user: str) -> None:
+        self._open[user] -= 1
+        if self._open[user] <= 0:
+            del self._open[user]
+
+
 @dataclass
 class NotificationsContext:
     repo: NotificationsRepository
@@ -44,9 +94,21 @@ class NotificationsContext:
     idempotency: IdempotencyStore
     source: str
     hub: InboxHub = field(default_factory=InboxHub)
+    streams: StreamSlots = field(default_factory=StreamSlots)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    deliveries: DeliveryLanes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deliveries = DeliveryLanes(self.settings.delivery_concurrency)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """No background task dies silently: its exception is logged here (the work itself is left in
+        MongoDB state that a sweep picks up again)."""
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background task failed", exc_info=exc)

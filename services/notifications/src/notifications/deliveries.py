@@ -4,17 +4,19 @@ others, and a channel that keeps failing ends in ``delivery.failed``."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from pymongo.errors import PyMongoError
 
 from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
-from notifications.channels import ChannelError
+from notifications.channels import ChannelError, alert_url
 from notifications.context import NotificationsContext
 from notifications.delivery_policy import QuietHours, backoff_seconds, deferred_until
 from notifications.repository import DELIVERIES, Document
@@ -23,13 +25,16 @@ log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = Counter(
     "medsupport_notifications_delivery_attempts_total", "Delivery attempts by outcome", ["channel", "outcome"]
 )
+OUTCOME_WRITE_RETRIES = Counter(
+    "medsupport_notifications_delivery_outcome_write_retries_total",
+    "Delivery outcomes not yet written because the database did not answer (retried until it does)",
+)
 EVENT_TO_FIRST_DELIVERY = Histogram(
     "medsupport_notifications_event_to_first_delivery_seconds",
     "From the source event to the first delivered channel",
     ["severity"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600),
 )
-LEASE = timedelta(seconds=60)
 
 
 def plan_deliveries(
@@ -79,92 +84,169 @@ async def start_deliveries(
     )
     for delivery in await ctx.repo.insert_deliveries(deliveries=planned):
         if delivery["status"] == "pending" and delivery["next_attempt_at"] <= now:
-            ctx.spawn(attempt_delivery(ctx=ctx, delivery=delivery))  # at once, not on the next sweep tick
+            launch(ctx=ctx, delivery=delivery)  # at once, not on the next sweep tick
+
+
+def launch(*, ctx: NotificationsContext, delivery: Document) -> bool:
+    """Attempt ``delivery`` in the background, concurrently with every other one but at most
+    ``delivery_concurrency`` at once in its lane (urgent or routine); False when this instance is on it."""
+    if not ctx.deliveries.add(delivery["_id"], urgent=_urgent(delivery)):
+        return False
+    ctx.spawn(_attempt_in_slot(ctx=ctx, delivery=delivery))
+    return True
+
+
+def _urgent(delivery: Document) -> bool:
+    return bool(delivery.get("severity") == "urgent")
+
+
+async def _attempt_in_slot(*, ctx: NotificationsContext, delivery: Document) -> None:
+    try:
+        async with ctx.deliveries.slot(urgent=_urgent(delivery)):
+            await attempt_delivery(ctx=ctx, delivery=delivery)
+    except Exception:  # attempt_delivery records its failures; this is the last line, never a silent death
+        log.exception("delivery attempt failed unexpectedly", extra={"delivery_id": delivery["_id"]})
+    finally:
+        ctx.deliveries.discard(delivery["_id"])
 
 
 async def deliver_due(*, ctx: NotificationsContext) -> int:
-    now = utcnow()
-    due = await ctx.repo.due_deliveries(now=now)
-    for delivery in due:
-        if delivery["status"] == "sending":  # its worker died: that attempt failed
-            expired = await ctx.repo.expire_lease(delivery=delivery, now=now)
-            if expired is None:
-                continue
-            delivery = expired
-        await attempt_delivery(ctx=ctx, delivery=delivery)
-    return len(due)
+    """Launch the due deliveries (retries, quiet-hours deferrals, work a crash or an outage left pending or
+    ``sending``), urgent ones first and in a lane of their own, without waiting for them, so one slow
+    endpoint never holds up the others or the next sweep."""
+    launched = 0
+    for urgent in (True, False):
+        room = ctx.deliveries.room(urgent=urgent)
+        if room <= 0:
+            continue
+        exclude = ctx.deliveries.ids()
+        due = await ctx.repo.due_deliveries(now=utcnow(), limit=room, exclude=exclude, urgent=urgent)
+        launched += sum(launch(ctx=ctx, delivery=delivery) for delivery in due)
+    return launched
 
 
 async def attempt_delivery(*, ctx: NotificationsContext, delivery: Document) -> None:
-    now = utcnow()
-    if not await ctx.repo.claim_delivery(delivery=delivery, lease_until=now + LEASE):
-        return  # another worker has it
-    alert = await ctx.repo.alert(alert_id=delivery["alert_id"])
+    """One attempt, its outcome recorded on the delivery whatever happens. The database failing before the
+    send leaves the delivery due for a sweep; after the send, the outcome is kept and written once the
+    database answers again (the lease keeps other instances off meanwhile), so nothing is sent twice."""
+    try:
+        claimed = await _claim(ctx=ctx, delivery=delivery)
+        if claimed is None:
+            return  # another worker has it
+        delivery = claimed
+        alert = await ctx.repo.alert(alert_id=delivery["alert_id"])
+        person = await ctx.repo.person(person_id=delivery["recipient_id"]) if alert else None
+    except PyMongoError as exc:
+        log.warning("delivery left for the sweep: database unreachable", extra=_failure(delivery, exc))
+        return
     channel = ctx.channels[delivery["channel"]]
-    address = channel.address(await ctx.repo.person(person_id=delivery["recipient_id"])) if alert else None
-    attempt_no = delivery["attempt_count"] + 1
-    entries: list[Document] = []
+    address = channel.address(person) if alert else None
+    now = utcnow()
     try:
         if alert is None or address is None:
-            raise ChannelError("the alert or the recipient's address is gone")
-        await channel.send(alert=alert, delivery_id=delivery["_id"], address=address)
-    except ChannelError as exc:
-        final = attempt_no >= ctx.settings.delivery_max_attempts or alert is None
-        DELIVERY_ATTEMPTS.labels(delivery["channel"], "failed" if final else "retry").inc()
-        changes: Document = {"status": "failed" if final else "pending", "lease_until": None, "reason": str(exc)}
-        if final:
-            entries.append(
-                outbox_entry(
-                    new_event(
-                        DeliveryFailed(
-                            alert_id=delivery["alert_id"],
-                            subject_id=(alert or {}).get("subject_id", delivery["recipient_id"]),
-                            recipient_id=delivery["recipient_id"],
-                            channel=delivery["channel"],
-                            attempts=attempt_no,
-                            error=str(exc)[:200],
-                            failed_at=now,
-                        ),
-                        source=ctx.source,
-                    )
-                )
-            )
-            log.warning("delivery failed for good", extra={"delivery_id": delivery["_id"], "error": str(exc)})
-        else:
-            delay = backoff_seconds(
-                attempt_no,
-                base=ctx.settings.delivery_backoff_base_seconds,
-                cap=ctx.settings.delivery_backoff_cap_seconds,
-            )
-            changes["next_attempt_at"] = now + timedelta(seconds=delay)
-        outcome = {"at": now, "outcome": "failed", "error": str(exc)[:200]}
+            raise ChannelError("the alert or the recipient's address is gone", permanent=True)
+        url = alert_url(alert, person, ctx.settings)
+        await channel.send(alert=alert, delivery_id=delivery["_id"], address=address, url=url)
+    except Exception as exc:
+        if not isinstance(exc, ChannelError):  # a bug or bad data: recorded and retried, never a dead task
+            log.exception("channel raised unexpectedly", extra={"delivery_id": delivery["_id"]})
+            exc = ChannelError(f"{delivery['channel']}: {type(exc).__name__}")
+        changes, outcome, entries = _failed(ctx=ctx, delivery=delivery, alert=alert, error=exc, now=now)
     else:
         assert alert is not None  # sending raised otherwise
-        DELIVERY_ATTEMPTS.labels(delivery["channel"], "delivered").inc()
-        log.info("alert delivered", extra={"alert_id": alert["_id"], "channel": delivery["channel"]})
-        changes = {"status": "delivered", "delivered_at": now, "lease_until": None, "reason": None}
-        outcome = {"at": now, "outcome": "delivered"}
-        entries.append(
-            outbox_entry(
-                new_event(
-                    AlertDelivered(
-                        alert_id=alert["_id"],
-                        subject_id=alert["subject_id"],
-                        recipient_id=delivery["recipient_id"],
-                        channel=delivery["channel"],
-                        attempt=attempt_no,
-                        delivered_at=now,
-                    ),
-                    source=ctx.source,
-                )
-            )
-        )
-        if alert.get("first_delivered_at") is None and await ctx.repo.mark_first_delivery(
-            alert_id=alert["_id"], at=now
-        ):
-            EVENT_TO_FIRST_DELIVERY.labels(alert["severity"]).observe(
-                (now - (alert.get("event_time") or alert["created_at"])).total_seconds()
-            )
-    await ctx.repo.finish_delivery(delivery_id=delivery["_id"], changes=changes, attempt=outcome, entries=entries)
+        changes, outcome, entries = _delivered(ctx=ctx, delivery=delivery, alert=alert, now=now)
+    await _record(ctx=ctx, delivery_id=delivery["_id"], changes=changes, outcome=outcome, entries=entries)
     if entries:
         ctx.outbox.dispatch(DELIVERIES, delivery["_id"], entries)
+    if outcome["outcome"] == "delivered" and alert is not None and alert.get("first_delivered_at") is None:
+        await _observe_first_delivery(ctx=ctx, alert=alert, now=now)
+
+
+async def _claim(*, ctx: NotificationsContext, delivery: Document) -> Document | None:
+    now = utcnow()
+    if delivery["status"] == "sending":  # its worker died: that attempt failed
+        expired = await ctx.repo.expire_lease(delivery=delivery, now=now)
+        if expired is None:
+            return None
+        delivery = expired
+    lease_until = now + timedelta(seconds=ctx.settings.delivery_lease_seconds)
+    if not await ctx.repo.claim_delivery(delivery=delivery, lease_until=lease_until, now=now):
+        return None
+    return delivery
+
+
+def _failed(
+    *, ctx: NotificationsContext, delivery: Document, alert: Document | None, error: ChannelError, now: datetime
+) -> tuple[Document, Document, list[Document]]:
+    attempt_no = delivery["attempt_count"] + 1
+    final = error.permanent or attempt_no >= ctx.settings.delivery_max_attempts
+    DELIVERY_ATTEMPTS.labels(delivery["channel"], "failed" if final else "retry").inc()
+    changes: Document = {"status": "failed" if final else "pending", "lease_until": None, "reason": str(error)}
+    entries: list[Document] = []
+    if final:
+        failed = DeliveryFailed(
+            alert_id=delivery["alert_id"],
+            subject_id=(alert or {}).get("subject_id", delivery["recipient_id"]),
+            recipient_id=delivery["recipient_id"],
+            channel=delivery["channel"],
+            attempts=attempt_no,
+            error=str(error)[:200],
+            failed_at=now,
+        )
+        entries.append(outbox_entry(new_event(failed, source=ctx.source)))
+        log.warning("delivery failed for good", extra={"delivery_id": delivery["_id"], "error": str(error)})
+    else:
+        s = ctx.settings
+        delay = backoff_seconds(attempt_no, base=s.delivery_backoff_base_seconds, cap=s.delivery_backoff_cap_seconds)
+        changes["next_attempt_at"] = now + timedelta(seconds=delay)
+    return changes, {"at": now, "outcome": "failed", "error": str(error)[:200]}, entries
+
+
+def _delivered(
+    *, ctx: NotificationsContext, delivery: Document, alert: Document, now: datetime
+) -> tuple[Document, Document, list[Document]]:
+    DELIVERY_ATTEMPTS.labels(delivery["channel"], "delivered").inc()
+    log.info("alert delivered", extra={"alert_id": alert["_id"], "channel": delivery["channel"]})
+    delivered = AlertDelivered(
+        alert_id=alert["_id"],
+        subject_id=alert["subject_id"],
+        recipient_id=delivery["recipient_id"],
+        channel=delivery["channel"],
+        attempt=delivery["attempt_count"] + 1,
+        delivered_at=now,
+    )
+    changes = {"status": "delivered", "delivered_at": now, "lease_until": None, "reason": None}
+    return changes, {"at": now, "outcome": "delivered"}, [outbox_entry(new_event(delivered, source=ctx.source))]
+
+
+async def _record(
+    *, ctx: NotificationsContext, delivery_id: str, changes: Document, outcome: Document, entries: list[Document]
+) -> None:
+    """Write the outcome, waiting out a database outage: a send that happened must not be forgotten (and
+    then repeated by a sweep); this instance's sweep leaves the delivery alone while we hold it."""
+    delay = 0.2
+    while True:
+        try:
+            await ctx.repo.finish_delivery(delivery_id=delivery_id, changes=changes, attempt=outcome, entries=entries)
+            return
+        except PyMongoError as exc:
+            OUTCOME_WRITE_RETRIES.inc()
+            log.warning("delivery outcome not recorded yet: database unreachable", extra=_failure(delivery_id, exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+async def _observe_first_delivery(*, ctx: NotificationsContext, alert: Document, now: datetime) -> None:
+    try:
+        first = await ctx.repo.mark_first_delivery(alert_id=alert["_id"], at=now)
+    except PyMongoError:
+        return  # a metric only
+    if first:
+        EVENT_TO_FIRST_DELIVERY.labels(alert["severity"]).observe(
+            (now - (alert.get("event_time") or alert["created_at"])).total_seconds()
+        )
+
+
+def _failure(delivery: Document | str, exc: Exception) -> Document:
+    delivery_id = delivery if isinstance(delivery, str) else delivery["_id"]
+    return {"delivery_id": delivery_id, "error": type(exc).__name__}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ Document = dict[str, Any]
 PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES, CHECKINS = "people", "rotas", "routes", "alerts", "deliveries", "checkins"
 MENTORS = "mentors"  # each student's current mentor, learned from mentor.assigned / mentorship.ended
 LEASES = "delivery_leases"
+STREAM_TICKETS = "stream_tickets"
 OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
 NO_OUTBOX = {OUTBOX_FIELD: 0}
 
@@ -27,6 +29,7 @@ class NotificationsRepository:
         self.alerts, self.deliveries, self.checkins = db[ALERTS], db[DELIVERIES], db[CHECKINS]
         self.mentors = db[MENTORS]
         self.leases = db[LEASES]
+        self.stream_tickets = db[STREAM_TICKETS]
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(self.people, [IndexModel("roles")])
@@ -218,28 +221,40 @@ class NotificationsRepository:
         found = self.deliveries.find({"alert_id": alert_id}, NO_OUTBOX).sort("created_at", ASCENDING)
         return await found.to_list(None)
 
-    async def due_deliveries(self, *, now: datetime, limit: int = 100) -> list[Document]:
-        query = {
+    async def due_deliveries(
+        self, *, now: datetime, limit: int = 100, exclude: Collection[str] = (), urgent: bool | None = None
+    ) -> list[Document]:
+        """Due deliveries (only urgent or only routine ones if ``urgent`` says so), leaving out ``exclude``
+        (those this instance is already on)."""
+        query: Document = {
             "$or": [
                 {"status": "pending", "next_attempt_at": {"$lte": now}},
                 {"status": "sending", "lease_until": {"$lte": now}},
             ]
         }
+        if urgent is not None:
+            query["severity"] = "urgent" if urgent else {"$ne": "urgent"}
+        if exclude:
+            query["_id"] = {"$nin": list(exclude)}
         return await self.deliveries.find(query, NO_OUTBOX).limit(limit).to_list(None)
 
-    async def claim_delivery(self, *, delivery: Document, lease_until: datetime) -> bool:
+    async def claim_delivery(self, *, delivery: Document, lease_until: datetime, now: datetime) -> bool:
         """One worker per attempt, held by a unique key (a conditional update alone is not atomic on
-        FerretDB): the lease document ``<delivery id>:<attempt number>`` can be inserted once."""
+        FerretDB): the lease document ``<delivery id>:<attempt number>`` can be inserted once. A lease
+        whose claimer lost the database before marking the delivery ``sending`` is taken over once it
+        has expired (deleting it by its old expiry lets exactly one worker do so)."""
+        lease_id = f"{delivery['_id']}:{delivery['attempt_count']}"
+        lease = {"_id": lease_id, "delivery_id": delivery["_id"], "until": lease_until}
         try:
-            await self.leases.insert_one(
-                {
-                    "_id": f"{delivery['_id']}:{delivery['attempt_count']}",
-                    "delivery_id": delivery["_id"],
-                    "until": lease_until,
-                }
-            )
+            await self.leases.insert_one(lease)
         except DuplicateKeyError:
-            return False
+            orphan = await self.leases.find_one({"_id": lease_id, "until": {"$lte": now}})
+            if orphan is None or (await self.leases.delete_one(orphan)).deleted_count != 1:
+                return False
+            try:
+                await self.leases.insert_one(lease)
+            except DuplicateKeyError:
+                return False
         result = await self.deliveries.update_one(
             {
                 "_id": delivery["_id"],
@@ -271,6 +286,19 @@ class NotificationsRepository:
         if entries:
             update["$push"][OUTBOX_FIELD] = {"$each": entries}
         await self.deliveries.update_one({"_id": delivery_id, "status": "sending"}, update)
+
+    # ---------------------------------------------------------------- inbox stream tickets
+
+    async def insert_stream_ticket(self, *, ticket: Document, now: datetime) -> None:
+        await self.stream_tickets.delete_many({"expires_at": {"$lte": now}})  # they live for seconds
+        await self.stream_tickets.insert_one(ticket)
+
+    async def use_stream_ticket(self, *, ticket_id: str, now: datetime) -> Document | None:
+        """The ticket, once: whoever deletes it uses it (a delete is atomic on every backend)."""
+        found = await self.stream_tickets.find_one({"_id": ticket_id, "expires_at": {"$gt": now}})
+        if found is None or (await self.stream_tickets.delete_one({"_id": ticket_id})).deleted_count != 1:
+            return None
+        return found
 
     # ---------------------------------------------------------------- check-ins seen, erasure
 

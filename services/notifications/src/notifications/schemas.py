@@ -232,3 +232,20 @@ class ImportResultOut(BaseModel):
     created: int
     updated: int
     unchanged: int
+
+
+class StreamTicketOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket": "q5Xh0mWk3Jc0a9Gd2yV7s1Lr8PzT4uNe6bKf2HwQYcA",
+                    "expires_at": "2026-11-25T09:31:00Z",
+                    "stream": "/v1/inbox/stream?ticket=q5Xh0mWk3Jc0a9Gd2yV7s1Lr8PzT4uNe6bKf2HwQYcA",
+                }
+            ]
+        }
+    )
+    ticket: str = Field(description="single use; pass as `?ticket=` to `GET /v1/inbox/stream`")
+    expires_at: datetime
+    stream: str = Field(description="the stream's path with the ticket, for `new EventSource(...)`")

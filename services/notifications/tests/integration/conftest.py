@@ -34,6 +34,7 @@ class WebhookReceiver:
 
     def __init__(self):
         self.received: list[tuple[str, dict, bool]] = []
+        self.hosts: list[str] = []
         self.calls: dict[str, int] = {}
         self.app = FastAPI()
 
@@ -45,6 +46,7 @@ class WebhookReceiver:
                 return Response(status_code=500)
             signed = verify(body, SECRET, request.headers.get("X-Signature", ""))
             self.received.append((name, await request.json(), signed))
+            self.hosts.append(request.headers["host"])
             return Response(status_code=204)
 
 
@@ -70,18 +72,19 @@ class Stack:
         controller, self.mailbox = smtp
         self.webhooks = webhooks
         self.isolation = isolation
-        self.settings = isolation.settings(
-            NotificationsSettings,
-            smtp_host="127.0.0.1",
-            smtp_port=controller.port,
-            webhook_signing_secret=SECRET,
-            delivery_sweep_interval_seconds=0.1,
-            escalation_sweep_interval_seconds=0.2,
-            delivery_backoff_base_seconds=0.05,
-            delivery_max_attempts=3,
-            sse_poll_seconds=0.2,
-            **overrides,
-        )
+        defaults = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": controller.port,
+            "smtp_starttls": False,  # aiosmtpd's controller speaks plain SMTP
+            "webhook_allowed_hosts": ["127.0.0.1"],  # the local receivers
+            "webhook_signing_secret": SECRET,
+            "delivery_sweep_interval_seconds": 0.1,
+            "escalation_sweep_interval_seconds": 0.2,
+            "delivery_backoff_base_seconds": 0.05,
+            "delivery_max_attempts": 3,
+            "sse_poll_seconds": 0.2,
+        }
+        self.settings = isolation.settings(NotificationsSettings, **{**defaults, **overrides})
         self.publisher = EventPublisher(
             bootstrap_servers=self.settings.kafka_bootstrap_servers, topic_prefix=isolation.topic_prefix, service="test"
         )
@@ -143,6 +146,20 @@ class Stack:
 
     def reader(self):
         return TopicReader(self.settings.kafka_bootstrap_servers, self.isolation.topic("notifications.events.v1"))
+
+
+@pytest.fixture
+async def make_stack(isolation, smtp, webhooks):
+    """A stack with settings of the test's own (``make_stack(webhook_timeout_seconds=2)``)."""
+    made: list[Stack] = []
+
+    def make(**overrides) -> Stack:
+        made.append(Stack(isolation, smtp, webhooks, **overrides))
+        return made[-1]
+
+    yield make
+    for s in made:
+        await s.publisher.stop()
 
 
 @pytest.fixture

@@ -52,8 +52,14 @@ async def test_urgent_flag_reaches_the_on_call_counsellor_on_every_channel_exact
         assert len(stack.webhooks.received) == 1
         _name, payload, signed = stack.webhooks.received[0]
         assert signed and payload["alert_id"] == alert["id"] and payload["event_type"] == "flag.raised"
-        assert payload["severity"] == "urgent" and payload["subject_id"] == "s1" and payload["link"].startswith("/")
-        assert "answers" not in json.dumps(payload)
+        assert payload["severity"] == "urgent" and payload["link"].startswith("/")
+        # a link and a severity leave the platform, never the reasons nor whom the alert is about
+        for private in ("answers", "phq9_item9_positive", '"s1"', "subject"):
+            assert private not in json.dumps(payload)
+        assert payload["url"] == f"http://127.0.0.1:8080/alerts/{alert['id']}"  # the console's page for it
+        mail = stack.mailbox.messages[0][1].get_payload()
+        assert f"Open: http://127.0.0.1:8080/alerts/{alert['id']}" in mail
+        assert "phq9_item9_positive" not in mail and "s1" not in mail and "Severity: urgent" in mail
         assert [s["id"] for s in streamed] == [alert["id"]]
         details = (await client.get(f"/v1/alerts/{alert['id']}", headers=C1)).json()
         assert {d["channel"]: d["status"] for d in details["deliveries"]} == {
