@@ -30,7 +30,10 @@ IMPORT_DESCRIPTION = (
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def put_staff_list(body: StaffImport, _: Admin, ctx: Context, dry_run: DryRun = False) -> Any:
-    return asdict(await import_staff(repo=ctx.repo, entries=body.items, dry_run=dry_run))
+    result = await import_staff(
+        repo=ctx.repo, entries=body.items, webhooks=ctx.settings.webhook_policy, dry_run=dry_run
+    )
+    return asdict(result)
 
 
 @router.put(

@@ -14,6 +14,7 @@ from medsupport_shared.errors import Unprocessable
 from medsupport_shared.events import utcnow
 from notifications.repository import NotificationsRepository
 from notifications.schemas import StaffEntry, StudentEntry
+from notifications.webhook_targets import WebhookPolicy, WebhookTargetRefused
 
 KNOWN_ROLES = frozenset(r.value for r in Role)
 Problems = list[dict[str, Any]]
@@ -36,11 +37,18 @@ def duplicate_ids(ids: list[str]) -> Problems:
     ]
 
 
-def staff_problems(entries: list[StaffEntry]) -> Problems:
+def staff_problems(entries: list[StaffEntry], webhooks: WebhookPolicy) -> Problems:
+    """Unknown roles, repeated ids, and webhook URLs that point inward or carry credentials (checked without
+    a DNS look-up here; every send resolves and checks the host again)."""
     problems = duplicate_ids([e.id for e in entries])
     for i, entry in enumerate(entries):
         if unknown := sorted(set(entry.roles) - KNOWN_ROLES):
             problems.append({"loc": ["body", "items", i, "roles"], "msg": f"unknown roles: {unknown}"})
+        if entry.webhook_url is not None:
+            try:
+                webhooks.check_url(str(entry.webhook_url))
+            except WebhookTargetRefused as exc:
+                problems.append({"loc": ["body", "items", i, "webhook_url"], "msg": str(exc)})
     return problems
 
 
@@ -63,8 +71,10 @@ def plan(documents: dict[str, Fields], existing: dict[str, Fields]) -> tuple[dic
     return new, changed
 
 
-async def import_staff(*, repo: NotificationsRepository, entries: list[StaffEntry], dry_run: bool) -> ImportResult:
-    if problems := staff_problems(entries):
+async def import_staff(
+    *, repo: NotificationsRepository, entries: list[StaffEntry], webhooks: WebhookPolicy, dry_run: bool
+) -> ImportResult:
+    if problems := staff_problems(entries, webhooks):
         raise Unprocessable("nothing was imported: fix the rejected entries and send the file again", errors=problems)
     existing = await repo.people_by_id(person_ids=[e.id for e in entries])
     return await _write(repo, _documents(entries, "staff"), existing, dry_run)

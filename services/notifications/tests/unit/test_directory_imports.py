@@ -1,5 +1,6 @@
 from notifications.directory_imports import plan, staff_problems, student_problems
 from notifications.schemas import StaffEntry, StudentEntry
+from notifications.webhook_targets import WebhookPolicy
 
 
 def test_a_rerun_plans_no_write_and_a_changed_field_plans_one_update():
@@ -15,11 +16,14 @@ def test_duplicate_ids_unknown_roles_and_staff_ids_among_students_are_named_by_i
     staff = [
         StaffEntry(id="c1", roles=["counsellor"], email="c1@x.edu"),
         StaffEntry(id="c1", roles=["surgeon"], email="c2@x.edu"),
+        StaffEntry(id="c3", roles=["counsellor"], email="c3@x.edu", webhook_url="http://169.254.169.254/latest"),
+        StaffEntry(id="c4", roles=["counsellor"], email="c4@x.edu", webhook_url="https://hooks.example.edu/c4"),
     ]
-    assert [(p["loc"], p["msg"][:9]) for p in staff_problems(staff)] == [
+    assert [(p["loc"], p["msg"][:9]) for p in staff_problems(staff, WebhookPolicy.of([]))] == [
         (["body", "items", 0, "id"], "this id a"),
         (["body", "items", 1, "id"], "this id a"),
         (["body", "items", 1, "roles"], "unknown r"),
+        (["body", "items", 2, "webhook_url"], "webhooks "),
     ]
     students = [StudentEntry(id="c1", email="c1@x.edu"), StudentEntry(id="s1", email="s1@x.edu")]
     problems = student_problems(students, {"c1": {"kind": "staff"}})
