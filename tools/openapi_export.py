@@ -12,6 +12,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,9 +25,9 @@ DOCS = ROOT / "docs" / "openapi"
 CLIENT = ROOT / "clients" / "typescript"
 GENERATED = CLIENT / "src" / "generated"
 SERVICES = ("feedback", "wellbeing", "mentorship", "notifications")
-NODE_MIN = 18
+NODE_MIN = (18, 17)
 NODE_NEEDED = (
-    f"Node.js {NODE_MIN}+ with npm is needed for the TypeScript client (clients/typescript): "
+    "Node.js 18.17+ with npm is needed for the TypeScript client (clients/typescript): "
     "sudo apt-get install nodejs npm, or https://nodejs.org/en/download"
 )
 
@@ -73,39 +74,46 @@ def export_documents(out: Path = DOCS) -> list[Path]:
 
 def node_problem() -> str | None:
     """None when node (>= NODE_MIN) and npm are on PATH, else the one line saying what to install."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
+    node = shutil.which("node")
+    if node is None or shutil.which("npm") is None:
         return NODE_NEEDED
-    done = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
-    major = done.stdout.strip().lstrip("v").split(".")[0]
-    if not major.isdigit() or int(major) < NODE_MIN:
-        return f"{NODE_NEEDED} (this node is {done.stdout.strip() or 'unknown'})"
+    try:
+        version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        version = ""
+    found = re.match(r"v(\d+)\.(\d+)", version)
+    if found is None or (int(found.group(1)), int(found.group(2))) < NODE_MIN:
+        return f"{NODE_NEEDED} (this node is {version or 'unknown'})"
     return None
 
 
-def npm(*args: str) -> None:
-    """``npm args`` in clients/typescript; a failure is one line with npm's last words."""
-    done = subprocess.run(["npm", *args], cwd=CLIENT, capture_output=True, text=True, check=False)
+def run(argv: list[str], cwd: Path) -> None:
+    """A Node.js tool in the client package; a failure is one line with the tool's last words."""
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
-        raise ExportError(f"`npm {' '.join(args)}` in clients/typescript failed: {last}")
+        command = " ".join([Path(argv[0]).name, *argv[1:]])
+        raise ExportError(f"`{command}` in {cwd} failed: {last}")
 
 
-def install_client_tools() -> None:
+def install_client_tools(cwd: Path = CLIENT) -> None:
     """The pinned generator and compiler (package-lock.json), installed once into node_modules."""
     if problem := node_problem():
         raise ExportError(problem)
-    if not (CLIENT / "node_modules" / ".bin" / "openapi-typescript").exists():
-        npm("ci", "--no-audit", "--no-fund")
+    if not (cwd / "node_modules" / ".bin" / "openapi-typescript").exists():
+        run(["npm", "ci", "--no-audit", "--no-fund"], cwd=cwd)
 
 
-def generate_client(docs: Path = DOCS, out: Path = GENERATED) -> list[Path]:
+def generate_client(docs: Path = DOCS, out: Path = GENERATED, cwd: Path = CLIENT) -> list[Path]:
     """One ``<service>.ts`` of types (paths, components, operations) per document, by openapi-typescript."""
-    install_client_tools()
+    install_client_tools(cwd)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for service in SERVICES:
         target = out / f"{service}.ts"
-        npm("exec", "--offline", "--", "openapi-typescript", str(docs / f"{service}.json"), "-o", str(target))
+        source = docs / f"{service}.json"
+        tool = cwd / "node_modules" / ".bin" / "openapi-typescript"
+        run([str(tool), str(source), "-o", str(target)], cwd=cwd)
         written.append(target)
     return written
 
