@@ -4,66 +4,21 @@ schemas accept, a token from docs/requests/.env wherever the route needs one, an
 
 import json
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from tools.openapi_export import DOCS, ROOT, SERVICES
+from tests.frontend.http_collection import REQUESTS, VARIABLE, Request, collection
+from tools.openapi_export import DOCS, SERVICES
 
-REQUESTS = ROOT / "docs" / "requests"
 PORTS = {"feedback": 8001, "wellbeing": 8002, "mentorship": 8003, "notifications": 8004}
 MAIN_FLOWS = {
-    "wellbeing": {"create_checkin", "list_flags", "get_flag", "resolve"},
+    "wellbeing": {"put_consent", "create_checkin", "list_flags", "get_flag", "resolve"},
     "notifications": {"inbox", "get_alert", "ack"},
     "feedback": {"create_feedback", "respond", "report_concern", "follow_up", "reply_anonymously", "triage"},
     "mentorship": {"put_my_profile", "put_preferences", "match_me", "create_run"},
 }
-VARIABLE = re.compile(r"\{\{[^}]+\}\}")
-
-
-@dataclass
-class Request:
-    where: str
-    method: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str = ""
-
-
-def parse(path: Path) -> tuple[dict[str, str], list[Request]]:
-    """File variables (``@name = value``) and requests, as REST Client reads them."""
-    variables: dict[str, str] = {}
-    requests = []
-    for number, block in enumerate(re.split(r"^###.*$", path.read_text(), flags=re.MULTILINE)):
-        lines = [line for line in block.splitlines() if not line.lstrip().startswith(("#", "//"))]
-        for line in lines:
-            if found := re.match(r"^@(\w+)\s*=\s*(.+)$", line):
-                variables[found.group(1)] = found.group(2).strip()
-        lines = [line for line in lines if not line.startswith("@")]
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if not lines:
-            continue
-        method, url = lines[0].split()[:2]
-        request = Request(f"{path.name} request {number}", method, url)
-        rest = lines[1:]
-        while rest and rest[0].strip():
-            name, value = rest.pop(0).split(":", 1)
-            request.headers[name.strip().lower()] = value.strip()
-        request.body = "\n".join(rest).strip()
-        requests.append(request)
-    return variables, requests
-
-
-def collection() -> list[tuple[Path, dict[str, str], Request]]:
-    found = []
-    for path in sorted(REQUESTS.glob("*.http")):
-        variables, requests = parse(path)
-        found += [(path, variables, request) for request in requests]
-    return found
 
 
 @pytest.fixture(scope="module")
