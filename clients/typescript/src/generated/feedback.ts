@@ -280,11 +280,11 @@ export interface paths {
          * Report a concern, anonymously or by name
          * @description Categories: mistreatment, discrimination, bias, professionalism, safety, other.
          *
-         *     **Anonymous (`anonymous: true`) needs no token, and a token that is sent is never read**: a student may report while signed in, yet no reporter id, token subject, IP address or browser correlation id is stored in the report, its event, the logs or metric labels; its times are rounded down to the hour. The answer carries a `follow_up_code`, shown once and stored only as a keyed hash: keep it to read the status and outcome and to answer the concerns officer at `POST /v1/concerns/follow-up`. Anonymous reports are rate-limited per client address with an in-memory, salted, rotating hash (429 when exceeded).
+         *     **Anonymous (`anonymous: true`) needs no token, and a token that is sent is never read**: a student may report while signed in, yet no reporter id, token subject, IP address or browser correlation id is stored in the report, its event, the logs or metric labels; its times are rounded down to the hour. The answer carries a `follow_up_code`, shown once and stored only as a keyed hash: keep it to read the status and outcome and to answer the concerns officer at `POST /v1/concerns/follow-up`. Anonymous reports are rate-limited per client address (IPv6: per /64; behind `TRUSTED_PROXIES`, the forwarded client) with counters shared by the replicas under a keyed hash that changes every window (429 when exceeded); a flood from many addresses never closes the channel: reports past a surge threshold are accepted and marked.
          *
          *     **Named (`anonymous: false`) needs a bearer token** (any role); you can read the report at `GET /v1/concerns/mine`.
          *
-         *     Emits `concern.raised` (id, category, anonymous, time; the reporter id only when named). Honours `Idempotency-Key`: an anonymous retry with the same key and body returns the same report and the same code.
+         *     Emits `concern.raised` (id, category, anonymous, time; the reporter id only when named). Honours `Idempotency-Key`: an anonymous retry by the same client with the same key (16+ characters) and body returns the same report and code; the same key with another body, from another client, or a shorter key is a fresh report (never a 409), so nobody else can obtain a reporter's code.
          */
         post: operations["report_concern"];
         delete?: never;
@@ -304,7 +304,7 @@ export interface paths {
         put?: never;
         /**
          * Read an anonymous report with its follow-up code
-         * @description No token. The code travels in the body, never in a URL. Any wrong code gets the same 404. Look-ups are rate-limited per client address (in memory, never stored).
+         * @description No token. The code travels in the body, never in a URL. Any wrong code gets the same 404. Look-ups are rate-limited per client address (a keyed hash that changes every window).
          */
         post: operations["follow_up"];
         delete?: never;
@@ -818,6 +818,12 @@ export interface components {
             messages: components["schemas"]["OfficerMessageOut"][];
             /** History */
             history: components["schemas"]["HistoryOut"][];
+            /**
+             * Surge
+             * @description Sent while anonymous reports from everyone passed the surge threshold (a possible flood)
+             * @default false
+             */
+            surge: boolean;
         };
         /** OfficerMessageOut */
         OfficerMessageOut: {
@@ -1427,6 +1433,23 @@ export interface operations {
                      *           "msg": "Field required"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; try again later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -2161,6 +2184,23 @@ export interface operations {
                      *           "msg": "Field required"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; try again later"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];

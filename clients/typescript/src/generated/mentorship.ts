@@ -266,7 +266,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join a group (a seat, if one is free) */
+        /**
+         * Join a group of your cohort (a seat, if one is free)
+         * @description A group with a cohort admits students of that cohort (the token's `cohort` claim) only; a group without one is open to every cohort.
+         */
         post: operations["join"];
         delete?: never;
         options?: never;
@@ -291,6 +294,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/peer-groups/placement/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Let staff place me into a peer group of my cohort, or withdraw that (student) */
+        put: operations["set_placement"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/peer-groups/matching": {
         parameters: {
             query?: never;
@@ -300,7 +320,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Place students into their cohort's groups by shared interests (staff) */
+        /**
+         * Place students who opted in into their cohort's groups by shared interests (staff)
+         * @description Only students who said yes at `PUT /v1/peer-groups/placement/me` for this cohort are placed; any other id answers `null`, exactly like a student for whom no seat was found.
+         */
         post: operations["place"];
         delete?: never;
         options?: never;
@@ -849,7 +872,6 @@ export interface components {
          * PeerGroupOut
          * @example {
          *       "cohort": "2027",
-         *       "created_by": "mentor-mo",
          *       "facilitator_id": "mentor-mo",
          *       "id": "5d8f2a4c6e0b4d1fa3c5e7092b4d6f81",
          *       "interests": [
@@ -879,13 +901,8 @@ export interface components {
             /** Id */
             id: string;
             /**
-             * Created By
-             * @description None once the student who started it had their data erased
-             */
-            created_by: string | null;
-            /**
              * Members
-             * @description shown to members, the facilitator and staff
+             * @description shown to the group's members and facilitator only
              */
             members?: string[] | null;
             /**
@@ -901,7 +918,6 @@ export interface components {
          *       "items": [
          *         {
          *           "cohort": "2027",
-         *           "created_by": "mentor-mo",
          *           "facilitator_id": "mentor-mo",
          *           "id": "5d8f2a4c6e0b4d1fa3c5e7092b4d6f81",
          *           "interests": [
@@ -925,6 +941,32 @@ export interface components {
             items: components["schemas"]["PeerGroupOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * PlacementIn
+         * @example {
+         *       "open_to_placement": true
+         *     }
+         */
+        PlacementIn: {
+            /**
+             * Open To Placement
+             * @description let staff place me into a peer group of my cohort (`POST /v1/peer-groups/matching`)
+             */
+            open_to_placement: boolean;
+        };
+        /**
+         * PlacementOut
+         * @example {
+         *       "cohort": "2027",
+         *       "open_to_placement": true
+         *     }
+         */
+        PlacementOut: {
+            /** Open To Placement */
+            open_to_placement: boolean;
+            /** Cohort */
+            cohort: string | null;
         };
         /** ProblemDetail */
         ProblemDetail: {
@@ -3083,6 +3125,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; try again later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Service Unavailable: the database is down */
             503: {
                 headers: {
@@ -3325,6 +3384,107 @@ export interface operations {
                      *             "group_id"
                      *           ],
                      *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    set_placement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlacementIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacementOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "open_to_placement"
+                     *           ],
+                     *           "msg": "Field required"
                      *         }
                      *       ]
                      *     }

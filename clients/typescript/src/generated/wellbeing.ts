@@ -246,7 +246,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who read which student's records, when and why */
+        /** Who read which student's records, when and why (this read is audited too) */
         get: operations["audit_trail"];
         put?: never;
         post?: never;
@@ -263,7 +263,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Cohort aggregates (faculty, admin, wellbeing lead); groups under 5 students suppressed */
+        /**
+         * Cohort aggregates (faculty, admin, wellbeing lead); groups under 5 students suppressed
+         * @description Whole calendar cells only: ISO weeks, and months made of the ISO weeks whose Thursday falls in them; the window starts at the first week of a month. Weeks of a month are suppressed together so that the month minus the shown weeks never isolates fewer than the minimum group; band counts are given per month only, and a hidden band has no key. A month still in progress (and its weeks) gives counts only.
+         */
         get: operations["cohort"];
         put?: never;
         post?: never;
@@ -280,13 +283,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Staff erasure requests still waiting (admin), so that another admin can check or cancel them */
+        get: operations["scheduled_erasures"];
         put?: never;
         /**
          * Erase a student's data across every service
-         * @description An admin, or the student for themselves. Accepted at once; each service deletes the student's records when it consumes `student.erasure.requested`.
+         * @description The student for themselves: accepted and published at once. An admin: `scheduled`, published after `ERASURE_DELAY_DAYS` unless another admin or the student cancels it (`POST /v1/erasure-requests/{id}/cancel`). Each service deletes the student's records when it consumes `student.erasure.requested`; an open urgent flag is kept for its safety follow-up until a counsellor resolves it, and staff reads stay in the audit trail under a keyed pseudonym.
          */
         post: operations["request_erasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/erasure-requests/{request_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a scheduled erasure (an admin, or the student concerned) */
+        post: operations["cancel_erasure"];
         delete?: never;
         options?: never;
         head?: never;
@@ -308,7 +329,12 @@ export interface components {
             /** Action */
             action: string;
             /** Student Id */
-            student_id: string | null;
+            student_id?: string | null;
+            /**
+             * Student Ref
+             * @description after the student's erasure: a keyed pseudonym in place of student_id
+             */
+            student_ref?: string | null;
             /** Record Ids */
             record_ids?: string[];
             /** Purpose */
@@ -556,15 +582,21 @@ export interface components {
             students: number | null;
             /**
              * Bands
-             * @description null counts are cells under the minimum group size
+             * @description students by band (month only); a band under the minimum group size, or hidden with it, has no key
              */
             bands: {
-                [key: string]: number | null;
+                [key: string]: number;
             } | null;
             /** Mean Score */
             mean_score: number | null;
             /** Change From Previous */
             change_from_previous: number | null;
+            /**
+             * In Progress
+             * @description the month (or the week's month) has not ended: counts only, no mean or bands yet
+             * @default false
+             */
+            in_progress: boolean;
         };
         /**
          * CohortSummary
@@ -582,9 +614,8 @@ export interface components {
          *         },
          *         {
          *           "bands": {
-         *             "adequate_wellbeing": 14,
-         *             "likely_depression": null,
-         *             "poor_wellbeing": 6
+         *             "adequate_wellbeing": 16,
+         *             "poor_wellbeing": 7
          *           },
          *           "change_from_previous": null,
          *           "instrument": "who5",
@@ -595,9 +626,7 @@ export interface components {
          *         },
          *         {
          *           "bands": {
-         *             "adequate_wellbeing": 17,
-         *             "likely_depression": null,
-         *             "poor_wellbeing": 7
+         *             "adequate_wellbeing": 18
          *           },
          *           "change_from_previous": 0.43,
          *           "instrument": "who5",
@@ -680,9 +709,10 @@ export interface components {
         /**
          * ErasureRequestOut
          * @example {
+         *       "due_at": "2026-12-02T09:30:00Z",
          *       "id": "9b2d4f6a8c0e4a1b8c5d7e9f1a2b4c6d",
          *       "requested_at": "2026-11-25T09:30:00Z",
-         *       "status": "accepted",
+         *       "status": "scheduled",
          *       "student_id": "student-42"
          *     }
          */
@@ -693,11 +723,35 @@ export interface components {
             student_id: string;
             /**
              * Status
-             * @example accepted
+             * @description accepted: published to every service; scheduled: waits until due_at and can be cancelled
+             * @enum {string}
              */
-            status: string;
-            /** Requested At */
+            status: "accepted" | "scheduled" | "cancelled";
+            /**
+             * Requested At
+             * Format: date-time
+             */
             requested_at: string;
+            /** Due At */
+            due_at?: string | null;
+        };
+        /**
+         * ErasureRequestPage
+         * @example {
+         *       "items": [
+         *         {
+         *           "due_at": "2026-12-02T09:30:00Z",
+         *           "id": "9b2d4f6a8c0e4a1b8c5d7e9f1a2b4c6d",
+         *           "requested_at": "2026-11-25T09:30:00Z",
+         *           "status": "scheduled",
+         *           "student_id": "student-42"
+         *         }
+         *       ]
+         *     }
+         */
+        ErasureRequestPage: {
+            /** Items */
+            items: components["schemas"]["ErasureRequestOut"][];
         };
         /** FieldError */
         FieldError: {
@@ -2795,6 +2849,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
+                /** @description why you are reading (audited; when omitted the route's own purpose is recorded) */
+                purpose?: string | null;
             };
             header?: never;
             path?: never;
@@ -3009,6 +3065,102 @@ export interface operations {
             };
         };
     };
+    scheduled_erasures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureRequestPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query"
+                     *           ],
+                     *           "msg": "the request is not valid"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
     request_erasure: {
         parameters: {
             query?: never;
@@ -3104,6 +3256,139 @@ export interface operations {
                      *             "student_id"
                      *           ],
                      *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    cancel_erasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureRequestOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "path",
+                     *             "request_id"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
                      *         }
                      *       ]
                      *     }
