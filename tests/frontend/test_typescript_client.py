@@ -64,7 +64,8 @@ def test_a_call_the_api_does_not_allow_does_not_compile(package):
     finally:
         (package / "examples" / "wrong.ts").unlink()
     assert done.returncode != 0
-    assert "examples/wrong.ts(4," in done.stdout, done.stdout  # the answers that are not a number[]
+    assert "examples/wrong.ts(4," in done.stdout, done.stdout
+    assert "Type 'string' is not assignable to type 'number[]'" in done.stdout, done.stdout
 
 
 def test_generated_types_are_what_the_documents_give(package):
