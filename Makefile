@@ -7,7 +7,7 @@ UV := $(shell $(BOOTSTRAP) --which-uv 2>/dev/null || echo "$(CURDIR)/.tools/uv-e
 INFRA := $(PYTHON) deploy/local/infra.py
 PYTEST_ARGS ?=
 
-.PHONY: help install up down infra test test-unit lint format bench check-deploy clean
+.PHONY: help install up down infra test test-unit lint format bench check-deploy openapi clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: install ## benchmarks against the real local stack (ratios to same-run ba
 
 check-deploy: install ## validate compose, Kubernetes manifests, dashboards and alert rules
 	@$(UV) run --frozen pytest tests/deploy $(PYTEST_ARGS)
+
+openapi: install ## after an API change: export docs/openapi/*.json and regenerate the TypeScript client from them
+	@$(UV) run --frozen python -m tools.openapi_export
 
 clean: down ## stop infrastructure and remove local state (and the local uv)
 	rm -rf .state .tools

@@ -7,7 +7,7 @@
    missing; as root on Debian/Ubuntu it installs them with apt-get first (MEDSUPPORT_NO_SYSTEM_INSTALL=1
    turns that off). `up`/`test` need Java 17+ and Maven (Kafka) and Go (FerretDB) unless what they
    build is cached, `mongod` is on PATH or KAFKA_BOOTSTRAP_SERVERS / MONGO_URL name external servers;
-   `test` also needs Chromium (browser tests).
+   `test` also needs Chromium (browser tests) and Node.js 18.17+ with npm (the TypeScript client).
 2. Uses `uv` from PATH when there is one; otherwise installs the pinned uv into .tools/uv-env, a
    virtualenv of its own (no system pip, which PEP 668 forbids on Debian and Ubuntu).
 3. `uv sync --frozen` (the virtualenv from uv.lock), showing progress.
@@ -41,6 +41,8 @@ CHROMIUM_HOOK = HERE / "chromium.py"
 """The browser-test harness's finder: when this script exists, `test` runs it instead of the built-in
 Chromium check (exit 0 = ready, installing Debian's chromium as root; else one line on stderr)."""
 JAVA_MIN = 17
+NODE_MIN = (18, 17)
+"""`make test` installs and compiles the TypeScript client (clients/typescript) with npm and tsc."""
 GO_AUTO_TOOLCHAIN = (1, 21)
 """From Go 1.21 on, `go build` fetches the toolchain go.mod asks for through the module proxy."""
 P = "bootstrap"
@@ -151,6 +153,23 @@ def check_chromium() -> Missing | None:
     return None
 
 
+def check_node() -> Missing | None:
+    packaged = apt_candidate("nodejs")
+    installable = packaged is not None and packaged[:2] >= NODE_MIN
+    hint = "sudo apt-get install nodejs npm" if installable else "Node.js 18.17+ from https://nodejs.org/en/download"
+    apt = ["nodejs", "npm"] if installable else []
+    node = shutil.which("node")
+    if node is None or shutil.which("npm") is None:
+        return Missing("Node.js 18.17+ with npm (the tests compile the TypeScript client) is not installed", hint, apt)
+    version = _output([node, "--version"]).strip()
+    found = re.match(r"v(\d+)\.(\d+)", version)
+    if found is None or (int(found.group(1)), int(found.group(2))) < NODE_MIN:
+        return Missing(
+            f"Node.js 18.17+ is needed to compile the TypeScript client; `node` is {version or 'unknown'}", hint, apt
+        )
+    return None
+
+
 def check_venv() -> Missing | None:
     """Installing uv locally needs `python3 -m venv` with pip (Debian splits it into python3-venv)."""
     if importlib.util.find_spec("ensurepip") is None:
@@ -183,7 +202,7 @@ def missing_prerequisites(target: str) -> list[Missing]:
     if target in ("up", "test"):
         checks += infrastructure_checks()
     if target == "test":
-        checks.append(check_chromium)
+        checks += [check_chromium, check_node]
     return [found for check in checks if (found := check()) is not None]
 
 

@@ -16,8 +16,9 @@ GO_126 = "echo go1.26.8"
 
 
 def _tools(bin_dir: Path, *, java: str | None = JAVA_17, go: str | None = GO_126) -> Path:
-    for name in ("mvn", "chromium", "uv"):
+    for name in ("mvn", "chromium", "uv", "npm"):
         fake_tool(bin_dir, name)
+    fake_tool(bin_dir, "node", "echo v20.19.2")
     if java is not None:
         fake_tool(bin_dir, "java", java)
     if go is not None:
@@ -170,3 +171,22 @@ def test_the_browser_harness_finder_decides_about_chromium_when_there_is_one(
         assert missing is None
     else:
         assert missing is not None and missing.hint == "no Chromium found: sudo apt-get install chromium"
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        (None, "missing: Node.js 18.17+ with npm (the tests compile the TypeScript client) is not installed"),
+        ("echo v16.20.2", "missing: Node.js 18.17+ is needed to compile the TypeScript client; `node` is v16.20.2"),
+    ],
+)
+def test_make_test_names_a_missing_or_too_old_node(tmp_path, node, expected):
+    bin_dir = _tools(tmp_path / "bin")
+    (bin_dir / "node").unlink()
+    if node is not None:
+        fake_tool(bin_dir, "node", node)
+
+    lines = assert_one_line_failure(run_script("bootstrap.py", "test", tmp_path=tmp_path, bin_dir=bin_dir))
+    assert len(lines) == 2 and expected in lines[0] and "install: " in lines[0], lines
+    done = run_script("bootstrap.py", "up", "--check-only", tmp_path=tmp_path, bin_dir=bin_dir)
+    assert done.returncode == 0, done.stderr  # the services themselves do not need Node.js

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -67,6 +68,7 @@ def create_service_app(
         description=description,
         version=version,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         openapi_tags=[*(openapi_tags or []), {"name": "ops", "description": "Health, readiness, metrics"}],
     )
     app.state.settings = settings
@@ -93,6 +95,12 @@ def create_service_app(
         app.include_router(router)
     install_problem_openapi(app, routers=routers)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route function's name (``create_checkin``), not FastAPI's path-derived default: generated
+    clients call it by this name, so it must stay put (docs/openapi holds them; tests/frontend checks)."""
+    return route.name
 
 
 def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) -> None:
@@ -123,6 +131,11 @@ def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) 
                 for code, response in list(responses.items()):
                     if code[0] in "45" and PROBLEM_CONTENT_TYPE not in response.get("content", {}):
                         responses[code] = _problem_entry(int(code), response.get("description"))
+                    content = responses[code].get("content", {})
+                    if code[0] in "45" and PROBLEM_CONTENT_TYPE in content:
+                        # errors go out as problem+json only: the model FastAPI lists as JSON is its schema
+                        declared = content.pop("application/json", {}).get("schema")
+                        content[PROBLEM_CONTENT_TYPE].setdefault("schema", declared or _problem_schema())
                 if "422" in responses:
                     example = responses["422"]["content"][PROBLEM_CONTENT_TYPE].get("example", {})
                     responses["422"]["content"][PROBLEM_CONTENT_TYPE]["example"] = {
@@ -188,11 +201,15 @@ def _problem_entry(status: int, description: str | None = None) -> dict[str, Any
         "description": description or entry["description"],
         "content": {
             PROBLEM_CONTENT_TYPE: {
-                "schema": {"$ref": "#/components/schemas/ProblemDetail"},
+                "schema": _problem_schema(),
                 **entry["content"][PROBLEM_CONTENT_TYPE],
             }
         },
     }
+
+
+def _problem_schema() -> dict[str, str]:
+    return {"$ref": "#/components/schemas/ProblemDetail"}
 
 
 class RequestContextMiddleware:

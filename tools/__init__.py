@@ -1,0 +1,1 @@
+"""Developer tools run from the repository root (`uv run --frozen python -m tools.<name>`)."""
