@@ -82,7 +82,11 @@ export interface paths {
         };
         /** The staff directory */
         get: operations["list_staff"];
-        put?: never;
+        /**
+         * Import staff in bulk (admin)
+         * @description Every entry is checked first: if any is rejected, nothing is written and the 422 lists each rejected entry by its index. Each entry is an upsert by id, so sending the same file again changes nothing.
+         */
+        put: operations["put_staff_list"];
         post?: never;
         delete?: never;
         options?: never;
@@ -151,6 +155,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/students": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Import students and their cohorts in bulk (admin)
+         * @description Every entry is checked first: if any is rejected, nothing is written and the 422 lists each rejected entry by its index. Each entry is an upsert by id, so sending the same file again changes nothing. Students' own quiet hours and channel choices are kept.
+         */
+        put: operations["put_student_list"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/routes": {
         parameters: {
             query?: never;
@@ -210,6 +234,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inbox/stream-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket to open my live inbox from a browser
+         * @description A browser's `EventSource` cannot send an `Authorization` header, and a token in a URL ends up in logs and history; so the page asks for a ticket with its bearer token and opens `GET /v1/inbox/stream?ticket=...` with it. A ticket is random, works once, within `STREAM_TICKET_SECONDS`, and its stream still ends when the token that asked for it expires. Every call gives a new ticket (so no `Idempotency-Key`).
+         */
+        post: operations["stream_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inbox/stream": {
         parameters: {
             query?: never;
@@ -219,7 +263,7 @@ export interface paths {
         };
         /**
          * Follow my inbox live (server-sent events)
-         * @description `text/event-stream`: one `alert` event per new or changed alert (`id` is resumable through `Last-Event-ID`), a comment heartbeat every 15 s. Works across instances: each stream also polls the store.
+         * @description One `alert` event per new or changed alert (`id` is resumable through the `Last-Event-ID` header or `?last_event_id=`), a keep-alive comment every 15 s, and an `expired` event when the token behind the stream expires (the stream then ends: open a new one with a fresh token or ticket). Authenticate with the bearer token, or from a browser with `?ticket=` from `POST /v1/inbox/stream-tickets`. At most `SSE_MAX_STREAMS_PER_USER` (3) open streams per user (429 beyond). Works across instances: each stream also polls the store.
          */
         get: operations["inbox_stream"];
         put?: never;
@@ -518,6 +562,22 @@ export interface components {
             loc: (string | number)[];
             /** Msg */
             msg: string;
+        };
+        /**
+         * ImportResultOut
+         * @example {
+         *       "created": 480,
+         *       "unchanged": 5,
+         *       "updated": 15
+         *     }
+         */
+        ImportResultOut: {
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Unchanged */
+            unchanged: number;
         };
         /**
          * OnCall
@@ -820,6 +880,59 @@ export interface components {
             end: string;
         };
         /**
+         * StaffEntry
+         * @example {
+         *       "email": "ada.okafor@med.example.edu",
+         *       "name": "Dr Ada Okafor",
+         *       "quiet_hours": null,
+         *       "roles": [
+         *         "counsellor"
+         *       ],
+         *       "webhook_url": "https://hooks.example.edu/counselling"
+         *     }
+         */
+        StaffEntry: {
+            /** Name */
+            name?: string | null;
+            /** Roles */
+            roles: string[];
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Webhook Url */
+            webhook_url?: string | null;
+            /** @description routine alerts wait; urgent ones never do */
+            quiet_hours?: components["schemas"]["QuietHours"] | null;
+            /** @description routine alerts only; in-app is always on */
+            channels?: components["schemas"]["ChannelPreferences"];
+            /**
+             * Id
+             * @description the person's id at the identity provider (the token's `sub`)
+             */
+            id: string;
+        };
+        /**
+         * StaffImport
+         * @example {
+         *       "items": [
+         *         {
+         *           "email": "ada.okafor@med.example.edu",
+         *           "id": "c-ada",
+         *           "name": "Dr Ada Okafor",
+         *           "roles": [
+         *             "counsellor"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        StaffImport: {
+            /** Items */
+            items: components["schemas"]["StaffEntry"][];
+        };
+        /**
          * StaffIn
          * @example {
          *       "email": "ada.okafor@med.example.edu",
@@ -919,6 +1032,65 @@ export interface components {
             items: components["schemas"]["StaffOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * StreamTicketOut
+         * @example {
+         *       "expires_at": "2026-11-25T09:31:00Z",
+         *       "stream": "/v1/inbox/stream?ticket=q5Xh0mWk3Jc0a9Gd2yV7s1Lr8PzT4uNe6bKf2HwQYcA",
+         *       "ticket": "q5Xh0mWk3Jc0a9Gd2yV7s1Lr8PzT4uNe6bKf2HwQYcA"
+         *     }
+         */
+        StreamTicketOut: {
+            /**
+             * Ticket
+             * @description single use; pass as `?ticket=` to `GET /v1/inbox/stream`
+             */
+            ticket: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Stream
+             * @description the stream's path with the ticket, for `new EventSource(...)`
+             */
+            stream: string;
+        };
+        /** StudentEntry */
+        StudentEntry: {
+            /**
+             * Id
+             * @description the person's id at the identity provider (the token's `sub`)
+             */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Cohort */
+            cohort?: string | null;
+        };
+        /**
+         * StudentImport
+         * @example {
+         *       "items": [
+         *         {
+         *           "cohort": "2027",
+         *           "email": "sam@student.example.edu",
+         *           "id": "s-1001",
+         *           "name": "Sam Patel"
+         *         }
+         *       ]
+         *     }
+         */
+        StudentImport: {
+            /** Items */
+            items: components["schemas"]["StudentEntry"][];
         };
         /** Target */
         Target: {
@@ -1373,6 +1545,110 @@ export interface operations {
             };
         };
     };
+    put_staff_list: {
+        parameters: {
+            query?: {
+                /** @description check every entry and count what would change, writing nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResultOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "items"
+                     *           ],
+                     *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
     put_preferences: {
         parameters: {
             query?: never;
@@ -1784,6 +2060,110 @@ export interface operations {
                      *             "team"
                      *           ],
                      *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    put_student_list: {
+        parameters: {
+            query?: {
+                /** @description check every entry and count what would change, writing nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudentImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResultOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "items"
+                     *           ],
+                     *           "msg": "Field required"
                      *         }
                      *       ]
                      *     }
@@ -2389,12 +2769,10 @@ export interface operations {
             };
         };
     };
-    inbox_stream: {
+    stream_ticket: {
         parameters: {
             query?: never;
-            header?: {
-                "Last-Event-ID"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2406,13 +2784,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
-                    /**
-                     * @example id: 2026-11-25T09:30:00.123000+00:00
-                     *     event: alert
-                     *     data: {"id": "..."}
-                     */
-                    "text/event-stream": unknown;
+                    "application/json": components["schemas"]["StreamTicketOut"];
                 };
             };
             /** @description Unauthorized */
@@ -2432,7 +2804,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2455,6 +2844,113 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    inbox_stream: {
+        parameters: {
+            query?: {
+                /** @description instead of the header, for browsers */
+                last_event_id?: string | null;
+                /** @description from `POST /v1/inbox/stream-tickets` */
+                ticket?: string | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                    "text/event-stream": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "last_event_id"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                    "text/event-stream": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; try again later"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                    "text/event-stream": components["schemas"]["ProblemDetail"];
                 };
             };
             /** @description Service Unavailable: the database is down */
