@@ -133,8 +133,11 @@ def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) 
                         responses[code] = _problem_entry(int(code), response.get("description"))
                     content = responses[code].get("content", {})
                     if code[0] in "45" and PROBLEM_CONTENT_TYPE in content:
-                        # errors go out as problem+json only: the model FastAPI lists as JSON is its schema
-                        declared = content.pop("application/json", {}).get("schema")
+                        # errors go out as problem+json only (also from a route whose success is a stream):
+                        # the model FastAPI lists as JSON is its schema
+                        declared = content.get("application/json", {}).get("schema")
+                        for other in [kind for kind in content if kind != PROBLEM_CONTENT_TYPE]:
+                            del content[other]
                         content[PROBLEM_CONTENT_TYPE].setdefault("schema", declared or _problem_schema())
                 if "422" in responses:
                     example = responses["422"]["content"][PROBLEM_CONTENT_TYPE].get("example", {})

@@ -2905,7 +2905,6 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
-                    "text/event-stream": components["schemas"]["ProblemDetail"];
                 };
             };
             /** @description Unprocessable Content */
@@ -2932,7 +2931,6 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
-                    "text/event-stream": components["schemas"]["ProblemDetail"];
                 };
             };
             /** @description Too Many Requests */
@@ -2950,7 +2948,6 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
-                    "text/event-stream": components["schemas"]["ProblemDetail"];
                 };
             };
             /** @description Service Unavailable: the database is down */
