@@ -210,6 +210,11 @@ def overview() -> list[Panel]:
 def feedback() -> list[Panel]:
     return [
         Panel(
+            "Anonymous reports beyond the surge threshold",
+            [("sum(increase(medsupport_feedback_anonymous_surge_total[1h]))", "beyond threshold")],
+            description="Accepted (the channel never closes) and marked for the concerns officer.",
+        ),
+        Panel(
             "Feedback written",
             [
                 (
@@ -371,6 +376,17 @@ def notifications() -> list[Panel]:
             [("sum by (via) (increase(medsupport_notifications_safety_floor_routes_total[1h]))", "{{via}}")],
             description="No enabled rule brought an urgent wellbeing flag to a counselling person; the safety floor "
             "sent it to the rota's on-call person, the wellbeing lead or the SAFETY_FLOOR_* contact (nobody: none).",
+        ),
+        Panel(
+            "Delivery outcomes waiting for the database",
+            [
+                (
+                    "sum(increase(medsupport_notifications_delivery_outcome_write_retries_total[$__rate_interval]))",
+                    "retries",
+                )
+            ],
+            description="A send finished while the database did not answer; its outcome is written when it is back "
+            "(the send is not repeated).",
         ),
         Panel(
             "Deleted by retention",
