@@ -111,3 +111,19 @@ async def test_concern_alerts_hide_the_reporter_from_anyone_but_the_officers(sta
 
 async def _inbox(client, who, *roles):
     return (await client.get("/v1/inbox", headers=auth(who, *(roles or ("counsellor",))))).json()["items"]
+
+
+async def test_a_bulk_staff_import_follows_the_same_grant_rules(stack):
+    async with running(stack.app()) as client:
+        items = [
+            {"id": "c-new", "roles": ["counsellor"], "email": "c-new@med.example.edu"},
+            {"id": "ops-new", "roles": ["ops"], "email": "ops-new@med.example.edu"},
+        ]
+        assert (await client.put("/v1/staff", json={"items": items}, headers=ADMIN)).status_code == 403
+        assert (await client.put("/v1/staff", json={"items": items}, headers=LEAD)).status_code == 403
+        both = auth("lead-1", "wellbeing_lead", "admin")
+        dry = await client.put("/v1/staff", params={"dry_run": "true"}, json={"items": items}, headers=both)
+        assert dry.status_code == 200 and (await client.get("/v1/role-grants", headers=LEAD)).json()["items"] == []
+        assert (await client.put("/v1/staff", json={"items": items}, headers=both)).status_code == 200
+        grants = (await client.get("/v1/role-grants", headers=LEAD)).json()["items"]
+        assert [(g["staff_id"], g["granted"]) for g in grants] == [("c-new", ["counsellor"])]
