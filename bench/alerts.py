@@ -108,7 +108,7 @@ async def _scrape(client: HttpClient) -> str:
 
 
 async def set_up_routing(notifications: HttpClient, webhook_url: str) -> None:
-    admin = {"Authorization": f"Bearer {token_for('bench-admin', 'admin')}"}
+    admin = {"Authorization": f"Bearer {token_for('bench-admin', 'admin', 'wellbeing_lead')}"}  # grants counsellor
     staff = {"name": "Bench Counsellor", "roles": ["counsellor"], "email": "c1@bench.example.edu"}
     response = await notifications.put(f"/v1/staff/{COUNSELLOR}", {**staff, "webhook_url": webhook_url}, admin)
     if response.status != 200:

@@ -161,6 +161,18 @@ def event_panels(selector: str, by: str) -> list[Panel]:
             width=12,
             thresholds=[(0, "red"), (1, "green")],
         ),
+        Panel(
+            "Stored documents skipped (fail their model)",
+            [
+                (
+                    f"sum by ({by}, collection) (increase(medsupport_invalid_documents_total{{{sel}}}[1h]))",
+                    f"{legend} {{{{collection}}}}",
+                )
+            ],
+            width=12,
+            description="Documents stored under older rules or edited by hand that no longer fit their model: "
+            "left out of lists and routing (logged with the collection and where they fail). Repair or delete them.",
+        ),
     ]
 
 
@@ -197,6 +209,11 @@ def overview() -> list[Panel]:
 
 def feedback() -> list[Panel]:
     return [
+        Panel(
+            "Anonymous reports beyond the surge threshold",
+            [("sum(increase(medsupport_feedback_anonymous_surge_total[1h]))", "beyond threshold")],
+            description="Accepted (the channel never closes) and marked for the concerns officer.",
+        ),
         Panel(
             "Feedback written",
             [
@@ -353,6 +370,38 @@ def notifications() -> list[Panel]:
             [("sum by (rule_id) (increase(medsupport_notifications_fallback_routes_total[1h]))", "{{rule_id}}")],
             description="A rule's target resolved to nobody (no rota, nobody holding the role); the alert went to "
             "the first staffed fallback role instead. Set up the rota or staff the role.",
+        ),
+        Panel(
+            "Urgent flags routed by the safety floor",
+            [("sum by (via) (increase(medsupport_notifications_safety_floor_routes_total[1h]))", "{{via}}")],
+            description="No enabled rule brought an urgent wellbeing flag to a counselling person; the safety floor "
+            "sent it to the rota's on-call person, the wellbeing lead or the SAFETY_FLOOR_* contact (nobody: none).",
+        ),
+        Panel(
+            "Delivery outcomes waiting for the database",
+            [
+                (
+                    "sum(increase(medsupport_notifications_delivery_outcome_write_retries_total[$__rate_interval]))",
+                    "retries",
+                )
+            ],
+            description="A send finished while the database did not answer; its outcome is written when it is back "
+            "(the send is not repeated).",
+        ),
+        Panel(
+            "Deleted by retention",
+            [
+                (
+                    "sum by (collection) (increase(medsupport_notifications_expired_documents_total[1d]))",
+                    "{{collection}}",
+                )
+            ],
+            description="Closed and routine alerts past ALERT_RETENTION_DAYS, with their deliveries; check-in "
+            "severities left by older versions.",
+        ),
+        Panel(
+            "Events that matched no rule",
+            [("sum by (event_type) (increase(medsupport_notifications_unmatched_events_total[1h]))", "{{event_type}}")],
         ),
     ]
 

@@ -76,7 +76,9 @@ def staff_and_rota(client: httpx.Client, now: datetime) -> None:
     for user, roles in USERS.items():
         if "student" not in roles:
             body = {"name": user, "roles": list(roles), "email": f"{user}@med.example.edu"}
-            step(client, f"staff {user}", "PUT", f"{n}/v1/staff/{user}", "admin-amy", json=body)
+            # health-data roles are granted by the wellbeing lead, any other by the admin
+            writer = "lead-lee" if set(roles) <= {"counsellor", "wellbeing_lead"} else "admin-amy"
+            step(client, f"staff {user}", "PUT", f"{n}/v1/staff/{user}", writer, json=body)
     shifts = [  # counsellor-ada is on call for the first 12 hours, so the urgent alert below is hers
         {
             "staff_id": ("counsellor-ada", "counsellor-ben")[i % 2],

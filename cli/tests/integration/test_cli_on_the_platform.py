@@ -17,7 +17,7 @@ from notifications.app import create_app
 from notifications.settings import NotificationsSettings
 
 pytestmark = pytest.mark.integration
-ADMIN = token_for("admin-1", "admin")
+ADMIN = token_for("admin-1", "admin", "wellbeing_lead")  # counsellors in a staff import need the lead
 TOPIC = "wellbeing.events.v1"
 
 

@@ -237,14 +237,22 @@ class _AlertEvent(EventData):
         return self.subject_id
 
 
-class AlertCreated(_AlertEvent):
+class AlertCreated(EventData):
     event_type = "alert.created"
+    topic = NOTIFICATIONS_TOPIC
+    alert_id: str
+    subject_id: str | None = None
+    """The student the alert is about; absent for wellbeing-flag and concern alerts (health data, reporters)."""
     event_id: str
     """The id of the event that caused the alert."""
-    source_event_type: str
+    source_event_type: str | None = None
+    """Absent for wellbeing-flag and concern alerts, like ``subject_id``."""
     recipient_id: str
     severity: str
     created_at: datetime
+
+    def event_subject(self) -> str:
+        return self.subject_id or self.alert_id
 
 
 class AlertDelivered(_AlertEvent):

@@ -62,10 +62,33 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A member of staff (admin, lead, ops or themselves) */
+        /**
+         * A member of staff (admin, lead, ops or themselves; webhook URL in full to admins and themselves)
+         * @description An entry stored under older rules that no longer fits the model is a 404 (logged and counted).
+         */
         get: operations["get_staff"];
-        /** Register or update a member of staff (admin) */
+        /**
+         * Register or update a member of staff (admin, wellbeing lead)
+         * @description Granting a health-data role (`counsellor`, `wellbeing_lead`), or changing the e-mail or webhook of someone who holds one (where their alerts go), needs the `wellbeing_lead` role; an entry with any other role needs `admin` (403 otherwise). Every grant and revocation of a health-data role is recorded (`GET /v1/role-grants`).
+         */
         put: operations["put_staff"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/role-grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who granted or revoked a health-data role, to whom and when (wellbeing lead), newest first */
+        get: operations["list_role_grants"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -80,11 +103,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The staff directory */
+        /**
+         * The staff directory
+         * @description Webhook URLs (often bearer secrets) are shown in full to admins only, to others as `<scheme>://<host>/***`. An entry stored under older rules that no longer fits the model is left out (logged and counted in `medsupport_invalid_documents_total{collection="people"}`).
+         */
         get: operations["list_staff"];
         /**
-         * Import staff in bulk (admin)
-         * @description Every entry is checked first: if any is rejected, nothing is written and the 422 lists each rejected entry by its index. Each entry is an upsert by id, so sending the same file again changes nothing.
+         * Import staff in bulk (admin; health-data roles: wellbeing lead)
+         * @description Every entry is checked first: if any is rejected, nothing is written and the 422 lists each rejected entry by its index. Each entry is an upsert by id, so sending the same file again changes nothing. As for `PUT /v1/staff/{id}`, granting `counsellor`/`wellbeing_lead` (or changing such a person's addresses) needs the wellbeing lead, any other role the admin; grants are recorded.
          */
         put: operations["put_staff_list"];
         post?: never;
@@ -143,7 +169,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Who is on call at a time (default: now)
+         * Who is on call at a time (default: now; staff roles only)
          * @description ``at`` without an offset is taken as UTC; the answer gives it in UTC.
          */
         get: operations["who_is_on_call"];
@@ -182,12 +208,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The routing rules (admin, ops), by id */
+        /**
+         * The routing rules (admin, ops), by id
+         * @description A stored rule that no longer fits the model (an older version's, a hand edit) is left out, logged and counted in `medsupport_invalid_documents_total{collection="routes"}`.
+         */
         get: operations["list_rules"];
         put?: never;
         /**
          * Add a routing rule (admin)
-         * @description Rejected with 422 when it could match nobody (unknown event type, a severity the type never has, a person the event never names, an unknown role, staff member or rota).
+         * @description Rejected with 422 when it could match nobody (unknown event type, a severity the type never has, a person the event never names, an unknown role, staff member or rota) or when a wellbeing flag rule targets anyone but a counselling role, the `counselling` rota, staff holding a counselling role or the mentor. Every change (create, replace, disable, narrow, delete) must leave every urgent wellbeing flag of any cohort an enabled rule to a counselling role (`counsellor`, `wellbeing_lead`) or the `counselling` rota with an escalation chain; a change that breaks this is a 409 saying why.
          */
         post: operations["create_rule"];
         delete?: never;
@@ -204,11 +233,37 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace a routing rule (admin) */
+        /**
+         * Replace a routing rule (admin)
+         * @description The path id follows the same pattern as a rule's `id` (else 422). Every change (create, replace, disable, narrow, delete) must leave every urgent wellbeing flag of any cohort an enabled rule to a counselling role (`counsellor`, `wellbeing_lead`) or the `counselling` rota with an escalation chain; a change that breaks this is a 409 saying why.
+         */
         put: operations["replace_rule"];
         post?: never;
-        /** Delete a routing rule (admin) */
+        /**
+         * Delete a routing rule (admin)
+         * @description Any stored id can be deleted, also one an older version stored outside today's pattern. Every change (create, replace, disable, narrow, delete) must leave every urgent wellbeing flag of any cohort an enabled rule to a counselling role (`counsellor`, `wellbeing_lead`) or the `counselling` rota with an escalation chain; a change that breaks this is a 409 saying why.
+         */
         delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/routes/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Who an event would reach (admin, wellbeing lead); changes nothing
+         * @description Resolves the stored rules, or the stored rules with `rule` put in place of the one with its id (unsaved), against today's directory and rotas for an event of that type, severity and cohort. People the event itself would name (student, mentor, ...) are not shown. `safety_floor` is true when an urgent wellbeing flag would reach no counselling person through the rules, so the safety floor would route it.
+         */
+        post: operations["preview"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -283,7 +338,7 @@ export interface paths {
         };
         /**
          * An alert with every delivery attempt and its outcome
-         * @description Its recipient; the wellbeing lead; admin and ops too, except for alerts about a wellbeing flag (one student's wellbeing is for counselling roles only). Anyone else gets the 404 of an unknown id.
+         * @description Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern alerts. Anyone else gets the 404 of an unknown id.
          */
         get: operations["get_alert"];
         put?: never;
@@ -632,6 +687,94 @@ export interface components {
             quiet_hours?: components["schemas"]["QuietHours"] | null;
             channels?: components["schemas"]["ChannelPreferences"];
         };
+        /**
+         * PreviewIn
+         * @example {
+         *       "cohort": "2027",
+         *       "event_type": "flag.raised",
+         *       "severity": "urgent"
+         *     }
+         */
+        PreviewIn: {
+            /**
+             * Event Type
+             * @description a routable event type, e.g. flag.raised
+             */
+            event_type: string;
+            /**
+             * Severity
+             * @default routine
+             * @enum {string}
+             */
+            severity: "routine" | "elevated" | "urgent";
+            /** Cohort */
+            cohort?: string | null;
+            /** @description an unsaved rule to try in place of the one with its id */
+            rule?: components["schemas"]["RouteRule"] | null;
+        };
+        /**
+         * PreviewOut
+         * @example {
+         *       "recipients": [
+         *         {
+         *           "channels": [
+         *             "inapp",
+         *             "email",
+         *             "webhook"
+         *           ],
+         *           "escalation": [
+         *             {
+         *               "after_minutes": 15,
+         *               "target": {
+         *                 "kind": "role",
+         *                 "value": "wellbeing_lead"
+         *               },
+         *               "working_days_only": false
+         *             },
+         *             {
+         *               "after_minutes": 30,
+         *               "target": {
+         *                 "kind": "role",
+         *                 "value": "admin"
+         *               },
+         *               "working_days_only": false
+         *             }
+         *           ],
+         *           "name": "Dr Ana Example",
+         *           "person_id": "counsellor-ana",
+         *           "roles": [
+         *             "counsellor"
+         *           ],
+         *           "rule_id": "wellbeing-urgent"
+         *         }
+         *       ],
+         *       "safety_floor": false
+         *     }
+         */
+        PreviewOut: {
+            /** Recipients */
+            recipients: components["schemas"]["PreviewRecipient"][];
+            /**
+             * Safety Floor
+             * @description the safety floor would route this urgent flag (no rule reaches counselling)
+             */
+            safety_floor: boolean;
+        };
+        /** PreviewRecipient */
+        PreviewRecipient: {
+            /** Person Id */
+            person_id: string;
+            /** Name */
+            name?: string | null;
+            /** Roles */
+            roles: string[];
+            /** Channels */
+            channels: components["schemas"]["Channel"][];
+            /** Rule Id */
+            rule_id: string;
+            /** Escalation */
+            escalation: components["schemas"]["EscalationStep"][];
+        };
         /** ProblemDetail */
         ProblemDetail: {
             /**
@@ -677,6 +820,54 @@ export interface components {
              * @example Europe/London
              */
             timezone: string;
+        };
+        /** RoleGrant */
+        RoleGrant: {
+            /** Id */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * By
+             * @description who made the change
+             */
+            by: string;
+            /**
+             * Staff Id
+             * @description whose roles changed
+             */
+            staff_id: string;
+            /** Granted */
+            granted: string[];
+            /** Revoked */
+            revoked: string[];
+        };
+        /**
+         * RoleGrantPage
+         * @example {
+         *       "items": [
+         *         {
+         *           "at": "2026-11-25T09:00:00Z",
+         *           "by": "lead-kim",
+         *           "granted": [
+         *             "counsellor"
+         *           ],
+         *           "id": "5b0c7e52-8f0e-4d4e-9a51-3c2f8f1f0a11",
+         *           "revoked": [],
+         *           "staff_id": "counsellor-ana"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        RoleGrantPage: {
+            /** Items */
+            items: components["schemas"]["RoleGrant"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /**
          * RotaIn
@@ -1328,6 +1519,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the person's IdP subject */
                 staff_id: string;
             };
             cookie?: never;
@@ -1400,6 +1592,125 @@ export interface operations {
                      *             "roles"
                      *           ],
                      *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    list_role_grants: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50, max 200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleGrantPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/bad-request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "the request is malformed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "limit"
+                     *           ],
+                     *           "msg": "Input should be less than or equal to 200"
                      *         }
                      *       ]
                      *     }
@@ -1870,6 +2181,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description lower-case letters, digits and ._- */
                 team: string;
             };
             cookie?: never;
@@ -2488,6 +2800,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -2602,6 +2931,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -2621,6 +2967,107 @@ export interface operations {
                      *             "rule_id"
                      *           ],
                      *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "event_type"
+                     *           ],
+                     *           "msg": "Field required"
                      *         }
                      *       ]
                      *     }

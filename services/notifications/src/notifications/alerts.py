@@ -16,16 +16,18 @@ from zoneinfo import ZoneInfo
 from prometheus_client import Counter, Gauge, Histogram
 
 from medsupport_shared.auth import Principal
+from medsupport_shared.documents import INVALID_DOCUMENTS
 from medsupport_shared.errors import Conflict, NotFound
 from medsupport_shared.event_types import AlertAcknowledged, AlertCreated, AlertEscalated
 from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
 from notifications.context import NotificationsContext
 from notifications.deliveries import plan_deliveries, start_deliveries
-from notifications.event_info import EventInfo, describe, for_mentor
+from notifications.event_info import REDACTED_FAMILY, REDACTED_LINK, EventInfo, describe
+from notifications.recipients import plan_routing, resolve_or_fall_back, shown_to
 from notifications.repository import ALERTS, Document
-from notifications.rota import Rota, on_call
-from notifications.routing import PERSON_KINDS, Channel, EscalationStep, RouteRule, Target, matching_rules
+from notifications.routing import Channel, EscalationStep, RouteRule
+from notifications.safety import CONCERN_FAMILIES, PRIVATE_FAMILIES
 from notifications.working_time import due_at
 
 log = logging.getLogger(__name__)
@@ -42,17 +44,10 @@ TIME_TO_ACK = Histogram(
     buckets=(10, 30, 60, 120, 300, 600, 900, 1800, 3600, 4 * 3600, 86400),
 )
 OPEN_URGENT = Gauge("medsupport_notifications_open_urgent_alerts", "Unacknowledged urgent alerts")
-ROUTED_TO_FALLBACK = Counter(
-    "medsupport_notifications_fallback_routes_total",
-    "Alerts whose target resolved to nobody and went to the fallback roles instead",
-    ["rule_id"],
-)
-# Who gets an alert whose target resolves to nobody (no rota, nobody holding the role): never nobody.
-FALLBACK_ROLES = {"flag": ("counsellor", "wellbeing_lead", "admin")}
-DEFAULT_FALLBACK_ROLES = ("admin",)
 # A burst of these about one student is one open alert for each recipient; anything else (a feedback item,
 # a reminder, a concern update) is an alert of its own, each with its own link.
 GROUPED_FAMILIES = frozenset({"flag"})
+EVENT_PRIVATE_FAMILIES = PRIVATE_FAMILIES | CONCERN_FAMILIES | {REDACTED_FAMILY}
 
 
 def _id(*parts: str) -> str:
@@ -60,7 +55,8 @@ def _id(*parts: str) -> str:
 
 
 async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[str]:
-    """Alerts for every rule the event matches and every person each rule targets."""
+    """Alerts for every rule the event matches and every person each rule targets; an urgent wellbeing flag
+    that reaches no counselling person this way goes through the safety floor."""
     info = describe(event)
     mentor_link = "/mentorship"
     if info.family == "flag" and event.data.get("share_with_mentor"):  # the student consented
@@ -68,67 +64,23 @@ async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[s
         if mentorship is not None:
             info = replace(info, people={**info.people, "mentor": mentorship["mentor_id"]})
             mentor_link = f"/mentorship/assignments/{mentorship['assignment_id']}"
+    rules = await ctx.repo.rules()
+    plan = await plan_routing(ctx=ctx, info=info, rules=rules, at=utcnow(), mentor_link=mentor_link)
     touched: list[str] = []
     failed: Exception | None = None
-    for rule in matching_rules(
-        await ctx.repo.rules(), event_type=info.event_type, severity=info.severity, cohort=info.cohort
-    ):
-        told = for_mentor(info, link=mentor_link) if rule.target.kind == "mentor" and info.family == "flag" else info
-        for recipient in await resolve_or_fall_back(
-            ctx=ctx, rule_id=rule.id, target=rule.target, info=told, at=utcnow()
-        ):
-            try:
-                alert_id = await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient, info=told)
-            except Exception as exc:  # one recipient's failure must not cost the others their alert
-                log.exception("alerting one recipient failed", extra={"rule_id": rule.id, "event_id": info.event_id})
-                failed = failed or exc
-                continue
-            if alert_id:
-                touched.append(alert_id)
+    for item in plan.routed:
+        told = shown_to(item.info, await ctx.repo.person(person_id=item.recipient_id))
+        try:
+            alert_id = await deliver_alert(ctx=ctx, rule=item.rule, recipient_id=item.recipient_id, info=told)
+        except Exception as exc:  # one recipient's failure must not cost the others their alert
+            log.exception("alerting one recipient failed", extra={"rule_id": item.rule.id, "event_id": info.event_id})
+            failed = failed or exc
+            continue
+        if alert_id:
+            touched.append(alert_id)
     if failed is not None:
         raise failed  # the event is retried (alerts already made are found again, not doubled), then dead-lettered
     return touched
-
-
-async def resolve_or_fall_back(
-    *, ctx: NotificationsContext, rule_id: str, target: Target, info: EventInfo, at: datetime
-) -> list[str]:
-    """The target's people; when a staff target resolves to nobody (a missing rota, a role nobody holds),
-    the first fallback role that someone holds, so that an alert is never silently dropped. People named
-    by the event (student, mentor, ...) have no fallback: an anonymous reporter is told nothing."""
-    found = await resolve_target(ctx=ctx, target=target, info=info, at=at)
-    if found or target.kind in PERSON_KINDS:
-        return found
-    for role in FALLBACK_ROLES.get(info.family, DEFAULT_FALLBACK_ROLES):
-        if people := [p["_id"] for p in await ctx.repo.people_with_role(role=role)]:
-            log.error(
-                "routing target resolved to nobody; using a fallback role",
-                extra={"rule_id": rule_id, "target": target.label(), "fallback": role},
-            )
-            ROUTED_TO_FALLBACK.labels(rule_id).inc()
-            return people
-    log.critical("routing target resolved to nobody and no fallback role is staffed", extra={"rule_id": rule_id})
-    return []
-
-
-async def resolve_target(*, ctx: NotificationsContext, target: Target, info: EventInfo, at: datetime) -> list[str]:
-    """The people a staff target names, only those in the directory (someone removed since the rule or
-    rota was written is nobody); a rota's on-call person who is gone falls back to the team's lead."""
-    if target.kind == "staff" and target.value:
-        return [target.value] if await _is_staff(ctx, target.value) else []
-    if target.kind == "role" and target.value:
-        return [p["_id"] for p in await ctx.repo.people_with_role(role=target.value)]
-    if target.kind == "rota" and target.value:
-        doc = await ctx.repo.rota(team=target.value)
-        if doc is None:
-            return []
-        rota = Rota.model_validate({**doc, "team": target.value})
-        for candidate in dict.fromkeys((on_call(rota, at), rota.lead_id)):
-            if await _is_staff(ctx, candidate):
-                return [candidate]
-        return []
-    person = info.people.get(target.kind)
-    return [person] if person else []
 
 
 def _log_fields(alert_id: str, rule: RouteRule, info: EventInfo) -> dict[str, str]:
@@ -140,11 +92,6 @@ def _log_fields(alert_id: str, rule: RouteRule, info: EventInfo) -> dict[str, st
         "event_type": info.event_type,
         "severity": info.severity,
     }
-
-
-async def _is_staff(ctx: NotificationsContext, person_id: str) -> bool:
-    person = await ctx.repo.person(person_id=person_id)
-    return person is not None and person.get("kind") == "staff"
 
 
 async def deliver_alert(
@@ -170,20 +117,7 @@ async def deliver_alert(
         group_key=group_key,
         zone=ctx.settings.working_zone,
     )
-    entry = outbox_entry(
-        new_event(
-            AlertCreated(
-                alert_id=alert_id,
-                subject_id=info.subject_id,
-                event_id=info.event_id,
-                source_event_type=info.event_type,
-                recipient_id=recipient_id,
-                severity=info.severity,
-                created_at=now,
-            ),
-            source=ctx.source,
-        )
-    )
+    entry = outbox_entry(new_event(alert_created(alert), source=ctx.source))
     if not await ctx.repo.insert_alert(alert=alert, entries=[entry]):
         return None
     ctx.outbox.dispatch(ALERTS, alert_id, [entry])
@@ -219,10 +153,10 @@ def new_alert(
         "family": info.family,
         "severity": info.severity,
         "urgent": info.urgent,
-        "subject_id": info.subject_id,
+        "subject_id": alert_id if info.redacted_from is not None else info.subject_id,  # the subject is hidden
         "reasons": list(info.reasons),
         "title": info.title,
-        "link": info.link,
+        "link": REDACTED_LINK.format(alert_id=alert_id) if info.link == REDACTED_LINK else info.link,
         "status": "open",
         "channels": [str(c) for c in rule.channels],
         "created_at": now,
@@ -230,7 +164,22 @@ def new_alert(
         "version": 1,
         "event_time": info.event_time or now,
         "escalation": _escalation(steps, now, zone),
-    }
+    } | ({"redacted_subject_id": info.redacted_from} if info.redacted_from is not None else {})
+
+
+def alert_created(alert: Document) -> AlertCreated:
+    """``alert.created`` for ops and audit consumers: for wellbeing and concern alerts neither the student (or
+    reporter) nor the kind of event that caused them; the alert id stands in as the event's subject."""
+    private = alert["family"] in EVENT_PRIVATE_FAMILIES or alert.get("redacted_subject_id") is not None
+    return AlertCreated(
+        alert_id=alert["_id"],
+        subject_id=None if private else alert["subject_id"],
+        event_id=alert["event_ids"][0],
+        source_event_type=None if private else alert["event_type"],
+        recipient_id=alert["recipient_id"],
+        severity=alert["severity"],
+        created_at=alert["created_at"],
+    )
 
 
 def _escalation(steps: list[Document], started_at: datetime, zone: ZoneInfo) -> Document | None:
@@ -337,91 +286,88 @@ async def acknowledge(*, ctx: NotificationsContext, principal: Principal, alert_
 
 
 async def escalate_due(*, ctx: NotificationsContext) -> int:
-    """Sweep: every open alert whose next escalation step came due (also while the service was down)."""
+    """Sweep: every open alert whose next escalation step came due (also while the service was down). One
+    alert that cannot be escalated (a hand-edited document) is logged and skipped, never holding up the rest."""
     escalated = 0
     now = utcnow()
     for alert in await ctx.repo.due_escalations(now=now):
-        state = alert["escalation"]
-        level, steps = state["level"], state["steps"]
-        step = EscalationStep.model_validate(steps[level])
-        info = EventInfo(
-            event_id=alert["event_ids"][0],
-            event_type=alert["event_type"],
-            severity=alert["severity"],
-            cohort=None,
-            subject_id=alert["subject_id"],
-            family=alert["family"],
-            reasons=tuple(alert["reasons"]),
-            title=alert["title"],
-            link=alert["link"],
-        )
-        recipients = await resolve_or_fall_back(
-            ctx=ctx, rule_id=alert["rule_id"], target=step.target, info=info, at=now
-        )
-        started_at = state.get("started_at") or alert["created_at"]
-        following = steps[level + 1] if level + 1 < len(steps) else None
-        next_at = _step_due(started_at, following, ctx.settings.working_zone) if following else None
-        entry = outbox_entry(
-            new_event(
-                AlertEscalated(
-                    alert_id=alert["_id"],
-                    subject_id=alert["subject_id"],
-                    level=level + 1,
-                    target=step.target.label(),
-                    recipient_ids=recipients,
-                    escalated_at=now,
-                ),
-                source=ctx.source,
-            )
-        )
-        changes = {"escalation.level": level + 1, "escalation.next_at": next_at, "updated_at": now}
-        if not await ctx.repo.update_alert(alert=alert, changes=changes, entries=[entry]):
-            continue  # acknowledged or escalated by another instance meanwhile
-        ctx.outbox.dispatch(ALERTS, alert["_id"], [entry])
-        escalated += 1
-        rule = RouteRule(
-            id=alert["rule_id"],
-            event_types=(alert["event_type"],),
-            target=step.target,
-            channels=tuple(Channel(c) for c in alert["channels"]),
-        )
-        for recipient in recipients:
-            child = new_alert(
-                alert_id=_id(alert["_id"], str(level + 1), recipient),
-                rule=rule,
-                recipient_id=recipient,
-                info=info,
-                now=now,
-                group_key=f"{recipient}|{alert['subject_id']}|escalated",
-                root_id=alert["_id"],
-                level=level + 1,
-            )
-            child["title"] = f"Escalated: {alert['title']} (unacknowledged)"
-            created = outbox_entry(
-                new_event(
-                    AlertCreated(
-                        alert_id=child["_id"],
-                        subject_id=alert["subject_id"],
-                        event_id=info.event_id,
-                        source_event_type=alert["event_type"],
-                        recipient_id=recipient,
-                        severity=alert["severity"],
-                        created_at=now,
-                    ),
-                    source=ctx.source,
-                )
-            )
-            if await ctx.repo.insert_alert(alert=child, entries=[created]):
-                ctx.outbox.dispatch(ALERTS, child["_id"], [created])
-                await start_deliveries(ctx=ctx, alert=child, channels=rule.channels)
-                ctx.hub.notify(recipient)
+        try:
+            escalated += await _escalate_one(ctx=ctx, alert=alert, now=now)
+        except (KeyError, IndexError, TypeError, ValueError):  # its data, not the database: the others go on
+            log.exception("stored alert cannot be escalated; skipped", extra={"alert_id": str(alert.get("_id"))})
+            INVALID_DOCUMENTS.labels(ALERTS).inc()
     return escalated
+
+
+async def _escalate_one(*, ctx: NotificationsContext, alert: Document, now: datetime) -> bool:
+    state = alert["escalation"]
+    level, steps = state["level"], state["steps"]
+    step = EscalationStep.model_validate(steps[level])
+    info = EventInfo(
+        event_id=alert["event_ids"][0],
+        event_type=alert["event_type"],
+        severity=alert["severity"],
+        cohort=None,
+        subject_id=alert["subject_id"],
+        family=alert["family"],
+        reasons=tuple(alert["reasons"]),
+        title=alert["title"],
+        link=alert["link"],
+        redacted_from=alert.get("redacted_subject_id"),
+    )
+    recipients = await resolve_or_fall_back(ctx=ctx, rule_id=alert["rule_id"], target=step.target, info=info, at=now)
+    started_at = state.get("started_at") or alert["created_at"]
+    following = steps[level + 1] if level + 1 < len(steps) else None
+    next_at = _step_due(started_at, following, ctx.settings.working_zone) if following else None
+    entry = outbox_entry(
+        new_event(
+            AlertEscalated(
+                alert_id=alert["_id"],
+                subject_id=alert["subject_id"],
+                level=level + 1,
+                target=step.target.label(),
+                recipient_ids=recipients,
+                escalated_at=now,
+            ),
+            source=ctx.source,
+        )
+    )
+    changes = {"escalation.level": level + 1, "escalation.next_at": next_at, "updated_at": now}
+    if not await ctx.repo.update_alert(alert=alert, changes=changes, entries=[entry]):
+        return False  # acknowledged or escalated by another instance meanwhile
+    ctx.outbox.dispatch(ALERTS, alert["_id"], [entry])
+    rule = RouteRule(
+        id=alert["rule_id"],
+        event_types=(alert["event_type"],),
+        target=step.target,
+        channels=tuple(Channel(c) for c in alert["channels"]),
+    )
+    for recipient in recipients:
+        told = shown_to(info, await ctx.repo.person(person_id=recipient), escalated=True)
+        child = new_alert(
+            alert_id=_id(alert["_id"], str(level + 1), recipient),
+            rule=rule,
+            recipient_id=recipient,
+            info=told,
+            now=now,
+            group_key=f"{recipient}|{told.subject_id}|escalated",
+            root_id=alert["_id"],
+            level=level + 1,
+        )
+        if told.family == info.family:
+            child["title"] = f"Escalated: {alert['title']} (unacknowledged)"
+        created = outbox_entry(new_event(alert_created(child), source=ctx.source))
+        if await ctx.repo.insert_alert(alert=child, entries=[created]):
+            ctx.outbox.dispatch(ALERTS, child["_id"], [created])
+            await start_deliveries(ctx=ctx, alert=child, channels=rule.channels)
+            ctx.hub.notify(recipient)
+    return True
 
 
 async def close_alerts_for_resolved_flag(*, ctx: NotificationsContext, student_id: str) -> int:
     """A resolved flag needs no more chasing: its open alerts close and their escalation stops."""
     closed = 0
-    for alert in await ctx.repo.open_alerts_about(subject_id=student_id, family="flag"):
+    for alert in await ctx.repo.open_alerts_about(subject_id=student_id, families=("flag", REDACTED_FAMILY)):
         changes = {"status": "resolved", "updated_at": utcnow(), **_stop_timer(alert)}
         if await ctx.repo.update_alert(alert=alert, changes=changes):
             closed += 1

@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ValidationError
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, Unprocessable, problem_responses
+from medsupport_shared.documents import parse_document, valid_documents
+from medsupport_shared.errors import AUTH_ERRORS, Forbidden, NotFound, Unprocessable, problem_responses
 from medsupport_shared.events import utcnow
-from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
-from medsupport_shared.mongo import paginate_sequence
 from notifications.channels import email_address
 from notifications.context import NotificationsContext
+from notifications.repository import PEOPLE, ROLE_GRANTS, ROTAS
 from notifications.rota import Rota, on_call
-from notifications.routing import RouteRule, rule_problems
+from notifications.safety import SAFETY_FLOOR_CONTACT_ID, health_role_change
 from notifications.schemas import (
+    STAFF_ID_PATTERN,
+    TEAM_PATTERN,
     OnCall,
     PreferencesIn,
     PreferencesOut,
+    RoleGrant,
+    RoleGrantPage,
     RotaIn,
     RotaOut,
-    RulePage,
     StaffIn,
     StaffOut,
     StaffPage,
+    role_grant_view,
     staff_view,
 )
 from notifications.webhook_targets import WebhookTargetRefused
@@ -39,8 +45,9 @@ def get_context(request: Request) -> NotificationsContext:
 
 
 Context = Annotated[NotificationsContext, Depends(get_context)]
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+StaffManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD))]
 RotaManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD))]
+StaffMember = Annotated[Principal, Depends(require_roles(*(r for r in Role if r is not Role.STUDENT)))]
 StaffReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD, Role.OPS))]
 router = APIRouter(prefix="/v1", tags=["directory"])
 
@@ -57,27 +64,100 @@ async def check_webhook_url(ctx: NotificationsContext, url: str) -> None:
         pass
 
 
+StaffId = Annotated[str, Path(pattern=STAFF_ID_PATTERN, description="the person's IdP subject")]
+Team = Annotated[str, Path(pattern=TEAM_PATTERN, description="lower-case letters, digits and ._-")]
+
+
+def _storable(model: type[BaseModel], view: dict[str, Any]) -> None:
+    """What is written is read back through the reply model: refuse here what could not be shown later (a URL
+    that normalisation makes longer than a URL may be, ...)."""
+    try:
+        model.model_validate(view)
+    except ValidationError as exc:
+        errors = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in exc.errors(include_input=False)]
+        raise Unprocessable("this entry could not be read back as stored", errors=errors) from None
+
+
+async def authorise_staff_writes(
+    ctx: NotificationsContext, principal: Principal, entries: dict[str, dict[str, Any]], *, record: bool = True
+) -> None:
+    """Who may write these directory entries (403 otherwise): granting a health-data role, or readdressing
+    its holder, needs the wellbeing lead; an entry with any other role, the admin. Each grant and revocation
+    of a health-data role is recorded first, so none is in force without its record."""
+    existing = await ctx.repo.people_by_id(person_ids=list(entries))
+    changes = {person_id: health_role_change(existing.get(person_id), fields) for person_id, fields in entries.items()}
+    if any(c.needs_wellbeing_lead for c in changes.values()) and not principal.has_any(Role.WELLBEING_LEAD):
+        raise Forbidden(
+            "granting a health-data role (counsellor, wellbeing_lead), or changing where such a person's alerts go, "
+            "needs the wellbeing lead"
+        )
+    if any(c.needs_admin for c in changes.values()) and not principal.has_any(Role.ADMIN):
+        raise Forbidden("an entry with a role other than counsellor or wellbeing_lead is written by an admin")
+    if not record:
+        return
+    for person_id, change in changes.items():
+        if change.granted or change.revoked:
+            await ctx.repo.record_role_change(
+                change={
+                    "_id": str(uuid.uuid4()),
+                    "at": utcnow(),
+                    "by": principal.sub,
+                    "staff_id": person_id,
+                    "granted": sorted(change.granted),
+                    "revoked": sorted(change.revoked),
+                }
+            )
+
+
 @router.put(
     "/staff/{staff_id}",
     response_model=StaffOut,
-    summary="Register or update a member of staff (admin)",
+    summary="Register or update a member of staff (admin, wellbeing lead)",
+    description="Granting a health-data role (`counsellor`, `wellbeing_lead`), or changing the e-mail or webhook "
+    "of someone who holds one (where their alerts go), needs the `wellbeing_lead` role; an entry with any other "
+    "role needs `admin` (403 otherwise). Every grant and revocation of a health-data role is recorded "
+    "(`GET /v1/role-grants`).",
     responses=problem_responses(*AUTH_ERRORS),
 )
-async def put_staff(staff_id: str, body: StaffIn, _: Admin, ctx: Context) -> Any:
+async def put_staff(staff_id: StaffId, body: StaffIn, principal: StaffManager, ctx: Context) -> Any:
     unknown = set(body.roles) - {r.value for r in Role}
     if unknown:
         raise Unprocessable("unknown roles", errors=[{"loc": ["body", "roles"], "msg": f"unknown: {sorted(unknown)}"}])
+    if staff_id == SAFETY_FLOOR_CONTACT_ID:
+        raise Unprocessable(
+            "reserved id", errors=[{"loc": ["path", "staff_id"], "msg": "reserved for the safety floor"}]
+        )
     fields = {**body.model_dump(mode="json"), "kind": "staff", "updated_at": utcnow()}
+    _storable(StaffOut, staff_view({"_id": staff_id, **fields}))
     if fields.get("webhook_url"):
         await check_webhook_url(ctx, fields["webhook_url"])
+    await authorise_staff_writes(ctx, principal, {staff_id: fields})
     await ctx.repo.save_person(person_id=staff_id, fields=fields)
     return staff_view({"_id": staff_id, **fields})
 
 
 @router.get(
+    "/role-grants",
+    response_model=RoleGrantPage,
+    summary="Who granted or revoked a health-data role, to whom and when (wellbeing lead), newest first",
+    responses=problem_responses(*AUTH_ERRORS, 400),
+)
+async def list_role_grants(
+    _: Annotated[Principal, Depends(require_roles(Role.WELLBEING_LEAD))],
+    ctx: Context,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
+) -> Any:
+    items, next_cursor = await ctx.repo.page_role_changes(limit=limit, cursor=cursor)
+    valid = valid_documents(items, RoleGrant, collection=ROLE_GRANTS, prepare=role_grant_view)
+    return {"items": [role_grant_view(d) for d in valid], "next_cursor": next_cursor}
+
+
+@router.get(
     "/staff/{staff_id}",
     response_model=StaffOut,
-    summary="A member of staff (admin, lead, ops or themselves)",
+    summary="A member of staff (admin, lead, ops or themselves; webhook URL in full to admins and themselves)",
+    description="An entry stored under older rules that no longer fits the model is a 404 (logged and counted).",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def get_staff(staff_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
@@ -86,15 +166,25 @@ async def get_staff(staff_id: str, principal: CurrentPrincipal, ctx: Context) ->
     doc = await ctx.repo.person(person_id=staff_id)
     if doc is None or doc.get("kind") != "staff":
         raise NotFound("no member of staff with that id")
-    return staff_view(doc)
+    if parse_document(doc, StaffOut, collection=PEOPLE, prepare=staff_view) is None:
+        raise NotFound("the stored entry no longer fits the directory's model; PUT it again")
+    return staff_view(doc, masked=principal.sub != staff_id and not principal.has_any(Role.ADMIN))
 
 
 @router.get(
-    "/staff", response_model=StaffPage, summary="The staff directory", responses=problem_responses(*AUTH_ERRORS, 400)
+    "/staff",
+    response_model=StaffPage,
+    summary="The staff directory",
+    description="Webhook URLs (often bearer secrets) are shown in full to admins only, to others as "
+    "`<scheme>://<host>/***`. An entry stored under older rules that no longer fits the model is left out (logged and counted "
+    'in `medsupport_invalid_documents_total{collection="people"}`).',
+    responses=problem_responses(*AUTH_ERRORS, 400),
 )
-async def list_staff(_: StaffReader, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None) -> Any:
+async def list_staff(principal: StaffReader, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None) -> Any:
     items, next_cursor = await ctx.repo.page_people(limit=limit, cursor=cursor)
-    return {"items": [staff_view(d) for d in items], "next_cursor": next_cursor}
+    valid = valid_documents(items, StaffOut, collection=PEOPLE, prepare=staff_view)
+    masked = not principal.has_any(Role.ADMIN)
+    return {"items": [staff_view(d, masked=masked) for d in valid], "next_cursor": next_cursor}
 
 
 @router.put(
@@ -109,8 +199,8 @@ async def put_preferences(body: PreferencesIn, principal: CurrentPrincipal, ctx:
     existing = await ctx.repo.person(person_id=principal.sub) or {}
     fields: dict[str, Any] = {**body.model_dump(mode="json"), "updated_at": utcnow()}
     fields["email"] = fields["email"] or email_address(principal.email) or existing.get("email")
-    if existing.get("kind") != "staff":
-        fields.update(kind="student" if Role.STUDENT in principal.roles else "user", roles=sorted(principal.roles))
+    if existing.get("kind") != "staff":  # a token's roles are never stored: they may be revoked at the IdP
+        fields.update(kind="student" if Role.STUDENT in principal.roles else "user", roles=[])
     await ctx.repo.save_person(person_id=principal.sub, fields=fields)
     return fields
 
@@ -123,7 +213,7 @@ async def put_preferences(body: PreferencesIn, principal: CurrentPrincipal, ctx:
     "that would put an alert in nobody's hands is a 422.",
     responses=problem_responses(*AUTH_ERRORS),
 )
-async def put_rota(team: str, body: RotaIn, _: RotaManager, ctx: Context) -> Any:
+async def put_rota(team: Team, body: RotaIn, _: RotaManager, ctx: Context) -> Any:
     staff = await ctx.repo.staff_ids()
     named: list[tuple[tuple[str | int, ...], str]] = [(("body", "lead_id"), body.lead_id)]
     named += [(("body", "shifts", i, "staff_id"), s.staff_id) for i, s in enumerate(body.shifts)]
@@ -133,8 +223,10 @@ async def put_rota(team: str, body: RotaIn, _: RotaManager, ctx: Context) -> Any
     ]:
         raise Unprocessable("the rota names people who are not staff; PUT /v1/staff/{id} first", errors=unknown)
     rota = Rota(team=team, lead_id=body.lead_id, shifts=tuple(body.shifts), overrides=tuple(body.overrides))
+    reply = {**body.model_dump(), "team": team, "on_call_now": on_call(rota, utcnow())}
+    _storable(RotaOut, reply)
     await ctx.repo.save_rota(team=team, rota=body.model_dump(mode="python"))
-    return {**body.model_dump(), "team": team, "on_call_now": on_call(rota, utcnow())}
+    return reply
 
 
 @router.get(
@@ -151,10 +243,10 @@ async def get_rota(team: str, _: StaffReader, ctx: Context) -> Any:
 @router.get(
     "/rotas/{team}/on-call",
     response_model=OnCall,
-    summary="Who is on call at a time (default: now)",
+    summary="Who is on call at a time (default: now; staff roles only)",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
-async def who_is_on_call(team: str, _: CurrentPrincipal, ctx: Context, at: datetime | None = None) -> Any:
+async def who_is_on_call(team: str, _: StaffMember, ctx: Context, at: datetime | None = None) -> Any:
     """``at`` without an offset is taken as UTC; the answer gives it in UTC."""
     when = utcnow() if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     return {"team": team, "at": when, "staff_id": on_call(await _rota(ctx, team), when)}
@@ -162,76 +254,7 @@ async def who_is_on_call(team: str, _: CurrentPrincipal, ctx: Context, at: datet
 
 async def _rota(ctx: NotificationsContext, team: str) -> Rota:
     doc = await ctx.repo.rota(team=team)
-    if doc is None:
-        raise NotFound(f"no rota for team {team!r}")
-    return Rota.model_validate({**doc, "team": team})
-
-
-routes_router = APIRouter(prefix="/v1/routes", tags=["routing"])
-
-
-@routes_router.get(
-    "",
-    response_model=RulePage,
-    summary="The routing rules (admin, ops), by id",
-    responses=problem_responses(*AUTH_ERRORS),
-)
-async def list_rules(
-    _: Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPS))],
-    ctx: Context,
-    limit: PageLimit = 50,
-    cursor: PageCursor = None,
-) -> Any:
-    items, next_cursor = paginate_sequence(await ctx.repo.rules(), key=lambda rule: rule.id, limit=limit, cursor=cursor)
-    return {"items": items, "next_cursor": next_cursor}
-
-
-async def _validated(ctx: NotificationsContext, rule: RouteRule) -> RouteRule:
-    problems = rule_problems(rule, staff_ids=await ctx.repo.staff_ids(), rota_teams=await ctx.repo.rota_teams())
-    if problems:
-        raise Unprocessable("this rule could match nobody", errors=[{"loc": ["body"], "msg": p} for p in problems])
-    return rule
-
-
-@routes_router.post(
-    "",
-    response_model=RouteRule,
-    status_code=201,
-    summary="Add a routing rule (admin)",
-    description="Rejected with 422 when it could match nobody (unknown event type, a severity the "
-    "type never has, a person the event never names, an unknown role, staff member or rota).",
-    responses=problem_responses(*AUTH_ERRORS, 409),
-)
-async def create_rule(body: RouteRule, principal: Admin, ctx: Context, idempotency_key: IdempotencyKey = None) -> Any:
-    async def create() -> RouteRule:
-        if not await ctx.repo.insert_rule(rule=await _validated(ctx, body)):
-            raise Conflict(f"a rule with id {body.id!r} exists; PUT /v1/routes/{body.id} to change it")
-        return body
-
-    return await ctx.idempotency.run(
-        key=idempotency_key, scope="routes.create", owner=principal.sub, payload=body, create=create
-    )
-
-
-@routes_router.put(
-    "/{rule_id}",
-    response_model=RouteRule,
-    summary="Replace a routing rule (admin)",
-    responses=problem_responses(*AUTH_ERRORS),
-)
-async def replace_rule(rule_id: str, body: RouteRule, _: Admin, ctx: Context) -> Any:
-    rule = body.model_copy(update={"id": rule_id})
-    await ctx.repo.replace_rule(rule=await _validated(ctx, rule))
-    return rule
-
-
-@routes_router.delete(
-    "/{rule_id}",
-    status_code=204,
-    summary="Delete a routing rule (admin)",
-    responses=problem_responses(*AUTH_ERRORS, 404),
-)
-async def delete_rule(rule_id: str, _: Admin, ctx: Context) -> Response:
-    if not await ctx.repo.delete_rule(rule_id=rule_id):
-        raise NotFound("no rule with that id")
-    return Response(status_code=204)
+    rota = None if doc is None else parse_document(doc, Rota, collection=ROTAS, prepare=lambda d: {**d, "team": team})
+    if rota is None:
+        raise NotFound("no readable rota for that team")
+    return rota

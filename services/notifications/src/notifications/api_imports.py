@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from medsupport_shared.auth import Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
-from notifications.api_directory import Context
+from notifications.api_directory import Context, StaffManager, authorise_staff_writes
 from notifications.directory_imports import import_staff, import_students
 from notifications.schemas import ImportResultOut, StaffImport, StudentImport
 
@@ -25,11 +25,17 @@ IMPORT_DESCRIPTION = (
 @router.put(
     "/staff",
     response_model=ImportResultOut,
-    summary="Import staff in bulk (admin)",
-    description=IMPORT_DESCRIPTION,
+    summary="Import staff in bulk (admin; health-data roles: wellbeing lead)",
+    description=IMPORT_DESCRIPTION + " As for `PUT /v1/staff/{id}`, granting `counsellor`/`wellbeing_lead` (or "
+    "changing such a person's addresses) needs the wellbeing lead, any other role the admin; grants are recorded.",
     responses=problem_responses(*AUTH_ERRORS),
 )
-async def put_staff_list(body: StaffImport, _: Admin, ctx: Context, dry_run: DryRun = False) -> Any:
+async def put_staff_list(body: StaffImport, principal: StaffManager, ctx: Context, dry_run: DryRun = False) -> Any:
+    documents = {e.id: {**e.model_dump(mode="json", exclude={"id"}), "kind": "staff"} for e in body.items}
+    await authorise_staff_writes(ctx, principal, documents, record=False)  # as PUT /v1/staff/{id}
+    if not dry_run:  # every entry checked before a grant is recorded, and recorded before it is written
+        await import_staff(repo=ctx.repo, entries=body.items, webhooks=ctx.settings.webhook_policy, dry_run=True)
+        await authorise_staff_writes(ctx, principal, documents)
     result = await import_staff(
         repo=ctx.repo, entries=body.items, webhooks=ctx.settings.webhook_policy, dry_run=dry_run
     )

@@ -1,5 +1,7 @@
 """Topics → typed events → use cases. Every routable event becomes alerts; a few have special handling.
-Wellbeing flags have a lane of their own (``flag_handlers``)."""
+Wellbeing flags have a lane of their own (``flag_handlers``). ``checkin.recorded`` is not consumed: nothing
+here needs a student's check-in severities, so they are not kept (they were, by older versions; the
+retention sweep removes them)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from medsupport_shared.event_types import (
     MENTORSHIP_TOPIC,
     PLATFORM_TOPIC,
     WELLBEING_TOPIC,
-    CheckinRecorded,
     FlagResolved,
     MentorAssigned,
     MentorshipEnded,
@@ -43,18 +44,6 @@ def _router(ctx: NotificationsContext) -> EventHandler:
 def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
     route_to_people = _router(ctx)
 
-    async def record_checkin(event: CloudEvent, payload: CheckinRecorded) -> None:
-        await ctx.repo.record_checkin(
-            checkin={
-                "_id": payload.checkin_id,
-                "student_id": payload.student_id,
-                "instrument": payload.instrument,
-                "severity": payload.severity,
-                "recorded_at": payload.recorded_at,
-                "event_id": event.id,
-            }
-        )
-
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
         await erased_students(ctx).remember(payload.student_id, at=event.time)
         counts = await ctx.repo.erase_student(student_id=payload.student_id)
@@ -76,7 +65,6 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         {
             "mentor.assigned": unless_erased(erased, learn_mentor, lambda p: p.mentee_id),
             "mentorship.ended": forget_mentor,
-            "checkin.recorded": unless_erased(erased, record_checkin, lambda p: p.student_id),
             "student.erasure.requested": erase_student,
         }
     )

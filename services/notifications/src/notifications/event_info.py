@@ -59,6 +59,8 @@ class EventInfo:
     link: str
     people: dict[str, str] = field(default_factory=dict)
     event_time: datetime | None = None
+    redacted_from: str | None = None
+    """Set on a redacted notice: the student it is about, kept for erasure and closing, never shown."""
 
     @property
     def urgent(self) -> bool:
@@ -98,6 +100,26 @@ def for_mentor(info: EventInfo, *, link: str) -> EventInfo:
         reasons=(),
         title="Your mentee may welcome a check-in from you",
         link=link,
+    )
+
+
+REDACTED_FAMILY = "urgent-notice"
+REDACTED_LINK = "/alerts/{alert_id}"
+
+
+def redacted(info: EventInfo, *, title: str) -> EventInfo:
+    """What someone without a health role is told about a wellbeing flag (an escalation to admin, an on-call
+    person who holds no counselling role): that an urgent alert needs a human, with a link to this notice
+    (the alert's own id fills it in); no reasons, no student, no link to wellbeing records."""
+    return replace(
+        info,
+        family=REDACTED_FAMILY,
+        reasons=(),
+        subject_id="",
+        title=title,
+        link=REDACTED_LINK,
+        people={},
+        redacted_from=info.subject_id,
     )
 
 

@@ -101,3 +101,38 @@ ALERT_PAGE: dict[str, Any] = {
     "items": [OPEN_ALERT],
     "next_cursor": "WyJkdCIsICIyMDI2LTExLTI1VDA5OjMwOjAwKzAwOjAwIiwgImUxZjJhM2I0YzVkNjRlN2Y4YTliMGMxZDJlM2Y0YTViIl0",
 }
+
+PREVIEW: dict[str, Any] = {
+    "recipients": [
+        {
+            "person_id": "counsellor-ana",
+            "name": "Dr Ana Example",
+            "roles": ["counsellor"],
+            "channels": ["inapp", "email", "webhook"],
+            "rule_id": "wellbeing-urgent",
+            "escalation": [
+                {
+                    "after_minutes": 15,
+                    "target": {"kind": "role", "value": "wellbeing_lead"},
+                    "working_days_only": False,
+                },
+                {"after_minutes": 30, "target": {"kind": "role", "value": "admin"}, "working_days_only": False},
+            ],
+        }
+    ],
+    "safety_floor": False,
+}
+
+ROLE_GRANT_PAGE: dict[str, Any] = {
+    "items": [
+        {
+            "id": "5b0c7e52-8f0e-4d4e-9a51-3c2f8f1f0a11",
+            "at": "2026-11-25T09:00:00Z",
+            "by": "lead-kim",
+            "staff_id": "counsellor-ana",
+            "granted": ["counsellor"],
+            "revoked": [],
+        }
+    ],
+    "next_cursor": None,
+}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,12 +10,16 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from medsupport_shared.documents import parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
 from notifications.routing import DEFAULT_RULES, RouteRule
+from notifications.safety import roles_of
 
 Document = dict[str, Any]
-PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES, CHECKINS = "people", "rotas", "routes", "alerts", "deliveries", "checkins"
+PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES = "people", "rotas", "routes", "alerts", "deliveries"
+CHECKINS = "checkins"  # check-in severities stored by older versions; no longer written, removed by the retention sweep
+ROLE_GRANTS = "role_grants"  # who granted or revoked a health-data role, to whom, when (kept: an audit trail)
 MENTORS = "mentors"  # each student's current mentor, learned from mentor.assigned / mentorship.ended
 LEASES = "delivery_leases"
 STREAM_TICKETS = "stream_tickets"
@@ -23,11 +27,19 @@ OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
 NO_OUTBOX = {OUTBOX_FIELD: 0}
 
 
+def _with_id(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {**doc, "id": doc.get("_id")}
+
+
 class NotificationsRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, fixed_people: dict[str, Document] | None = None) -> None:
+        """``fixed_people``: recipients that come from the settings (the safety floor's last-resort contact),
+        found by ``person`` like directory entries but held in memory, so no API call or edit removes them."""
+        self._fixed_people = dict(fixed_people or {})
         self.people, self.rotas, self.routes = db[PEOPLE], db[ROTAS], db[ROUTES]
         self.alerts, self.deliveries, self.checkins = db[ALERTS], db[DELIVERIES], db[CHECKINS]
         self.mentors = db[MENTORS]
+        self.role_grants = db[ROLE_GRANTS]
         self.leases = db[LEASES]
         self.stream_tickets = db[STREAM_TICKETS]
 
@@ -48,7 +60,7 @@ class NotificationsRepository:
             self.deliveries,
             [IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]), IndexModel("alert_id")],
         )
-        await ensure_indexes(self.checkins, [IndexModel([("student_id", ASCENDING), ("recorded_at", DESCENDING)])])
+        await ensure_indexes(self.alerts, [IndexModel("updated_at")])
 
     async def seed_default_rules(self) -> int:
         """At first start only: rules an admin deleted or changed stay as the admin left them."""
@@ -66,6 +78,8 @@ class NotificationsRepository:
     # ---------------------------------------------------------------- directory, rotas, rules
 
     async def person(self, *, person_id: str) -> Document | None:
+        if person_id in self._fixed_people:
+            return self._fixed_people[person_id]
         return await self.people.find_one({"_id": person_id})
 
     async def save_person(self, *, person_id: str, fields: Document) -> None:
@@ -91,8 +105,9 @@ class NotificationsRepository:
                 [UpdateOne({"_id": pid}, {"$set": fields}) for pid, fields in changed.items()], ordered=False
             )
 
-    async def people_with_role(self, *, role: str) -> list[Document]:
-        return await self.people.find({"roles": role}).sort("_id", ASCENDING).to_list(None)
+    async def staff_with_role(self, *, role: str) -> list[Document]:
+        """Directory staff only: roles a user's token once carried are never a routing target."""
+        return await self.people.find({"roles": role, "kind": "staff"}).sort("_id", ASCENDING).to_list(None)
 
     async def page_people(self, *, limit: int | None, cursor: str | None) -> tuple[list[Document], str | None]:
         return await paginate(
@@ -101,6 +116,16 @@ class NotificationsRepository:
 
     async def staff_ids(self) -> set[str]:
         return {d["_id"] async for d in self.people.find({"kind": "staff"}, {"_id": 1})}
+
+    async def staff_roles(self) -> dict[str, frozenset[str]]:
+        found = self.people.find({"kind": "staff"}, {"_id": 1, "roles": 1})
+        return {d["_id"]: roles_of(d) async for d in found}
+
+    async def record_role_change(self, *, change: Document) -> None:
+        await self.role_grants.insert_one(change)
+
+    async def page_role_changes(self, *, limit: int | None, cursor: str | None) -> tuple[list[Document], str | None]:
+        return await paginate(self.role_grants, {}, limit=limit, cursor=cursor, sort_field="at")
 
     async def rota(self, *, team: str) -> Document | None:
         return await self.rotas.find_one({"_id": team})
@@ -112,11 +137,10 @@ class NotificationsRepository:
         return {d["_id"] async for d in self.rotas.find({}, {"_id": 1})}
 
     async def rules(self) -> list[RouteRule]:
-        return [RouteRule.model_validate({**d, "id": d["_id"]}) async for d in self.routes.find({}).sort("_id", 1)]
-
-    async def rule(self, *, rule_id: str) -> RouteRule | None:
-        doc = await self.routes.find_one({"_id": rule_id})
-        return RouteRule.model_validate({**doc, "id": doc["_id"]}) if doc else None
+        """Every stored rule that fits the model; one that does not is skipped (logged, counted), so that it
+        never fails the routing of every event nor the listing."""
+        docs = await self.routes.find({}).sort("_id", 1).to_list(None)
+        return parse_documents(docs, RouteRule, collection=ROUTES, prepare=_with_id, log_id=True)
 
     async def insert_rule(self, *, rule: RouteRule) -> bool:
         try:
@@ -191,10 +215,11 @@ class NotificationsRepository:
     async def chain(self, *, root_id: str) -> list[Document]:
         return await self.alerts.find({"root_id": root_id}, NO_OUTBOX).to_list(None)
 
-    async def open_alerts_about(self, *, subject_id: str, family: str) -> list[Document]:
-        return await self.alerts.find(
-            {"subject_id": subject_id, "family": family, "status": "open"}, NO_OUTBOX
-        ).to_list(None)
+    async def open_alerts_about(self, *, subject_id: str, families: tuple[str, ...]) -> list[Document]:
+        """Open alerts about a student, redacted notices included (they keep the student hidden)."""
+        about = [{"subject_id": subject_id}, {"redacted_subject_id": subject_id}]
+        query = {"$or": about, "family": {"$in": list(families)}, "status": "open"}
+        return await self.alerts.find(query, NO_OUTBOX).to_list(None)
 
     async def mark_first_delivery(self, *, alert_id: str, at: datetime) -> bool:
         result = await self.alerts.update_one(
@@ -302,11 +327,22 @@ class NotificationsRepository:
 
     # ---------------------------------------------------------------- check-ins seen, erasure
 
-    async def record_checkin(self, *, checkin: Document) -> None:
-        try:
-            await self.checkins.insert_one(checkin)
-        except DuplicateKeyError:
-            pass
+    async def expire_alerts(self, *, before: datetime, limit: int = 500) -> dict[str, int]:
+        """Alerts last changed before ``before`` that are closed, or routine, with their deliveries and leases;
+        an open urgent alert is kept until a human acknowledges it or its flag is resolved."""
+        query = {"updated_at": {"$lt": before}, "$or": [{"status": {"$ne": "open"}}, {"urgent": {"$ne": True}}]}
+        alerts = [a["_id"] async for a in self.alerts.find(query, {"_id": 1}).limit(limit)]
+        if not alerts:
+            return {"alerts": 0, "deliveries": 0, "leases": 0}
+        deliveries = [d["_id"] async for d in self.deliveries.find({"alert_id": {"$in": alerts}}, {"_id": 1})]
+        return {
+            "leases": (await self.leases.delete_many({"delivery_id": {"$in": deliveries}})).deleted_count,
+            "deliveries": (await self.deliveries.delete_many({"_id": {"$in": deliveries}})).deleted_count,
+            "alerts": (await self.alerts.delete_many({"_id": {"$in": alerts}})).deleted_count,
+        }
+
+    async def drop_legacy_checkins(self) -> int:
+        return (await self.checkins.delete_many({})).deleted_count
 
     async def remember_mentor(self, *, student_id: str, mentor_id: str, assignment_id: str) -> None:
         await self.mentors.update_one(
@@ -322,7 +358,7 @@ class NotificationsRepository:
     async def erase_student(self, *, student_id: str) -> dict[str, int]:
         """Delete what is held about the student, but the urgent flag alerts still open: an urgent flag's
         chase goes on until the flag is resolved (then ``flag.resolved`` erases them too)."""
-        about = {"$or": [{"subject_id": student_id}, {"recipient_id": student_id}]}
+        about = {"$or": [{"subject_id": student_id}, {"redacted_subject_id": student_id}, {"recipient_id": student_id}]}
         chasing = {"subject_id": student_id, "family": "flag", "status": "open", "urgent": True}
         await self.alerts.update_many(chasing, {"$set": {"erasure_pending": True}})
         alerts = [

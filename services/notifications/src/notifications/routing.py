@@ -43,6 +43,9 @@ class EscalationStep(BaseModel):
     )
 
 
+RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+
+
 class RouteRule(BaseModel):
     model_config = ConfigDict(
         frozen=True,
@@ -61,7 +64,7 @@ class RouteRule(BaseModel):
             ]
         },
     )
-    id: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    id: str = Field(min_length=1, max_length=80, pattern=RULE_ID_PATTERN)
     description: str = ""
     event_types: tuple[str, ...] = Field(min_length=1)
     severities: tuple[str, ...] = Field(default=(), description="empty: any severity")
@@ -158,7 +161,7 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
         ALL_CHANNELS,
         severities=("urgent",),
         description="Urgent flag: the on-call counsellor at once on every channel; escalate to the wellbeing "
-        "lead after 15 minutes unacknowledged, then to admin after 30.",
+        "lead after 15 minutes unacknowledged, then to admin after 30 (a notice without health data).",
         escalation=(
             EscalationStep(after_minutes=15, target=Target(kind="role", value="wellbeing_lead")),
             EscalationStep(after_minutes=30, target=Target(kind="role", value="admin")),

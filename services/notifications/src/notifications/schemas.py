@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StrictBool
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StrictBool, field_validator
 
 from medsupport_shared.inputs import StrictInput
 from medsupport_shared.mongo import encode_cursor
 from notifications import examples
 from notifications.delivery_policy import QuietHours
 from notifications.rota import Shift
-from notifications.routing import DEFAULT_RULES, RouteRule
+from notifications.routing import DEFAULT_RULES, ROUTABLE, Channel, EscalationStep, RouteRule
 
 
 class ChannelPreferences(StrictInput):
@@ -44,9 +46,14 @@ class StaffIn(StrictInput):
     )
 
 
+STAFF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@:|+-]{0,127}$"
+"""A directory id: the IdP's subject (letters, digits and ._@:|+- as in UUIDs, e-mails, "auth0|..." ids)."""
+TEAM_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
+
+
 class StaffOut(StaffIn):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.STAFF]})
-    id: str
+    id: str = Field(pattern=STAFF_ID_PATTERN)
 
 
 class StaffPage(BaseModel):
@@ -97,13 +104,13 @@ class RotaIn(StrictInput):
 
 class RotaOut(RotaIn):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [examples.ROTA]})
-    team: str
+    team: str = Field(pattern=TEAM_PATTERN)
     on_call_now: str
 
 
 class OnCall(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.ON_CALL]})
-    team: str
+    team: str = Field(pattern=TEAM_PATTERN)
     at: datetime
     staff_id: str
 
@@ -155,12 +162,21 @@ class AlertPage(BaseModel):
     next_cursor: str | None
 
 
-def staff_view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
+def staff_view(doc: Mapping[str, Any], *, masked: bool = False) -> dict[str, Any]:
+    view = {
         "id": doc["_id"],
         **{k: doc.get(k) for k in ("name", "roles", "email", "webhook_url", "quiet_hours")},
         "channels": doc.get("channels") or {},
     }
+    if masked and view["webhook_url"]:
+        view["webhook_url"] = mask_url(str(view["webhook_url"]))
+    return view
+
+
+def mask_url(url: str) -> str:
+    """Only where a webhook goes, not its path or query (often the bearer secret of a Slack/Teams hook)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or 'unknown'}/***"
 
 
 def _rule_page_example(schema: dict[str, Any]) -> None:
@@ -249,3 +265,56 @@ class StreamTicketOut(BaseModel):
     ticket: str = Field(description="single use; pass as `?ticket=` to `GET /v1/inbox/stream`")
     expires_at: datetime
     stream: str = Field(description="the stream's path with the ticket, for `new EventSource(...)`")
+
+
+class PreviewIn(StrictInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"event_type": "flag.raised", "severity": "urgent", "cohort": "2027"}]}
+    )
+    event_type: str = Field(description="a routable event type, e.g. flag.raised")
+    severity: Literal["routine", "elevated", "urgent"] = "routine"
+    cohort: str | None = Field(default=None, max_length=100)
+    rule: RouteRule | None = Field(default=None, description="an unsaved rule to try in place of the one with its id")
+
+    @field_validator("event_type")
+    @classmethod
+    def _routable(cls, value: str) -> str:
+        if value not in ROUTABLE:
+            raise ValueError(f"not a routable event type; known: {sorted(ROUTABLE)}")
+        return value
+
+
+class PreviewRecipient(BaseModel):
+    person_id: str
+    name: str | None = None
+    roles: list[str]
+    channels: list[Channel]
+    rule_id: str
+    escalation: list[EscalationStep]
+
+
+class PreviewOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PREVIEW]})
+    recipients: list[PreviewRecipient]
+    safety_floor: bool = Field(
+        description="the safety floor would route this urgent flag (no rule reaches counselling)"
+    )
+
+
+class RoleGrant(BaseModel):
+    id: str
+    at: datetime
+    by: str = Field(description="who made the change")
+    staff_id: str = Field(description="whose roles changed")
+    granted: list[str]
+    revoked: list[str]
+
+
+class RoleGrantPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ROLE_GRANT_PAGE]})
+    items: list[RoleGrant]
+    next_cursor: str | None
+
+
+def role_grant_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": doc.get("_id"), **{k: doc.get(k) for k in ("at", "by", "staff_id", "granted", "revoked")}}

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, EmailStr, Field, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from medsupport_shared.settings import DEVELOPMENT_WEBHOOK_SECRET, ServiceSettings
@@ -92,6 +92,13 @@ class NotificationsSettings(ServiceSettings):
         """How long a claimed delivery stays with its worker: the longest send plus a margin. A worker that
         died (crash, lost database) leaves it to be retried by any instance once this has passed."""
         return max(self.webhook_timeout_seconds, self.smtp_timeout_seconds) + 5.0
+
+    alert_retention_days: float = Field(default=180.0, gt=0)
+    """Closed and routine alerts (with their deliveries) are deleted this long after their last change."""
+    safety_floor_email: EmailStr | None = None
+    safety_floor_webhook_url: HttpUrl | None = None
+    """The safety floor's last resort: an urgent flag that reaches no counselling person through the rules,
+    the counselling rota or a wellbeing lead goes here (a counselling-service mailbox or pager hook)."""
 
     @property
     def working_zone(self) -> ZoneInfo:

@@ -18,6 +18,8 @@ from notifications.settings import NotificationsSettings
 
 SECRET = "test-webhook-secret"
 ADMIN = auth("admin-1", "admin")
+LEAD = auth("lead-1", "wellbeing_lead")  # grants health-data roles (counsellor, wellbeing_lead) in the directory
+DIRECTORY = auth("lead-1", "wellbeing_lead", "admin")  # writes any directory entry
 
 
 class Mailbox:
@@ -104,7 +106,7 @@ class Stack:
             "admin-1": {"roles": ["admin"], "email": "admin@med.example.edu"},
         }
         for staff_id, body in people.items():
-            response = await client.put(f"/v1/staff/{staff_id}", json=body, headers=ADMIN)
+            response = await client.put(f"/v1/staff/{staff_id}", json=body, headers=DIRECTORY)
             assert response.status_code == 200, response.text
         now = utcnow()
         rota = {

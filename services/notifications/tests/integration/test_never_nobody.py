@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from medsupport_shared.event_types import FlagUpdated
 from medsupport_shared.testing import auth, eventually, running
 
-from .conftest import ADMIN, wait_for_consumer
+from .conftest import LEAD, wait_for_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ async def test_an_urgent_flag_without_a_rota_reaches_the_counsellors(stack):
     async with running(app) as client:
         for staff_id, role in (("c1", "counsellor"), ("c2", "counsellor"), ("lead-1", "wellbeing_lead")):
             body = {"roles": [role], "email": f"{staff_id}@med.example.edu"}
-            assert (await client.put(f"/v1/staff/{staff_id}", json=body, headers=ADMIN)).status_code == 200
+            assert (await client.put(f"/v1/staff/{staff_id}", json=body, headers=LEAD)).status_code == 200
         await wait_for_consumer(app)
         before = fallbacks("wellbeing-urgent")
         await stack.flag(student="s1")  # the urgent rule targets the counselling rota, which nobody set up

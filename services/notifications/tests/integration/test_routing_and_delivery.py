@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
-from medsupport_shared.event_types import CheckinRecorded, FlagRaised, FlagUpdated
+from medsupport_shared.event_types import CheckinRecorded, CheckinReminderDue, FlagRaised, FlagUpdated
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.testing import auth, eventually, running, serving
 
-from .conftest import ADMIN, wait_for_consumer
+from .conftest import ADMIN, LEAD, wait_for_consumer
 
 pytestmark = pytest.mark.integration
 C1 = auth("c1", "counsellor")
@@ -69,6 +70,9 @@ async def test_urgent_flag_reaches_the_on_call_counsellor_on_every_channel_exact
         }
         created = [e for e in reader.events if e.type == "alert.created"]
         assert len(created) == 1 and created[0].data["event_id"] == event.id
+        # for ops and audit consumers: neither the student nor that it is about a wellbeing flag
+        assert created[0].data.get("subject_id") is None and created[0].data.get("source_event_type") is None
+        assert created[0].subject == alert["id"] and "s1" not in json.dumps(created[0].data)
         # one student's wellbeing alert: its recipients and the wellbeing lead; nobody else learns it exists
         for other in (auth("c2", "counsellor"), auth("a1", "admin"), auth("o1", "ops"), auth("f1", "faculty")):
             hidden = await client.get(f"/v1/alerts/{alert['id']}", headers=other)
@@ -94,8 +98,17 @@ async def test_unacknowledged_urgent_alert_escalates_to_the_lead_then_admin_but_
         await reader.wait_for(lambda e: e.type == "alert.escalated", count=2)
         await asyncio.sleep(2.5)  # past both escalation times for s2 as well
         assert [a["subject_id"] for a in await inbox(client, "lead-1", ("wellbeing_lead",))] == ["s1"]
-        assert [a["subject_id"] for a in await inbox(client, "admin-1", ("admin",))] == ["s1"]
-        assert lead[0]["title"].startswith("Escalated") and admin[0]["root_id"] == lead[0]["root_id"]
+        (notice,) = await inbox(client, "admin-1", ("admin",))  # admin is no health role: a redacted notice
+        assert (notice["title"], notice["reasons"], notice["link"]) == (
+            "An urgent alert is unacknowledged",
+            [],
+            f"/alerts/{notice['id']}",
+        )
+        assert notice["subject_id"] == notice["id"] and notice["urgent"]
+        assert lead[0]["title"].startswith("Escalated") and lead[0]["reasons"] == ["phq9_item9_positive"]
+        assert admin[0]["root_id"] == lead[0]["root_id"]
+        to_admin = await eventually(lambda: [m for to, m in stack.mailbox.messages if to == ["admin@med.example.edu"]])
+        assert all("s1" not in m.as_string() and "phq9" not in m.as_string() for m in to_admin)
         levels = sorted(e.data["level"] for e in reader.events if e.type == "alert.escalated")
         assert levels == [1, 2]
         # The lead acknowledging the escalated alert stops the whole chain.
@@ -144,7 +157,7 @@ async def test_a_dead_webhook_ends_in_delivery_failed_while_email_and_inapp_stil
         }
 
 
-async def test_the_same_event_redelivered_creates_no_second_alert_and_checkins_are_recorded_once(stack):
+async def test_the_same_event_redelivered_creates_no_second_alert_and_checkin_severities_are_not_kept(stack):
     app = stack.app()
     async with running(app) as client:
         await stack.setup_staff(client)
@@ -153,17 +166,27 @@ async def test_the_same_event_redelivered_creates_no_second_alert_and_checkins_a
         await stack.publisher.publish(first)  # the broker delivers it again
         checkin = new_event(
             CheckinRecorded(
-                checkin_id="ck1", student_id="s1", instrument="who5", severity="none", recorded_at=utcnow()
+                checkin_id="ck1",
+                student_id="s1",
+                instrument="who5",
+                severity="none",
+                recorded_at=utcnow(),
+                stored=False,
             ),
             source="/services/wellbeing",
         )
-        await stack.publisher.publish(checkin)
         await stack.publisher.publish(checkin)
         await stack.flag(student="s2", flag_id="f2")  # a marker behind them
         await eventually(lambda: _two(client))
         assert len([a for a in await inbox(client, "c1") if a["subject_id"] == "s1"]) == 1
         repo = app.state.services.repo
-        assert await repo.checkins.count_documents({"student_id": "s1"}) == 1
+        consumed = REGISTRY.get_sample_value(
+            "medsupport_events_consumed_total",
+            {"service": "notifications", "topic": stack.isolation.topic("wellbeing.events.v1"),
+             "type": "checkin.recorded", "outcome": "ignored"},
+        )  # fmt: skip
+        assert consumed  # it was read, and nothing of it is kept: notifications needs no check-in severities
+        assert await repo.checkins.count_documents({}) == 0
 
 
 async def test_a_restart_mid_escalation_escalates_exactly_once(stack):
@@ -214,7 +237,7 @@ async def test_quiet_hours_defer_routine_email_but_never_urgent(stack):
         }
         for staff_id in ("c1", "c2"):
             body = {"roles": ["counsellor"], "email": f"{staff_id}@med.example.edu", "quiet_hours": quiet}
-            assert (await client.put(f"/v1/staff/{staff_id}", json=body, headers=ADMIN)).status_code == 200
+            assert (await client.put(f"/v1/staff/{staff_id}", json=body, headers=LEAD)).status_code == 200
         await wait_for_consumer(app)
         await stack.flag(student="s3", severity="elevated", flag_id="f3")
         c2_alert = (await eventually(lambda: inbox(client, "c2")))[0]
@@ -282,8 +305,8 @@ async def test_a_crash_between_the_alert_and_its_deliveries_still_delivers_once(
         assert sorted(d["channel"] for d in details["deliveries"]) == ["email", "inapp", "webhook"]
 
 
-async def test_an_urgent_flag_does_not_wait_behind_a_backlog_of_routine_checkins(stack):
-    """Flags have their own consumer lane: a flag published behind hundreds of check-in events on the same
+async def test_an_urgent_flag_does_not_wait_behind_a_backlog_of_routine_wellbeing_events(stack):
+    """Flags have their own consumer lane: a flag published behind hundreds of check-in reminders on the same
     topic is alerted while the main consumer is still working through them."""
     app = stack.app()
     async with running(app) as client:
@@ -291,25 +314,23 @@ async def test_an_urgent_flag_does_not_wait_behind_a_backlog_of_routine_checkins
         await wait_for_consumer(app)
         backlog = [
             new_event(
-                CheckinRecorded(
-                    checkin_id=f"bk{i}",
-                    student_id=f"bk{i % 50}",
-                    instrument="who5",
-                    severity="none",
-                    recorded_at=utcnow(),
-                ),
+                CheckinReminderDue(student_id=f"bk{i}", due_at=utcnow(), cadence_days=7, reminder_id=f"r{i}"),
                 source="/services/wellbeing",
             )
-            for i in range(600)
+            for i in range(60)
         ]
         await asyncio.gather(*(stack.publisher.publish(e) for e in backlog))
         await stack.flag(student="s1")
         await eventually(lambda: inbox(client, "c1"), timeout=30)
         repo = app.state.services.repo
-        recorded_when_alerted = await repo.checkins.count_documents({})
-        assert recorded_when_alerted < len(backlog), "the flag waited for every check-in ahead of it"
-        await eventually(lambda: _all_recorded(repo, len(backlog)), timeout=120)  # and none of them is lost
+        reminded_when_alerted = await _reminders(repo)
+        assert reminded_when_alerted < len(backlog), "the flag waited for every reminder ahead of it"
+        await eventually(lambda: _all_reminded(repo, len(backlog)), timeout=240)  # and none of them is lost
 
 
-async def _all_recorded(repo, n):
-    return await repo.checkins.count_documents({}) == n
+async def _reminders(repo):
+    return await repo.alerts.count_documents({"event_type": "checkin.reminder_due"})
+
+
+async def _all_reminded(repo, n):
+    return await _reminders(repo) == n

@@ -1,0 +1,66 @@
+"""Who may read an alert that is not their own, and what a directory write does to health-data roles (pure)."""
+
+import pytest
+
+from medsupport_shared.auth import Principal
+from notifications.alert_access import may_read
+from notifications.safety import health_role_change
+
+
+def who(sub, *roles):
+    return Principal(sub=sub, roles=frozenset(roles))
+
+
+@pytest.mark.parametrize(
+    ("family", "readers"),
+    [
+        ("flag", {"lead"}),
+        ("mentee-support", {"lead"}),
+        ("urgent-notice", {"lead"}),
+        ("concern.raised", set()),
+        ("concern.updated", set()),
+        ("checkin.reminder_due", set()),
+        ("feedback.requested", {"lead", "admin", "ops"}),
+        ("mentor.assigned", {"lead", "admin", "ops"}),
+        ("something.new", set()),
+    ],
+)
+def test_others_read_only_the_families_listed_for_their_role(family, readers):
+    alert = {"recipient_id": "r1", "family": family}
+    principals = {
+        "lead": who("l1", "wellbeing_lead"),
+        "admin": who("a1", "admin"),
+        "ops": who("o1", "ops"),
+        "counsellor": who("c2", "counsellor"),
+        "officer": who("co", "concerns_officer"),
+    }
+    assert {name for name, p in principals.items() if may_read(alert, p)} == readers
+    assert may_read(alert, who("r1", "student"))  # its recipient always
+
+
+def staff(*roles, email="a@x.edu", webhook=None, kind="staff"):
+    return {"kind": kind, "roles": list(roles), "email": email, "webhook_url": webhook}
+
+
+def test_granting_a_health_role_or_readdressing_its_holder_needs_the_lead_revoking_does_not():
+    assert health_role_change(None, staff("counsellor")).needs_wellbeing_lead
+    assert health_role_change(staff("ops"), staff("ops", "wellbeing_lead")).granted == {"wellbeing_lead"}
+    assert health_role_change(
+        staff("counsellor"), staff("counsellor", webhook="https://evil.example")
+    ).needs_wellbeing_lead
+    assert health_role_change(staff("counsellor"), staff("counsellor", email="b@x.edu")).needs_wellbeing_lead
+    revoke = health_role_change(staff("counsellor"), staff("ops"))
+    assert revoke.revoked == {"counsellor"} and not revoke.needs_wellbeing_lead
+    assert not health_role_change(staff("counsellor"), staff("counsellor")).needs_wellbeing_lead
+    assert not health_role_change(staff("ops"), staff("ops", "admin", email="new@x.edu")).needs_wellbeing_lead
+    # roles an older version copied from a token into a non-staff entry grant nothing
+    legacy = staff("counsellor", kind="user")
+    assert health_role_change(legacy, staff("counsellor")).granted == {"counsellor"}
+
+
+def test_a_lead_alone_writes_only_counselling_entries_and_an_admin_the_others():
+    assert not health_role_change(None, staff("counsellor")).needs_admin
+    assert not health_role_change(staff("counsellor"), staff("wellbeing_lead")).needs_admin
+    assert health_role_change(None, staff("counsellor", "admin")).needs_admin
+    assert health_role_change(staff("ops"), staff("ops", email="b@x.edu")).needs_admin
+    assert health_role_change(staff("ops"), staff("counsellor")).needs_admin  # ops revoked: the admin's call
