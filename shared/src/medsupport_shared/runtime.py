@@ -23,6 +23,7 @@ from medsupport_shared.mongo import create_client, ping
 from medsupport_shared.outbox import Outbox
 from medsupport_shared.serialized import serialized
 from medsupport_shared.settings import ServiceSettings
+from medsupport_shared.supervision import TaskSupervisor
 
 log = logging.getLogger(__name__)
 Document = dict[str, Any]
@@ -43,7 +44,8 @@ class ServiceRuntime:
         self._consumers: list[EventConsumer] = []
         self._periodic: list[tuple[str, float, Periodic]] = []
         self._topics: set[str] = set()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.tasks = TaskSupervisor(settings.service_name)
+        """The service's one supervised task group: loops, sweeps, consumers and fire-and-forget work."""
         self._on_stop: list[Callable[[], Awaitable[Any]]] = []
         self.inbox: Inbox
         self.idempotency: IdempotencyStore
@@ -122,36 +124,29 @@ class ServiceRuntime:
             db=self._db,
             publisher=self.publisher,
             service=self.settings.service_name,
+            tasks=self.tasks,
             grace_seconds=self.settings.outbox_grace_seconds,
         )
 
     async def start_background(self) -> None:
-        self._spawn("publisher-start", self.publisher.start())
-        self._spawn("topics", self._ensure_topics_until_done())
-        self._spawn(
-            "outbox-relay",
-            self._loop(self.settings.outbox_relay_interval_seconds, "outbox-relay", self.outbox.relay_once),
-        )
-        self._spawn("housekeeping", self._loop(3600, "housekeeping", self._housekeeping))
+        tasks = self.tasks
+        tasks.spawn(self.publisher.start(), name="publisher-start")
+        tasks.supervise("topics", self._ensure_topics_until_done)
+        tasks.every(self.settings.outbox_relay_interval_seconds, "outbox-relay", self.outbox.relay_once)
+        tasks.every(3600, "housekeeping", self._housekeeping)
         for consumer in self._consumers:
-            self._spawn(f"consumer-{consumer.name}", consumer.run())
+            tasks.supervise(f"consumer-{consumer.name}", consumer.run)
         for name, seconds, job in self._periodic:
-            self._spawn(name, self._loop(seconds, name, job))
+            tasks.every(seconds, name, job)
 
     async def stop(self) -> None:
+        """Consumers finish their message and commit, loops stop, then in-flight background work
+        (publishes, deliveries) is drained before the clients it uses are closed."""
         for consumer in self._consumers:
             await consumer.stop()
-        consumer_tasks = [t for t in self._tasks if t.get_name().startswith("consumer-")]
-        if consumer_tasks:
-            await asyncio.wait(consumer_tasks, timeout=15)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
-        if self._outbox is not None:
-            await self._outbox.drain()
+        await self.tasks.wait_for([f"consumer-{c.name}" for c in self._consumers], timeout=15)
+        await self.tasks.stop_loops()
+        await self.tasks.drain(timeout=10)
         for callback in reversed(self._on_stop):
             with contextlib.suppress(Exception):
                 await callback()
@@ -167,19 +162,6 @@ class ServiceRuntime:
         return {"mongodb": mongo_ok, "kafka": kafka_ok}
 
     # ------------------------------------------------------------ internals
-
-    def _spawn(self, name: str, coro: Awaitable[None]) -> None:
-        self._tasks.append(asyncio.create_task(coro, name=name))  # type: ignore[arg-type]
-
-    async def _loop(self, seconds: float, name: str, job: Periodic) -> None:
-        while True:
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("periodic job failed", extra={"job": name})
-            await asyncio.sleep(seconds)
 
     async def _ensure_topics_until_done(self) -> None:
         names = sorted(self.publisher.topic(t) for t in self._topics)

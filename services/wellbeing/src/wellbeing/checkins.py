@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,18 +49,15 @@ class WellbeingContext:
     cipher: FieldCipher
     source: str
     idempotency: IdempotencyStore
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def publish_measured(
         self, collection: str, doc_id: str, entries: list[Document], *, started: float, severity: str
     ) -> None:
-        async def run() -> None:
-            if await self.outbox.flush(collection, doc_id, entries):
+        def observe(task: asyncio.Task[bool]) -> None:
+            if not task.cancelled() and task.exception() is None and task.result():
                 CHECKIN_TO_FLAG_EVENT.labels(severity).observe(time.perf_counter() - started)
 
-        task = asyncio.create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.outbox.dispatch(collection, doc_id, entries).add_done_callback(observe)
 
 
 @dataclass(frozen=True)
