@@ -44,6 +44,8 @@ class ServiceRuntime:
         self._consumers: list[EventConsumer] = []
         self._periodic: list[tuple[str, float, Periodic]] = []
         self._topics: set[str] = set()
+        self.readiness_requires: set[str] = {"mongodb"}
+        """What /readyz needs to answer 200: the service can serve its core routes (see ``ready_requires``)."""
         self.tasks = TaskSupervisor(settings.service_name)
         """The service's one supervised task group: loops, sweeps, consumers and fire-and-forget work."""
         self._on_stop: list[Callable[[], Awaitable[Any]]] = []
@@ -154,9 +156,19 @@ class ServiceRuntime:
         if self._client is not None:
             await self._client.close()
 
+    def ready_requires(self, *dependencies: str) -> None:
+        """Add dependencies the service's core routes cannot do without (``"kafka"`` for a route that
+        publishes straight to Kafka). By default only MongoDB: routes that publish go through the outbox,
+        which holds their events while Kafka is down."""
+        self.readiness_requires.update(dependencies)
+
     async def readiness(self) -> dict[str, bool]:
-        mongo_ok = self._db is not None and await _with_timeout(ping(self._db), 2.0)
-        kafka_ok = await kafka_answers(self.settings.kafka_bootstrap_servers)
+        """Each dependency's state (both probed at once, each within 2 s); ready is decided by
+        ``readiness_requires``."""
+        mongo_ok, kafka_ok = await asyncio.gather(
+            _with_timeout(ping(self._db), 2.0) if self._db is not None else _false(),
+            _with_timeout(kafka_answers(self.settings.kafka_bootstrap_servers), 2.0),
+        )
         for name, up in (("mongodb", mongo_ok), ("kafka", kafka_ok)):
             DEPENDENCY_UP.labels(self.settings.service_name, name).set(1 if up else 0)
         return {"mongodb": mongo_ok, "kafka": kafka_ok}
@@ -181,6 +193,10 @@ class ServiceRuntime:
             await self.idempotency.forget_expired()
         except PyMongoError as exc:
             log.warning("housekeeping skipped", extra={"error": repr(exc)})
+
+
+async def _false() -> bool:
+    return False
 
 
 async def _with_timeout(awaitable: Awaitable[bool], seconds: float) -> bool:
