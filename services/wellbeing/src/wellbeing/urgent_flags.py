@@ -45,7 +45,20 @@ async def raise_without_store(
     *, ctx: WellbeingContext, principal: Principal, instrument: str, answers: list[int], attempt: CheckinAttempt
 ) -> bool:
     """Raise the urgent flag of a check-in the database could not take; False when it could not be
-    raised at all (no spool and no Kafka), so the caller answers the error."""
+    raised at all (no spool and no Kafka), so the caller answers the error (never raises: the caller is
+    already handling a failure and must still give the crisis resources)."""
+    try:
+        return await _raise_without_store(
+            ctx=ctx, principal=principal, instrument=instrument, answers=answers, attempt=attempt
+        )
+    except Exception:
+        log.exception("urgent flag could not be raised outside the store", extra={"checkin_id": attempt.checkin_id})
+        return False
+
+
+async def _raise_without_store(
+    *, ctx: WellbeingContext, principal: Principal, instrument: str, answers: list[int], attempt: CheckinAttempt
+) -> bool:
     if attempt.flag_id is not None:
         return True  # the flag made it into the store (and its event into the outbox) before the failure
     assessed = assess_answers(instrument=instrument, answers=answers, thresholds=ctx.settings.flag_thresholds)
