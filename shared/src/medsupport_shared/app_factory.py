@@ -285,11 +285,20 @@ def ops_router() -> APIRouter:
 
     @router.get(
         "/readyz",
-        summary="Ready when the database and Kafka answer",
+        summary="Ready when the service can serve its core routes",
+        description="200 while what the core routes need answers (MongoDB; events wait in the outbox while "
+        "Kafka is down), with every dependency's state in `checks` and the ones down in `degraded`; "
+        "503 problem+json naming what is missing otherwise.",
         responses={
             200: {
                 "content": {
-                    "application/json": {"example": {"status": "ready", "checks": {"mongodb": True, "kafka": True}}}
+                    "application/json": {
+                        "example": {
+                            "status": "ready",
+                            "checks": {"mongodb": True, "kafka": False},
+                            "degraded": ["kafka"],
+                        }
+                    }
                 }
             },
             **problem_responses(503),
@@ -298,9 +307,10 @@ def ops_router() -> APIRouter:
     async def readyz(runtime: RuntimeDep) -> Any:
         checks = await runtime.readiness()
         down = sorted(name for name, up in checks.items() if not up)
-        if down:
+        missing = [name for name in down if name in runtime.readiness_requires]
+        if missing:
             return problem_response(503, f"not ready: {', '.join(down)} down", extra={"checks": checks})
-        return {"status": "ready", "checks": checks}
+        return {"status": "ready", "checks": checks, "degraded": down}
 
     @router.get(
         "/metrics",

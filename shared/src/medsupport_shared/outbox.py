@@ -18,12 +18,14 @@ from typing import Any
 
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from medsupport_shared import correlation
 from medsupport_shared.events import CloudEvent, utcnow
 from medsupport_shared.kafka import EventPublisher, PublishFailed
 from medsupport_shared.metrics import OUTBOX_BACKLOG
 from medsupport_shared.mongo import ensure_indexes
+from medsupport_shared.supervision import TaskSupervisor
 
 OUTBOX_FIELD = "outbox"
 log = logging.getLogger(__name__)
@@ -67,14 +69,15 @@ class Outbox:
         db: AsyncDatabase[Document],
         publisher: EventPublisher,
         service: str,
+        tasks: TaskSupervisor,
         grace_seconds: float = 5.0,
     ) -> None:
         self._db = db
         self._publisher = publisher
         self._service = service
+        self._tasks = tasks
         self._grace = timedelta(seconds=grace_seconds)
         self._collections: set[str] = set()
-        self._tasks: set[asyncio.Task[bool]] = set()
         self._in_flight: set[str] = set()
         """Event ids this process is publishing right now; the relay leaves them alone."""
         self._indexed: set[str] = set()
@@ -83,14 +86,18 @@ class Outbox:
         """Collections whose documents may carry outbox entries (the relay scans them)."""
         self._collections.update(collections)
 
-    def dispatch(self, collection: str, document_id: Any, entries: Iterable[Document]) -> None:
-        """Publish freshly written entries in the background; the HTTP answer does not wait on Kafka."""
+    def dispatch(self, collection: str, document_id: Any, entries: Iterable[Document]) -> asyncio.Task[bool]:
+        """Publish freshly written entries in the background (the service's supervised task group, which
+        shutdown drains); the HTTP answer does not wait on Kafka. The task answers whether all left."""
         self._collections.add(collection)
         entries = list(entries)
         self._in_flight.update(e["id"] for e in entries)
-        task = asyncio.create_task(self._publish_entries(collection, document_id, entries))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        return self._tasks.spawn(
+            self._publish_entries(collection, document_id, entries),
+            name="outbox-publish",
+            collection=collection,
+            event_ids=[e["id"] for e in entries],
+        )
 
     async def flush(self, collection: str, document_id: Any, entries: Iterable[Document]) -> bool:
         """Publish now and wait (for callers that must know the event left, e.g. sweeps)."""
@@ -116,7 +123,16 @@ class Outbox:
                     extra={"event_id": event.id, "event_type": event.type, "error": str(exc)},
                 )
                 return False
-            await self._db[collection].update_one({"_id": document_id}, {"$pull": {OUTBOX_FIELD: entry}})
+            try:
+                await self._db[collection].update_one({"_id": document_id}, {"$pull": {OUTBOX_FIELD: entry}})
+            except PyMongoError as exc:
+                # Published, but the database went away before the entry was removed: the relay
+                # publishes it again once the database answers, and consumers drop the repeat by its id.
+                log.warning(
+                    "event published; its outbox entry stays for the relay",
+                    extra={"event_id": event.id, "event_type": event.type, "error": type(exc).__name__},
+                )
+                return False
         return True
 
     async def relay_once(self) -> int:
@@ -137,16 +153,16 @@ class Outbox:
                     for e in entries
                     if e["id"] not in self._in_flight and (e.get("created_at") is None or e["created_at"] <= cutoff)
                 ]
-                if due and await self._publish_entries(name, document["_id"], due):
-                    published += len(due)
-                    backlog -= len(due)
+                if not due:
+                    continue
+                if not await self._publish_entries(name, document["_id"], due):
+                    # Kafka (or the database) is down: one timeout per pass is enough, the next pass retries.
+                    OUTBOX_BACKLOG.labels(self._service, name).set(backlog)
+                    return published
+                published += len(due)
+                backlog -= len(due)
             OUTBOX_BACKLOG.labels(self._service, name).set(backlog)
         return published
-
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Wait for in-flight background publishes (graceful shutdown)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
 
 
 def _headers(entry: Document) -> list[tuple[str, bytes]]:

@@ -23,6 +23,7 @@ from medsupport_shared.mongo import create_client, ping
 from medsupport_shared.outbox import Outbox
 from medsupport_shared.serialized import serialized
 from medsupport_shared.settings import ServiceSettings
+from medsupport_shared.supervision import TaskSupervisor
 
 log = logging.getLogger(__name__)
 Document = dict[str, Any]
@@ -43,7 +44,10 @@ class ServiceRuntime:
         self._consumers: list[EventConsumer] = []
         self._periodic: list[tuple[str, float, Periodic]] = []
         self._topics: set[str] = set()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.readiness_requires: set[str] = {"mongodb"}
+        """What /readyz needs to answer 200: the service can serve its core routes (see ``ready_requires``)."""
+        self.tasks = TaskSupervisor(settings.service_name)
+        """The service's one supervised task group: loops, sweeps, consumers and fire-and-forget work."""
         self._on_stop: list[Callable[[], Awaitable[Any]]] = []
         self.inbox: Inbox
         self.idempotency: IdempotencyStore
@@ -122,36 +126,29 @@ class ServiceRuntime:
             db=self._db,
             publisher=self.publisher,
             service=self.settings.service_name,
+            tasks=self.tasks,
             grace_seconds=self.settings.outbox_grace_seconds,
         )
 
     async def start_background(self) -> None:
-        self._spawn("publisher-start", self.publisher.start())
-        self._spawn("topics", self._ensure_topics_until_done())
-        self._spawn(
-            "outbox-relay",
-            self._loop(self.settings.outbox_relay_interval_seconds, "outbox-relay", self.outbox.relay_once),
-        )
-        self._spawn("housekeeping", self._loop(3600, "housekeeping", self._housekeeping))
+        tasks = self.tasks
+        tasks.spawn(self.publisher.start(), name="publisher-start")
+        tasks.supervise("topics", self._ensure_topics_until_done)
+        tasks.every(self.settings.outbox_relay_interval_seconds, "outbox-relay", self.outbox.relay_once)
+        tasks.every(3600, "housekeeping", self._housekeeping)
         for consumer in self._consumers:
-            self._spawn(f"consumer-{consumer.name}", consumer.run())
+            tasks.supervise(f"consumer-{consumer.name}", consumer.run)
         for name, seconds, job in self._periodic:
-            self._spawn(name, self._loop(seconds, name, job))
+            tasks.every(seconds, name, job)
 
     async def stop(self) -> None:
+        """Consumers finish their message and commit, loops stop, then in-flight background work
+        (publishes, deliveries) is drained before the clients it uses are closed."""
         for consumer in self._consumers:
             await consumer.stop()
-        consumer_tasks = [t for t in self._tasks if t.get_name().startswith("consumer-")]
-        if consumer_tasks:
-            await asyncio.wait(consumer_tasks, timeout=15)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
-        if self._outbox is not None:
-            await self._outbox.drain()
+        await self.tasks.wait_for([f"consumer-{c.name}" for c in self._consumers], timeout=15)
+        await self.tasks.stop_loops()
+        await self.tasks.drain(timeout=10)
         for callback in reversed(self._on_stop):
             with contextlib.suppress(Exception):
                 await callback()
@@ -159,27 +156,24 @@ class ServiceRuntime:
         if self._client is not None:
             await self._client.close()
 
+    def ready_requires(self, *dependencies: str) -> None:
+        """Add dependencies the service's core routes cannot do without (``"kafka"`` for a route that
+        publishes straight to Kafka). By default only MongoDB: routes that publish go through the outbox,
+        which holds their events while Kafka is down."""
+        self.readiness_requires.update(dependencies)
+
     async def readiness(self) -> dict[str, bool]:
-        mongo_ok = self._db is not None and await _with_timeout(ping(self._db), 2.0)
-        kafka_ok = await kafka_answers(self.settings.kafka_bootstrap_servers)
+        """Each dependency's state (both probed at once, each within 2 s); ready is decided by
+        ``readiness_requires``."""
+        mongo_ok, kafka_ok = await asyncio.gather(
+            _with_timeout(ping(self._db), 2.0) if self._db is not None else _false(),
+            _with_timeout(kafka_answers(self.settings.kafka_bootstrap_servers), 2.0),
+        )
         for name, up in (("mongodb", mongo_ok), ("kafka", kafka_ok)):
             DEPENDENCY_UP.labels(self.settings.service_name, name).set(1 if up else 0)
         return {"mongodb": mongo_ok, "kafka": kafka_ok}
 
     # ------------------------------------------------------------ internals
-
-    def _spawn(self, name: str, coro: Awaitable[None]) -> None:
-        self._tasks.append(asyncio.create_task(coro, name=name))  # type: ignore[arg-type]
-
-    async def _loop(self, seconds: float, name: str, job: Periodic) -> None:
-        while True:
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("periodic job failed", extra={"job": name})
-            await asyncio.sleep(seconds)
 
     async def _ensure_topics_until_done(self) -> None:
         names = sorted(self.publisher.topic(t) for t in self._topics)
@@ -199,6 +193,10 @@ class ServiceRuntime:
             await self.idempotency.forget_expired()
         except PyMongoError as exc:
             log.warning("housekeeping skipped", extra={"error": repr(exc)})
+
+
+async def _false() -> bool:
+    return False
 
 
 async def _with_timeout(awaitable: Awaitable[bool], seconds: float) -> bool:

@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready when the database and Kafka answer */
+        /**
+         * Ready when the service can serve its core routes
+         * @description 200 while what the core routes need answers (MongoDB; events wait in the outbox while Kafka is down), with every dependency's state in `checks` and the ones down in `degraded`; 503 problem+json naming what is missing otherwise.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -1067,8 +1070,11 @@ export interface operations {
                      *       "status": "ready",
                      *       "checks": {
                      *         "mongodb": true,
-                     *         "kafka": true
-                     *       }
+                     *         "kafka": false
+                     *       },
+                     *       "degraded": [
+                     *         "kafka"
+                     *       ]
                      *     }
                      */
                     "application/json": unknown;

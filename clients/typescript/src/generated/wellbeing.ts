@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready when the database and Kafka answer */
+        /**
+         * Ready when the service can serve its core routes
+         * @description 200 while what the core routes need answers (MongoDB; events wait in the outbox while Kafka is down), with every dependency's state in `checks` and the ones down in `degraded`; 503 problem+json naming what is missing otherwise.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -103,7 +106,7 @@ export interface paths {
          * Check in with a questionnaire
          * @description Scores the answers exactly as published and answers with the score, band, severity and reason codes. When the severity is urgent (PHQ-9 item 9 above 0) the institution's crisis resources are in the answer, whatever else happens. **Safety overrides consent:** without consent to store, the answers are scored and shown but not kept, and an urgent (or elevated) result still raises a flag for the counselling team. Honours `Idempotency-Key`.
          *
-         *     **Crisis resources whatever else happens:** urgency is decided from the answers before anything is read or written. If recording then fails (database unavailable → 503, the student's flag kept changing → 409, anything unexpected → 500), the problem+json error of an urgent check-in still carries `crisis_resources`, in the same shape as the 201 reply; a check-in that is not urgent gets the plain error. Whether anything was recorded depends on where it failed; a recorded check-in whose flag could not be written gets its flag from the background sweep.
+         *     **Crisis resources and the flag whatever else happens:** urgency is decided from the answers before anything is read or written. If the database is unavailable, an urgent check-in still raises its flag (kept in a durable local spool and published to the counselling team at once, put in the flag queue when the database is back) and the answer is **202** with `recorded: false` (nothing of the check-in was kept) or `true` (it was, before the failure), with `crisis_resources`. Other failures after scoring (the student's flag kept changing → 409, anything unexpected → 500, or no way to raise the flag at all → 503) answer problem+json that still carries `crisis_resources` for urgent answers; a check-in that is not urgent gets the plain error (a database outage is its 503). A recorded check-in whose flag could not be written gets its flag from the background sweep.
          */
         post: operations["create_checkin"];
         delete?: never;
@@ -559,6 +562,12 @@ export interface components {
              * @description false when the student has not consented to storage
              */
             stored: boolean;
+            /**
+             * Recorded
+             * @description false when the check-in could not be recorded (the database was down): the urgent flag was raised all the same (202)
+             * @default true
+             */
+            recorded: boolean;
             /**
              * Recorded At
              * Format: date-time
@@ -1317,8 +1326,11 @@ export interface operations {
                      *       "status": "ready",
                      *       "checks": {
                      *         "mongodb": true,
-                     *         "kafka": true
-                     *       }
+                     *         "kafka": false
+                     *       },
+                     *       "degraded": [
+                     *         "kafka"
+                     *       ]
                      *     }
                      */
                     "application/json": unknown;
@@ -1703,6 +1715,15 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinResult"];
+                };
+            };
+            /** @description Urgent answers while the database is down: the flag is raised, `recorded` says whether the check-in was kept, `crisis_resources` are present */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

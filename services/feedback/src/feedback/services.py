@@ -32,7 +32,6 @@ class FeedbackServices:
     sweeps: dict[str, int] = field(default_factory=dict)
     """How many times each sweep has completed (observability and tests)."""
     publish_wait_seconds: float = 1.0
-    _publishing: set[asyncio.Task[bool]] = field(default_factory=set)
 
     async def publish(self, collection: str, document_id: Any, entries: Iterable[dict[str, Any]]) -> None:
         """Publish fresh outbox entries, waiting a little for Kafka before answering.
@@ -40,9 +39,7 @@ class FeedbackServices:
         Waiting matters on FerretDB, where updates are read-modify-write: an outbox ``$pull`` still in
         flight could overwrite the caller's next change to the same document. If Kafka is slow or down
         the answer does not wait longer; the publish goes on in the background and the relay retries."""
-        task = asyncio.create_task(self.outbox.flush(collection, document_id, list(entries)))
-        self._publishing.add(task)
-        task.add_done_callback(self._publishing.discard)
+        task = self.outbox.dispatch(collection, document_id, entries)  # supervised, drained at shutdown
         await asyncio.wait({task}, timeout=self.publish_wait_seconds)
 
     @property

@@ -64,6 +64,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
             channels=channel_registry(settings, client),
             idempotency=runtime.idempotency,
             source=settings.source,
+            tasks=runtime.tasks,
         )
         runtime.outbox.register(*OUTBOX_COLLECTIONS)
         runtime.publishes_to(NOTIFICATIONS_TOPIC)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -11,11 +10,10 @@ from typing import Any
 
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox
+from medsupport_shared.supervision import TaskSupervisor
 from notifications.channels import DeliveryChannel
 from notifications.repository import NotificationsRepository
 from notifications.settings import NotificationsSettings
-
-log = logging.getLogger(__name__)
 
 
 class InboxHub:
@@ -93,22 +91,14 @@ class NotificationsContext:
     channels: dict[str, DeliveryChannel]
     idempotency: IdempotencyStore
     source: str
+    tasks: TaskSupervisor
+    """The service's supervised task group (failures logged and counted; drained at shutdown)."""
     hub: InboxHub = field(default_factory=InboxHub)
     streams: StreamSlots = field(default_factory=StreamSlots)
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     deliveries: DeliveryLanes = field(init=False)
 
     def __post_init__(self) -> None:
         self.deliveries = DeliveryLanes(self.settings.delivery_concurrency)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        """No background task dies silently: its exception is logged here (the work itself is left in
-        MongoDB state that a sweep picks up again)."""
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("background task failed", exc_info=exc)
+    def spawn(self, coro: Coroutine[Any, Any, Any], **context: Any) -> None:
+        self.tasks.spawn(coro, **context)

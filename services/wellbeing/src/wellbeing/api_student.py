@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
+from pymongo.errors import ConnectionFailure
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
@@ -13,8 +15,15 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
-from wellbeing import privacy, problems
-from wellbeing.checkins import WellbeingContext, checkin_view, record_checkin, urgent_from_answers
+from wellbeing import privacy, problems, urgent_flags
+from wellbeing.checkins import (
+    CheckinAttempt,
+    WellbeingContext,
+    assess_answers,
+    checkin_view,
+    record_checkin,
+    urgent_from_answers,
+)
 from wellbeing.instruments import INSTRUMENTS, Instrument
 from wellbeing.schemas import (
     CheckinCreate,
@@ -80,13 +89,23 @@ async def get_instrument(code: str, _: CurrentPrincipal) -> Any:
     "answer, whatever else happens. **Safety overrides consent:** without consent to store, the answers are "
     "scored and shown but not kept, and an urgent (or elevated) result still raises a flag for the "
     "counselling team. Honours `Idempotency-Key`.\n\n"
-    "**Crisis resources whatever else happens:** urgency is decided from the answers before anything is read or "
-    "written. If recording then fails (database unavailable → 503, the student's flag kept changing → 409, "
-    "anything unexpected → 500), the problem+json error of an urgent check-in still carries `crisis_resources`, "
-    "in the same shape as the 201 reply; a check-in that is not urgent gets the plain error. Whether anything was "
-    "recorded depends on where it failed; a recorded check-in whose flag could not be written gets its flag from "
+    "**Crisis resources and the flag whatever else happens:** urgency is decided from the answers before anything "
+    "is read or written. If the database is unavailable, an urgent check-in still raises its flag (kept in a "
+    "durable local spool and published to the counselling team at once, put in the flag queue when the database "
+    "is back) and the answer is **202** with `recorded: false` (nothing of the check-in was kept) or `true` (it "
+    "was, before the failure), with `crisis_resources`. Other failures after scoring (the student's flag kept "
+    "changing → 409, anything unexpected → 500, or no way to raise the flag at all → 503) answer problem+json "
+    "that still carries `crisis_resources` for urgent answers; a check-in that is not urgent gets the plain error "
+    "(a database outage is its 503). A recorded check-in whose flag could not be written gets its flag from "
     "the background sweep.",
-    responses=problems.checkin_problem_responses(),
+    responses={
+        202: {
+            "model": CheckinResult,
+            "description": "Urgent answers while the database is down: the flag is raised, `recorded` says whether "
+            "the check-in was kept, `crisis_resources` are present",
+        },
+        **problems.checkin_problem_responses(),
+    },
 )
 async def create_checkin(
     body: CheckinCreate, principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None
@@ -94,10 +113,16 @@ async def create_checkin(
     urgent = urgent_from_answers(
         instrument=body.instrument, answers=body.answers, thresholds=ctx.settings.flag_thresholds
     )
+    attempt = CheckinAttempt()
 
     async def create() -> dict[str, Any]:
         outcome = await record_checkin(
-            ctx=ctx, principal=principal, instrument=body.instrument, answers=body.answers, note=body.note
+            ctx=ctx,
+            principal=principal,
+            instrument=body.instrument,
+            answers=body.answers,
+            note=body.note,
+            attempt=attempt,
         )
         return CheckinResult(
             id=outcome.checkin_id,
@@ -119,7 +144,30 @@ async def create_checkin(
     except Exception as exc:
         if not urgent:
             raise
+        if isinstance(exc, ConnectionFailure) and await urgent_flags.raise_without_store(
+            ctx=ctx, principal=principal, instrument=body.instrument, answers=body.answers, attempt=attempt
+        ):
+            return JSONResponse(status_code=202, content=_urgent_reply_without_store(ctx, body, attempt))
         return problems.with_crisis_resources(exc, ctx.settings.crisis_resources)
+
+
+def _urgent_reply_without_store(ctx: WellbeingContext, body: CheckinCreate, attempt: CheckinAttempt) -> Any:
+    assessed = assess_answers(instrument=body.instrument, answers=body.answers, thresholds=ctx.settings.flag_thresholds)
+    assert assessed is not None  # urgent answers score
+    result, assessment = assessed
+    return CheckinResult(
+        id=attempt.checkin_id,
+        instrument=body.instrument,
+        score=result.total,
+        percentage=result.percentage,
+        band=result.band,
+        severity=assessment.severity,
+        reasons=list(assessment.reasons),
+        stored=attempt.stored,
+        recorded=attempt.recorded,
+        recorded_at=utcnow(),
+        crisis_resources=ctx.settings.crisis_resources,
+    ).model_dump(mode="json")
 
 
 @router.get(

@@ -10,9 +10,10 @@ from medsupport_shared.erasure import enable_erasure_requests
 from medsupport_shared.erasure import router as erasure_router
 from medsupport_shared.event_types import WELLBEING_TOPIC
 from medsupport_shared.runtime import ServiceRuntime
-from wellbeing import api_staff, api_student, checkins, consumers, privacy
+from wellbeing import api_staff, api_student, checkins, consumers, privacy, urgent_flags
 from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
 from wellbeing.settings import WellbeingSettings
+from wellbeing.urgent_spool import UrgentSpool
 
 DESCRIPTION = """Wellbeing check-ins with validated questionnaires (WHO-5, PHQ-2, PHQ-9, GAD-2, GAD-7, PSS-10,
 single-item burnout), scored exactly as published, raising flags that reach a counsellor within seconds.
@@ -37,6 +38,9 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             cipher=cipher,
             source=settings.source,
             idempotency=runtime.idempotency,
+            publisher=runtime.publisher,
+            tasks=runtime.tasks,
+            spool=UrgentSpool(settings.urgent_spool_path, cipher),
         )
         runtime.outbox.register(*OUTBOX_COLLECTIONS)
         runtime.publishes_to(WELLBEING_TOPIC)
@@ -45,6 +49,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         runtime.every(
             settings.flag_sweep_interval_seconds, "pending-flags", lambda: checkins.finish_pending_flags(ctx=ctx)
         )
+        runtime.every(settings.urgent_spool_replay_seconds, "urgent-spool", lambda: urgent_flags.replay_spool(ctx=ctx))
         runtime.every(30, "open-flags-gauge", lambda: checkins.refresh_open_flag_gauge(ctx=ctx))
         runtime.every(
             settings.reminder_sweep_interval_seconds, "reminders", lambda: privacy.send_due_reminders(ctx=ctx)

@@ -23,12 +23,15 @@ from medsupport_shared.errors import Conflict, NotFound, Unprocessable
 from medsupport_shared.event_types import CheckinRecorded, FlagRaised, FlagResolved, FlagUpdated
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
+from medsupport_shared.kafka import EventPublisher
 from medsupport_shared.outbox import Outbox, outbox_entry
+from medsupport_shared.supervision import TaskSupervisor
 from wellbeing.flag_rules import Assessment, FlagThresholds, OpenFlag, assess, merge, queue_key
 from wellbeing.instruments import INSTRUMENTS
 from wellbeing.repository import CHECKINS, FLAGS, Document, WellbeingRepository
 from wellbeing.scoring import AnswerError, Score, score
 from wellbeing.settings import WellbeingSettings
+from wellbeing.urgent_spool import UrgentSpool
 
 log = logging.getLogger(__name__)
 CHECKINS_RECORDED = Counter("medsupport_wellbeing_checkins_total", "Check-ins recorded", ["instrument", "severity"])
@@ -49,18 +52,44 @@ class WellbeingContext:
     cipher: FieldCipher
     source: str
     idempotency: IdempotencyStore
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    publisher: EventPublisher
+    tasks: TaskSupervisor
+    spool: UrgentSpool
+    """Urgent flags raised while the database was down, until the store has them."""
 
     def publish_measured(
         self, collection: str, doc_id: str, entries: list[Document], *, started: float, severity: str
     ) -> None:
-        async def run() -> None:
-            if await self.outbox.flush(collection, doc_id, entries):
+        def observe(task: asyncio.Task[bool]) -> None:
+            if not task.cancelled() and task.exception() is None and task.result():
                 CHECKIN_TO_FLAG_EVENT.labels(severity).observe(time.perf_counter() - started)
 
-        task = asyncio.create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.outbox.dispatch(collection, doc_id, entries).add_done_callback(observe)
+
+
+@dataclass
+class CheckinAttempt:
+    """How far recording one check-in got: when the database fails midway, the reply says honestly
+    whether the check-in was recorded, and the urgent fallback knows whether its flag is in the store."""
+
+    checkin_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    recorded: bool = False
+    stored: bool = False
+    flag_id: str | None = None
+
+
+FLAG_IDS = uuid.UUID("5d1c7c52-8a43-4b8e-9d51-0b6f3f0d7a11")
+
+
+def flag_id_for(checkin_id: str) -> str:
+    """The id of the flag a check-in raises when the student has none open, and of its ``flag.raised``
+    event: derived from the check-in, so every path that raises it (the request, the pending-flag sweep,
+    the urgent spool's replay) raises the same flag and consumers drop the repeats by event id."""
+    return uuid.uuid5(FLAG_IDS, f"flag:{checkin_id}").hex
+
+
+def flag_raised_event_id(checkin_id: str) -> str:
+    return str(uuid.uuid5(FLAG_IDS, f"flag.raised:{checkin_id}"))
 
 
 @dataclass(frozen=True)
@@ -73,24 +102,40 @@ class CheckinOutcome:
     flag_id: str | None
 
 
-def urgent_from_answers(*, instrument: str, answers: list[int], thresholds: FlagThresholds) -> bool:
-    """Whether the answers alone make the check-in urgent, known before any read or write: urgency
-    never depends on the student's history (the trend rules only ever raise ``elevated``), so the
-    crisis resources can be given whatever fails afterwards. False when the answers do not score."""
+def assess_answers(
+    *, instrument: str, answers: list[int], thresholds: FlagThresholds
+) -> tuple[Score, Assessment] | None:
+    """The score and the assessment of the answers alone (no history), before any read or write; None
+    when they do not score."""
     definition = INSTRUMENTS.get(instrument)
     if definition is None:
-        return False
+        return None
     try:
         result = score(definition, answers)
     except AnswerError:
-        return False
-    return assess(result, answers, thresholds=thresholds).severity == "urgent"
+        return None
+    return result, assess(result, answers, thresholds=thresholds)
+
+
+def urgent_from_answers(*, instrument: str, answers: list[int], thresholds: FlagThresholds) -> bool:
+    """Whether the answers alone make the check-in urgent, known before any read or write: urgency
+    never depends on the student's history (the trend rules only ever raise ``elevated``), so the
+    crisis resources can be given, and the flag raised, whatever fails afterwards."""
+    assessed = assess_answers(instrument=instrument, answers=answers, thresholds=thresholds)
+    return assessed is not None and assessed[1].severity == "urgent"
 
 
 async def record_checkin(
-    *, ctx: WellbeingContext, principal: Principal, instrument: str, answers: list[int], note: str | None
+    *,
+    ctx: WellbeingContext,
+    principal: Principal,
+    instrument: str,
+    answers: list[int],
+    note: str | None,
+    attempt: CheckinAttempt | None = None,
 ) -> CheckinOutcome:
     started = time.perf_counter()
+    attempt = attempt or CheckinAttempt()
     definition = INSTRUMENTS.get(instrument)
     if definition is None:
         raise Unprocessable(
@@ -111,7 +156,7 @@ async def record_checkin(
     previous_doc = await ctx.repo.latest_score(student_id=principal.sub, instrument=instrument)
     previous = _score_of(previous_doc) if previous_doc else None
     assessment = assess(result, answers, previous=previous, thresholds=ctx.settings.flag_thresholds)
-    now, checkin_id = utcnow(), uuid.uuid4().hex
+    now, checkin_id = utcnow(), attempt.checkin_id
     event = new_event(
         CheckinRecorded(
             checkin_id=checkin_id,
@@ -148,11 +193,13 @@ async def record_checkin(
             note=ctx.cipher.encrypt(note),
         )
     await ctx.repo.insert_checkin(checkin=document, entries=[entry])
+    attempt.recorded, attempt.stored = True, stored
     ctx.outbox.dispatch(CHECKINS, checkin_id, [entry])
     if stored:
         await ctx.repo.remember_latest_score(checkin=document)
     CHECKINS_RECORDED.labels(instrument, assessment.severity).inc()
     flag_id = await apply_flag(ctx=ctx, checkin=document, started=started) if document["flag_pending"] else None
+    attempt.flag_id = flag_id
     await ctx.repo.postpone_reminder(student_id=principal.sub, now=now)
     return CheckinOutcome(checkin_id, result, assessment, stored, now, flag_id)
 
@@ -161,8 +208,12 @@ def _score_of(doc: Document) -> Score:
     return Score(instrument=doc["instrument"], total=doc["score"], band=doc["band"], percentage=doc.get("percentage"))
 
 
-async def apply_flag(*, ctx: WellbeingContext, checkin: Document, started: float | None = None) -> str:
-    """Raise the student's flag, or update the open one; idempotent per check-in."""
+async def apply_flag(
+    *, ctx: WellbeingContext, checkin: Document, started: float | None = None, raised_at: datetime | None = None
+) -> str:
+    """Raise the student's flag, or update the open one; idempotent per check-in (a flag it raised has
+    the id ``flag_id_for(checkin)``). ``raised_at``: when the flag was raised outside the store (the
+    urgent spool), so it keeps its place in the queue."""
     started = started if started is not None else time.perf_counter()
     student_id, checkin_id = checkin["student_id"], checkin["_id"]
     new = Assessment(severity=checkin["severity"], reasons=tuple(checkin["reasons"]), priority=checkin["priority"])
@@ -170,7 +221,11 @@ async def apply_flag(*, ctx: WellbeingContext, checkin: Document, started: float
         now = utcnow()
         current = await ctx.repo.open_flag(student_id=student_id)
         if current is None:
-            flag_id = uuid.uuid4().hex
+            flag_id = flag_id_for(checkin_id)
+            if await ctx.repo.flag(flag_id=flag_id) is not None:  # raised already (and perhaps resolved since)
+                await ctx.repo.mark_flag_applied(checkin_id=checkin_id, flag_id=flag_id)
+                return flag_id
+            now = raised_at or now
             event = new_event(
                 FlagRaised(
                     flag_id=flag_id,
@@ -184,6 +239,7 @@ async def apply_flag(*, ctx: WellbeingContext, checkin: Document, started: float
                     share_with_mentor=checkin.get("share_with_mentor", False),
                 ),
                 source=ctx.source,
+                event_id=flag_raised_event_id(checkin_id),
             )
             entry = outbox_entry(event)
             flag = {

@@ -40,6 +40,11 @@ class CheckinResult(BaseModel):
     severity: Literal["none", "elevated", "urgent"]
     reasons: list[str]
     stored: bool = Field(description="false when the student has not consented to storage")
+    recorded: bool = Field(
+        default=True,
+        description="false when the check-in could not be recorded (the database was down): the urgent flag "
+        "was raised all the same (202)",
+    )
     recorded_at: datetime
     crisis_resources: list[CrisisResource] | None = Field(default=None, description="present when urgent")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from pydantic import BaseModel, Field, SecretStr
 
 from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, ServiceSettings
@@ -48,3 +51,13 @@ class WellbeingSettings(ServiceSettings):
     """How often due staff erasures are published and resolved kept flags are erased."""
     audit_retention_days: int = Field(default=2190, ge=1)
     """Audit entries (staff reads, pseudonymised after an erasure) are deleted after this long."""
+    urgent_spool_dir: str = ""
+    """Where urgent flags raised while the database is down wait for it (a persistent volume in production);
+    empty means ``<temp dir>/medsupport/urgent-spool/<database>``."""
+    urgent_spool_replay_seconds: float = Field(default=1.0, gt=0)
+
+    @property
+    def urgent_spool_path(self) -> Path:
+        if self.urgent_spool_dir:
+            return Path(self.urgent_spool_dir)
+        return Path(tempfile.gettempdir()) / "medsupport" / "urgent-spool" / self.database_name

@@ -15,9 +15,10 @@ class Stack:
 
 
 @pytest.fixture
-async def wellbeing(isolation):
+async def wellbeing(isolation, tmp_path):
     settings = isolation.settings(
         WellbeingSettings,
+        urgent_spool_dir=str(tmp_path / "urgent-spool"),
         flag_sweep_interval_seconds=0.2,
         flag_sweep_grace_seconds=0.5,
         reminder_sweep_interval_seconds=0.2,

@@ -2,10 +2,13 @@
 is down, or the flag cannot be written, the error reply carries them (docs/DOMAIN.md: "The student is shown
 crisis resources at once")."""
 
+import asyncio
+
 import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
-from medsupport_shared.testing import auth
+from medsupport_shared.testing import auth, eventually
+from wellbeing.checkins import flag_id_for, flag_raised_event_id
 
 pytestmark = pytest.mark.integration
 STUDENT = auth("s1", "student", cohort="2027")
@@ -30,12 +33,24 @@ def assert_problem(response, status):
     return body
 
 
-async def test_database_down_at_insert_still_gives_an_urgent_student_the_crisis_resources(wellbeing, monkeypatch):
+def assert_flag_raised_without_store(response, wellbeing, *, recorded):
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["severity"] == "urgent" and body["recorded"] is recorded and body["reasons"] == ["phq9_item9_positive"]
+    assert body["crisis_resources"] == crisis_resources(wellbeing) and body["crisis_resources"]
+    return body
+
+
+async def test_database_down_at_insert_still_raises_the_urgent_flag_and_says_nothing_was_recorded(
+    wellbeing, monkeypatch
+):
     await wellbeing.client.put("/v1/me/consent", json={"store_checkins": True}, headers=STUDENT)
     monkeypatch.setattr(wellbeing.repo, "insert_checkin", mongo_down)
-    body = assert_problem(await wellbeing.client.post("/v1/checkins", json=URGENT, headers=STUDENT), 503)
-    assert body["crisis_resources"] == crisis_resources(wellbeing) and body["crisis_resources"]
-    assert "answers" not in body and "score" not in body  # nothing else of the check-in leaks into the error
+    response = await wellbeing.client.post("/v1/checkins", json=URGENT, headers=STUDENT)
+    body = assert_flag_raised_without_store(response, wellbeing, recorded=False)
+    [event] = await wellbeing.reader.wait_for(lambda e: e.type == "flag.raised", timeout=30)
+    assert event.id == flag_raised_event_id(body["id"]) and event.data["flag_id"] == flag_id_for(body["id"])
+    assert event.data["severity"] == "urgent" and event.data["share_with_mentor"] is False
 
 
 @pytest.mark.parametrize("body", [ROUTINE, ELEVATED], ids=["routine", "elevated"])
@@ -46,24 +61,54 @@ async def test_database_down_for_a_check_in_that_is_not_urgent_is_a_plain_503(we
 
 
 @pytest.mark.parametrize(
-    "failing",
-    ["consent", "latest_score", "insert_checkin", "insert_flag", "mark_flag_applied", "postpone_reminder"],
+    ("failing", "recorded"),
+    [
+        ("consent", False),
+        ("latest_score", False),
+        ("insert_checkin", False),
+        ("insert_flag", True),
+        ("mark_flag_applied", True),
+        ("postpone_reminder", True),
+    ],
 )
-async def test_wherever_the_database_fails_an_urgent_reply_carries_the_crisis_resources(
-    wellbeing, monkeypatch, failing
+async def test_wherever_the_database_fails_an_urgent_check_in_raises_one_flag_and_says_if_it_was_recorded(
+    wellbeing, monkeypatch, failing, recorded
 ):
+    await wellbeing.client.put("/v1/me/consent", json={"store_checkins": True}, headers=STUDENT)
     monkeypatch.setattr(wellbeing.repo, failing, mongo_down)
-    body = assert_problem(await wellbeing.client.post("/v1/checkins", json=URGENT, headers=STUDENT), 503)
-    assert body["crisis_resources"] == crisis_resources(wellbeing)
+    response = await wellbeing.client.post("/v1/checkins", json=URGENT, headers=STUDENT)
+    body = assert_flag_raised_without_store(response, wellbeing, recorded=recorded)
+    assert await wellbeing.repo.checkins.count_documents({"_id": body["id"]}) == (1 if recorded else 0)
+    await wellbeing.reader.wait_for(lambda e: e.type == "flag.raised", timeout=30)
+    monkeypatch.undo()  # the database is back: the flag is in the queue, raised once, under one id
+    flag = await eventually(lambda: wellbeing.repo.flag(flag_id=flag_id_for(body["id"])), timeout=30)
+    assert flag["status"] == "open" and flag["severity"] == "urgent" and flag["checkin_ids"] == [body["id"]]
+    await eventually(lambda: not list((wellbeing.settings.urgent_spool_path).glob("*.flag")), timeout=30)
+    await asyncio.sleep(1)  # a sweep or replay that raised it again would have published by now
+    raised = [e for e in wellbeing.reader.events if e.type == "flag.raised"]
+    assert {e.id for e in raised} == {flag_raised_event_id(body["id"])}, "one flag.raised id (repeats are dropped)"
+    assert await wellbeing.repo.flags.count_documents({"student_id": "s1"}) == 1
 
 
-async def test_the_idempotency_store_down_still_gives_the_crisis_resources(wellbeing, monkeypatch):
+async def test_the_idempotency_store_down_still_raises_the_urgent_flag(wellbeing, monkeypatch):
     monkeypatch.setattr(wellbeing.app.state.services.idempotency, "run", mongo_down)
     headers = {**STUDENT, "Idempotency-Key": "k-1"}
-    body = assert_problem(await wellbeing.client.post("/v1/checkins", json=URGENT, headers=headers), 503)
-    assert body["crisis_resources"] == crisis_resources(wellbeing)
+    response = await wellbeing.client.post("/v1/checkins", json=URGENT, headers=headers)
+    assert_flag_raised_without_store(response, wellbeing, recorded=False)
     plain = assert_problem(await wellbeing.client.post("/v1/checkins", json=ROUTINE, headers=headers), 503)
     assert "crisis_resources" not in plain
+
+
+async def test_with_no_spool_the_urgent_flag_goes_to_kafka_before_the_answer(wellbeing, monkeypatch):
+    unwritable = wellbeing.settings.urgent_spool_path
+    unwritable.parent.mkdir(parents=True, exist_ok=True)
+    unwritable.write_text("a file where the spool directory should be")
+    monkeypatch.setattr(wellbeing.repo, "insert_checkin", mongo_down)
+    response = await wellbeing.client.post("/v1/checkins", json=URGENT, headers=STUDENT)
+    body = assert_flag_raised_without_store(response, wellbeing, recorded=False)
+    # nothing was spooled, so only the request itself can have published it
+    await wellbeing.reader.wait_for(lambda e: e.id == flag_raised_event_id(body["id"]), timeout=15)
+    assert wellbeing.app.state.runtime.tasks.pending == 0
 
 
 async def test_a_flag_that_keeps_changing_is_a_409_that_still_carries_the_crisis_resources(wellbeing, monkeypatch):

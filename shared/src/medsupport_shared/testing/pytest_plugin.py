@@ -8,8 +8,10 @@ its own topic prefix and database names, so concurrent runs never see each other
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -155,6 +157,24 @@ class DisposableInfrastructure:
 
     async def stop(self, only: str | None = None) -> None:
         await asyncio.to_thread(self._run, "down", only)
+
+    async def kill(self, only: str) -> None:
+        """SIGKILL one server (``kafka`` or ``mongo``) and its process group: a crash, no clean shutdown.
+        Only this instance's own process, found by its pid file in this instance's state directory."""
+        pid_file = self.state_dir / f"{only}.pid"
+        pid = int(pid_file.read_text().strip())
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+
+        def gone() -> bool:
+            try:
+                return ") Z " in Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                return True
+
+        from medsupport_shared.testing import eventually
+
+        await eventually(gone, timeout=10, message=f"{only} (pid {pid}) gone")
 
 
 @pytest.fixture(scope="session")
