@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medsupport_shared import correlation
 from medsupport_shared.auth import TokenVerifier
+from medsupport_shared.body_limit import BodyLimitMiddleware
 from medsupport_shared.errors import (
     PROBLEM_CONTENT_TYPE,
     ProblemDetail,
@@ -46,7 +47,10 @@ def create_service_app(
     version: str = "1.0.0",
     openapi_tags: list[dict[str, Any]] | None = None,
     configure_logs: bool = True,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
+    """``body_limits`` raises the request body cap (``MAX_REQUEST_BODY_BYTES``) for the routes under
+    the given path prefixes that need more."""
     if configure_logs:
         configure_logging(service=settings.service_name, level=settings.log_level)
     runtime = ServiceRuntime(settings)
@@ -75,6 +79,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_body_bytes, per_path=body_limits)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

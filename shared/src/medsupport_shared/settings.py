@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     auth_issuer: str | None = None
     auth_audience: str | None = None
 
+    max_request_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Larger request bodies are answered 413 before parsing or authentication."""
+
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
 
     data_encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
