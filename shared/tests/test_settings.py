@@ -11,7 +11,7 @@ class WithSecret(ServiceSettings):
 
 def test_development_secret_refused_in_production(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
-    with pytest.raises(ValidationError, match="development secret"):
+    with pytest.raises(ValidationError, match="development value"):
         ServiceSettings()
 
 
@@ -28,7 +28,37 @@ def test_production_accepts_a_real_secret_and_checks_every_secret_field(monkeypa
     assert WithSecret().notes_key.get_secret_value() == "another-real-secret"
 
 
+def test_production_is_the_default_and_refuses_the_development_secrets(monkeypatch):
+    monkeypatch.delenv("APP_ENV", raising=False)
+    with pytest.raises(ValidationError, match="AUTH_JWT_SECRET is a published development value"):
+        ServiceSettings()
+
+
+def test_any_development_key_in_a_list_or_a_service_secret_is_refused_in_production(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", f" {DEVELOPMENT_ENCRYPTION_KEY}")
+    with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEY"):
+        ServiceSettings()
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", f"a-real-fernet-key-set-by-the-institution,{DEVELOPMENT_ENCRYPTION_KEY}")
+    with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEY"):
+        ServiceSettings()
+
+
+def test_development_mode_names_the_development_secrets_it_runs_with(monkeypatch, caplog):
+    from medsupport_shared.app_factory import warn_about_development_secrets
+
+    monkeypatch.setenv("APP_ENV", "development")
+    settings = WithSecret()
+    with caplog.at_level("WARNING", logger="medsupport.security"):
+        names = warn_about_development_secrets(settings)
+    assert names == ["AUTH_JWT_SECRET", "DATA_ENCRYPTION_KEY", "NOTES_KEY"]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 3 and all("DEVELOPMENT SECRET IN USE" in r.getMessage() for r in warnings)
+
+
 def test_development_defaults_and_derived_names(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "t1.")
     settings = WithSecret()
     assert settings.auth_jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET

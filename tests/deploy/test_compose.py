@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
@@ -24,7 +25,25 @@ from tests.deploy.conftest import REPO, SERVICES, Tool, env_names, settings_clas
 
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
-INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}")
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}")
+ENV_EXAMPLE = REPO / ".env.example"
+
+
+def env_example_names() -> list[str]:
+    return [line.split("=", 1)[0] for line in ENV_EXAMPLE.read_text().splitlines() if re.match(r"^[A-Z0-9_]+=", line)]
+
+
+def filled_env() -> dict[str, str]:
+    """A .env as an operator fills it in from .env.example: a fresh Fernet key or random secret each."""
+    from cryptography.fernet import Fernet
+
+    return {
+        name: Fernet.generate_key().decode() if name.endswith("ENCRYPTION_KEY") else secrets.token_urlsafe(48)
+        for name in env_example_names()
+    }
+
+
+FILLED_ENV = filled_env()
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +52,20 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def interpolate(value: Any) -> str:
-    """What compose substitutes with no .env and an empty environment: each ${VAR:-default} becomes default."""
+def interpolate(value: Any, env: dict[str, str] | None = None) -> str:
+    """What compose substitutes with the .env ``env`` (default: .env.example filled in) and an otherwise empty
+    environment: ${VAR:-default} becomes the default, a required ${VAR:?message} the .env value."""
+    env = FILLED_ENV if env is None else env
     text = str(value).lower() if isinstance(value, bool) else str(value)
-    return INTERPOLATION.sub(lambda m: m.group("default") or "", text)
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group("op") and "?" in match.group("op"):
+            if not env.get(match.group("name")):
+                raise ValueError(f"compose refuses to start: {match.group('default')}")
+            return env[match.group("name")]
+        return env.get(match.group("name")) or match.group("default") or ""
+
+    return INTERPOLATION.sub(substitute, text)
 
 
 def test_docker_compose_config_when_the_plugin_exists(docker_compose: Tool, report: list[str]) -> None:
@@ -89,7 +118,7 @@ def test_each_service_is_built_run_and_wired_as_the_code_expects(compose: dict[s
     spec = compose["services"][service]
     port = SERVICES[service]
     assert spec["build"] == {"context": ".", "dockerfile": "deploy/docker/Dockerfile", "target": service}
-    assert spec["ports"] == [f"{port}:{port}"]
+    assert spec["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert spec["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert spec["depends_on"]["kafka"] == {"condition": "service_healthy"}
     assert spec["depends_on"][f"mongo-{service}"] == {"condition": "service_healthy"}
@@ -118,20 +147,36 @@ def test_service_environment_names_and_values_fit_the_settings_class(compose: di
     assert settings.kafka_bootstrap_servers == "kafka:9092"
 
 
-def test_production_without_secrets_refuses_to_start(compose: dict[str, Any]) -> None:
-    """The compose defaults are the development secrets: APP_ENV=production alone must not start a service."""
-    cls = settings_classes()["wellbeing"]
-    env = {k: interpolate(v) for k, v in compose["services"]["wellbeing"]["environment"].items()}
-    env["APP_ENV"] = "production"
-    with pytest.raises(ValueError, match="refusing to start in production"):
-        cls(**{k.lower(): v for k, v in env.items() if k not in ("CORS_ORIGINS",)})
+def test_compose_runs_in_production_and_needs_every_secret_from_env(compose: dict[str, Any]) -> None:
+    """No development secret is a compose default: without a .env compose itself refuses to start, and
+    every secret it asks for is listed in .env.example."""
+    required: set[str] = set()
+    for name, spec in compose["services"].items():
+        for key, value in (spec.get("environment") or {}).items():
+            for match in INTERPOLATION.finditer(str(value)):
+                assert match.group("op") != ":-" or "dev-only" not in (match.group("default") or ""), (name, key)
+                if match.group("op") == ":?":
+                    required.add(match.group("name"))
+            if "SECRET" in key or "KEY" in key or "PASSWORD" in key:
+                with pytest.raises(ValueError, match="compose refuses to start"):
+                    interpolate(value, env={})
+        if name in SERVICES:
+            assert interpolate(spec["environment"]["APP_ENV"], env={}) == "production"
+    assert required == set(env_example_names())
+    assert "admin" not in {interpolate(compose["services"]["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"])}
+
+
+def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> None:
+    for name, spec in compose["services"].items():
+        for port in spec.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
 
 
 def test_notifications_email_goes_to_the_smtp_catcher(compose: dict[str, Any]) -> None:
     env = compose["services"]["notifications"]["environment"]
     assert env["SMTP_HOST"] == "mailpit" and int(env["SMTP_PORT"]) == 1025  # Mailpit's SMTP port
     assert compose["services"]["notifications"]["depends_on"]["mailpit"] == {"condition": "service_healthy"}
-    assert "8025:8025" in compose["services"]["mailpit"]["ports"]  # its web UI
+    assert "127.0.0.1:8025:8025" in compose["services"]["mailpit"]["ports"]  # its web UI, loopback only
 
 
 def test_every_dependency_waits_for_health(compose: dict[str, Any]) -> None:

@@ -58,6 +58,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         correlation.bind(None)  # start-up and the background loops get their own id, never a caller's
+        warn_about_development_secrets(settings)
         await runtime.start_storage()
         app.state.services = await compose(runtime)
         await runtime.start_background()
@@ -106,6 +107,20 @@ def operation_id(route: APIRoute) -> str:
     """The route function's name (``create_checkin``), not FastAPI's path-derived default: generated
     clients call it by this name, so it must stay put (docs/openapi holds them; tests/frontend checks)."""
     return route.name
+
+
+def warn_about_development_secrets(settings: ServiceSettings) -> list[str]:
+    """One loud line per published development secret in use (only possible with APP_ENV=development):
+    anyone who reads the repository can mint tokens or read data protected by it."""
+    names = settings.development_secrets_in_use()
+    for name in names:
+        logging.getLogger("medsupport.security").warning(
+            "DEVELOPMENT SECRET IN USE: %s is the published development value; anyone can forge tokens or "
+            "read data it protects. Never expose this service; set real secrets and APP_ENV=production.",
+            name,
+            extra={"setting": name, "env": settings.app_env},
+        )
+    return names
 
 
 def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) -> None:

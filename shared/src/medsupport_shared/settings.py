@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -12,6 +13,25 @@ DEVELOPMENT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 
 DEVELOPMENT_WEBHOOK_SECRET = "dev-only-insecure-webhook-secret"
 DEVELOPMENT_ENCRYPTION_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtZW5jcnlwdGlvbi1rZXk="
+DEVELOPMENT_MARKER = "dev-only-insecure"
+"""Every published development secret contains it (the encryption key once base64-decoded)."""
+
+
+def is_development_value(secret: str) -> bool:
+    """True when ``secret``, or any entry of a comma-separated key list, is a published development value."""
+    for part in (p.strip() for p in secret.split(",")):
+        if not part:
+            continue
+        if DEVELOPMENT_MARKER in part or DEVELOPMENT_MARKER in _base64_text(part):
+            return True
+    return False
+
+
+def _base64_text(value: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii", errors="ignore")
+    except (ValueError, TypeError):
+        return ""
 
 
 class ServiceSettings(BaseSettings):
@@ -20,7 +40,9 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     service_name: str = "service"
-    app_env: Literal["development", "test", "production"] = "development"
+    app_env: Literal["development", "production"] = "production"
+    """``development`` (set by ``make up`` and the tests) is the only mode that accepts the published
+    development secrets; anything deployed runs as ``production``, which refuses them."""
     log_level: str = "INFO"
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
@@ -65,26 +87,28 @@ class ServiceSettings(BaseSettings):
         """CloudEvents ``source`` of this service's events."""
         return f"/services/{self.service_name}"
 
+    def development_secrets_in_use(self) -> list[str]:
+        """Names (as environment variables) of the secrets that hold a published development value."""
+        return sorted(
+            name.upper()
+            for name, value in self.__dict__.items()
+            if isinstance(value, SecretStr)
+            and is_development_value(value.get_secret_value())
+            and not (name == "auth_jwt_secret" and self.auth_jwks_url is not None)
+        )
+
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
         if self.app_env != "production":
             return self
-        problems = []
-        if self.auth_jwks_url is None and self.auth_jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET:
-            problems.append("AUTH_JWT_SECRET is the development secret (set a real one or AUTH_JWKS_URL)")
-        if self.auth_jwks_url is None and len(self.auth_jwt_secret.get_secret_value()) < 32:
-            problems.append("AUTH_JWT_SECRET must be at least 32 characters")
-        for name, value in self._production_secrets().items():
-            if value in (DEVELOPMENT_WEBHOOK_SECRET, DEVELOPMENT_ENCRYPTION_KEY):
-                problems.append(f"{name.upper()} is the development value")
+        problems = self.production_problems()
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
 
-    def _production_secrets(self) -> dict[str, str]:
-        """Secrets a subclass adds that must not keep their development value in production."""
-        return {
-            name: value.get_secret_value()
-            for name, value in self.__dict__.items()
-            if isinstance(value, SecretStr) and name != "auth_jwt_secret"
-        }
+    def production_problems(self) -> list[str]:
+        """What keeps these settings from being safe in production (empty when they are)."""
+        problems = [f"{name} is a published development value" for name in self.development_secrets_in_use()]
+        if self.auth_jwks_url is None and len(self.auth_jwt_secret.get_secret_value()) < 32:
+            problems.append("AUTH_JWT_SECRET must be at least 32 characters (or set AUTH_JWKS_URL)")
+        return problems
