@@ -115,7 +115,9 @@ class ServiceRuntime:
         else:
             raise RuntimeError(f"MongoDB at {self.settings.mongo_url} did not answer")
         self.inbox = Inbox(self._db)
-        self.idempotency = IdempotencyStore(self._db, cipher=FieldCipher(self.settings.data_encryption_key))
+        self.idempotency = IdempotencyStore(
+            self._db, cipher=FieldCipher(self.settings.data_encryption_key), secret=self.settings.idempotency_secret
+        )
         await self.inbox.ensure_indexes()
         await self.idempotency.ensure_indexes()
         self._outbox = Outbox(

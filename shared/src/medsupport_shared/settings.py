@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medsupport_shared.crypto import derived_secret
+
 DEVELOPMENT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 """The documented development secret: a service refuses to start with it in production."""
 
@@ -73,6 +75,16 @@ class ServiceSettings(BaseSettings):
 
     data_encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
     """Fernet key(s) for data the shared library keeps at rest (idempotent replies); comma-separated."""
+
+    idempotency_hmac_key: SecretStr | None = None
+    """Keys the digests of idempotency records (owner, request body); empty: derived from DATA_ENCRYPTION_KEY's
+    first key (rotating that key then starts new digests: a retry across the rotation is a new request)."""
+
+    @property
+    def idempotency_secret(self) -> bytes:
+        if self.idempotency_hmac_key is not None:
+            return self.idempotency_hmac_key.get_secret_value().encode()
+        return derived_secret(self.data_encryption_key, "idempotency/v1")
 
     @property
     def database_name(self) -> str:
