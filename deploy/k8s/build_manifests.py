@@ -58,8 +58,11 @@ COMMON_SETTINGS = {
     # Strimzi names a cluster's bootstrap Service <cluster>-kafka-bootstrap (here a Kafka CR "medsupport" in "kafka").
     "KAFKA_BOOTSTRAP_SERVERS": "medsupport-kafka-bootstrap.kafka.svc:9092",
     "CORS_ORIGINS": '["https://support.example.org"]',
+    # Tokens must name the institution's identity provider and medsupport as their audience (APP_ENV=production).
+    "AUTH_ISSUER": "https://idp.example.org",
+    "AUTH_AUDIENCE": "medsupport",
 }
-COMMON_SECRETS = ("MONGO_URL", "AUTH_JWT_SECRET", "DATA_ENCRYPTION_KEY")
+COMMON_SECRETS = ("MONGO_URL", "AUTH_JWT_SECRET", "DATA_ENCRYPTION_KEY", "IDEMPOTENCY_HMAC_KEY")
 """Every service's Secret holds these (MONGO_URL: the connection string of its own database and user, e.g. the
 one the MongoDB community operator writes to <resource>-<db>-<user>)."""
 

@@ -15,8 +15,15 @@ def test_development_secret_refused_in_production(monkeypatch):
         ServiceSettings()
 
 
-def test_production_accepts_a_real_secret_and_checks_every_secret_field(monkeypatch):
+def production_settings(monkeypatch):
+    """What a real deployment sets besides its secrets."""
     monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("AUTH_ISSUER", "https://idp.example.edu")
+    monkeypatch.setenv("AUTH_AUDIENCE", "medsupport")
+
+
+def test_production_accepts_a_real_secret_and_checks_every_secret_field(monkeypatch):
+    production_settings(monkeypatch)
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
     with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEY"):
         ServiceSettings()

@@ -67,6 +67,12 @@ class ServiceSettings(BaseSettings):
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None
     auth_audience: str | None = None
+    """``iss``/``aud`` a token must carry; required in production and whenever AUTH_JWKS_URL is set (an identity
+    provider also issues tokens for other applications)."""
+    auth_max_token_lifetime_seconds: int = Field(default=12 * 3600, ge=60)
+    """A token whose ``exp`` is further than this after its (required) ``iat`` is refused."""
+    auth_jwks_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    """A slow identity provider must not hold every request: key fetches give up after this."""
 
     max_request_body_bytes: int = Field(default=64 * 1024, ge=1024)
     """Larger request bodies are answered 413 before parsing or authentication."""
@@ -111,6 +117,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.auth_jwks_url is not None and not (self.auth_issuer and self.auth_audience):
+            raise ValueError("AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE (the provider serves other apps too)")
         if self.app_env != "production":
             return self
         problems = self.production_problems()
@@ -123,4 +131,6 @@ class ServiceSettings(BaseSettings):
         problems = [f"{name} is a published development value" for name in self.development_secrets_in_use()]
         if self.auth_jwks_url is None and len(self.auth_jwt_secret.get_secret_value()) < 32:
             problems.append("AUTH_JWT_SECRET must be at least 32 characters (or set AUTH_JWKS_URL)")
+        if not (self.auth_issuer and self.auth_audience):
+            problems.append("AUTH_ISSUER and AUTH_AUDIENCE must be set")
         return problems

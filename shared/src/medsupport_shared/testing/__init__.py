@@ -28,7 +28,8 @@ T = TypeVar("T")
 def token_for(
     sub: str, *roles: str, secret: str = DEVELOPMENT_JWT_SECRET, expires_in: int = 3600, **claims: Any
 ) -> str:
-    payload = {"sub": sub, "roles": list(roles), "exp": int(time.time()) + expires_in, **claims}
+    now = int(time.time())
+    payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + expires_in, **claims}
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
