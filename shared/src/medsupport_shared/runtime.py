@@ -21,6 +21,7 @@ from medsupport_shared.kafka import EventConsumer, EventHandler, EventPublisher,
 from medsupport_shared.metrics import DEPENDENCY_UP
 from medsupport_shared.mongo import create_client, ping
 from medsupport_shared.outbox import Outbox
+from medsupport_shared.redaction import redact_credentials
 from medsupport_shared.serialized import serialized
 from medsupport_shared.settings import ServiceSettings
 
@@ -113,7 +114,7 @@ class ServiceRuntime:
             log.warning("mongodb not answering yet", extra={"attempt": attempt + 1})
             await asyncio.sleep(1.0)
         else:
-            raise RuntimeError(f"MongoDB at {self.settings.mongo_url} did not answer")
+            raise RuntimeError(f"MongoDB at {redact_credentials(self.settings.mongo_url)} did not answer")
         self.inbox = Inbox(self._db)
         self.idempotency = IdempotencyStore(
             self._db, cipher=FieldCipher(self.settings.data_encryption_key), secret=self.settings.idempotency_secret

@@ -31,6 +31,7 @@ from medsupport_shared.metrics import (
     EVENTS_DEAD_LETTERED,
 )
 from medsupport_shared.mongo import is_transient
+from medsupport_shared.redaction import describe_error, is_validation_error
 
 EventHandler = Callable[[CloudEvent, Any], Awaitable[None]]
 """``async def handler(event, payload)``; ``payload`` is the typed model of ``event.type``."""
@@ -198,11 +199,19 @@ class EventConsumer:
                     continue
                 attempt += 1
                 if attempt > self._max_retries:
-                    log.exception(
+                    log.error(
                         "handler failed; dead-lettering",
-                        extra={"event_id": event.id, "event_type": event.type, "attempts": attempt},
+                        exc_info=None if is_validation_error(exc) else exc,
+                        extra={
+                            "event_id": event.id,
+                            "event_type": event.type,
+                            "attempts": attempt,
+                            "error": describe_error(exc),
+                        },
                     )
-                    await self._dead_letter(record, "handler_failed", f"after {attempt} attempts: {exc!r}", event.type)
+                    await self._dead_letter(
+                        record, "handler_failed", f"after {attempt} attempts: {describe_error(exc)}", event.type
+                    )
                     return False
                 EVENTS_CONSUMED.labels(self._service, record.topic, event.type, "retried").inc()
                 await self._sleep(self._backoff * 2 ** (attempt - 1))
