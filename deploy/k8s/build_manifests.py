@@ -62,7 +62,7 @@ COMMON_SETTINGS = {
     "AUTH_ISSUER": "https://idp.example.org",
     "AUTH_AUDIENCE": "medsupport",
 }
-COMMON_SECRETS = ("MONGO_URL", "AUTH_JWT_SECRET", "DATA_ENCRYPTION_KEY", "IDEMPOTENCY_HMAC_KEY")
+COMMON_SECRETS = ("MONGO_URL", "AUTH_JWT_SECRET", "DATA_ENCRYPTION_KEY", "IDEMPOTENCY_HMAC_KEY", "METRICS_BEARER_TOKEN")
 """Every service's Secret holds these (MONGO_URL: the connection string of its own database and user, e.g. the
 one the MongoDB community operator writes to <resource>-<db>-<user>)."""
 

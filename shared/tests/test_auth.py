@@ -230,6 +230,7 @@ def test_production_requires_issuer_and_audience(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
     monkeypatch.setenv("DATA_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("METRICS_BEARER_TOKEN", "metrics-token-for-the-scraper-0123")
     with pytest.raises(ValueError, match="AUTH_ISSUER and AUTH_AUDIENCE must be set"):
         DemoSettings()
 

@@ -20,6 +20,7 @@ def production_settings(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("AUTH_ISSUER", "https://idp.example.edu")
     monkeypatch.setenv("AUTH_AUDIENCE", "medsupport")
+    monkeypatch.setenv("METRICS_BEARER_TOKEN", "metrics-token-for-the-scraper-0123")
 
 
 def test_production_accepts_a_real_secret_and_checks_every_secret_field(monkeypatch):

@@ -208,17 +208,28 @@ def test_prometheus_scrapes_every_service_and_loads_the_rules(compose: dict[str,
     targets = {t["targets"][0]: t["labels"]["service"] for t in job["static_configs"]}
     assert targets == {f"{s}:{p}": s for s, p in SERVICES.items()}
     assert "./deploy/prometheus:/etc/prometheus:ro" in compose["services"]["prometheus"]["volumes"]
+    # /metrics needs the bearer token in production: Prometheus reads it from the compose secret.
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": "/run/secrets/metrics_bearer_token"}
+    assert compose["services"]["prometheus"]["secrets"] == ["metrics_bearer_token"]
+    assert compose["secrets"]["metrics_bearer_token"] == {"environment": "METRICS_BEARER_TOKEN"}
+    for service in SERVICES:
+        assert "METRICS_BEARER_TOKEN" in compose["services"][service]["environment"]["METRICS_BEARER_TOKEN"]
     [pattern] = config["rule_files"]
     local = REPO / "deploy" / "prometheus" / Path(pattern).relative_to("/etc/prometheus")
     assert sorted(local.parent.glob(local.name)), "the rule_files glob matches the rules in deploy/prometheus/rules"
 
 
-def test_prometheus_config_passes_promtool_when_installed(promtool: Tool, report: list[str]) -> None:
+def test_prometheus_config_passes_promtool_when_installed(promtool: Tool, report: list[str], tmp_path: Path) -> None:
     report.append(promtool.how)
     if promtool.path is None:
         pytest.skip(f"promtool check config not run: {promtool.how}; the structure test above runs")
+    # promtool opens the token file, which exists only inside the container (a compose secret): stand one in.
+    text = (REPO / "deploy" / "prometheus" / "prometheus.yml").read_text()
+    (tmp_path / "token").write_text("scrape-token")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(text.replace("/run/secrets/metrics_bearer_token", str(tmp_path / "token")))
     done = subprocess.run(
-        [str(promtool.path), "check", "config", str(REPO / "deploy" / "prometheus" / "prometheus.yml")],
+        [str(promtool.path), "check", "config", str(config)],
         capture_output=True,
         text=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -324,11 +325,19 @@ def ops_router() -> APIRouter:
 
     @router.get(
         "/metrics",
-        summary="Prometheus metrics",
+        summary="Prometheus metrics (Authorization: Bearer METRICS_BEARER_TOKEN when that is set)",
         response_class=Response,
-        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **problem_responses(401)},
     )
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        token = request.app.state.settings.metrics_bearer_token
+        if token is not None:
+            expected = f"Bearer {token.get_secret_value()}".encode()
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return problem_response(
+                    401, "metrics need the metrics bearer token", headers={"WWW-Authenticate": "Bearer"}
+                )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -74,6 +74,10 @@ class ServiceSettings(BaseSettings):
     auth_jwks_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     """A slow identity provider must not hold every request: key fetches give up after this."""
 
+    metrics_bearer_token: SecretStr | None = None
+    """When set, ``GET /metrics`` needs ``Authorization: Bearer <it>`` (required in production: the counters
+    move in real time with health events)."""
+
     max_request_body_bytes: int = Field(default=64 * 1024, ge=1024)
     """Larger request bodies are answered 413 before parsing or authentication."""
 
@@ -133,4 +137,6 @@ class ServiceSettings(BaseSettings):
             problems.append("AUTH_JWT_SECRET must be at least 32 characters (or set AUTH_JWKS_URL)")
         if not (self.auth_issuer and self.auth_audience):
             problems.append("AUTH_ISSUER and AUTH_AUDIENCE must be set")
+        if self.metrics_bearer_token is None or len(self.metrics_bearer_token.get_secret_value()) < 16:
+            problems.append("METRICS_BEARER_TOKEN must be set (at least 16 characters)")
         return problems
