@@ -21,6 +21,9 @@ def production_settings(monkeypatch):
     monkeypatch.setenv("AUTH_ISSUER", "https://idp.example.edu")
     monkeypatch.setenv("AUTH_AUDIENCE", "medsupport")
     monkeypatch.setenv("METRICS_BEARER_TOKEN", "metrics-token-for-the-scraper-0123")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", "x")
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", "kafka-password-of-x")
 
 
 def test_production_accepts_a_real_secret_and_checks_every_secret_field(monkeypatch):
@@ -76,3 +79,22 @@ def test_development_defaults_and_derived_names(monkeypatch):
 def test_cors_origins_from_environment(monkeypatch):
     monkeypatch.setenv("CORS_ORIGINS", '["https://portal.example.edu"]')
     assert ServiceSettings().cors_origins == ["https://portal.example.edu"]
+
+
+def test_production_refuses_an_unencrypted_kafka_unless_explicitly_allowed(monkeypatch):
+    production_settings(monkeypatch)
+    monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", "a-real-fernet-key-set-by-the-institution")
+    assert ServiceSettings().kafka_security.client_options()["sasl_mechanism"] == "SCRAM-SHA-512"
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    with pytest.raises(ValidationError, match="KAFKA_SECURITY_PROTOCOL=PLAINTEXT"):
+        ServiceSettings()
+    monkeypatch.setenv("KAFKA_ALLOW_PLAINTEXT", "true")
+    assert ServiceSettings().kafka_security.client_options() == {"security_protocol": "PLAINTEXT"}
+
+
+def test_sasl_needs_a_username_and_password(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    with pytest.raises(ValidationError, match="KAFKA_SASL_USERNAME"):
+        ServiceSettings()

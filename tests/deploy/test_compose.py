@@ -84,7 +84,8 @@ def test_docker_compose_config_when_the_plugin_exists(docker_compose: Tool, repo
 def test_the_stack_has_every_part(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
-    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    broker = (REPO / "deploy" / "kafka" / "compose-broker.sh").read_text()
+    assert "process.roles=broker,controller" in broker  # KRaft, no ZooKeeper
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
     assert services["grafana"]["image"].startswith("grafana/grafana:")
     assert services["mailpit"]["image"].startswith("axllent/mailpit:")
@@ -95,7 +96,7 @@ def test_the_stack_has_every_part(compose: dict[str, Any]) -> None:
             continue
         tag = image.rpartition(":")[2]
         assert tag and tag != "latest" and re.search(r"\d", tag), f"{name}: pin the image ({image!r})"
-        assert "healthcheck" in service, f"{name} has no healthcheck"
+        assert "healthcheck" in service or service.get("restart") == "no", f"{name} has no healthcheck"
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -120,7 +121,9 @@ def test_each_service_is_built_run_and_wired_as_the_code_expects(compose: dict[s
     assert spec["build"] == {"context": ".", "dockerfile": "deploy/docker/Dockerfile", "target": service}
     assert spec["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert spec["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert spec["depends_on"]["kafka"] == {"condition": "service_healthy"}
+    assert spec["depends_on"]["kafka-setup"] == {"condition": "service_completed_successfully"}
+    env = spec["environment"]
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT" and env["KAFKA_SASL_USERNAME"] == service
     assert spec["depends_on"][f"mongo-{service}"] == {"condition": "service_healthy"}
     assert "/readyz" in " ".join(spec["healthcheck"]["test"])
     assert spec.get("read_only") is True and "ALL" in spec.get("cap_drop", [])
@@ -184,6 +187,9 @@ def test_every_dependency_waits_for_health(compose: dict[str, Any]) -> None:
     for name, spec in services.items():
         for dependency, condition in (spec.get("depends_on") or {}).items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
+            if services[dependency].get("restart") == "no":  # a one-shot job (kafka-setup) must have succeeded
+                assert condition == {"condition": "service_completed_successfully"}, f"{name} -> {dependency}"
+                continue
             assert condition == {"condition": "service_healthy"}, f"{name} -> {dependency}"
             assert "healthcheck" in services[dependency], dependency
 
@@ -334,3 +340,21 @@ def test_healthcheck_command_passes_only_when_ready(
     assert run() == 0
     handler.status = 503
     assert run() != 0
+
+
+def test_kafka_authenticates_every_client_and_the_setup_grants_the_acl_table() -> None:
+    """Every client listener of the compose broker is SASL (SCRAM), nothing is allowed without an ACL, and
+    the scripts are what deploy/kafka/kafka_acls.py generates from the ownership table."""
+    broker = (REPO / "deploy" / "kafka" / "compose-broker.sh").read_text()
+    protocols = re.search(r"listener.security.protocol.map=(\S+)", broker)
+    assert protocols and set(protocols.group(1).split(",")) == {
+        "INTERNAL:SASL_PLAINTEXT",
+        "CONTROLLER:PLAINTEXT",
+        "HOST:SASL_PLAINTEXT",
+    }
+    assert "CONTROLLER://127.0.0.1:" in broker  # the plaintext controller listener is loopback only
+    assert "allow.everyone.if.no.acl.found=false" in broker and "StandardAuthorizer" in broker
+    done = subprocess.run(
+        [sys.executable, str(REPO / "deploy" / "kafka" / "kafka_acls.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -37,6 +37,7 @@ class ServiceRuntime:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic_prefix=settings.kafka_topic_prefix,
             service=settings.service_name,
+            security=settings.kafka_security,
         )
         self._client: Any = None
         self._db: AsyncDatabase[Document] | None = None
@@ -164,7 +165,7 @@ class ServiceRuntime:
 
     async def readiness(self) -> dict[str, bool]:
         mongo_ok = self._db is not None and await _with_timeout(ping(self._db), 2.0)
-        kafka_ok = await kafka_answers(self.settings.kafka_bootstrap_servers)
+        kafka_ok = await kafka_answers(self.settings.kafka_bootstrap_servers, security=self.settings.kafka_security)
         for name, up in (("mongodb", mongo_ok), ("kafka", kafka_ok)):
             DEPENDENCY_UP.labels(self.settings.service_name, name).set(1 if up else 0)
         return {"mongodb": mongo_ok, "kafka": kafka_ok}
@@ -189,7 +190,11 @@ class ServiceRuntime:
         delay = 0.5
         while True:
             try:
-                await ensure_topics(bootstrap_servers=self.settings.kafka_bootstrap_servers, topics=names)
+                await ensure_topics(
+                    bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                    topics=names,
+                    security=self.settings.kafka_security,
+                )
                 return
             except Exception as exc:
                 log.warning("could not ensure topics yet", extra={"error": repr(exc), "topics": names})

@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from medsupport_shared.crypto import derived_secret
+from medsupport_shared.event_types import service_source
+from medsupport_shared.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 
 DEVELOPMENT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 """The documented development secret: a service refuses to start with it in production."""
@@ -56,6 +58,16 @@ class ServiceSettings(BaseSettings):
     """Prepended to every topic name (isolates test runs or tenants on a shared cluster)."""
     kafka_consumer_group: str = ""
     """Consumer group id; empty means ``<service_name>``."""
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    """``SASL_SSL`` in production; ``PLAINTEXT``/``SASL_PLAINTEXT`` there only with KAFKA_ALLOW_PLAINTEXT."""
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    kafka_allow_plaintext: bool = False
+    """Lets production talk to Kafka without TLS (e.g. compose, where the broker is on the same host)."""
     kafka_max_retries: int = Field(default=3, ge=0, le=20)
     kafka_retry_backoff_seconds: float = Field(default=0.2, ge=0)
 
@@ -91,6 +103,18 @@ class ServiceSettings(BaseSettings):
     first key (rotating that key then starts new digests: a retry across the rotation is a new request)."""
 
     @property
+    def kafka_security(self) -> KafkaSecurity:
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+            cafile=self.kafka_ssl_cafile,
+            certfile=self.kafka_ssl_certfile,
+            keyfile=self.kafka_ssl_keyfile,
+        )
+
+    @property
     def idempotency_secret(self) -> bytes:
         if self.idempotency_hmac_key is not None:
             return self.idempotency_hmac_key.get_secret_value().encode()
@@ -107,7 +131,7 @@ class ServiceSettings(BaseSettings):
     @property
     def source(self) -> str:
         """CloudEvents ``source`` of this service's events."""
-        return f"/services/{self.service_name}"
+        return service_source(self.service_name)
 
     def development_secrets_in_use(self) -> list[str]:
         """Names (as environment variables) of the secrets that hold a published development value."""
@@ -121,6 +145,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.kafka_security.uses_sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError("a SASL KAFKA_SECURITY_PROTOCOL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
         if self.auth_jwks_url is not None and not (self.auth_issuer and self.auth_audience):
             raise ValueError("AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE (the provider serves other apps too)")
         if self.app_env != "production":
@@ -137,6 +163,11 @@ class ServiceSettings(BaseSettings):
             problems.append("AUTH_JWT_SECRET must be at least 32 characters (or set AUTH_JWKS_URL)")
         if not (self.auth_issuer and self.auth_audience):
             problems.append("AUTH_ISSUER and AUTH_AUDIENCE must be set")
+        if not self.kafka_security.uses_tls and not self.kafka_allow_plaintext:
+            problems.append(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} sends events unencrypted: use SASL_SSL "
+                "(or set KAFKA_ALLOW_PLAINTEXT=true where the network is private)"
+            )
         if self.metrics_bearer_token is None or len(self.metrics_bearer_token.get_secret_value()) < 16:
             problems.append("METRICS_BEARER_TOKEN must be set (at least 16 characters)")
         return problems

@@ -21,6 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 
 from medsupport_shared import correlation
+from medsupport_shared.event_types import EVENT_CATALOG, owner_source
 from medsupport_shared.events import CloudEvent
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka.publisher import EventPublisher, PublishFailed
@@ -89,6 +90,7 @@ class EventConsumer:
                 auto_offset_reset="earliest",
                 session_timeout_ms=10000,
                 heartbeat_interval_ms=2000,
+                **self._publisher.security.client_options(),
             )
             consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
             try:
@@ -170,7 +172,12 @@ class EventConsumer:
             return
         handler = self._handlers.get(event.type)
         if handler is None:
-            EVENTS_CONSUMED.labels(self._service, topic, event.type, "ignored").inc()
+            label = event.type if event.type in EVENT_CATALOG else "unknown"  # forged types: no new label values
+            EVENTS_CONSUMED.labels(self._service, topic, label, "ignored").inc()
+            return
+        untrusted = self._untrusted(record, event)
+        if untrusted is not None:
+            await self._dead_letter(record, *untrusted, event.type)
             return
         try:
             payload = event.payload()
@@ -184,6 +191,19 @@ class EventConsumer:
             return
         await self._patiently(lambda: self._inbox.record(consumer=self.name, event=event))
         EVENTS_CONSUMED.labels(self._service, topic, event.type, "processed").inc()
+
+    def _untrusted(self, record: ConsumerRecord[Any, Any], event: CloudEvent) -> tuple[str, str] | None:
+        """Each event type is accepted only from its owning topic and service (the topic's ACL lets only that
+        service write it): a ``flag.resolved`` or ``student.erasure.requested`` written anywhere else, or
+        claiming another source, is a forgery, dead-lettered with the reason."""
+        spec = EVENT_CATALOG[event.type]
+        expected_topic = self._publisher.topic(spec.topic)
+        if record.topic != expected_topic:
+            return "untrusted_topic", f"{event.type} is accepted only from {expected_topic}, not {record.topic}"
+        expected_source = owner_source(event.type)
+        if event.source != expected_source:
+            return "untrusted_source", f"{event.type} is accepted only from {expected_source}, not {event.source!r}"
+        return None
 
     async def _handle_with_retries(
         self, record: ConsumerRecord[Any, Any], event: CloudEvent, payload: Any, handler: EventHandler

@@ -11,16 +11,24 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from medsupport_shared.event_types import dead_letter_topic
+from medsupport_shared.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = logging.getLogger(__name__)
 
 
 async def ensure_topics(
-    *, bootstrap_servers: str, topics: Iterable[str], partitions: int = 3, replication: int = 1
+    *,
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    partitions: int = 3,
+    replication: int = 1,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> None:
     """Create each topic and its ``.dlq`` twin when missing (names already carry any prefix)."""
     names = sorted({name for topic in topics for name in (topic, dead_letter_topic(topic))})
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=10000, **security.client_options()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -37,11 +45,15 @@ async def ensure_topics(
         await admin.close()
 
 
-async def delete_topics_with_prefix(*, bootstrap_servers: str, prefix: str) -> list[str]:
+async def delete_topics_with_prefix(
+    *, bootstrap_servers: str, prefix: str, security: KafkaSecurity = PLAINTEXT
+) -> list[str]:
     """Delete every topic whose name starts with ``prefix`` (a test's or a benchmark's own topics)."""
     if not prefix:
         raise ValueError("refusing to delete every topic: the prefix is empty")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=10000, **security.client_options()
+    )
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
@@ -52,13 +64,16 @@ async def delete_topics_with_prefix(*, bootstrap_servers: str, prefix: str) -> l
         await admin.close()
 
 
-async def kafka_answers(bootstrap_servers: str, timeout: float = 1.5) -> bool:
-    """An ApiVersions round trip to the first bootstrap server that answers."""
+async def kafka_answers(bootstrap_servers: str, timeout: float = 1.5, security: KafkaSecurity = PLAINTEXT) -> bool:
+    """An ApiVersions round trip to the first bootstrap server that answers (over TLS when the listener
+    uses it; a SASL listener answers ApiVersions before authentication)."""
     request = struct.pack(">hhih", 18, 0, 7, 9) + b"readiness"
+    context = security.ssl_context()
     for server in bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), timeout)
+            connect = asyncio.open_connection(host or "127.0.0.1", int(port), ssl=context)
+            reader, writer = await asyncio.wait_for(connect, timeout)
         except (OSError, TimeoutError, ValueError):
             continue
         try:
