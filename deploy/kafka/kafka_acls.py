@@ -62,12 +62,13 @@ def owned_topics(service: str) -> list[str]:
 def grants(service: str, prefix: str = "") -> list[Grant]:
     """What ``service`` may do; ``prefix`` is KAFKA_TOPIC_PREFIX (a tenant on a shared cluster)."""
     out: set[Grant] = set()
+    own = ("Write", "Create", "Describe", "DescribeConfigs", "AlterConfigs")  # configs: the topic retention
     for topic in owned_topics(service):
-        out |= {Grant("topic", prefix + topic, "literal", op) for op in ("Write", "Create", "Describe")}
+        out |= {Grant("topic", prefix + topic, "literal", op) for op in own}
     for topic in CONSUMES[service]:
         out |= {Grant("topic", prefix + topic, "literal", op) for op in ("Read", "Create", "Describe")}
         dlq = prefix + dead_letter_topic(topic)  # the consumer dead-letters what it cannot handle
-        out |= {Grant("topic", dlq, "literal", op) for op in ("Write", "Create", "Describe")}
+        out |= {Grant("topic", dlq, "literal", op) for op in own}
     out.add(Grant("group", prefix + service, "prefix", "Read"))  # its group and its lanes' (<group>.<lane>)
     return sorted(out)
 

@@ -17,7 +17,14 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.event_types import dead_letter_topic
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.inbox import Inbox
-from medsupport_shared.kafka import EventConsumer, EventHandler, EventPublisher, ensure_topics, kafka_answers
+from medsupport_shared.kafka import (
+    EventConsumer,
+    EventHandler,
+    EventPublisher,
+    TopicRetention,
+    ensure_topics,
+    kafka_answers,
+)
 from medsupport_shared.metrics import DEPENDENCY_UP
 from medsupport_shared.mongo import create_client, ping
 from medsupport_shared.outbox import Outbox
@@ -194,6 +201,7 @@ class ServiceRuntime:
                     bootstrap_servers=self.settings.kafka_bootstrap_servers,
                     topics=names,
                     security=self.settings.kafka_security,
+                    retention=TopicRetention(retention_ms=int(self.settings.kafka_topic_retention_hours * 3600_000)),
                 )
                 return
             except Exception as exc:

@@ -68,6 +68,9 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_keyfile: str | None = None
     kafka_allow_plaintext: bool = False
     """Lets production talk to Kafka without TLS (e.g. compose, where the broker is on the same host)."""
+    kafka_topic_retention_hours: float = Field(default=168, gt=0, le=24 * 90)
+    """Records (and their dead-letter copies) are deleted after this; set on the topics this service creates.
+    Longer than any consumer outage you plan for (a consumer that is away longer loses events)."""
     kafka_max_retries: int = Field(default=3, ge=0, le=20)
     kafka_retry_backoff_seconds: float = Field(default=0.2, ge=0)
 
