@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from medsupport_shared.metrics import EVENTS_CONSUMED
 from medsupport_shared.testing import auth
@@ -40,7 +41,7 @@ def test_production_refuses_to_start_without_a_metrics_token(monkeypatch):
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
     monkeypatch.setenv("AUTH_ISSUER", "https://idp.example.edu")
     monkeypatch.setenv("AUTH_AUDIENCE", "medsupport")
-    monkeypatch.setenv("DATA_ENCRYPTION_KEY", "bm90LXRoZS1kZXYta2V5LW5vdC10aGUtZGV2LWtleSE=")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("KAFKA_ALLOW_PLAINTEXT", "true")
     with pytest.raises(ValueError, match="METRICS_BEARER_TOKEN"):
         DemoSettings()

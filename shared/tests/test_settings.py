@@ -1,7 +1,10 @@
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import SecretStr, ValidationError
 
 from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, DEVELOPMENT_JWT_SECRET, ServiceSettings
+
+REAL_KEY = Fernet.generate_key().decode()
 
 
 class WithSecret(ServiceSettings):
@@ -31,7 +34,7 @@ def test_production_accepts_a_real_secret_and_checks_every_secret_field(monkeypa
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
     with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEY"):
         ServiceSettings()
-    monkeypatch.setenv("DATA_ENCRYPTION_KEY", "a-real-fernet-key-set-by-the-institution")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", REAL_KEY)
     assert ServiceSettings().app_env == "production"
     with pytest.raises(ValidationError, match="NOTES_KEY"):
         WithSecret()
@@ -51,7 +54,7 @@ def test_any_development_key_in_a_list_or_a_service_secret_is_refused_in_product
     monkeypatch.setenv("DATA_ENCRYPTION_KEY", f" {DEVELOPMENT_ENCRYPTION_KEY}")
     with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEY"):
         ServiceSettings()
-    monkeypatch.setenv("DATA_ENCRYPTION_KEY", f"a-real-fernet-key-set-by-the-institution,{DEVELOPMENT_ENCRYPTION_KEY}")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", f"{REAL_KEY},{DEVELOPMENT_ENCRYPTION_KEY}")
     with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEY"):
         ServiceSettings()
 
@@ -84,7 +87,7 @@ def test_cors_origins_from_environment(monkeypatch):
 def test_production_refuses_an_unencrypted_kafka_unless_explicitly_allowed(monkeypatch):
     production_settings(monkeypatch)
     monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
-    monkeypatch.setenv("DATA_ENCRYPTION_KEY", "a-real-fernet-key-set-by-the-institution")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", REAL_KEY)
     assert ServiceSettings().kafka_security.client_options()["sasl_mechanism"] == "SCRAM-SHA-512"
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
     with pytest.raises(ValidationError, match="KAFKA_SECURITY_PROTOCOL=PLAINTEXT"):
@@ -98,3 +101,21 @@ def test_sasl_needs_a_username_and_password(monkeypatch):
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
     with pytest.raises(ValidationError, match="KAFKA_SASL_USERNAME"):
         ServiceSettings()
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        ("not-a-key", "entry 1 is not a url-safe base64 32-byte Fernet key"),
+        ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "entry 1 has too little entropy"),  # 32 zero bytes
+        (f"{REAL_KEY},bm90LXRoZS1kZXYta2V5LW5vdC10aGUtZGV2LWtleSE=", "entry 2 has too little entropy"),  # a phrase
+    ],
+)
+def test_production_refuses_malformed_and_low_entropy_keys(monkeypatch, keys, problem):
+    production_settings(monkeypatch)
+    monkeypatch.setenv("AUTH_JWT_SECRET", "a-real-secret-that-is-long-enough-123456")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", keys)
+    with pytest.raises(ValidationError, match=f"DATA_ENCRYPTION_KEY {problem}"):
+        ServiceSettings()
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", f"{REAL_KEY},{Fernet.generate_key().decode()}")
+    assert ServiceSettings().app_env == "production"

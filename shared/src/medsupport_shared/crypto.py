@@ -4,6 +4,8 @@ Keys come from settings as a comma-separated list; the first encrypts, all decry
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 
@@ -39,3 +41,25 @@ def derived_secret(keys: SecretStr | str, label: str) -> bytes:
     if not first:
         raise ValueError("no key to derive a secret from")
     return hmac.new(first.encode(), f"medsupport/{label}".encode(), hashlib.sha256).digest()
+
+
+MIN_DISTINCT_KEY_BYTES = 16
+"""A random 32-byte key has about 28 distinct byte values; fewer than 16 means a pattern (zeros, a phrase)."""
+
+
+def key_list_problems(keys: str) -> list[str]:
+    """What is wrong with a comma-separated Fernet key list: an entry that is not a key, or a weak one."""
+    problems = []
+    parts = [k.strip() for k in keys.split(",") if k.strip()]
+    if not parts:
+        return ["is empty"]
+    for position, part in enumerate(parts, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(part.encode())
+        except (ValueError, binascii.Error):
+            raw = b""
+        if len(raw) != 32:
+            problems.append(f"entry {position} is not a url-safe base64 32-byte Fernet key")
+        elif len(set(raw)) < MIN_DISTINCT_KEY_BYTES:
+            problems.append(f"entry {position} has too little entropy (generate it with Fernet.generate_key())")
+    return problems

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from medsupport_shared.crypto import derived_secret
+from medsupport_shared.crypto import derived_secret, key_list_problems
 from medsupport_shared.event_types import service_source
 from medsupport_shared.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 
@@ -162,6 +162,9 @@ class ServiceSettings(BaseSettings):
     def production_problems(self) -> list[str]:
         """What keeps these settings from being safe in production (empty when they are)."""
         problems = [f"{name} is a published development value" for name in self.development_secrets_in_use()]
+        for name, value in self.__dict__.items():
+            if name.endswith("encryption_key") and isinstance(value, SecretStr):
+                problems += [f"{name.upper()} {p}" for p in key_list_problems(value.get_secret_value())]
         if self.auth_jwks_url is None and len(self.auth_jwt_secret.get_secret_value()) < 32:
             problems.append("AUTH_JWT_SECRET must be at least 32 characters (or set AUTH_JWKS_URL)")
         if not (self.auth_issuer and self.auth_audience):
