@@ -24,6 +24,14 @@ class FieldCipher:
     def encrypt(self, text: str | None) -> str | None:
         return None if text is None else self._fernet.encrypt(text.encode()).decode()
 
+    def rotate(self, token: str) -> str | None:
+        """``token`` re-encrypted with the first (current) key, or None when no configured key opens it
+        (another cipher's value, or not a token at all)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except (InvalidToken, ValueError, TypeError):
+            return None
+
     def decrypt(self, token: str | None) -> str | None:
         if token is None:
             return None
