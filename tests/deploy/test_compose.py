@@ -14,12 +14,14 @@ import secrets
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from tests.deploy.conftest import REPO, SERVICES, Tool, env_names, settings_classes
 
@@ -358,3 +360,27 @@ def test_kafka_authenticates_every_client_and_the_setup_grants_the_acl_table() -
         [sys.executable, str(REPO / "deploy" / "kafka" / "kafka_acls.py"), "--check"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_manifest_lower_bounds_exclude_known_vulnerable_versions() -> None:
+    """Installed without the lock (e.g. pip install of the shared package), no version lacking a known fix."""
+    requirements = [
+        Requirement(d) for d in tomllib.loads((REPO / "shared/pyproject.toml").read_text())["project"]["dependencies"]
+    ]
+    bounds = {r.name: r.specifier for r in requirements}
+    fixed = {"pyjwt": "2.10.1", "cryptography": "44.0.1", "starlette": "0.49.1", "h11": "0.16.0"}
+    for name, version in fixed.items():
+        assert name in bounds, f"{name} needs a lower bound"
+        assert bounds[name].contains(version), name
+        assert not bounds[name].contains(_just_below(version)), f"{name} admits versions before {version}"
+
+
+def _just_below(version: str) -> str:
+    major, minor, patch = (int(p) for p in version.split("."))
+    return f"{major}.{minor}.{patch - 1}" if patch else f"{major}.{minor - 1}.99" if minor else f"{major - 1}.99.99"
+
+
+def test_base_image_has_the_recent_python_security_fixes() -> None:
+    args = " ".join(dockerfile_stages()["<args>"])
+    python = re.search(r"PYTHON_IMAGE=python:3\.11\.(\d+)-", args)
+    assert python and int(python.group(1)) >= 15, "a 3.11 image from before 3.11.15 lacks CPython security fixes"
