@@ -196,7 +196,9 @@ class EventConsumer:
         """Each event type is accepted only from its owning topic and service (the topic's ACL lets only that
         service write it): a ``flag.resolved`` or ``student.erasure.requested`` written anywhere else, or
         claiming another source, is a forgery, dead-lettered with the reason."""
-        spec = EVENT_CATALOG[event.type]
+        spec = EVENT_CATALOG.get(event.type)
+        if spec is None:  # a handler for a type the catalogue does not know: no owner to check against
+            return "untrusted_type", f"{event.type} is not in the event catalogue"
         expected_topic = self._publisher.topic(spec.topic)
         if record.topic != expected_topic:
             return "untrusted_topic", f"{event.type} is accepted only from {expected_topic}, not {record.topic}"
