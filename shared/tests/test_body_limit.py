@@ -57,3 +57,8 @@ async def test_a_route_can_be_given_a_larger_limit():
     body = b'{"text": "' + b"x" * 3000 + b'"}'
     assert (await _post(_app(**{"/v1/notes": 8192}), "/v1/notes", body)).status_code == 401
     assert (await _post(_app(**{"/v1/notes": 8192}), "/v1/other", body)).status_code == 413
+
+
+def test_every_route_with_a_body_documents_the_413():
+    operation = _app().openapi()["paths"]["/v1/notes"]["post"]
+    assert "application/problem+json" in operation["responses"]["413"]["content"]

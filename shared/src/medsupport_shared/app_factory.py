@@ -126,8 +126,8 @@ def warn_about_development_secrets(settings: ServiceSettings) -> list[str]:
 
 def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) -> None:
     """Document every error as what it is on the wire (problem+json with an example), including the
-    validation 422 FastAPI adds by itself, a 401 on every route that needs a token and a 503 on every
-    /v1 route (the database is down)."""
+    validation 422 FastAPI adds by itself, a 401 on every route that needs a token, a 413 on every route
+    that takes a body (over the size limit) and a 503 on every /v1 route (the database is down)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -145,6 +145,8 @@ def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) 
                 responses = operation.setdefault("responses", {})
                 if operation.get("security") and "401" not in responses:
                     responses["401"] = _problem_entry(401)
+                if "requestBody" in operation and "413" not in responses:
+                    responses["413"] = _problem_entry(413, "Content Too Large: the body is over the size limit")
                 if path.startswith("/v1") and "503" not in responses:
                     responses["503"] = _problem_entry(503, "Service Unavailable: the database is down")
                 if any(p.get("name") == "cursor" for p in operation.get("parameters", [])) and "400" not in responses:
