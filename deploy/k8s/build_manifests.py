@@ -251,6 +251,9 @@ def console_objects() -> list[dict[str, Any]]:
     pod = deployment["spec"]["template"]
     pod["metadata"].pop("annotations")  # no /metrics to scrape
     [container] = pod["spec"]["containers"]
+    # no Kafka: no cluster CA to mount
+    container["volumeMounts"] = [m for m in container["volumeMounts"] if m["name"] != "kafka-ca"]
+    pod["spec"]["volumes"] = [v for v in pod["spec"]["volumes"] if v["name"] != "kafka-ca"]
     container["envFrom"] = [
         {"configMapRef": {"name": "console-config"}},
         {"secretRef": {"name": secret_name(console), "optional": True}},

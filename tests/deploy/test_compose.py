@@ -178,8 +178,13 @@ def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> N
 
 
 def test_notifications_email_goes_to_the_smtp_catcher(compose: dict[str, Any]) -> None:
-    env = compose["services"]["notifications"]["environment"]
-    assert env["SMTP_HOST"] == "mailpit" and int(env["SMTP_PORT"]) == 1025  # Mailpit's SMTP port
+    env = {k: interpolate(v) for k, v in compose["services"]["notifications"]["environment"].items()}
+    assert (
+        env["SMTP_HOST"] == "mailpit" and int(env["SMTP_PORT"]) == 1025
+    )  # Mailpit's SMTP port, unless .env names a relay
+    assert (
+        env["SMTP_STARTTLS"] == "true"
+    )  # production: a trial with Mailpit sets APP_ENV=development, SMTP_STARTTLS=false
     assert compose["services"]["notifications"]["depends_on"]["mailpit"] == {"condition": "service_healthy"}
     assert "127.0.0.1:8025:8025" in compose["services"]["mailpit"]["ports"]  # its web UI, loopback only
 
