@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /** Prometheus metrics (Authorization: Bearer METRICS_BEARER_TOKEN when that is set) */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -1164,6 +1164,23 @@ export interface operations {
                     "text/plain; version=1.0.0; charset=utf-8": unknown;
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
         };
     };
     list_requests: {
@@ -1407,6 +1424,23 @@ export interface operations {
                      *       "title": "Conflict",
                      *       "status": 409,
                      *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -2163,6 +2197,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -2474,6 +2525,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -2753,6 +2821,23 @@ export interface operations {
                      *       "title": "Conflict",
                      *       "status": 409,
                      *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -3038,6 +3123,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -3175,6 +3277,23 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -3588,6 +3707,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -3706,6 +3842,23 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "no concern matches that code"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -3832,6 +3985,23 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "no concern matches that code"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -4308,6 +4478,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -4461,6 +4648,23 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];

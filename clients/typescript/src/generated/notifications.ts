@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /** Prometheus metrics (Authorization: Bearer METRICS_BEARER_TOKEN when that is set) */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -1205,6 +1205,23 @@ export interface operations {
                     "text/plain; version=1.0.0; charset=utf-8": unknown;
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
         };
     };
     get_staff: {
@@ -1376,6 +1393,23 @@ export interface operations {
                      *       "title": "Forbidden",
                      *       "status": 403,
                      *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -1604,6 +1638,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -1700,6 +1751,23 @@ export interface operations {
                      *       "title": "Forbidden",
                      *       "status": 403,
                      *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -1923,6 +1991,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -2140,6 +2225,23 @@ export interface operations {
                      *       "title": "Forbidden",
                      *       "status": 403,
                      *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -2385,6 +2487,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -2483,6 +2602,23 @@ export interface operations {
                      *       "title": "Forbidden",
                      *       "status": 403,
                      *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
