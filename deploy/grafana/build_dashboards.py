@@ -217,6 +217,11 @@ def feedback() -> list[Panel]:
             ],
         ),
         Panel(
+            "Anonymous reports beyond the surge threshold",
+            [("sum(increase(medsupport_feedback_anonymous_surge_total[1h]))", "surge")],
+            width=6,
+        ),
+        Panel(
             "Requests overdue (open)",
             [("max(medsupport_feedback_requests_overdue_open)", "open overdue")],
             kind="stat",
@@ -328,6 +333,11 @@ def notifications() -> list[Panel]:
                 )
             ],
             unit="ops",
+        ),
+        Panel(
+            "Delivery outcomes waiting for the database",
+            [("sum(increase(medsupport_notifications_delivery_outcome_write_retries_total[1h]))", "retried writes")],
+            width=6,
         ),
         Panel(
             "Event to first delivery",
