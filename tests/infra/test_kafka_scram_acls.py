@@ -23,6 +23,7 @@ from medsupport_shared.events import new_event
 from medsupport_shared.kafka import EventPublisher, PublishFailed, ensure_topics, kafka_answers
 from medsupport_shared.kafka_security import KafkaSecurity
 from medsupport_shared.testing import TopicReader, eventually, free_port
+from tests.infra.local_scripts import local_module
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -32,8 +33,7 @@ PASSWORDS = {service: f"{service}-{uuid.uuid4().hex}" for service in ACLS["SERVI
 
 
 def _jars() -> Path:
-    infra = runpy.run_path(str(REPO / "deploy" / "local" / "infra.py"), run_name="infra")
-    return Path(infra["kafka_jars"]())
+    return Path(local_module("infra").kafka_jars())
 
 
 def _java(lib: Path, *args: str) -> list[str]:
