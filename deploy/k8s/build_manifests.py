@@ -55,11 +55,26 @@ SERVICES = (
 COMMON_SETTINGS = {
     "APP_ENV": "production",
     "LOG_LEVEL": "INFO",
-    # Strimzi names a cluster's bootstrap Service <cluster>-kafka-bootstrap (here a Kafka CR "medsupport" in "kafka").
-    "KAFKA_BOOTSTRAP_SERVERS": "medsupport-kafka-bootstrap.kafka.svc:9092",
+    # Strimzi names a cluster's bootstrap Service <cluster>-kafka-bootstrap (here a Kafka CR "medsupport" in "kafka");
+    # its TLS listener (9093) with SCRAM-SHA-512 authentication: each service logs in as the KafkaUser of its name
+    # (deploy/k8s/platform/kafka-users.yaml, ACLs: it writes only its own topics).
+    "KAFKA_BOOTSTRAP_SERVERS": "medsupport-kafka-bootstrap.kafka.svc:9093",
+    "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+    "KAFKA_SSL_CAFILE": "/etc/kafka-ca/ca.crt",
     "CORS_ORIGINS": '["https://support.example.org"]',
+    # Tokens must name the institution's identity provider and medsupport as their audience (APP_ENV=production).
+    "AUTH_ISSUER": "https://idp.example.org",
+    "AUTH_AUDIENCE": "medsupport",
 }
-COMMON_SECRETS = ("MONGO_URL", "AUTH_JWT_SECRET", "DATA_ENCRYPTION_KEY")
+COMMON_SECRETS = (
+    "MONGO_URL",
+    "AUTH_JWT_SECRET",
+    "DATA_ENCRYPTION_KEY",
+    "IDEMPOTENCY_HMAC_KEY",
+    "METRICS_BEARER_TOKEN",
+    "KAFKA_SASL_PASSWORD",
+)
 """Every service's Secret holds these (MONGO_URL: the connection string of its own database and user, e.g. the
 one the MongoDB community operator writes to <resource>-<db>-<user>)."""
 
@@ -105,7 +120,10 @@ def objects(service: Service) -> list[dict[str, Any]]:
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True},
+        ],
     }
     deployment = {
         "apiVersion": "apps/v1",
@@ -148,7 +166,11 @@ def objects(service: Service) -> list[dict[str, Any]]:
                         }
                     ],
                     "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                        # The Kafka cluster CA (copy Strimzi's <cluster>-cluster-ca-cert ca.crt into this namespace).
+                        {"name": "kafka-ca", "secret": {"secretName": "kafka-cluster-ca", "optional": True}},
+                    ],
                 },
             },
         },
@@ -159,7 +181,7 @@ def objects(service: Service) -> list[dict[str, Any]]:
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": f"{service.name}-config", "labels": labels(service)},
-            "data": {"MONGO_DB": service.name, **service.settings},
+            "data": {"MONGO_DB": service.name, "KAFKA_SASL_USERNAME": service.name, **service.settings},
         },
         deployment,
         {
@@ -229,6 +251,9 @@ def console_objects() -> list[dict[str, Any]]:
     pod = deployment["spec"]["template"]
     pod["metadata"].pop("annotations")  # no /metrics to scrape
     [container] = pod["spec"]["containers"]
+    # no Kafka: no cluster CA to mount
+    container["volumeMounts"] = [m for m in container["volumeMounts"] if m["name"] != "kafka-ca"]
+    pod["spec"]["volumes"] = [v for v in pod["spec"]["volumes"] if v["name"] != "kafka-ca"]
     container["envFrom"] = [
         {"configMapRef": {"name": "console-config"}},
         {"secretRef": {"name": secret_name(console), "optional": True}},

@@ -62,6 +62,9 @@ def service_environment(environ: dict[str, str]) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{environ.get('MEDSUPPORT_KAFKA_PORT', 9092)}",
         "MONGO_URL": f"mongodb://127.0.0.1:{environ.get('MEDSUPPORT_MONGO_PORT', 27017)}",
         **environ,
+        # Local development on loopback: the only mode that accepts the published development secrets (the
+        # services default to production and refuse them); each service logs a warning about it at start.
+        "APP_ENV": "development",
     }
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from medsupport_shared.app_factory import RuntimeDep, create_service_app
 from medsupport_shared.auth import Principal, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
-from medsupport_shared.event_types import WELLBEING_TOPIC, CheckinRecorded
+from medsupport_shared.event_types import WELLBEING_TOPIC, CheckinRecorded, owner_source
 from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.outbox import outbox_entry, with_outbox
@@ -52,7 +52,7 @@ async def create_note(
                 severity="none",
                 recorded_at=utcnow(),
             ),
-            source=runtime.settings.source,
+            source=owner_source(CheckinRecorded.event_type),  # the demo stands in for wellbeing, their owner
         )
         entry = outbox_entry(event)
         await runtime.db["notes"].insert_one(

@@ -28,7 +28,7 @@ def checkin(n: int, student: str = "s1"):
             severity="none",
             recorded_at=datetime.now(UTC),
         ),
-        source="/services/test",
+        source="/services/wellbeing",
     )
 
 

@@ -17,6 +17,32 @@ def test_limits_and_cursor_round_trip():
         decode_cursor("not-a-cursor")
 
 
+def _raw_cursor(*parts) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ["raw", {"$regex": ".*"}, "x"],
+        ["raw", "a", {"$gt": ""}],
+        ["raw", ["a"], "x"],
+        ["raw", True, "x"],
+        ["dt", 5, "x"],
+        ["raw", "a", None],
+        ["other", "a", "x"],
+    ],
+)
+def test_cursor_values_other_than_strings_numbers_and_times_are_refused(parts):
+    with pytest.raises(BadRequest):
+        decode_cursor(_raw_cursor(*parts))
+    assert decode_cursor(_raw_cursor("raw", "q-1", 7)) == ("q-1", 7)
+    assert decode_cursor(encode_cursor(None, "rule-1")) == (None, "rule-1")
+
+
 @pytest.mark.integration
 async def test_pages_cover_every_document_once_in_order_including_ties(isolation):
     client = create_client(isolation.infra.mongo_url)

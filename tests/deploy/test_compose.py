@@ -10,21 +10,42 @@ from __future__ import annotations
 import http.server
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from tests.deploy.conftest import REPO, SERVICES, Tool, env_names, settings_classes
 
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
-INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}")
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}")
+ENV_EXAMPLE = REPO / ".env.example"
+
+
+def env_example_names() -> list[str]:
+    return [line.split("=", 1)[0] for line in ENV_EXAMPLE.read_text().splitlines() if re.match(r"^[A-Z0-9_]+=", line)]
+
+
+def filled_env() -> dict[str, str]:
+    """A .env as an operator fills it in from .env.example: a fresh Fernet key or random secret each."""
+    from cryptography.fernet import Fernet
+
+    return {
+        name: Fernet.generate_key().decode() if name.endswith("ENCRYPTION_KEY") else secrets.token_urlsafe(48)
+        for name in env_example_names()
+    }
+
+
+FILLED_ENV = filled_env()
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +54,20 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def interpolate(value: Any) -> str:
-    """What compose substitutes with no .env and an empty environment: each ${VAR:-default} becomes default."""
+def interpolate(value: Any, env: dict[str, str] | None = None) -> str:
+    """What compose substitutes with the .env ``env`` (default: .env.example filled in) and an otherwise empty
+    environment: ${VAR:-default} becomes the default, a required ${VAR:?message} the .env value."""
+    env = FILLED_ENV if env is None else env
     text = str(value).lower() if isinstance(value, bool) else str(value)
-    return INTERPOLATION.sub(lambda m: m.group("default") or "", text)
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group("op") and "?" in match.group("op"):
+            if not env.get(match.group("name")):
+                raise ValueError(f"compose refuses to start: {match.group('default')}")
+            return env[match.group("name")]
+        return env.get(match.group("name")) or match.group("default") or ""
+
+    return INTERPOLATION.sub(substitute, text)
 
 
 def test_docker_compose_config_when_the_plugin_exists(docker_compose: Tool, report: list[str]) -> None:
@@ -55,7 +86,8 @@ def test_docker_compose_config_when_the_plugin_exists(docker_compose: Tool, repo
 def test_the_stack_has_every_part(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
-    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    broker = (REPO / "deploy" / "kafka" / "compose-broker.sh").read_text()
+    assert "process.roles=broker,controller" in broker  # KRaft, no ZooKeeper
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
     assert services["grafana"]["image"].startswith("grafana/grafana:")
     assert services["mailpit"]["image"].startswith("axllent/mailpit:")
@@ -66,7 +98,7 @@ def test_the_stack_has_every_part(compose: dict[str, Any]) -> None:
             continue
         tag = image.rpartition(":")[2]
         assert tag and tag != "latest" and re.search(r"\d", tag), f"{name}: pin the image ({image!r})"
-        assert "healthcheck" in service, f"{name} has no healthcheck"
+        assert "healthcheck" in service or service.get("restart") == "no", f"{name} has no healthcheck"
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -89,9 +121,11 @@ def test_each_service_is_built_run_and_wired_as_the_code_expects(compose: dict[s
     spec = compose["services"][service]
     port = SERVICES[service]
     assert spec["build"] == {"context": ".", "dockerfile": "deploy/docker/Dockerfile", "target": service}
-    assert spec["ports"] == [f"{port}:{port}"]
+    assert spec["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert spec["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert spec["depends_on"]["kafka"] == {"condition": "service_healthy"}
+    assert spec["depends_on"]["kafka-setup"] == {"condition": "service_completed_successfully"}
+    env = spec["environment"]
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT" and env["KAFKA_SASL_USERNAME"] == service
     assert spec["depends_on"][f"mongo-{service}"] == {"condition": "service_healthy"}
     assert "/readyz" in " ".join(spec["healthcheck"]["test"])
     assert spec.get("read_only") is True and "ALL" in spec.get("cap_drop", [])
@@ -118,20 +152,41 @@ def test_service_environment_names_and_values_fit_the_settings_class(compose: di
     assert settings.kafka_bootstrap_servers == "kafka:9092"
 
 
-def test_production_without_secrets_refuses_to_start(compose: dict[str, Any]) -> None:
-    """The compose defaults are the development secrets: APP_ENV=production alone must not start a service."""
-    cls = settings_classes()["wellbeing"]
-    env = {k: interpolate(v) for k, v in compose["services"]["wellbeing"]["environment"].items()}
-    env["APP_ENV"] = "production"
-    with pytest.raises(ValueError, match="refusing to start in production"):
-        cls(**{k.lower(): v for k, v in env.items() if k not in ("CORS_ORIGINS",)})
+def test_compose_runs_in_production_and_needs_every_secret_from_env(compose: dict[str, Any]) -> None:
+    """No development secret is a compose default: without a .env compose itself refuses to start, and
+    every secret it asks for is listed in .env.example."""
+    required: set[str] = set()
+    for name, spec in compose["services"].items():
+        for key, value in (spec.get("environment") or {}).items():
+            for match in INTERPOLATION.finditer(str(value)):
+                assert match.group("op") != ":-" or "dev-only" not in (match.group("default") or ""), (name, key)
+                if match.group("op") == ":?":
+                    required.add(match.group("name"))
+            if "SECRET" in key or "KEY" in key or "PASSWORD" in key:
+                with pytest.raises(ValueError, match="compose refuses to start"):
+                    interpolate(value, env={})
+        if name in SERVICES:
+            assert interpolate(spec["environment"]["APP_ENV"], env={}) == "production"
+    assert required == set(env_example_names())
+    assert "admin" not in {interpolate(compose["services"]["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"])}
+
+
+def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> None:
+    for name, spec in compose["services"].items():
+        for port in spec.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
 
 
 def test_notifications_email_goes_to_the_smtp_catcher(compose: dict[str, Any]) -> None:
-    env = compose["services"]["notifications"]["environment"]
-    assert env["SMTP_HOST"] == "mailpit" and int(env["SMTP_PORT"]) == 1025  # Mailpit's SMTP port
+    env = {k: interpolate(v) for k, v in compose["services"]["notifications"]["environment"].items()}
+    assert (
+        env["SMTP_HOST"] == "mailpit" and int(env["SMTP_PORT"]) == 1025
+    )  # Mailpit's SMTP port, unless .env names a relay
+    assert (
+        env["SMTP_STARTTLS"] == "true"
+    )  # production: a trial with Mailpit sets APP_ENV=development, SMTP_STARTTLS=false
     assert compose["services"]["notifications"]["depends_on"]["mailpit"] == {"condition": "service_healthy"}
-    assert "8025:8025" in compose["services"]["mailpit"]["ports"]  # its web UI
+    assert "127.0.0.1:8025:8025" in compose["services"]["mailpit"]["ports"]  # its web UI, loopback only
 
 
 def test_every_dependency_waits_for_health(compose: dict[str, Any]) -> None:
@@ -139,6 +194,9 @@ def test_every_dependency_waits_for_health(compose: dict[str, Any]) -> None:
     for name, spec in services.items():
         for dependency, condition in (spec.get("depends_on") or {}).items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
+            if services[dependency].get("restart") == "no":  # a one-shot job (kafka-setup) must have succeeded
+                assert condition == {"condition": "service_completed_successfully"}, f"{name} -> {dependency}"
+                continue
             assert condition == {"condition": "service_healthy"}, f"{name} -> {dependency}"
             assert "healthcheck" in services[dependency], dependency
 
@@ -163,17 +221,28 @@ def test_prometheus_scrapes_every_service_and_loads_the_rules(compose: dict[str,
     targets = {t["targets"][0]: t["labels"]["service"] for t in job["static_configs"]}
     assert targets == {f"{s}:{p}": s for s, p in SERVICES.items()}
     assert "./deploy/prometheus:/etc/prometheus:ro" in compose["services"]["prometheus"]["volumes"]
+    # /metrics needs the bearer token in production: Prometheus reads it from the compose secret.
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": "/run/secrets/metrics_bearer_token"}
+    assert compose["services"]["prometheus"]["secrets"] == ["metrics_bearer_token"]
+    assert compose["secrets"]["metrics_bearer_token"] == {"environment": "METRICS_BEARER_TOKEN"}
+    for service in SERVICES:
+        assert "METRICS_BEARER_TOKEN" in compose["services"][service]["environment"]["METRICS_BEARER_TOKEN"]
     [pattern] = config["rule_files"]
     local = REPO / "deploy" / "prometheus" / Path(pattern).relative_to("/etc/prometheus")
     assert sorted(local.parent.glob(local.name)), "the rule_files glob matches the rules in deploy/prometheus/rules"
 
 
-def test_prometheus_config_passes_promtool_when_installed(promtool: Tool, report: list[str]) -> None:
+def test_prometheus_config_passes_promtool_when_installed(promtool: Tool, report: list[str], tmp_path: Path) -> None:
     report.append(promtool.how)
     if promtool.path is None:
         pytest.skip(f"promtool check config not run: {promtool.how}; the structure test above runs")
+    # promtool opens the token file, which exists only inside the container (a compose secret): stand one in.
+    text = (REPO / "deploy" / "prometheus" / "prometheus.yml").read_text()
+    (tmp_path / "token").write_text("scrape-token")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(text.replace("/run/secrets/metrics_bearer_token", str(tmp_path / "token")))
     done = subprocess.run(
-        [str(promtool.path), "check", "config", str(REPO / "deploy" / "prometheus" / "prometheus.yml")],
+        [str(promtool.path), "check", "config", str(config)],
         capture_output=True,
         text=True,
     )
@@ -278,3 +347,45 @@ def test_healthcheck_command_passes_only_when_ready(
     assert run() == 0
     handler.status = 503
     assert run() != 0
+
+
+def test_kafka_authenticates_every_client_and_the_setup_grants_the_acl_table() -> None:
+    """Every client listener of the compose broker is SASL (SCRAM), nothing is allowed without an ACL, and
+    the scripts are what deploy/kafka/kafka_acls.py generates from the ownership table."""
+    broker = (REPO / "deploy" / "kafka" / "compose-broker.sh").read_text()
+    protocols = re.search(r"listener.security.protocol.map=(\S+)", broker)
+    assert protocols and set(protocols.group(1).split(",")) == {
+        "INTERNAL:SASL_PLAINTEXT",
+        "CONTROLLER:PLAINTEXT",
+        "HOST:SASL_PLAINTEXT",
+    }
+    assert "CONTROLLER://127.0.0.1:" in broker  # the plaintext controller listener is loopback only
+    assert "allow.everyone.if.no.acl.found=false" in broker and "StandardAuthorizer" in broker
+    done = subprocess.run(
+        [sys.executable, str(REPO / "deploy" / "kafka" / "kafka_acls.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_manifest_lower_bounds_exclude_known_vulnerable_versions() -> None:
+    """Installed without the lock (e.g. pip install of the shared package), no version lacking a known fix."""
+    requirements = [
+        Requirement(d) for d in tomllib.loads((REPO / "shared/pyproject.toml").read_text())["project"]["dependencies"]
+    ]
+    bounds = {r.name: r.specifier for r in requirements}
+    fixed = {"pyjwt": "2.10.1", "cryptography": "44.0.1", "starlette": "0.49.1", "h11": "0.16.0"}
+    for name, version in fixed.items():
+        assert name in bounds, f"{name} needs a lower bound"
+        assert bounds[name].contains(version), name
+        assert not bounds[name].contains(_just_below(version)), f"{name} admits versions before {version}"
+
+
+def _just_below(version: str) -> str:
+    major, minor, patch = (int(p) for p in version.split("."))
+    return f"{major}.{minor}.{patch - 1}" if patch else f"{major}.{minor - 1}.99" if minor else f"{major - 1}.99.99"
+
+
+def test_base_image_has_the_recent_python_security_fixes() -> None:
+    args = " ".join(dockerfile_stages()["<args>"])
+    python = re.search(r"PYTHON_IMAGE=python:3\.11\.(\d+)-", args)
+    assert python and int(python.group(1)) >= 15, "a 3.11 image from before 3.11.15 lacks CPython security fixes"

@@ -29,3 +29,9 @@ def test_make_up_speaks_plain_smtp_to_its_own_catcher_only_and_allows_local_webh
     local = run_platform.service_environment({})
     assert local["SMTP_STARTTLS"] == "false" and local["WEBHOOK_ALLOWED_HOSTS"] == "127.0.0.1,localhost"
     assert "SMTP_STARTTLS" not in run_platform.service_environment({"SMTP_HOST": "mx.example.org"})
+
+
+def test_make_up_runs_the_services_in_development_mode_even_if_the_shell_says_production():
+    """The services default to production, which refuses the development secrets make up runs with."""
+    assert run_platform.service_environment({})["APP_ENV"] == "development"
+    assert run_platform.service_environment({"APP_ENV": "production"})["APP_ENV"] == "development"

@@ -233,7 +233,7 @@ def replay_dead_letters(
 def token(
     sub: str,
     role: Annotated[list[str], typer.Option("--role", help="repeat for several roles")],
-    hours: Annotated[float, typer.Option(min=0.1, max=24)] = 8.0,
+    hours: Annotated[float, typer.Option(min=0.1, max=12)] = 8.0,  # the services refuse longer-lived tokens
     cohort: str = "",
     name: str = "",
     email: str = "",

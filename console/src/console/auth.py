@@ -60,9 +60,12 @@ async def dev_login(request: Request, user: str = Form(...)) -> Response:
     if not settings.development or user not in DEMO_USERS:
         return render(request, "error.html", status_code=404, title="No such sign-in", messages=[])
     roles = DEMO_USERS[user]
-    expires = int(time.time()) + DEV_TOKEN_SECONDS
+    issued = int(time.time())
+    expires = issued + DEV_TOKEN_SECONDS  # the services require iat and refuse tokens living over 12 h
     token = jwt.encode(
-        {"sub": user, "roles": list(roles), "name": user, "exp": expires}, settings.auth_jwt_secret, algorithm="HS256"
+        {"sub": user, "roles": list(roles), "name": user, "iat": issued, "exp": expires},
+        settings.auth_jwt_secret,
+        algorithm="HS256",
     )
     return _signed_in(request, User(sub=user, name=user, roles=frozenset(roles)), token, float(expires))
 

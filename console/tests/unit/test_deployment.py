@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[3]
 def test_compose_runs_the_console_image_with_settings_it_reads_after_the_services_are_healthy():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     console = compose["services"]["console"]
-    assert console["build"]["target"] == "console" and console["ports"] == ["8080:8080"]
+    assert console["build"]["target"] == "console" and console["ports"] == [
+        "127.0.0.1:8080:8080"
+    ]  # loopback: a proxy with TLS in front
     assert set(console["environment"]) <= {name.upper() for name in ConsoleSettings.model_fields}
     assert set(console["depends_on"]) == {"feedback", "wellbeing", "mentorship", "notifications"}
     assert all(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medsupport_shared import correlation
 from medsupport_shared.auth import TokenVerifier
+from medsupport_shared.body_limit import BodyLimitMiddleware
 from medsupport_shared.errors import (
     PROBLEM_CONTENT_TYPE,
     ProblemDetail,
@@ -46,7 +48,10 @@ def create_service_app(
     version: str = "1.0.0",
     openapi_tags: list[dict[str, Any]] | None = None,
     configure_logs: bool = True,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
+    """``body_limits`` raises the request body cap (``MAX_REQUEST_BODY_BYTES``) for the routes under
+    the given path prefixes that need more."""
     if configure_logs:
         configure_logging(service=settings.service_name, level=settings.log_level)
     runtime = ServiceRuntime(settings)
@@ -54,6 +59,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         correlation.bind(None)  # start-up and the background loops get their own id, never a caller's
+        warn_about_development_secrets(settings)
         await runtime.start_storage()
         app.state.services = await compose(runtime)
         await runtime.start_background()
@@ -75,6 +81,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_body_bytes, per_path=body_limits)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -103,10 +110,24 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def warn_about_development_secrets(settings: ServiceSettings) -> list[str]:
+    """One loud line per published development secret in use (only possible with APP_ENV=development):
+    anyone who reads the repository can mint tokens or read data protected by it."""
+    names = settings.development_secrets_in_use()
+    for name in names:
+        logging.getLogger("medsupport.security").warning(
+            "DEVELOPMENT SECRET IN USE: %s is the published development value; anyone can forge tokens or "
+            "read data it protects. Never expose this service; set real secrets and APP_ENV=production.",
+            name,
+            extra={"setting": name, "env": settings.app_env},
+        )
+    return names
+
+
 def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) -> None:
     """Document every error as what it is on the wire (problem+json with an example), including the
-    validation 422 FastAPI adds by itself, a 401 on every route that needs a token and a 503 on every
-    /v1 route (the database is down)."""
+    validation 422 FastAPI adds by itself, a 401 on every route that needs a token, a 413 on every route
+    that takes a body (over the size limit) and a 503 on every /v1 route (the database is down)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -124,6 +145,8 @@ def install_problem_openapi(app: FastAPI, *, routers: Sequence[APIRouter] = ()) 
                 responses = operation.setdefault("responses", {})
                 if operation.get("security") and "401" not in responses:
                     responses["401"] = _problem_entry(401)
+                if "requestBody" in operation and "413" not in responses:
+                    responses["413"] = _problem_entry(413, "Content Too Large: the body is over the size limit")
                 if path.startswith("/v1") and "503" not in responses:
                     responses["503"] = _problem_entry(503, "Service Unavailable: the database is down")
                 if any(p.get("name") == "cursor" for p in operation.get("parameters", [])) and "400" not in responses:
@@ -314,11 +337,19 @@ def ops_router() -> APIRouter:
 
     @router.get(
         "/metrics",
-        summary="Prometheus metrics",
+        summary="Prometheus metrics (Authorization: Bearer METRICS_BEARER_TOKEN when that is set)",
         response_class=Response,
-        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **problem_responses(401)},
     )
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        token = request.app.state.settings.metrics_bearer_token
+        if token is not None:
+            expected = f"Bearer {token.get_secret_value()}".encode()
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return problem_response(
+                    401, "metrics need the metrics bearer token", headers={"WWW-Authenticate": "Bearer"}
+                )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

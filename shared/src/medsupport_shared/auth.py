@@ -10,10 +10,13 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medsupport_shared.errors import Forbidden, Unauthorized
 from medsupport_shared.settings import ServiceSettings
+
+LEEWAY_SECONDS = 30
+"""Clock skew tolerated between the identity provider and the services (``exp``, ``iat``, ``nbf``)."""
 
 
 class Role(StrEnum):
@@ -28,58 +31,82 @@ class Role(StrEnum):
 
 
 class Principal(BaseModel):
-    """The authenticated caller, from the token's claims."""
+    """The authenticated caller, from the token's claims (types checked: a claim of another type is a 401)."""
 
-    sub: str = Field(min_length=1)
+    model_config = ConfigDict(strict=True)
+
+    sub: str = Field(min_length=1, max_length=200)
     roles: frozenset[str] = frozenset()
-    name: str | None = None
-    email: str | None = None
-    cohort: str | None = None
+    name: str | None = Field(default=None, max_length=500)
+    email: str | None = Field(default=None, max_length=320)
+    cohort: str | None = Field(default=None, max_length=100)
 
     def has_any(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
 
 
 class TokenVerifier:
-    """Verifies HS256 tokens with a shared secret, or RS256/ES256 tokens through a JWKS URL."""
+    """Verifies HS256 tokens with a shared secret, or RS256/ES256 tokens through a JWKS URL. Every way a
+    token can be wrong (signature, key, algorithm, claims and their types, lifetime) is a 401, never a 500."""
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._secret = settings.auth_jwt_secret.get_secret_value()
         self._issuer = settings.auth_issuer
         self._audience = settings.auth_audience
-        self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True) if settings.auth_jwks_url else None
+        self._max_lifetime = settings.auth_max_token_lifetime_seconds
+        self._jwks = (
+            jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, timeout=settings.auth_jwks_timeout_seconds)
+            if settings.auth_jwks_url
+            else None
+        )
 
     async def verify(self, token: str) -> Principal:
         try:
-            if self._jwks is not None:
-                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-                key: Any = signing_key.key
-                algorithms = ["RS256", "ES256"]
-            else:
-                key, algorithms = self._secret, ["HS256"]
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=algorithms,
-                issuer=self._issuer,
-                audience=self._audience,
-                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
-            )
+            claims = await self._decode(token)
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the token has expired") from exc
-        except (jwt.PyJWTError, ValueError) as exc:
+        except Exception as exc:  # any library or key error is the caller's bad token, not a server fault
             raise Unauthorized("the token is not valid") from exc
+        issued, expires = claims["iat"], claims["exp"]
+        if not isinstance(issued, int | float) or not isinstance(expires, int | float):
+            raise Unauthorized("the token's iat and exp must be numbers")
+        if expires - issued > self._max_lifetime:
+            raise Unauthorized(f"the token lives longer than {self._max_lifetime} seconds")
         roles = claims.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise Unauthorized("the token's roles claim must be a list of strings")
-        cohort = claims.get("cohort")
-        return Principal(
-            sub=str(claims["sub"]),
-            roles=frozenset(roles),
-            name=claims.get("name"),
-            email=claims.get("email"),
-            cohort=str(cohort) if cohort is not None else None,
+        cohort: Any = claims.get("cohort")
+        if isinstance(cohort, int) and not isinstance(cohort, bool):  # "cohort": 2027 from some providers
+            cohort = str(cohort)
+        try:
+            return Principal(
+                sub=claims["sub"],
+                roles=frozenset(roles),
+                name=claims.get("name"),
+                email=claims.get("email"),
+                cohort=cohort,
+            )
+        except ValidationError as exc:
+            fields = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
+            raise Unauthorized(f"the token's claims have the wrong type: {fields}") from exc
+
+    async def _decode(self, token: str) -> dict[str, Any]:
+        if self._jwks is not None:
+            signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            key: Any = signing_key.key
+            algorithms = ["RS256", "ES256"]
+        else:
+            key, algorithms = self._secret, ["HS256"]
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            issuer=self._issuer,
+            audience=self._audience,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "sub"], "verify_aud": self._audience is not None},
         )
+        return claims
 
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT issued by the institution's identity provider")

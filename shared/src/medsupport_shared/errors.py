@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from medsupport_shared.redaction import describe_error, is_validation_error
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://medsupport.dev/problems/"
@@ -92,6 +94,7 @@ _SLUGS = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    413: "too-large",
     422: "validation",
     429: "rate-limited",
     503: "unavailable",
@@ -103,6 +106,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    413: "Content Too Large",
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -163,7 +167,10 @@ def problem_for(exc: Exception, *, extra: dict[str, Any] | None = None) -> JSONR
         # The driver's message names hosts and topology; its type is enough in the log.
         log.warning("database unavailable", extra={"error": type(exc).__name__})
         return problem_response(503, DATABASE_DOWN, extra=extra)
-    log.exception("unhandled error", exc_info=exc)
+    if is_validation_error(exc):  # its text and traceback carry the rejected values (possibly health data)
+        log.error("unhandled error", extra={"error": describe_error(exc)})
+    else:
+        log.exception("unhandled error", exc_info=exc)
     return problem_response(500, UNEXPECTED, extra=extra)
 
 
@@ -173,7 +180,18 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_error(_: Request, exc: Exception) -> JSONResponse:
         return problem_for(exc)
 
-    for kind in (Problem, StarletteHTTPException, RequestValidationError, ConnectionFailure, Exception):
+    # Validation errors of replies and models get their own entry: Starlette re-raises what reaches the
+    # catch-all ``Exception`` handler, and the server would log that traceback, input values included.
+    kinds = (
+        Problem,
+        StarletteHTTPException,
+        RequestValidationError,
+        ResponseValidationError,
+        ValidationError,
+        ConnectionFailure,
+        Exception,
+    )
+    for kind in kinds:
         app.add_exception_handler(kind, on_error)
 
 
@@ -183,6 +201,7 @@ _EXAMPLE_DETAIL = {
     403: "your role may not do this",
     404: "no such resource",
     409: "the Idempotency-Key was used with another request body",
+    413: "the request body is larger than 65536 bytes",
     422: "the request is not valid",
     429: "too many requests; try again later",
     503: "a dependency is down",

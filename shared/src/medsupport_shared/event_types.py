@@ -20,6 +20,15 @@ MENTORSHIP_TOPIC = "mentorship.events.v1"
 NOTIFICATIONS_TOPIC = "notifications.events.v1"
 PLATFORM_TOPIC = "platform.events.v1"
 ALL_TOPICS = (FEEDBACK_TOPIC, WELLBEING_TOPIC, MENTORSHIP_TOPIC, NOTIFICATIONS_TOPIC, PLATFORM_TOPIC)
+TOPIC_OWNERS = {
+    FEEDBACK_TOPIC: "feedback",
+    WELLBEING_TOPIC: "wellbeing",
+    MENTORSHIP_TOPIC: "mentorship",
+    NOTIFICATIONS_TOPIC: "notifications",
+    PLATFORM_TOPIC: "wellbeing",  # erasure requests are accepted by wellbeing's POST /v1/erasure-requests
+}
+"""The only service that may write each topic (the Kafka ACLs in deploy/ grant exactly this), and so the
+only CloudEvents ``source`` a consumer accepts for the event types the topic carries."""
 
 Severity = Literal["none", "elevated", "urgent"]
 FlagSeverity = Literal["elevated", "urgent"]
@@ -336,3 +345,13 @@ EVENT_CATALOG: dict[str, EventSpec] = {m.event_type: EventSpec(m.event_type, m.t
 def spec_for(event_type: str) -> EventSpec:
     """The spec of a known event type; ``KeyError`` for an unknown one."""
     return EVENT_CATALOG[event_type]
+
+
+def service_source(service: str) -> str:
+    """The CloudEvents ``source`` of a service's events."""
+    return f"/services/{service}"
+
+
+def owner_source(event_type: str) -> str:
+    """The ``source`` an event of this type must carry: its topic's owner; ``KeyError`` for an unknown type."""
+    return service_source(TOPIC_OWNERS[spec_for(event_type).topic])

@@ -4,6 +4,7 @@ and creates nothing new; the same key with another body is 409."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -34,12 +35,10 @@ REPLAY_HEADER = "Idempotent-Replayed"
 ERASURE_SCOPE = "erasure.create"
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def _owner_digest(owner: str) -> str:
-    return _digest("owner", owner)
+def keyed_digest(secret: bytes, *parts: str) -> str:
+    """HMAC-SHA256 under a server secret: a reader of the database or a backup cannot test guesses
+    (4^9 PHQ-9 answer sets, a list of student ids) against it, as they could against a plain hash."""
+    return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 class IdempotencyStore:
@@ -49,11 +48,23 @@ class IdempotencyStore:
     collection_name = "idempotency_keys"
 
     def __init__(
-        self, db: AsyncDatabase[Document], *, cipher: FieldCipher, retention: timedelta = timedelta(hours=24)
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        cipher: FieldCipher,
+        secret: bytes,
+        retention: timedelta = timedelta(hours=24),
     ) -> None:
         self._collection = db[self.collection_name]
         self._cipher = cipher
+        self._secret = secret
         self._retention = retention
+
+    def _digest(self, label: str, *parts: str) -> str:
+        return keyed_digest(self._secret, label, *parts)
+
+    def _owner_digest(self, owner: str) -> str:
+        return self._digest("owner", owner)
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(
@@ -70,17 +81,17 @@ class IdempotencyStore:
         create: Callable[[], Awaitable[Any]],
         status_code: int = 201,
     ) -> JSONResponse:
-        """Run ``create`` once per (scope, owner, key). ``owner`` is hashed, never stored in clear;
+        """Run ``create`` once per (scope, owner, key). ``owner`` and the body are kept only as keyed digests;
         pass a constant for anonymous callers."""
         if key is None:
             return JSONResponse(to_jsonable_python(await create()), status_code=status_code)
-        record_id = _digest(scope, owner, key)
-        request_hash = _digest(json.dumps(to_jsonable_python(payload), sort_keys=True))
+        record_id = self._digest("record", scope, owner, key)
+        request_hash = self._digest("request", json.dumps(to_jsonable_python(payload), sort_keys=True))
         try:
             await self._collection.insert_one(
                 {
                     "_id": record_id,
-                    "owner": _owner_digest(owner),
+                    "owner": self._owner_digest(owner),
                     "scope": scope,
                     "request_hash": request_hash,
                     "state": "pending",
@@ -117,7 +128,9 @@ class IdempotencyStore:
     async def forget_owner(self, owner: str) -> int:
         """Forget every kept reply of ``owner`` (a student's erasure) but that to the erasure request
         itself (no health data: so that its retry still returns the first result); returns how many."""
-        result = await self._collection.delete_many({"owner": _owner_digest(owner), "scope": {"$ne": ERASURE_SCOPE}})
+        result = await self._collection.delete_many(
+            {"owner": self._owner_digest(owner), "scope": {"$ne": ERASURE_SCOPE}}
+        )
         return result.deleted_count
 
     async def forget_expired(self) -> int:

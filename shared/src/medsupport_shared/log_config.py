@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medsupport_shared.correlation import current_correlation_id
+from medsupport_shared.redaction import redact_credentials
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -24,15 +25,15 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact_credentials(record.getMessage()),
         }
         if (cid := current_correlation_id()) is not None:
             entry["correlation_id"] = cid
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = redact_credentials(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact_credentials(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# No `<name>_created` series: its value is the exact time a labelled series first moved (the first urgent
+# PHQ-9 check-in, the first anonymous report of a category), which undoes the rounding that protects them.
+os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -76,14 +76,28 @@ def encode_cursor(sort_value: Any, doc_id: Any) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[Any, Any]:
+    """The (sort value, id) a cursor names. Only a string, a whole number or a time (or no sort value) is
+    accepted: anything else (an object, a list) would become a query operator such as ``$regex``."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, value, doc_id = json.loads(raw)
         if kind == "dt":
+            if not isinstance(value, str):
+                raise TypeError("a time cursor holds an ISO string")
             value = datetime.fromisoformat(value)
+        elif kind != "raw" or not _plain(value, allow_none=True):
+            raise TypeError("unexpected cursor value")
+        if not _plain(doc_id, allow_none=False):
+            raise TypeError("unexpected cursor id")
         return value, doc_id
     except (ValueError, TypeError) as exc:
         raise BadRequest("the cursor is not valid") from exc
+
+
+def _plain(value: Any, *, allow_none: bool) -> bool:
+    if value is None:
+        return allow_none
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 def paginate_sequence(

@@ -17,10 +17,18 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.event_types import dead_letter_topic
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.inbox import Inbox
-from medsupport_shared.kafka import EventConsumer, EventHandler, EventPublisher, ensure_topics, kafka_answers
+from medsupport_shared.kafka import (
+    EventConsumer,
+    EventHandler,
+    EventPublisher,
+    TopicRetention,
+    ensure_topics,
+    kafka_answers,
+)
 from medsupport_shared.metrics import DEPENDENCY_UP
 from medsupport_shared.mongo import create_client, ping
 from medsupport_shared.outbox import Outbox
+from medsupport_shared.redaction import redact_credentials
 from medsupport_shared.serialized import serialized
 from medsupport_shared.settings import ServiceSettings
 from medsupport_shared.supervision import TaskSupervisor
@@ -37,6 +45,7 @@ class ServiceRuntime:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic_prefix=settings.kafka_topic_prefix,
             service=settings.service_name,
+            security=settings.kafka_security,
         )
         self._client: Any = None
         self._db: AsyncDatabase[Document] | None = None
@@ -117,9 +126,11 @@ class ServiceRuntime:
             log.warning("mongodb not answering yet", extra={"attempt": attempt + 1})
             await asyncio.sleep(1.0)
         else:
-            raise RuntimeError(f"MongoDB at {self.settings.mongo_url} did not answer")
+            raise RuntimeError(f"MongoDB at {redact_credentials(self.settings.mongo_url)} did not answer")
         self.inbox = Inbox(self._db)
-        self.idempotency = IdempotencyStore(self._db, cipher=FieldCipher(self.settings.data_encryption_key))
+        self.idempotency = IdempotencyStore(
+            self._db, cipher=FieldCipher(self.settings.data_encryption_key), secret=self.settings.idempotency_secret
+        )
         await self.inbox.ensure_indexes()
         await self.idempotency.ensure_indexes()
         self._outbox = Outbox(
@@ -167,7 +178,7 @@ class ServiceRuntime:
         ``readiness_requires``."""
         mongo_ok, kafka_ok = await asyncio.gather(
             _with_timeout(ping(self._db), 2.0) if self._db is not None else _false(),
-            _with_timeout(kafka_answers(self.settings.kafka_bootstrap_servers), 2.0),
+            _with_timeout(kafka_answers(self.settings.kafka_bootstrap_servers, security=self.settings.kafka_security), 2.0),
         )
         for name, up in (("mongodb", mongo_ok), ("kafka", kafka_ok)):
             DEPENDENCY_UP.labels(self.settings.service_name, name).set(1 if up else 0)
@@ -180,7 +191,12 @@ class ServiceRuntime:
         delay = 0.5
         while True:
             try:
-                await ensure_topics(bootstrap_servers=self.settings.kafka_bootstrap_servers, topics=names)
+                await ensure_topics(
+                    bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                    topics=names,
+                    security=self.settings.kafka_security,
+                    retention=TopicRetention(retention_ms=int(self.settings.kafka_topic_retention_hours * 3600_000)),
+                )
                 return
             except Exception as exc:
                 log.warning("could not ensure topics yet", extra={"error": repr(exc), "topics": names})

@@ -70,6 +70,8 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         compose=compose,
         routers=[api_feedback.requests_router, api_feedback.router, api_reflections.router, api_concerns.router],
+        # The longest valid bodies (20 000 characters of free text, JSON-escaped) need more than the default.
+        body_limits={"/v1/feedback": 256 * 1024, "/v1/reflections": 256 * 1024, "/v1/concerns": 128 * 1024},
         openapi_tags=[
             {"name": "feedback", "description": "Feedback about students"},
             {"name": "feedback requests", "description": "Students ask assessors for feedback"},

@@ -55,6 +55,7 @@ def create_app(settings: MentorshipSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         compose=compose,
         routers=[api.router, api_groups.router],
+        body_limits={"/v1/peer-groups/matching": 256 * 1024},  # up to 500 student ids
         openapi_tags=[
             {"name": "mentorship", "description": "Profiles, preferences, assignments, meetings"},
             {"name": "matching", "description": "Optimal matching runs"},

@@ -84,6 +84,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         compose=compose,
         routers=[api_directory.router, api_imports.router, api_routes.router, api_inbox.router],
+        # A rota of up to 2000 shifts, bulk imports of up to 5000 staff / 20 000 students (admin routes).
+        body_limits={"/v1/rotas": 512 * 1024, "/v1/staff": 4 * 1024 * 1024, "/v1/students": 8 * 1024 * 1024},
         openapi_tags=[
             {"name": "inbox", "description": "Each user's alerts"},
             {"name": "alerts", "description": "Alert details, deliveries, acknowledgement"},

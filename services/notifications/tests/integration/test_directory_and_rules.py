@@ -124,7 +124,8 @@ async def test_students_receive_their_own_alerts_and_erasure_removes_them(stack)
         await eventually(lambda: [m for m in stack.mailbox.messages if m[0] == ["s1@student.example.edu"]])
         await stack.publisher.publish(
             new_event(
-                StudentErasureRequested(student_id="s1", requested_at=utcnow(), requested_by="admin-1"), source="/test"
+                StudentErasureRequested(student_id="s1", requested_at=utcnow(), requested_by="admin-1"),
+                source="/services/wellbeing",
             )
         )
         await eventually(lambda: _empty(client, student))

@@ -2,13 +2,14 @@
 
 from medsupport_shared.kafka.consumer import EventConsumer, EventHandler
 from medsupport_shared.kafka.publisher import EventPublisher, PublishFailed
-from medsupport_shared.kafka.topics import delete_topics_with_prefix, ensure_topics, kafka_answers
+from medsupport_shared.kafka.topics import TopicRetention, delete_topics_with_prefix, ensure_topics, kafka_answers
 
 __all__ = [
     "EventConsumer",
     "EventHandler",
     "EventPublisher",
     "PublishFailed",
+    "TopicRetention",
     "delete_topics_with_prefix",
     "ensure_topics",
     "kafka_answers",

@@ -21,6 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 
 from medsupport_shared import correlation
+from medsupport_shared.event_types import EVENT_CATALOG, owner_source
 from medsupport_shared.events import CloudEvent
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka.publisher import EventPublisher, PublishFailed
@@ -31,6 +32,7 @@ from medsupport_shared.metrics import (
     EVENTS_DEAD_LETTERED,
 )
 from medsupport_shared.mongo import is_transient
+from medsupport_shared.redaction import describe_error, is_validation_error
 
 EventHandler = Callable[[CloudEvent, Any], Awaitable[None]]
 """``async def handler(event, payload)``; ``payload`` is the typed model of ``event.type``."""
@@ -88,6 +90,7 @@ class EventConsumer:
                 auto_offset_reset="earliest",
                 session_timeout_ms=10000,
                 heartbeat_interval_ms=2000,
+                **self._publisher.security.client_options(),
             )
             consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
             try:
@@ -169,7 +172,12 @@ class EventConsumer:
             return
         handler = self._handlers.get(event.type)
         if handler is None:
-            EVENTS_CONSUMED.labels(self._service, topic, event.type, "ignored").inc()
+            label = event.type if event.type in EVENT_CATALOG else "unknown"  # forged types: no new label values
+            EVENTS_CONSUMED.labels(self._service, topic, label, "ignored").inc()
+            return
+        untrusted = self._untrusted(record, event)
+        if untrusted is not None:
+            await self._dead_letter(record, *untrusted, event.type)
             return
         try:
             payload = event.payload()
@@ -183,6 +191,21 @@ class EventConsumer:
             return
         await self._patiently(lambda: self._inbox.record(consumer=self.name, event=event))
         EVENTS_CONSUMED.labels(self._service, topic, event.type, "processed").inc()
+
+    def _untrusted(self, record: ConsumerRecord[Any, Any], event: CloudEvent) -> tuple[str, str] | None:
+        """Each event type is accepted only from its owning topic and service (the topic's ACL lets only that
+        service write it): a ``flag.resolved`` or ``student.erasure.requested`` written anywhere else, or
+        claiming another source, is a forgery, dead-lettered with the reason."""
+        spec = EVENT_CATALOG.get(event.type)
+        if spec is None:  # a handler for a type the catalogue does not know: no owner to check against
+            return "untrusted_type", f"{event.type} is not in the event catalogue"
+        expected_topic = self._publisher.topic(spec.topic)
+        if record.topic != expected_topic:
+            return "untrusted_topic", f"{event.type} is accepted only from {expected_topic}, not {record.topic}"
+        expected_source = owner_source(event.type)
+        if event.source != expected_source:
+            return "untrusted_source", f"{event.type} is accepted only from {expected_source}, not {event.source!r}"
+        return None
 
     async def _handle_with_retries(
         self, record: ConsumerRecord[Any, Any], event: CloudEvent, payload: Any, handler: EventHandler
@@ -198,11 +221,19 @@ class EventConsumer:
                     continue
                 attempt += 1
                 if attempt > self._max_retries:
-                    log.exception(
+                    log.error(
                         "handler failed; dead-lettering",
-                        extra={"event_id": event.id, "event_type": event.type, "attempts": attempt},
+                        exc_info=None if is_validation_error(exc) else exc,
+                        extra={
+                            "event_id": event.id,
+                            "event_type": event.type,
+                            "attempts": attempt,
+                            "error": describe_error(exc),
+                        },
                     )
-                    await self._dead_letter(record, "handler_failed", f"after {attempt} attempts: {exc!r}", event.type)
+                    await self._dead_letter(
+                        record, "handler_failed", f"after {attempt} attempts: {describe_error(exc)}", event.type
+                    )
                     return False
                 EVENTS_CONSUMED.labels(self._service, record.topic, event.type, "retried").inc()
                 await self._sleep(self._backoff * 2 ** (attempt - 1))

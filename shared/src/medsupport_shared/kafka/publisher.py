@@ -10,6 +10,7 @@ from aiokafka.errors import KafkaError
 
 from medsupport_shared import correlation
 from medsupport_shared.events import CloudEvent
+from medsupport_shared.kafka_security import PLAINTEXT, KafkaSecurity
 from medsupport_shared.metrics import EVENTS_PUBLISH_FAILED, EVENTS_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,17 @@ class PublishFailed(Exception):
 
 
 class EventPublisher:
-    def __init__(self, *, bootstrap_servers: str, topic_prefix: str, service: str, send_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        topic_prefix: str,
+        service: str,
+        send_timeout: float = 10.0,
+        security: KafkaSecurity = PLAINTEXT,
+    ) -> None:
         self._bootstrap = bootstrap_servers
+        self.security = security
         self.topic_prefix = topic_prefix
         self._service = service
         self._timeout = send_timeout
@@ -44,6 +54,7 @@ class EventPublisher:
                     acks="all",
                     linger_ms=2,
                     request_timeout_ms=int(self._timeout * 1000),
+                    **self.security.client_options(),
                 )
                 try:
                     await asyncio.wait_for(producer.start(), self._timeout)

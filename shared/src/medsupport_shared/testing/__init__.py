@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
 from medsupport_shared.events import CloudEvent
+from medsupport_shared.kafka_security import PLAINTEXT, KafkaSecurity
 from medsupport_shared.settings import DEVELOPMENT_JWT_SECRET
 
 T = TypeVar("T")
@@ -28,7 +29,8 @@ T = TypeVar("T")
 def token_for(
     sub: str, *roles: str, secret: str = DEVELOPMENT_JWT_SECRET, expires_in: int = 3600, **claims: Any
 ) -> str:
-    payload = {"sub": sub, "roles": list(roles), "exp": int(time.time()) + expires_in, **claims}
+    now = int(time.time())
+    payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + expires_in, **claims}
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
@@ -60,10 +62,12 @@ async def eventually(
 class TopicReader:
     """Reads a topic from its beginning without a consumer group (no commits, no side effects)."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, bootstrap_servers: str, topic: str, security: KafkaSecurity = PLAINTEXT) -> None:
         self.topic = topic
         self.records: list[Any] = []
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None, **security.client_options()
+        )
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> TopicReader:

@@ -31,6 +31,12 @@ S = TypeVar("S", bound=ServiceSettings)
 log = logging.getLogger(__name__)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests run with the published development secrets, which only APP_ENV=development accepts (the
+    default is production); services the tests start as subprocesses inherit it."""
+    os.environ.setdefault("APP_ENV", "development")
+
+
 @dataclass(frozen=True)
 class Infrastructure:
     kafka_bootstrap_servers: str
@@ -87,7 +93,7 @@ class Isolation:
         database = overrides.pop("mongo_db", f"{probe.service_name}_{self.run_id}")
         self.databases.append(database)
         values: dict[str, Any] = {
-            "app_env": "test",
+            "app_env": "development",
             "kafka_bootstrap_servers": self.infra.kafka_bootstrap_servers,
             "mongo_url": self.infra.mongo_url,
             "kafka_topic_prefix": self.topic_prefix,
