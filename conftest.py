@@ -2,7 +2,7 @@ import os
 
 from hypothesis import settings
 
-pytest_plugins = ["medsupport_shared.testing.pytest_plugin"]
+pytest_plugins = ["medsupport_shared.testing.pytest_plugin", "medsupport_shared.testing.browser"]
 
 # `make test` (and CI) runs the property tests on a fixed sequence of examples, so a red run can be
 # reproduced; HYPOTHESIS_PROFILE=explore draws fresh random examples to hunt for new counter-examples.

@@ -17,6 +17,7 @@ from pydantic_core import to_jsonable_python
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medsupport_shared import correlation
+from medsupport_shared.api_docs import app_with_offline_docs
 from medsupport_shared.auth import TokenVerifier
 from medsupport_shared.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -63,7 +64,7 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    app = app_with_offline_docs(
         title=title,
         description=description,
         version=version,
