@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+SERVICES = ("feedback", "wellbeing", "mentorship", "notifications")
 SUBJECTS = {
     Role.STUDENT: "s-fuzz",
     Role.FACULTY: "f-fuzz",
@@ -103,9 +105,16 @@ class Fuzzer:
             curl = case.as_curl_command(headers=IDENTITIES[identity])
             self.findings[key] = f"{case.operation.label} as {identity}: {status} {what}\n    {curl}"
 
-    def fuzz(self, service: str, operation: Any, n: int, path_parameters: Any = None) -> None:
-        """``n`` valid and ``n // 2`` invalid requests, each sent with every identity."""
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+    def fuzz(
+        self,
+        service: str,
+        operation: Any,
+        n: int,
+        path_parameters: dict[str, str] | None = None,
+        modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+    ) -> None:
+        """``n`` valid and ``max(1, n // 2)`` invalid requests, each sent with every identity."""
+        for mode in modes:
 
             @settings(
                 max_examples=n if mode is GenerationMode.POSITIVE else max(1, n // 2),
@@ -173,7 +182,7 @@ def urgent_checkin(platform: LivePlatform, student: str) -> None:
     assert reply["severity"] == "urgent"
 
 
-def who_was_reached(platform: LivePlatform, student: str, webhooks_before: int) -> list[str]:
+def who_was_reached(platform: LivePlatform, student: str, before: tuple[int, int]) -> list[str]:
     """Humans an urgent alert about ``student`` reached: counselling-role people (per the directory now)
     with it in their inbox, and the safety-floor contact's webhook or mailbox."""
     reached = []
@@ -187,40 +196,112 @@ def who_was_reached(platform: LivePlatform, student: str, webhooks_before: int) 
         inbox = requests.get(f"{platform.urls['notifications']}/v1/inbox?urgent=true", headers=headers, timeout=30)
         if inbox.status_code == 200 and any(a["subject_id"] == student for a in inbox.json()["items"]):
             reached.append(f"{person['id']} ({', '.join(sorted(roles))}) in-app")
-    for path, payload in platform.webhooks.received[webhooks_before:]:
+    for path, payload in platform.webhooks.received[before[0] :]:
         if path == "safety-floor" and payload.get("subject_id", student) == student:
             reached.append("safety-floor webhook")
-    if SAFETY_FLOOR_EMAIL in platform.mailbox.recipients:
+    if SAFETY_FLOOR_EMAIL in platform.mailbox.recipients[before[1] :]:
         reached.append("safety-floor email")
     return reached
 
 
-def wait_for_a_human(platform: LivePlatform, student: str, webhooks_before: int, timeout: float = 60) -> list[str]:
+def wait_for_a_human(platform: LivePlatform, student: str, before: tuple[int, int], timeout: float = 60) -> list[str]:
     """Poll with a deadline (the alert crosses Kafka and the delivery sweep); empty when nobody was reached."""
     deadline = time.monotonic() + timeout
     while True:
-        reached = who_was_reached(platform, student, webhooks_before)
+        reached = who_was_reached(platform, student, before)
         if reached or time.monotonic() > deadline:
             return reached
         time.sleep(0.5)
 
 
 def known_ids(platform: LivePlatform) -> dict[str, list[str]]:
-    """Ids that exist, for the second pass: what an admin or a counsellor would really act on."""
+    """Ids that exist, for the second pass: what an admin or a counsellor would really act on, and one
+    resource of every kind made from the documents' own request examples."""
     rules = api(platform, "notifications", "GET", "/v1/routes", ADMIN)
     counsellor = IDENTITIES["counsellor"]
     inbox = api(platform, "notifications", "GET", "/v1/inbox", counsellor)
     flags = api(platform, "wellbeing", "GET", "/v1/flags", counsellor)
-    return {
+    ids = {
         "rule_id": [rule["id"] for rule in rules["items"]],
         "staff_id": ["c1", "lead-1"],
         "team": ["counselling"],
         "alert_id": [alert["id"] for alert in inbox["items"][:1]],
         "flag_id": [flag["id"] for flag in flags["items"][:1]],
-        "student_id": ["s-before"],
+        "student_id": ["s-before", SUBJECTS[Role.STUDENT]],
+        "mentor_id": [SUBJECTS[Role.MENTOR]],
+        "user_id": [SUBJECTS[Role.MENTOR], SUBJECTS[Role.FACULTY]],
         "cohort": ["2027"],
         "code": ["phq9"],
     }
+    for service in SERVICES:
+        for name, value in created_from_examples(platform, service).items():
+            ids.setdefault(name, []).append(value)
+    return ids
+
+
+def created_from_examples(platform: LivePlatform, service: str) -> dict[str, str]:
+    """PUT then POST each collection route's documented example, as the first identity it works for;
+    the new resource's id is named after the path parameter of its item route."""
+    document = requests.get(f"{platform.urls[service]}/openapi.json", timeout=30).json()
+    created: dict[str, str] = {}
+    for method in ("put", "post"):
+        for path, operations in document["paths"].items():
+            operation = operations.get(method)
+            example = _body_example(document, operation) if operation and "{" not in path else None
+            if example is None:
+                continue
+            for headers in IDENTITIES.values():
+                response = requests.request(
+                    method,
+                    f"{platform.urls[service]}{path}",
+                    json=example,
+                    headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    timeout=30,
+                )
+                if response.status_code < 300:
+                    body = response.json() if response.content else {}
+                    item = next((p for p in document["paths"] if p.startswith(f"{path}/{{")), None)
+                    if item and isinstance(body, dict) and body.get("id"):
+                        created[item[len(path) + 2 : item.index("}")]] = str(body["id"])
+                    break
+    return created
+
+
+def _body_example(document: dict[str, Any], operation: dict[str, Any]) -> Any:
+    media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if media is None:
+        return None
+    if "example" in media:
+        return media["example"]
+    ref = media.get("schema", {}).get("$ref", "")
+    examples = document["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {}).get("examples") if ref else None
+    return examples[0] if examples else None
+
+
+def what_routing_saw(platform: LivePlatform, student: str) -> str:
+    """The rules, directory, rota and alerts as the fuzz left them, for whoever reads a red run."""
+    base = platform.urls["notifications"]
+    rules = requests.get(f"{base}/v1/routes?limit=200", headers=ADMIN, timeout=30)
+    staff = requests.get(f"{base}/v1/staff?limit=200", headers=ADMIN, timeout=30)
+    rota = requests.get(f"{base}/v1/rotas/counselling", headers=ADMIN, timeout=30)
+    repo = platform.apps["notifications"].state.services.repo
+    alerts = platform.run(repo.alerts.find({"subject_id": student}).to_list(None))
+    return "\n".join(
+        [
+            f"rules ({rules.status_code}): {rules.text[:3000]}",
+            f"staff ({staff.status_code}): {[(p['id'], p['roles']) for p in staff.json().get('items', [])] if staff.ok else staff.text}",
+            f"counselling rota ({rota.status_code}): {rota.text[:1000]}",
+            f"alerts about {student}: {[(a.get('recipient_id'), a.get('rule_id'), a.get('status')) for a in alerts]}",
+        ]
+    )
+
+
+def with_known_ids(operation: Any, ids: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Path parameters made of existing ids: each known value of the last one (the item acted on)."""
+    names = [parameter.name for parameter in operation.path_parameters]
+    if not names or not all(ids.get(name) for name in names):
+        return []
+    return [{name: ids[name][0] for name in names[:-1]} | {names[-1]: value} for value in ids[names[-1]]]
 
 
 def test_no_route_answers_5xx_to_any_role_and_an_urgent_flag_still_reaches_a_human(isolation, monkeypatch):
@@ -231,25 +312,31 @@ def test_no_route_answers_5xx_to_any_role_and_an_urgent_flag_still_reaches_a_hum
     with loopback_only(), platform:
         seed(platform)
         urgent_checkin(platform, "s-before")
-        assert wait_for_a_human(platform, "s-before", 0), "before any fuzzing, the urgent route reaches c1"
+        assert wait_for_a_human(platform, "s-before", (0, 0)), "before any fuzzing, the urgent route reaches c1"
 
         fuzzer = Fuzzer(platform)
         ids = known_ids(platform)
-        for service in ("feedback", "wellbeing", "mentorship", "notifications"):
+        for service in SERVICES:
             for operation in operations(platform, service):
                 fuzzer.fuzz(service, operation, EXAMPLES)
-                names = [p.name for p in operation.path_parameters]
-                if names and all(ids.get(name) for name in names):
-                    for value in ids[names[-1]]:
-                        fixed = {name: ids[name][0] for name in names[:-1]} | {names[-1]: value}
-                        fuzzer.fuzz(service, operation, 2, path_parameters=fixed)
+                for fixed in with_known_ids(operation, ids):
+                    fuzzer.fuzz(service, operation, 1, path_parameters=fixed)
+        # Read back what all that stored: whatever was accepted can be shown.
+        for service in SERVICES:
+            for operation in operations(platform, service):
+                if operation.method.upper() == "GET":
+                    for fixed in with_known_ids(operation, ids) or [None]:
+                        fuzzer.fuzz(service, operation, 1, path_parameters=fixed, modes=(GenerationMode.POSITIVE,))
 
-        webhooks_before = len(platform.webhooks.received)
+        before = len(platform.webhooks.received), len(platform.mailbox.recipients)
         urgent_checkin(platform, "s-after")
-        reached = wait_for_a_human(platform, "s-after", webhooks_before)
+        reached = wait_for_a_human(platform, "s-after", before)
+        state = "" if reached else what_routing_saw(platform, "s-after")
 
     summary = f"{sum(fuzzer.statuses.values())} requests, statuses {dict(sorted(fuzzer.statuses.items()))}"
     print(f"fuzz: {summary}; {fuzzer.unsendable} unsendable; {fuzzer.seconds_waiting:.0f} s waiting for answers")
     print(f"fuzz: after it, the urgent check-in reached {reached}")
     assert list(fuzzer.findings.values()) == [], summary
-    assert reached, "after the fuzz run, an urgent check-in reached no counselling-role person and no safety floor"
+    assert reached, (
+        "after the fuzz run, an urgent check-in reached no counselling-role person and no safety floor:\n" + state
+    )
