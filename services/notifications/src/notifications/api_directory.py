@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import AfterValidator
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
-from medsupport_shared.inputs import PageCursor, PageLimit
+from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
 from medsupport_shared.mongo import paginate_sequence
 from notifications.channels import email_address
 from notifications.context import NotificationsContext
@@ -154,9 +155,11 @@ async def get_rota(team: str, _: StaffReader, ctx: Context) -> Any:
     summary="Who is on call at a time (default: now)",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
-async def who_is_on_call(team: str, _: CurrentPrincipal, ctx: Context, at: datetime | None = None) -> Any:
+async def who_is_on_call(
+    team: str, _: CurrentPrincipal, ctx: Context, at: Annotated[datetime, AfterValidator(as_utc_instant)] | None = None
+) -> Any:
     """``at`` without an offset is taken as UTC; the answer gives it in UTC."""
-    when = utcnow() if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+    when = utcnow() if at is None else at
     return {"team": team, "at": when, "staff_id": on_call(await _rota(ctx, team), when)}
 
 
