@@ -36,6 +36,9 @@ def ensure_chromium() -> str:
     found = find_chromium()
     if found:
         return found
+    explicit = os.environ.get("MEDSUPPORT_CHROMIUM")
+    if explicit:  # named by hand: never install something else in its place
+        raise SystemExit(f"[chromium] MEDSUPPORT_CHROMIUM={explicit} is not an executable file")
     apt = shutil.which("apt-get")
     if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
         print("[chromium] not found: installing Debian's chromium package (once per machine)", flush=True)
