@@ -82,6 +82,7 @@ class LivePlatform:
                     delivery_backoff_base_seconds=0.05,
                     delivery_max_attempts=2,
                     webhook_timeout_seconds=2.0,
+                    webhook_allowed_hosts=["127.0.0.1"],  # the local receiver; anything else stays refused
                 )
             ),
         }

@@ -55,3 +55,19 @@ def test_the_docs_assets_are_a_locked_runtime_dependency_of_the_shared_library()
     assert "fastapi-offline" in {d["name"] for d in shared["dependencies"]}
     pinned = next(p for p in lock["package"] if p["name"] == "fastapi-offline")
     assert pinned["version"] and pinned.get("wheels")
+
+
+async def test_the_console_sign_in_page_refers_only_to_the_console_itself():
+    """The page everyone reaches first; the signed-in pages are checked in the console's browser tests."""
+    from console.app import create_app
+    from console.settings import ConsoleSettings
+
+    app = create_app(ConsoleSettings(app_env="development"))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
+        page = await client.get("/login")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert await outside_references(client, "/login") == []
