@@ -4,7 +4,7 @@ from pathlib import Path
 
 from hypothesis import settings
 
-pytest_plugins = ["medsupport_shared.testing.pytest_plugin"]
+pytest_plugins = ["medsupport_shared.testing.pytest_plugin", "medsupport_shared.testing.browser"]
 
 # Tests import helpers from the repository (tests.infra.local_scripts, tools.openapi_export) however pytest
 # is started: `uv run pytest` does not put the working directory on sys.path the way `python -m pytest` does.

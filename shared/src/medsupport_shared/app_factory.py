@@ -18,6 +18,7 @@ from pydantic_core import to_jsonable_python
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medsupport_shared import correlation
+from medsupport_shared.api_docs import app_with_offline_docs
 from medsupport_shared.auth import TokenVerifier
 from medsupport_shared.body_limit import BodyLimitMiddleware
 from medsupport_shared.errors import (
@@ -69,7 +70,7 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    app = app_with_offline_docs(
         title=title,
         description=description,
         version=version,

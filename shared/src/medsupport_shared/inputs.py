@@ -25,15 +25,31 @@ def _rfc3339_text(value: Any) -> Any:
     raise ValueError("must be an RFC 3339 date-time string with an offset, e.g. 2026-11-20T17:00:00Z")
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+"""Instants a request may name: wide for any real date, narrow enough that converting to UTC, storing
+and adding days or minutes never leaves the calendar (0001-01-01T00:00+14:00 was a 500)."""
+
+
+def as_utc_instant(value: datetime) -> datetime:
+    """``value`` in UTC (naive means UTC), or ValueError when it lies outside the accepted years."""
+    try:
+        utc = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must lie between the years 1900 and 2999") from exc
+    if not EARLIEST_INSTANT <= utc <= LATEST_INSTANT:
+        raise ValueError("must lie between the years 1900 and 2999")
+    return utc
 
 
 UtcInstant = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339_text),
-    AfterValidator(_as_utc),
-    Field(description="RFC 3339 with an offset; stored and returned in UTC", examples=["2026-11-20T17:00:00Z"]),
+    AfterValidator(as_utc_instant),
+    Field(
+        description="RFC 3339 with an offset, years 1900-2999; stored and returned in UTC",
+        examples=["2026-11-20T17:00:00Z"],
+    ),
 ]
 
 

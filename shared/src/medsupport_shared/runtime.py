@@ -178,7 +178,9 @@ class ServiceRuntime:
         ``readiness_requires``."""
         mongo_ok, kafka_ok = await asyncio.gather(
             _with_timeout(ping(self._db), 2.0) if self._db is not None else _false(),
-            _with_timeout(kafka_answers(self.settings.kafka_bootstrap_servers, security=self.settings.kafka_security), 2.0),
+            _with_timeout(
+                kafka_answers(self.settings.kafka_bootstrap_servers, security=self.settings.kafka_security), 2.0
+            ),
         )
         for name, up in (("mongodb", mongo_ok), ("kafka", kafka_ok)):
             DEPENDENCY_UP.labels(self.settings.service_name, name).set(1 if up else 0)

@@ -557,7 +557,7 @@ export interface components {
             /**
              * Met At
              * Format: date-time
-             * @description RFC 3339 with an offset; stored and returned in UTC
+             * @description RFC 3339 with an offset, years 1900-2999; stored and returned in UTC
              * @example 2026-11-20T17:00:00Z
              */
             met_at: string;

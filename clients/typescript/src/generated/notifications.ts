@@ -1065,11 +1065,15 @@ export interface components {
             /**
              * Start
              * Format: date-time
+             * @description RFC 3339 with an offset, years 1900-2999; stored and returned in UTC
+             * @example 2026-11-20T17:00:00Z
              */
             start: string;
             /**
              * End
              * Format: date-time
+             * @description RFC 3339 with an offset, years 1900-2999; stored and returned in UTC
+             * @example 2026-11-20T17:00:00Z
              */
             end: string;
         };

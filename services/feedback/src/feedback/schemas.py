@@ -28,6 +28,7 @@ FieldText = Annotated[str, Field(min_length=1, max_length=rules.MAX_FIELD_CHARS)
 OptionalFieldText = Annotated[str | None, Field(max_length=rules.MAX_FIELD_CHARS), AfterValidator(_blank_to_none)]
 OptionalFreeText = Annotated[str | None, Field(max_length=rules.MAX_FREE_TEXT_CHARS), AfterValidator(_blank_to_none)]
 ResponseText = Annotated[str | None, Field(max_length=rules.MAX_RESPONSE_CHARS), AfterValidator(_blank_to_none)]
+RatingPoint = Annotated[StrictInt, Field(ge=-rules.MAX_RATING_MAGNITUDE, le=rules.MAX_RATING_MAGNITUDE)]
 ReflectionText = Annotated[str, Field(min_length=1, max_length=rules.MAX_REFLECTION_CHARS), AfterValidator(_not_blank)]
 OptionalReflectionText = Annotated[
     str | None, Field(max_length=rules.MAX_REFLECTION_CHARS), AfterValidator(_blank_to_none)
@@ -54,9 +55,9 @@ class ContextOut(BaseModel):
 
 class RatingIn(StrictInput):
     scale: Label = Field(examples=["entrustment (1 = observe only ... 5 = may supervise others)"])
-    minimum: StrictInt = Field(examples=[1])
-    maximum: StrictInt = Field(examples=[5])
-    value: StrictInt = Field(examples=[4])
+    minimum: RatingPoint = Field(examples=[1])
+    maximum: RatingPoint = Field(examples=[5])
+    value: RatingPoint = Field(examples=[4])
 
     @model_validator(mode="after")
     def _on_the_scale(self) -> RatingIn:

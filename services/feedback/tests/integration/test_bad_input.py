@@ -27,6 +27,19 @@ CASES = [
     ("/v1/feedback", F1, {**FEEDBACK, "rating": {"scale": "e", "minimum": 1, "maximum": 5, "value": 9}}, "rating"),
     ("/v1/feedback", F1, {**FEEDBACK, "rating": {"scale": "e", "minimum": 1, "maximum": 5, "value": "3"}}, "value"),
     ("/v1/feedback", F1, {**FEEDBACK, "unexpected": 1}, "unexpected"),
+    # past 64 bits a number cannot be stored at all (was a 500, found by the fuzz test)
+    (
+        "/v1/feedback",
+        F1,
+        {**FEEDBACK, "rating": {"scale": "e", "minimum": 2**63, "maximum": 2**63 + 4, "value": 2**63}},
+        "minimum",
+    ),
+    (
+        "/v1/feedback",
+        F1,
+        {**FEEDBACK, "rating": {"scale": "e", "minimum": -(2**70), "maximum": -(2**70) + 4, "value": -(2**70)}},
+        "maximum",
+    ),
     ("/v1/feedback/requests", S1, {**REQUEST, "assessor_id": ""}, "assessor_id"),
     ("/v1/feedback/requests", S1, {**REQUEST, "note": ["list"]}, "note"),
     ("/v1/concerns", None, {**CONCERN, "category": "gossip"}, "category"),
@@ -36,6 +49,12 @@ CASES = [
     ("/v1/concerns", None, {k: v for k, v in CONCERN.items() if k != "where"}, "where"),
     ("/v1/reflections", S1, {**REFLECTION, "body": ""}, "body"),
     ("/v1/reflections", S1, {**REFLECTION, "body": "x" * 20001}, "body"),
+    (
+        "/v1/reflections",
+        S1,
+        {**REFLECTION, "rating": {"scale": "e", "minimum": 2**64, "maximum": 2**64 + 1, "value": 2**64}},
+        "value",
+    ),
 ]
 
 

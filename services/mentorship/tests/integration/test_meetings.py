@@ -91,3 +91,14 @@ async def test_an_ended_mentorship_takes_no_more_meetings(stack: Stack) -> None:
     assert later.status_code == 201
     await stack.reader.wait_for(lambda e: e.type == "meeting.logged" and e.data["meeting_id"] == later.json()["id"])
     assert [e.data["meeting_id"] for e in stack.events("meeting.logged")] == [first.json()["id"], later.json()["id"]]
+
+
+async def test_a_meeting_time_outside_the_calendar_is_a_422_not_a_500(stack: Stack) -> None:
+    """Converting 0001-01-01T00:00+14:00 to UTC overflowed (a 500 found by the fuzz test)."""
+    await stack.mentor("m1")
+    assignment_id = (await stack.assign("m1", "s1")).json()["id"]
+    for met_at in ("0001-01-01T00:00:00+14:00", "1899-12-31T23:59:59Z"):
+        response = await log(stack, assignment_id, met_at)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["loc"] == ["body", "met_at"]
+    assert await stack.ctx.repo.meetings.count_documents({}) == 0

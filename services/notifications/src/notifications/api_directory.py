@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.documents import parse_document, valid_documents
 from medsupport_shared.errors import AUTH_ERRORS, Forbidden, NotFound, Unprocessable, problem_responses
 from medsupport_shared.events import utcnow
-from medsupport_shared.inputs import PageCursor, PageLimit
+from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
 from notifications.channels import email_address
 from notifications.context import NotificationsContext
 from notifications.repository import PEOPLE, ROLE_GRANTS, ROTAS
@@ -246,9 +246,11 @@ async def get_rota(team: str, _: StaffReader, ctx: Context) -> Any:
     summary="Who is on call at a time (default: now; staff roles only)",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
-async def who_is_on_call(team: str, _: StaffMember, ctx: Context, at: datetime | None = None) -> Any:
+async def who_is_on_call(
+    team: str, _: StaffMember, ctx: Context, at: Annotated[datetime, AfterValidator(as_utc_instant)] | None = None
+) -> Any:
     """``at`` without an offset is taken as UTC; the answer gives it in UTC."""
-    when = utcnow() if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+    when = utcnow() if at is None else at
     return {"team": team, "at": when, "staff_id": on_call(await _rota(ctx, team), when)}
 
 

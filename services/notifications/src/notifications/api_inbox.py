@@ -19,7 +19,7 @@ from medsupport_shared.auth import CurrentPrincipal, Principal, get_principal
 from medsupport_shared.documents import valid_documents
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, TooManyRequests, Unauthorized, problem_responses
 from medsupport_shared.events import utcnow
-from medsupport_shared.inputs import PageCursor, PageLimit
+from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
 from notifications import alert_access
 from notifications.alerts import acknowledge, alert_view
 from notifications.api_directory import Context
@@ -158,11 +158,11 @@ async def inbox_stream(
 
 
 def _parse_since(value: str | None) -> datetime | None:
+    """The instant a ``Last-Event-ID`` names, or None (resume from now) when it names none we can query."""
     try:
-        since = datetime.fromisoformat(value) if value else None
+        return as_utc_instant(datetime.fromisoformat(value)) if value else None
     except ValueError:
         return None
-    return since if since is None or since.tzinfo is not None else since.replace(tzinfo=UTC)
 
 
 def ticket_digest(ticket: str) -> str:

@@ -7,12 +7,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from medsupport_shared.inputs import UtcInstant
+
 
 class Shift(BaseModel):
     model_config = ConfigDict(frozen=True)
     staff_id: str = Field(min_length=1)
-    start: datetime
-    end: datetime
+    start: UtcInstant
+    end: UtcInstant
 
     @model_validator(mode="after")
     def _ordered(self) -> Shift:

@@ -21,6 +21,9 @@ MAX_LINKED_FEEDBACK: Final = 50
 MAX_SHARES: Final = 20
 MAX_RATING_SPAN: Final = 100
 """A stated scale spans at most this many points (e.g. 1-5, 0-10, 0-100)."""
+MAX_RATING_MAGNITUDE: Final = 10_000
+"""A scale's ends (and so its value) lie within ±this: any real scale does, and a number past 64 bits
+cannot be stored at all."""
 
 
 class ContextKind(StrEnum):
