@@ -6,7 +6,7 @@ from hypothesis import settings
 
 pytest_plugins = ["medsupport_shared.testing.pytest_plugin", "medsupport_shared.testing.browser"]
 
-# Tests import helpers from the repository (tests.infra.local_scripts, tools.openapi_export) however pytest
+# Tests import helpers from the repository (tools.openapi_export) however pytest
 # is started: `uv run pytest` does not put the working directory on sys.path the way `python -m pytest` does.
 ROOT = str(Path(__file__).resolve().parent)
 if ROOT not in sys.path:

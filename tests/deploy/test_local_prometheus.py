@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from medsupport_shared.testing import free_port
+from medsupport_shared.testing.local_scripts import local_module
 from tests.deploy.conftest import REPO, SERVICES, Tool
-from tests.infra.local_scripts import local_module
 
 local_prometheus = local_module("local_prometheus")
 TOKEN = "scrape-token-for-tests"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.local_scripts import assert_one_line_failure, fake_tool, local_module, run_script
+from medsupport_shared.testing.local_scripts import assert_one_line_failure, fake_tool, local_module, run_script
 
 JAVA_17 = "echo 'openjdk version \"17.0.15\" 2025-04-15' >&2"
 GO_126 = "echo go1.26.8"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from medsupport_shared.testing import free_port
-from tests.infra.local_scripts import assert_one_line_failure, fake_tool, local_module, run_script
+from medsupport_shared.testing.local_scripts import assert_one_line_failure, fake_tool, local_module, run_script
 
 infra = local_module("infra")
 

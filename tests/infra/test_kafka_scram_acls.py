@@ -23,7 +23,7 @@ from medsupport_shared.events import new_event
 from medsupport_shared.kafka import EventPublisher, PublishFailed, ensure_topics, kafka_answers
 from medsupport_shared.kafka_security import KafkaSecurity
 from medsupport_shared.testing import TopicReader, eventually, free_port
-from tests.infra.local_scripts import local_module
+from medsupport_shared.testing.local_scripts import local_module
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

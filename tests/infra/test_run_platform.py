@@ -3,7 +3,7 @@ on the ports it was given, unless the environment names others."""
 
 from __future__ import annotations
 
-from tests.infra.local_scripts import local_module
+from medsupport_shared.testing.local_scripts import local_module
 
 run_platform = local_module("run_platform")
 

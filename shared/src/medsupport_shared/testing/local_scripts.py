@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = next(p for p in Path(__file__).resolve().parents if (p / "deploy" / "local" / "infra.py").exists())
 LOCAL = REPO / "deploy" / "local"
 
 
