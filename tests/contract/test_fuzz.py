@@ -181,8 +181,10 @@ def seed(platform: LivePlatform) -> None:
         "admin-1": {"roles": ["admin"], "email": "admin@med.example.edu"},
         "officer-1": {"roles": ["concerns_officer"], "email": "officer@med.example.edu"},
     }
+    # Registering counselling staff needs the wellbeing lead as well as the admin (health-data roles).
+    setup = auth("admin-1", "admin", "wellbeing_lead")
     for staff_id, body in staff.items():
-        api(platform, "notifications", "PUT", f"/v1/staff/{staff_id}", ADMIN, json=body)
+        api(platform, "notifications", "PUT", f"/v1/staff/{staff_id}", setup, json=body)
     now = utcnow()
     shift = {
         "staff_id": "c1",

@@ -103,7 +103,7 @@ async def test_every_request_of_the_collection_succeeds_in_order(isolation):
 
 async def on_call(notifications, staff_id: str) -> None:
     """What `make up`'s demo data sets up: the counsellor in the directory and on call now."""
-    admin = TOKENS["ADMIN_TOKEN"]
+    admin = auth("admin-amy", "admin", "wellbeing_lead")  # counselling staff are registered with the lead
     staff = {"roles": ["counsellor"], "email": f"{staff_id}@med.example.edu"}
     assert (await notifications.put(f"/v1/staff/{staff_id}", json=staff, headers=admin)).status_code == 200
     now = utcnow()
