@@ -38,6 +38,14 @@ from notifications.schemas import (
     StreamTicketOut,
 )
 from wellbeing.instruments import Instrument
+from wellbeing.referral_schemas import (
+    HelpStatusOut,
+    MyReferral,
+    RaisedReferral,
+    RaisedReferralPage,
+    ReferralQueue,
+    ReferralStaffView,
+)
 from wellbeing.schemas import (
     AuditPage,
     CheckinPage,
@@ -74,6 +82,12 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     InstrumentPage,
     ErasureRequestOut,
     ErasureRequestPage,
+    MyReferral,
+    HelpStatusOut,
+    RaisedReferral,
+    RaisedReferralPage,
+    ReferralStaffView,
+    ReferralQueue,
     # mentorship
     MentorProfileOut,
     MentorPage,

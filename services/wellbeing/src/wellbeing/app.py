@@ -9,8 +9,11 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.erasure import enable_erasure_requests
 from medsupport_shared.erasure import router as erasure_router
 from medsupport_shared.event_types import WELLBEING_TOPIC
+from medsupport_shared.rate_limits import COLLECTION as RATE_COUNTERS
+from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.runtime import ServiceRuntime
-from wellbeing import api_staff, api_student, checkins, consumers, privacy, urgent_flags
+from wellbeing import api_referrals, api_staff, api_student, checkins, consumers, privacy, referrals, urgent_flags
+from wellbeing.referral_repository import REFERRALS, ReferralRepository
 from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
 from wellbeing.settings import WellbeingSettings
 from wellbeing.urgent_spool import UrgentSpool
@@ -31,6 +34,12 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         repo = WellbeingRepository(runtime.db)
         await repo.ensure_indexes()
         await repo.backfill_queue_keys()
+        referral_repo = ReferralRepository(runtime.db)
+        await referral_repo.ensure_indexes()
+        counters = WindowCounters(
+            runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
+        )
+        await counters.ensure_indexes()
         ctx = checkins.WellbeingContext(
             repo=repo,
             outbox=runtime.outbox,
@@ -41,8 +50,10 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             publisher=runtime.publisher,
             tasks=runtime.tasks,
             spool=UrgentSpool(settings.urgent_spool_path, cipher),
+            referrals=referral_repo,
+            counters=counters,
         )
-        runtime.outbox.register(*OUTBOX_COLLECTIONS)
+        runtime.outbox.register(*OUTBOX_COLLECTIONS, REFERRALS)
         runtime.publishes_to(WELLBEING_TOPIC)
         enable_erasure_requests(runtime, sweep_seconds=settings.erasure_sweep_interval_seconds)
         runtime.add_consumer(name="wellbeing", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
@@ -58,6 +69,12 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         runtime.every(
             settings.retention_sweep_interval_seconds, "retention", lambda: privacy.enforce_retention(ctx=ctx)
         )
+        runtime.every(
+            settings.referral_sweep_interval_seconds,
+            "referral-deadlines",
+            lambda: referrals.escalate_missed_deadlines(ctx=ctx),
+        )
+        runtime.every(60, "rate-counters", counters.sweep)
         return ctx
 
     return create_service_app(
@@ -65,10 +82,11 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         title="medsupport wellbeing",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api_student.router, api_staff.router, erasure_router],
+        routers=[api_student.router, api_staff.router, api_referrals.router, erasure_router],
         openapi_tags=[
             {"name": "check-ins", "description": "Questionnaires and the student's own data"},
             {"name": "counselling", "description": "Flags and individual data for counselling staff"},
+            {"name": "referrals", "description": "Appointment requests, concerns about a student, triage"},
             {"name": "aggregates", "description": "Cohort views for faculty and admins"},
             {"name": "privacy", "description": "Erasure requests"},
         ],

@@ -25,9 +25,11 @@ from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.kafka import EventPublisher
 from medsupport_shared.outbox import Outbox, outbox_entry
+from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.supervision import TaskSupervisor
 from wellbeing.flag_rules import Assessment, FlagThresholds, OpenFlag, assess, merge, queue_key
 from wellbeing.instruments import INSTRUMENTS
+from wellbeing.referral_repository import ReferralRepository
 from wellbeing.repository import CHECKINS, FLAGS, Document, WellbeingRepository
 from wellbeing.scoring import AnswerError, Score, score
 from wellbeing.settings import WellbeingSettings
@@ -56,6 +58,8 @@ class WellbeingContext:
     tasks: TaskSupervisor
     spool: UrgentSpool
     """Urgent flags raised while the database was down, until the store has them."""
+    referrals: ReferralRepository
+    counters: WindowCounters
 
     def publish_measured(
         self, collection: str, doc_id: str, entries: list[Document], *, started: float, severity: str

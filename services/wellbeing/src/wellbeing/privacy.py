@@ -147,7 +147,10 @@ async def erase_student(
     erased = await ctx.repo.erase_student(
         student_id=payload.student_id, student_ref=audit_pseudonym(ctx, payload.student_id), fact=fact
     )
-    return {**erased, "idempotency_replies": replies}
+    referrals = await ctx.referrals.erase_student(
+        student_id=payload.student_id, referrer_ref=audit_pseudonym(ctx, payload.student_id)
+    )
+    return {**erased, **referrals, "idempotency_replies": replies}
 
 
 async def erase_kept_flags(*, ctx: WellbeingContext) -> int:
