@@ -147,8 +147,10 @@ async def erase_student(
     erased = await ctx.repo.erase_student(
         student_id=payload.student_id, student_ref=audit_pseudonym(ctx, payload.student_id), fact=fact
     )
-    referrals = await ctx.referrals.erase_student(
-        student_id=payload.student_id, referrer_ref=audit_pseudonym(ctx, payload.student_id)
+    pseudonym = audit_pseudonym(ctx, payload.student_id)
+    referrals = await ctx.referrals.erase_student(student_id=payload.student_id, referrer_ref=pseudonym)
+    referrals["audit_actor_pseudonymised"] = await ctx.repo.pseudonymise_actor(
+        actor_id=payload.student_id, actor_ref=pseudonym
     )
     return {**erased, **referrals, "idempotency_replies": replies}
 

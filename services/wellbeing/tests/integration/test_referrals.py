@@ -152,3 +152,22 @@ async def test_a_missed_deadline_escalates_once_even_after_a_restart(isolation):
         assert [e.type for e in reader.events].count("referral.deadline_missed") == 1
         queue = (await client.get("/v1/referrals", headers=COUNSELLOR)).json()["items"]
         assert {r["id"]: r["escalated_at"] is not None for r in queue}[referral_id]
+
+
+async def test_a_students_erasure_deletes_referrals_about_them_and_pseudonymises_those_they_raised(wellbeing):
+    client, referrals = wellbeing.client, wellbeing.app.state.services.referrals.referrals
+    assert (await client.post("/v1/me/referrals", headers=STUDENT, json=SELF)).status_code == 201
+    assert (await client.post("/v1/referrals", headers=TEACHER, json=CONCERN)).status_code == 201
+    about_s3 = await client.post("/v1/referrals", headers=STUDENT, json={**CONCERN, "student_id": "s3"})
+    assert about_s3.status_code == 201
+    erased = await client.post("/v1/erasure-requests", json={"student_id": "s1"}, headers=STUDENT)
+    assert erased.status_code == 202, erased.text
+
+    async def erased_everywhere() -> bool:
+        return await referrals.count_documents({"student_id": "s1"}) == 0
+
+    await eventually(erased_everywhere)
+    kept = await referrals.find_one({"_id": about_s3.json()["id"]})
+    assert kept["student_id"] == "s3" and kept["referrer_id"] not in (None, "s1")
+    audit = (await client.get("/v1/audit?student_id=s3", headers=LEAD)).json()["items"]
+    assert [a["actor_id"] for a in audit if a["action"] == "referral.raised"] == [kept["referrer_id"]]
