@@ -43,6 +43,7 @@ from wellbeing.referral_schemas import (
     MyReferral,
     RaisedReferral,
     RaisedReferralPage,
+    ReferralFigures,
     ReferralQueue,
     ReferralStaffView,
 )
@@ -86,6 +87,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     HelpStatusOut,
     RaisedReferral,
     RaisedReferralPage,
+    ReferralFigures,
     ReferralStaffView,
     ReferralQueue,
     # mentorship

@@ -360,6 +360,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/referrals/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Referrals and time to first contact by month (wellbeing lead, admin; suppressed under the group size)
+         * @description Whole months that have ended only, so no figure changes once given; a month with fewer students than `MIN_GROUP_SIZE` (or a kind below it) shows none.
+         */
+        get: operations["referral_figures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/referrals/{referral_id}/triage": {
         parameters: {
             query?: never;
@@ -1312,6 +1332,32 @@ export interface components {
              */
             reverse_scored: boolean;
         };
+        /** MonthFiguresOut */
+        MonthFiguresOut: {
+            /**
+             * Month
+             * @description YYYY-MM
+             */
+            month: string;
+            /**
+             * Suppressed
+             * @description fewer students than MIN_GROUP_SIZE (or a kind below it): no figure
+             */
+            suppressed: boolean;
+            /** Referrals */
+            referrals: number | null;
+            /** Self Referrals */
+            self_referrals: number | null;
+            /** Concerns */
+            concerns: number | null;
+            /** Contacted */
+            contacted: number | null;
+            /**
+             * Median Hours To First Contact
+             * @description null when fewer were contacted than the group size
+             */
+            median_hours_to_first_contact: number | null;
+        };
         /**
          * MyReferral
          * @description What a student sees of a referral: its stage, never staff notes nor who raised a concern.
@@ -1433,6 +1479,35 @@ export interface components {
             items: components["schemas"]["RaisedReferral"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * ReferralFigures
+         * @example {
+         *       "months": [
+         *         {
+         *           "concerns": null,
+         *           "contacted": null,
+         *           "median_hours_to_first_contact": null,
+         *           "month": "2026-01",
+         *           "referrals": null,
+         *           "self_referrals": null,
+         *           "suppressed": true
+         *         },
+         *         {
+         *           "concerns": 5,
+         *           "contacted": 13,
+         *           "median_hours_to_first_contact": 20.5,
+         *           "month": "2026-02",
+         *           "referrals": 14,
+         *           "self_referrals": 9,
+         *           "suppressed": false
+         *         }
+         *       ]
+         *     }
+         */
+        ReferralFigures: {
+            /** Months */
+            months: components["schemas"]["MonthFiguresOut"][];
         };
         /**
          * ReferralQueue
@@ -4170,6 +4245,105 @@ export interface operations {
                      *             "limit"
                      *           ],
                      *           "msg": "Input should be less than or equal to 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    referral_figures: {
+        parameters: {
+            query?: {
+                months?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralFigures"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "months"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
                      *         }
                      *       ]
                      *     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -24,6 +25,7 @@ from wellbeing.referral_schemas import (
     MyReferral,
     RaisedReferral,
     RaisedReferralPage,
+    ReferralFigures,
     ReferralQueue,
     ReferralStaffView,
     SelfReferralCreate,
@@ -32,6 +34,7 @@ from wellbeing.referral_schemas import (
 
 Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
 Referrer = Annotated[Principal, Depends(require_roles(Role.FACULTY, Role.MENTOR, Role.STUDENT))]
+Leaders = Annotated[Principal, Depends(require_roles(Role.WELLBEING_LEAD, Role.ADMIN))]
 Counselling = Annotated[Principal, Depends(require_roles(Role.COUNSELLOR, Role.WELLBEING_LEAD))]
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -219,6 +222,19 @@ async def list_referrals(
         records=[(r.student_id, r.id) for r, _ in page],
     )
     return {"items": [staff_view(r, d, ctx.cipher) for r, d in page], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/referrals/figures",
+    response_model=ReferralFigures,
+    summary="Referrals and time to first contact by month (wellbeing lead, admin; suppressed under the group size)",
+    description="Whole months that have ended only, so no figure changes once given; a month with fewer "
+    "students than `MIN_GROUP_SIZE` (or a kind below it) shows none.",
+    responses=problem_responses(*AUTH_ERRORS),
+)
+async def referral_figures(_: Leaders, ctx: Context, months: Annotated[int, Query(ge=1, le=36)] = 6) -> Any:
+    found = await referrals.figures_by_month(ctx=ctx, months=months)
+    return {"months": [asdict(f) for f in found]}
 
 
 @router.post(

@@ -206,3 +206,47 @@ class RaisedReferralPage(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_RAISED_EXAMPLE], "next_cursor": None}]})
     items: list[RaisedReferral]
     next_cursor: str | None
+
+
+class MonthFiguresOut(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    suppressed: bool = Field(description="fewer students than MIN_GROUP_SIZE (or a kind below it): no figure")
+    referrals: int | None
+    self_referrals: int | None
+    concerns: int | None
+    contacted: int | None
+    median_hours_to_first_contact: float | None = Field(
+        description="null when fewer were contacted than the group size"
+    )
+
+
+class ReferralFigures(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "months": [
+                        {
+                            "month": "2026-01",
+                            "suppressed": True,
+                            "referrals": None,
+                            "self_referrals": None,
+                            "concerns": None,
+                            "contacted": None,
+                            "median_hours_to_first_contact": None,
+                        },
+                        {
+                            "month": "2026-02",
+                            "suppressed": False,
+                            "referrals": 14,
+                            "self_referrals": 9,
+                            "concerns": 5,
+                            "contacted": 13,
+                            "median_hours_to_first_contact": 20.5,
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+    months: list[MonthFiguresOut]

@@ -22,6 +22,7 @@ from medsupport_shared.events import EventData, new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
 from wellbeing import privacy
 from wellbeing.checkins import WellbeingContext
+from wellbeing.domain.referral_stats import MonthFigures, first_month_start, monthly_figures
 from wellbeing.domain.referrals import (
     ConcernCategory,
     ContactMethod,
@@ -236,3 +237,9 @@ async def referrals_for_student(*, ctx: WellbeingContext, student_id: str) -> li
         StudentReferralView(r, r.kind == "concern", student_status(r))
         for r in await ctx.referrals.of_student(student_id=student_id)
     ]
+
+
+async def figures_by_month(*, ctx: WellbeingContext, months: int) -> list[MonthFigures]:
+    now = utcnow()
+    found = await ctx.referrals.created_between(start=first_month_start(now, months), end=now)
+    return monthly_figures(found, now=now, months=months, min_group_size=ctx.settings.min_group_size)

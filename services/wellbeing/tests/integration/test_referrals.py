@@ -2,6 +2,7 @@
 queue, are triaged and closed with the student seeing the stage; a missed deadline escalates once."""
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -171,3 +172,34 @@ async def test_a_students_erasure_deletes_referrals_about_them_and_pseudonymises
     assert kept["student_id"] == "s3" and kept["referrer_id"] not in (None, "s1")
     audit = (await client.get("/v1/audit?student_id=s3", headers=LEAD)).json()["items"]
     assert [a["actor_id"] for a in audit if a["action"] == "referral.raised"] == [kept["referrer_id"]]
+
+
+async def test_leaders_see_monthly_figures_suppressed_under_the_group_size(wellbeing):
+    from medsupport_shared.events import utcnow
+    from wellbeing.domain.referral_stats import months_back
+    from wellbeing.domain.referrals import Referral
+
+    repo = wellbeing.app.state.services.referrals
+    last_month = months_back(utcnow(), 1)[0]
+    start = datetime.fromisoformat(f"{last_month}-02T09:00:00+00:00")
+    for i in range(5):
+        referral = Referral(
+            id=f"r{i}",
+            kind="self",
+            student_id=f"s{i}",
+            category="stress",
+            urgency="whenever",
+            status="accepted",
+            created_at=start,
+            deadline_at=start + timedelta(days=10),
+            first_contact_at=start + timedelta(hours=i + 1),
+        )
+        await repo.insert(referral=referral, sealed={}, entries=[])
+    assert (await wellbeing.client.get("/v1/referrals/figures", headers=COUNSELLOR)).status_code == 403
+    months = (await wellbeing.client.get("/v1/referrals/figures?months=2", headers=LEAD)).json()["months"]
+    assert [m["suppressed"] for m in months] == [True, False]
+    assert (months[1]["month"], months[1]["referrals"], months[1]["median_hours_to_first_contact"]) == (
+        last_month,
+        5,
+        3.0,
+    )
