@@ -47,6 +47,7 @@ from wellbeing.referral_schemas import (
     ReferralQueue,
     ReferralStaffView,
 )
+from wellbeing.resource_schemas import ResourceOut, ResourcePage
 from wellbeing.schemas import (
     AuditPage,
     CheckinPage,
@@ -90,6 +91,8 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     ReferralFigures,
     ReferralStaffView,
     ReferralQueue,
+    ResourceOut,
+    ResourcePage,
     # mentorship
     MentorProfileOut,
     MentorPage,

@@ -12,9 +12,20 @@ from medsupport_shared.event_types import WELLBEING_TOPIC
 from medsupport_shared.rate_limits import COLLECTION as RATE_COUNTERS
 from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.runtime import ServiceRuntime
-from wellbeing import api_referrals, api_staff, api_student, checkins, consumers, privacy, referrals, urgent_flags
+from wellbeing import (
+    api_referrals,
+    api_resources,
+    api_staff,
+    api_student,
+    checkins,
+    consumers,
+    privacy,
+    referrals,
+    urgent_flags,
+)
 from wellbeing.referral_repository import REFERRALS, ReferralRepository
 from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
+from wellbeing.resource_repository import ResourceRepository
 from wellbeing.settings import WellbeingSettings
 from wellbeing.urgent_spool import UrgentSpool
 
@@ -36,6 +47,8 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         await repo.backfill_queue_keys()
         referral_repo = ReferralRepository(runtime.db)
         await referral_repo.ensure_indexes()
+        resource_repo = ResourceRepository(runtime.db)
+        await resource_repo.ensure_indexes()
         counters = WindowCounters(
             runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
         )
@@ -51,6 +64,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             tasks=runtime.tasks,
             spool=UrgentSpool(settings.urgent_spool_path, cipher),
             referrals=referral_repo,
+            resources=resource_repo,
             counters=counters,
         )
         runtime.outbox.register(*OUTBOX_COLLECTIONS, REFERRALS)
@@ -82,11 +96,12 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         title="medsupport wellbeing",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api_student.router, api_staff.router, api_referrals.router, erasure_router],
+        routers=[api_student.router, api_staff.router, api_referrals.router, api_resources.router, erasure_router],
         openapi_tags=[
             {"name": "check-ins", "description": "Questionnaires and the student's own data"},
             {"name": "counselling", "description": "Flags and individual data for counselling staff"},
             {"name": "referrals", "description": "Appointment requests, concerns about a student, triage"},
+            {"name": "resources", "description": "The institution's catalogue of help"},
             {"name": "aggregates", "description": "Cohort views for faculty and admins"},
             {"name": "privacy", "description": "Erasure requests"},
         ],

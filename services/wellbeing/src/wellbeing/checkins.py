@@ -31,6 +31,7 @@ from wellbeing.flag_rules import Assessment, FlagThresholds, OpenFlag, assess, m
 from wellbeing.instruments import INSTRUMENTS
 from wellbeing.referral_repository import ReferralRepository
 from wellbeing.repository import CHECKINS, FLAGS, Document, WellbeingRepository
+from wellbeing.resource_repository import ResourceRepository
 from wellbeing.scoring import AnswerError, Score, score
 from wellbeing.settings import WellbeingSettings
 from wellbeing.urgent_spool import UrgentSpool
@@ -59,6 +60,7 @@ class WellbeingContext:
     spool: UrgentSpool
     """Urgent flags raised while the database was down, until the store has them."""
     referrals: ReferralRepository
+    resources: ResourceRepository
     counters: WindowCounters
 
     def publish_measured(
