@@ -60,6 +60,7 @@ from wellbeing.schemas import (
     ReminderRecord,
     Trend,
 )
+from wellbeing.workshop_schemas import SeatOut, WorkshopOut, WorkshopPage
 
 SERVICES = ["feedback", "wellbeing", "mentorship", "notifications"]
 
@@ -93,6 +94,9 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     ReferralQueue,
     ResourceOut,
     ResourcePage,
+    WorkshopOut,
+    WorkshopPage,
+    SeatOut,
     # mentorship
     MentorProfileOut,
     MentorPage,

@@ -232,6 +232,18 @@ class ReferralStudentNotice(EventData):
     noticed_at: datetime
 
 
+class WorkshopReminderDue(EventData):
+    """A wellness workshop session the student signed up for starts soon (notifications reminds them)."""
+
+    event_type = "workshop.reminder_due"
+    topic = WELLBEING_TOPIC
+    workshop_id: str
+    session_id: str
+    student_id: str
+    starts_at: datetime
+    reminder_id: str
+
+
 # ------------------------------------------------------------------ mentorship.events.v1
 
 
@@ -391,6 +403,7 @@ _MODELS: tuple[type[EventData], ...] = (
     ReferralTriaged,
     ReferralDeadlineMissed,
     ReferralStudentNotice,
+    WorkshopReminderDue,
     MentorAssigned,
     MentorshipEnded,
     MeetingLogged,

@@ -86,6 +86,7 @@ ROUTABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "referral.received": (frozenset({"routine", "elevated"}), frozenset()),
     "referral.deadline_missed": (frozenset({"routine"}), frozenset()),
     "referral.student_notice": (frozenset({"routine"}), frozenset({"student"})),
+    "workshop.reminder_due": (frozenset({"routine"}), frozenset({"student"})),
     "concern.raised": (frozenset({"routine"}), frozenset({"reporter"})),
     "concern.updated": (frozenset({"routine"}), frozenset({"reporter"})),
     "feedback.submitted": (frozenset({"routine"}), frozenset({"student", "author"})),
@@ -243,6 +244,12 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
         Target(kind="student"),
         description="Someone raised a concern about a student: the student is told, in the institution's words, "
         "that someone will reach out (never who or why).",
+    ),
+    _rule(
+        "workshop-reminder",
+        ("workshop.reminder_due",),
+        Target(kind="student"),
+        description="A workshop session the student signed up for starts soon.",
     ),
     _rule(
         "checkin-reminder",

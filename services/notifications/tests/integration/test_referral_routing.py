@@ -69,3 +69,21 @@ async def test_referral_events_reach_counsellors_the_lead_and_the_student_once_a
         assert len(await inbox(client, "c1", "counsellor")) == 1
         assert await inbox(client, "admin-1", "admin") == []
         assert len(await inbox(client, "s1", "student")) == 1
+
+
+async def test_a_workshop_reminder_reaches_the_student(stack):
+    from medsupport_shared.event_types import WorkshopReminderDue
+
+    app = stack.app()
+    event = new_event(
+        WorkshopReminderDue(
+            workshop_id="w1", session_id="ws1", student_id="s7", starts_at=utcnow(), reminder_id="ws1:seat:0"
+        ),
+        source="/services/wellbeing",
+    )
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        await stack.setup_staff(client)
+        await wait_for_consumer(app)
+        await stack.publisher.publish(event)
+        alerts = await eventually(lambda: inbox(client, "s7", "student"))
+        assert [(a["event_type"], a["link"]) for a in alerts] == [("workshop.reminder_due", "/wellbeing/workshops/w1")]

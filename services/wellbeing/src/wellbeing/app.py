@@ -17,17 +17,20 @@ from wellbeing import (
     api_resources,
     api_staff,
     api_student,
+    api_workshops,
     checkins,
     consumers,
     privacy,
     referrals,
     urgent_flags,
+    workshops,
 )
 from wellbeing.referral_repository import REFERRALS, ReferralRepository
 from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
 from wellbeing.resource_repository import ResourceRepository
 from wellbeing.settings import WellbeingSettings
 from wellbeing.urgent_spool import UrgentSpool
+from wellbeing.workshop_repository import SEATS, WorkshopRepository
 
 DESCRIPTION = """Wellbeing check-ins with validated questionnaires (WHO-5, PHQ-2, PHQ-9, GAD-2, GAD-7, PSS-10,
 single-item burnout), scored exactly as published, raising flags that reach a counsellor within seconds.
@@ -49,6 +52,8 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         await referral_repo.ensure_indexes()
         resource_repo = ResourceRepository(runtime.db)
         await resource_repo.ensure_indexes()
+        workshop_repo = WorkshopRepository(runtime.db)
+        await workshop_repo.ensure_indexes()
         counters = WindowCounters(
             runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
         )
@@ -65,9 +70,10 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             spool=UrgentSpool(settings.urgent_spool_path, cipher),
             referrals=referral_repo,
             resources=resource_repo,
+            workshops=workshop_repo,
             counters=counters,
         )
-        runtime.outbox.register(*OUTBOX_COLLECTIONS, REFERRALS)
+        runtime.outbox.register(*OUTBOX_COLLECTIONS, REFERRALS, SEATS)
         runtime.publishes_to(WELLBEING_TOPIC)
         enable_erasure_requests(runtime, sweep_seconds=settings.erasure_sweep_interval_seconds)
         runtime.add_consumer(name="wellbeing", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
@@ -88,6 +94,11 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             "referral-deadlines",
             lambda: referrals.escalate_missed_deadlines(ctx=ctx),
         )
+        runtime.every(
+            settings.workshop_sweep_interval_seconds,
+            "workshop-reminders",
+            lambda: workshops.send_workshop_reminders(ctx=ctx),
+        )
         runtime.every(60, "rate-counters", counters.sweep)
         return ctx
 
@@ -96,7 +107,14 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         title="medsupport wellbeing",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api_student.router, api_staff.router, api_referrals.router, api_resources.router, erasure_router],
+        routers=[
+            api_student.router,
+            api_staff.router,
+            api_referrals.router,
+            api_resources.router,
+            api_workshops.router,
+            erasure_router,
+        ],
         openapi_tags=[
             {"name": "check-ins", "description": "Questionnaires and the student's own data"},
             {"name": "counselling", "description": "Flags and individual data for counselling staff"},

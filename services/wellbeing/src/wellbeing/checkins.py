@@ -35,6 +35,7 @@ from wellbeing.resource_repository import ResourceRepository
 from wellbeing.scoring import AnswerError, Score, score
 from wellbeing.settings import WellbeingSettings
 from wellbeing.urgent_spool import UrgentSpool
+from wellbeing.workshop_repository import WorkshopRepository
 
 log = logging.getLogger(__name__)
 CHECKINS_RECORDED = Counter("medsupport_wellbeing_checkins_total", "Check-ins recorded", ["instrument", "severity"])
@@ -61,6 +62,7 @@ class WellbeingContext:
     """Urgent flags raised while the database was down, until the store has them."""
     referrals: ReferralRepository
     resources: ResourceRepository
+    workshops: WorkshopRepository
     counters: WindowCounters
 
     def publish_measured(

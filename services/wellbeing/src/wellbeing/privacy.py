@@ -149,6 +149,7 @@ async def erase_student(
     )
     pseudonym = audit_pseudonym(ctx, payload.student_id)
     referrals = await ctx.referrals.erase_student(student_id=payload.student_id, referrer_ref=pseudonym)
+    referrals["workshop_seats"] = await ctx.workshops.erase_student(student_id=payload.student_id)
     referrals["audit_actor_pseudonymised"] = await ctx.repo.pseudonymise_actor(
         actor_id=payload.student_id, actor_ref=pseudonym
     )

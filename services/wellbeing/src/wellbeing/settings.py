@@ -85,3 +85,6 @@ class WellbeingSettings(ServiceSettings):
     referral_rate_window_seconds: float = Field(default=86400.0, gt=0)
     referral_student_message: str = Field(default=DEFAULT_REFERRAL_STUDENT_MESSAGE, min_length=1, max_length=500)
     """What a student is told when someone raised a concern about them (the institution's words)."""
+    workshop_reminder_hours: float = Field(default=24.0, gt=0)
+    """A workshop sign-up is reminded this long before its session starts."""
+    workshop_sweep_interval_seconds: float = Field(default=60.0, gt=0)
