@@ -217,6 +217,8 @@ class ReferralDeadlineMissed(EventData):
     urgency: Literal["today", "this_week", "whenever"]
     deadline_at: datetime
     missed_at: datetime
+    severity: Literal["routine", "elevated"] = "routine"
+    """As the referral's: a missed deadline of a request for today is not deferred by quiet hours."""
     cohort: str | None = None
 
 

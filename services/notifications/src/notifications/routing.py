@@ -84,7 +84,7 @@ ROUTABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # Referral alerts name nobody a rule could target by person (not the student, never an assessor or the
     # referrer): they go to staff the rules name; only the notice in the institution's words goes to the student.
     "referral.received": (frozenset({"routine", "elevated"}), frozenset()),
-    "referral.deadline_missed": (frozenset({"routine"}), frozenset()),
+    "referral.deadline_missed": (frozenset({"routine", "elevated"}), frozenset()),
     "referral.student_notice": (frozenset({"routine"}), frozenset({"student"})),
     "workshop.reminder_due": (frozenset({"routine"}), frozenset({"student"})),
     "concern.raised": (frozenset({"routine"}), frozenset({"reporter"})),

@@ -215,6 +215,7 @@ async def escalate_missed_deadlines(*, ctx: WellbeingContext) -> int:
             urgency=referral.urgency,
             deadline_at=referral.deadline_at,
             missed_at=now,
+            severity=alert_severity(kind=referral.kind, urgency=referral.urgency),
             cohort=referral.cohort,
         )
         entry = _entry(ctx, event)

@@ -279,7 +279,9 @@ class WellbeingRepository:
     async def pseudonymise_actor(self, *, actor_id: str, actor_ref: str) -> int:
         """A student who raised a concern about a peer is the actor of that audit entry: after their erasure
         the entry names their pseudonym (who referred whom stays answerable, by the pseudonym)."""
-        result = await self.audit.update_many({"actor_id": actor_id}, {"$set": {"actor_id": actor_ref}})
+        result = await self.audit.update_many(
+            {"actor_id": actor_id, "action": "referral.raised"}, {"$set": {"actor_id": actor_ref}}
+        )
         return result.modified_count
 
     async def resolved_flags_pending_erasure(self) -> list[Document]:

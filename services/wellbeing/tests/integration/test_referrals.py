@@ -144,6 +144,7 @@ async def test_a_missed_deadline_escalates_once_even_after_a_restart(isolation):
     ):
         missed = await reader.wait_for(lambda e: e.type == "referral.deadline_missed")
         assert missed[0].data["referral_id"] == referral_id and missed[0].data["urgency"] == "today"
+        assert missed[0].data["severity"] == "elevated"  # a request for today is never deferred by quiet hours
 
         async def swept_again() -> bool:
             return await app.state.services.referrals.referrals.count_documents({"escalated_at": {"$ne": None}}) == 1
