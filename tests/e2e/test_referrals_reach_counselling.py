@@ -10,7 +10,8 @@ from wellbeing.app import create_app as wellbeing_app
 from wellbeing.settings import ReferralDeadlineHours, WellbeingSettings
 
 pytestmark = pytest.mark.e2e
-ADMIN, COUNSELLOR, LEAD = auth("admin-1", "admin"), auth("c1", "counsellor"), auth("lead-1", "wellbeing_lead")
+COUNSELLOR, LEAD = auth("c1", "counsellor"), auth("lead-1", "wellbeing_lead")
+DIRECTORY = auth("lead-0", "wellbeing_lead", "admin")  # granting health-data roles needs the wellbeing lead
 STUDENT, TEACHER = auth("s-ref", "student", cohort="2027"), auth("f-ref", "faculty")
 
 
@@ -32,7 +33,9 @@ async def test_self_referral_and_concern_reach_the_counsellor_are_closed_and_a_m
     async with running(notifications) as alerts_api, running(wellbeing) as wellbeing_api:
         for staff_id, role in (("c1", "counsellor"), ("lead-1", "wellbeing_lead"), ("f-ref", "faculty")):
             put = await alerts_api.put(
-                f"/v1/staff/{staff_id}", json={"roles": [role], "email": f"{staff_id}@med.example.edu"}, headers=ADMIN
+                f"/v1/staff/{staff_id}",
+                json={"roles": [role], "email": f"{staff_id}@med.example.edu"},
+                headers=DIRECTORY,
             )
             assert put.status_code == 200, put.text
         asked = await wellbeing_api.post(
