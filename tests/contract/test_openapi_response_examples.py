@@ -38,6 +38,16 @@ from notifications.schemas import (
     StreamTicketOut,
 )
 from wellbeing.instruments import Instrument
+from wellbeing.referral_schemas import (
+    HelpStatusOut,
+    MyReferral,
+    RaisedReferral,
+    RaisedReferralPage,
+    ReferralFigures,
+    ReferralQueue,
+    ReferralStaffView,
+)
+from wellbeing.resource_schemas import ResourceOut, ResourcePage
 from wellbeing.schemas import (
     AuditPage,
     CheckinPage,
@@ -50,6 +60,7 @@ from wellbeing.schemas import (
     ReminderRecord,
     Trend,
 )
+from wellbeing.workshop_schemas import SeatOut, WorkshopOut, WorkshopPage
 
 SERVICES = ["feedback", "wellbeing", "mentorship", "notifications"]
 
@@ -74,6 +85,18 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     InstrumentPage,
     ErasureRequestOut,
     ErasureRequestPage,
+    MyReferral,
+    HelpStatusOut,
+    RaisedReferral,
+    RaisedReferralPage,
+    ReferralFigures,
+    ReferralStaffView,
+    ReferralQueue,
+    ResourceOut,
+    ResourcePage,
+    WorkshopOut,
+    WorkshopPage,
+    SeatOut,
     # mentorship
     MentorProfileOut,
     MentorPage,

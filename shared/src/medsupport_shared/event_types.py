@@ -172,6 +172,80 @@ class CheckinReminderDue(EventData):
     reminder_id: str
 
 
+ReferralKind = Literal["self", "concern"]
+
+
+class ReferralReceived(EventData):
+    """A student asked for a counselling appointment (``self``) or someone raised a concern about a student
+    (``concern``). No note, no description, no referrer: the counselling team reads those in wellbeing."""
+
+    event_type = "referral.received"
+    topic = WELLBEING_TOPIC
+    referral_id: str
+    student_id: str
+    kind: ReferralKind
+    category: str
+    """A code from the fixed list of the kind (e.g. ``anxiety``, ``attendance``)."""
+    urgency: Literal["today", "this_week", "whenever"]
+    severity: Literal["routine", "elevated"]
+    """``elevated`` for a self-referral needing contact today (not deferred by quiet hours)."""
+    deadline_at: datetime
+    received_at: datetime
+    cohort: str | None = None
+
+
+class ReferralTriaged(EventData):
+    event_type = "referral.triaged"
+    topic = WELLBEING_TOPIC
+    referral_id: str
+    student_id: str
+    kind: ReferralKind
+    status: Literal["accepted", "offered_times", "booked", "closed"]
+    triaged_at: datetime
+    cohort: str | None = None
+
+
+class ReferralDeadlineMissed(EventData):
+    """Nobody made first contact by the referral's service-level deadline: the wellbeing lead is told."""
+
+    event_type = "referral.deadline_missed"
+    topic = WELLBEING_TOPIC
+    referral_id: str
+    student_id: str
+    kind: ReferralKind
+    category: str
+    urgency: Literal["today", "this_week", "whenever"]
+    deadline_at: datetime
+    missed_at: datetime
+    severity: Literal["routine", "elevated"] = "routine"
+    """As the referral's: a missed deadline of a request for today is not deferred by quiet hours."""
+    cohort: str | None = None
+
+
+class ReferralStudentNotice(EventData):
+    """Tell the student that someone will reach out (a concern was raised about them), in the institution's
+    configured words; never who raised it or why."""
+
+    event_type = "referral.student_notice"
+    topic = WELLBEING_TOPIC
+    referral_id: str
+    student_id: str
+    message: str
+    noticed_at: datetime
+
+
+class WorkshopReminderDue(EventData):
+    """A wellness workshop session the student signed up for starts soon (notifications reminds them)."""
+
+    event_type = "workshop.reminder_due"
+    topic = WELLBEING_TOPIC
+    workshop_id: str
+    session_id: str
+    student_id: str
+    starts_at: datetime
+    reminder_id: str
+
+
 # ------------------------------------------------------------------ mentorship.events.v1
 
 
@@ -327,6 +401,11 @@ _MODELS: tuple[type[EventData], ...] = (
     FlagUpdated,
     FlagResolved,
     CheckinReminderDue,
+    ReferralReceived,
+    ReferralTriaged,
+    ReferralDeadlineMissed,
+    ReferralStudentNotice,
+    WorkshopReminderDue,
     MentorAssigned,
     MentorshipEnded,
     MeetingLogged,

@@ -68,7 +68,12 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
             "student.erasure.requested": erase_student,
         }
     )
+    for referral_event in REFERRAL_EVENTS:  # health data about an erased student is not re-created by a replay
+        table[referral_event] = unless_erased(erased, route_to_people, lambda p: p.student_id)
     return table
+
+
+REFERRAL_EVENTS = ("referral.received", "referral.deadline_missed", "referral.student_notice")
 
 
 FLAG_EVENTS = ("flag.raised", "flag.updated", "flag.resolved")

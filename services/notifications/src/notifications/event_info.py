@@ -10,11 +10,21 @@ from typing import Any
 
 from medsupport_shared.events import CloudEvent
 
-FAMILIES = {"flag.raised": "flag", "flag.updated": "flag"}
+FAMILIES = {
+    "flag.raised": "flag",
+    "flag.updated": "flag",
+    # Referrals are health data: alerts about them fall back to counselling roles only (recipients.FALLBACK_ROLES) and are redacted for anyone else (safety.HEALTH_FAMILIES).
+    "referral.received": "referral",
+    "referral.deadline_missed": "referral",
+}
 TITLES = {
     "flag.raised": "{severity} wellbeing flag",
     "flag.updated": "{severity} wellbeing flag updated",
     "checkin.reminder_due": "Time for your wellbeing check-in",
+    "referral.received": "New counselling referral",
+    "referral.deadline_missed": "Counselling referral not contacted by its deadline",
+    "referral.student_notice": "{message}",
+    "workshop.reminder_due": "Your workshop session starts soon",
     "concern.raised": "New concern report ({category})",
     "concern.updated": "Your concern report is now {status}",
     "feedback.submitted": "New feedback for you",
@@ -27,6 +37,9 @@ TITLES = {
 LINKS = {
     "flag": "/wellbeing/flags/{flag_id}",
     "checkin.reminder_due": "/wellbeing/checkins/new",
+    "referral": "/wellbeing/referrals/{referral_id}",
+    "referral.student_notice": "/wellbeing/me/help",
+    "workshop.reminder_due": "/wellbeing/workshops/{workshop_id}",
     "concern.raised": "/feedback/concerns/{concern_id}",
     "concern.updated": "/feedback/concerns/{concern_id}",
     "feedback.submitted": "/feedback/{feedback_id}",

@@ -42,7 +42,7 @@ SAFETY_FLOOR_ROUTES = Counter(
 )
 # Who gets an alert whose target resolves to nobody (no rota, nobody holding the role): never nobody. Health
 # data (the flag family) goes to health roles only; the safety floor covers an urgent flag beyond these.
-FALLBACK_ROLES = {"flag": ("counsellor", "wellbeing_lead")}
+FALLBACK_ROLES = {"flag": ("counsellor", "wellbeing_lead"), "referral": ("counsellor", "wellbeing_lead")}
 DEFAULT_FALLBACK_ROLES = ("admin",)
 _URGENT_DEFAULT = next(rule for rule in DEFAULT_RULES if rule.id == "wellbeing-urgent")
 SAFETY_FLOOR_RULE = RouteRule(

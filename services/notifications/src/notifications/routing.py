@@ -81,6 +81,12 @@ ROUTABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "flag.raised": (frozenset({"elevated", "urgent"}), frozenset({"student", "mentor"})),
     "flag.updated": (frozenset({"elevated", "urgent"}), frozenset({"student", "mentor"})),
     "checkin.reminder_due": (frozenset({"routine"}), frozenset({"student"})),
+    # Referral alerts name nobody a rule could target by person (not the student, never an assessor or the
+    # referrer): they go to staff the rules name; only the notice in the institution's words goes to the student.
+    "referral.received": (frozenset({"routine", "elevated"}), frozenset()),
+    "referral.deadline_missed": (frozenset({"routine", "elevated"}), frozenset()),
+    "referral.student_notice": (frozenset({"routine"}), frozenset({"student"})),
+    "workshop.reminder_due": (frozenset({"routine"}), frozenset({"student"})),
     "concern.raised": (frozenset({"routine"}), frozenset({"reporter"})),
     "concern.updated": (frozenset({"routine"}), frozenset({"reporter"})),
     "feedback.submitted": (frozenset({"routine"}), frozenset({"student", "author"})),
@@ -218,6 +224,32 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
         ("feedback.overdue",),
         Target(kind="assessor"),
         description="An overdue feedback request: the assessor is reminded.",
+    ),
+    _rule(
+        "referral-received",
+        ("referral.received",),
+        Target(kind="role", value="counsellor"),
+        description="A student asked for an appointment, or someone is worried about a student: the counselling "
+        "team (a request for today is elevated, so quiet hours never defer it).",
+    ),
+    _rule(
+        "referral-deadline-missed",
+        ("referral.deadline_missed",),
+        Target(kind="role", value="wellbeing_lead"),
+        description="Nobody contacted a referred student by the service-level deadline: the wellbeing lead.",
+    ),
+    _rule(
+        "referral-student-notice",
+        ("referral.student_notice",),
+        Target(kind="student"),
+        description="Someone raised a concern about a student: the student is told, in the institution's words, "
+        "that someone will reach out (never who or why).",
+    ),
+    _rule(
+        "workshop-reminder",
+        ("workshop.reminder_due",),
+        Target(kind="student"),
+        description="A workshop session the student signed up for starts soon.",
     ),
     _rule(
         "checkin-reminder",

@@ -13,9 +13,11 @@ HEALTH_ROLES = frozenset({"counsellor", "wellbeing_lead"})
 """The roles that may read one student's wellbeing (health data)."""
 COUNSELLING_ROTA = "counselling"
 FLAG_EVENT_TYPES = ("flag.raised", "flag.updated")
-HEALTH_FAMILIES = frozenset({"flag"})
+REFERRAL_EVENT_TYPES = ("referral.received", "referral.deadline_missed")
+"""A referral to counselling is health data too (its alerts name the student and a reason category)."""
+HEALTH_FAMILIES = frozenset({"flag", "referral"})
 """Alert families whose alerts carry health data (reasons, severity about one student)."""
-PRIVATE_FAMILIES = frozenset({"flag", "mentee-support"})
+PRIVATE_FAMILIES = frozenset({"flag", "mentee-support", "referral"})
 """Alert families that tell something about one student's wellbeing, even without reasons."""
 CONCERN_FAMILIES = frozenset({"concern.raised", "concern.updated"})
 """Alerts about a concern report: the subject of a named report is its reporter, for the concerns officers only."""
@@ -51,14 +53,20 @@ def health_target_problems(rule: RouteRule, *, staff_roles: dict[str, frozenset[
     """Health-data alerts go to health roles only: a wellbeing-flag rule targets a counselling role, the
     counselling rota, staff holding a counselling role, or (the consented, reason-free nudge) the mentor.
     Escalation steps may name anyone: a non-clinical recipient gets a redacted alert."""
-    if not set(rule.event_types) & set(FLAG_EVENT_TYPES):
-        return []
-    if rule.target.kind == "mentor" or is_health_target(rule.target, staff_roles=staff_roles):
-        return []
-    return [
-        f"a wellbeing flag rule may target only {sorted(HEALTH_ROLES)} roles, the {COUNSELLING_ROTA!r} rota, "
-        f"staff holding one of those roles, or the mentor; not {rule.target.label()}"
-    ]
+    problems = []
+    if set(rule.event_types) & set(FLAG_EVENT_TYPES) and not (
+        rule.target.kind == "mentor" or is_health_target(rule.target, staff_roles=staff_roles)
+    ):
+        problems.append(
+            f"a wellbeing flag rule may target only {sorted(HEALTH_ROLES)} roles, the {COUNSELLING_ROTA!r} rota, "
+            f"staff holding one of those roles, or the mentor; not {rule.target.label()}"
+        )
+    if set(rule.event_types) & set(REFERRAL_EVENT_TYPES) and not is_health_target(rule.target, staff_roles=staff_roles):
+        problems.append(
+            f"a referral rule may target only {sorted(HEALTH_ROLES)} roles, the {COUNSELLING_ROTA!r} rota or staff "
+            f"holding one of those roles; not {rule.target.label()}"
+        )
+    return problems
 
 
 def _covers_every_urgent(rule: RouteRule, event_type: str) -> bool:

@@ -67,3 +67,17 @@ def test_matching_by_type_severity_and_cohort():
 def test_escalation_minutes_must_be_positive():
     with pytest.raises(ValueError):
         EscalationStep(after_minutes=0, target=Target(kind="role", value="admin"))
+
+
+def test_referral_events_are_catalogued_and_their_default_rules_reach_counselling_roles_only():
+    from medsupport_shared.event_types import EVENT_CATALOG
+    from notifications.consumers import REFERRAL_EVENTS
+    from notifications.routing import DEFAULT_RULES, ROUTABLE
+
+    assert set(REFERRAL_EVENTS) <= set(ROUTABLE) & set(EVENT_CATALOG)
+    staff_rules = [r for r in DEFAULT_RULES if {"referral.received", "referral.deadline_missed"} & set(r.event_types)]
+    assert {(r.target.kind, r.target.value) for r in staff_rules} == {
+        ("role", "counsellor"),
+        ("role", "wellbeing_lead"),
+    }
+    assert "assessor" not in ROUTABLE["referral.received"][1] and "student" not in ROUTABLE["referral.received"][1]

@@ -79,3 +79,22 @@ def test_wellbeing_flag_rules_may_target_only_health_roles_or_the_mentor(target,
 def test_other_families_may_target_anyone():
     concern = next(r for r in DEFAULT_RULES if r.id == "concern-raised")
     assert health_target_problems(concern, staff_roles={}) == []
+
+
+@pytest.mark.parametrize(
+    ("target", "allowed"),
+    [
+        ({"kind": "role", "value": "counsellor"}, True),
+        ({"kind": "role", "value": "wellbeing_lead"}, True),
+        ({"kind": "rota", "value": "counselling"}, True),
+        ({"kind": "role", "value": "faculty"}, False),
+        ({"kind": "role", "value": "admin"}, False),
+    ],
+)
+def test_a_referral_rule_may_reach_counselling_roles_only(target, allowed):
+    from notifications.routing import RouteRule
+
+    rule = RouteRule.model_validate(
+        {"id": "r", "event_types": ["referral.received"], "target": target, "channels": ["inapp"]}
+    )
+    assert (health_target_problems(rule, staff_roles={}) == []) is allowed

@@ -25,6 +25,7 @@ from wellbeing.checkins import (
     urgent_from_answers,
 )
 from wellbeing.instruments import INSTRUMENTS, Instrument
+from wellbeing.resources import resource_view, resources_for_checkin
 from wellbeing.schemas import (
     CheckinCreate,
     CheckinPage,
@@ -124,6 +125,14 @@ async def create_checkin(
             note=body.note,
             attempt=attempt,
         )
+        severity = outcome.assessment.severity
+        matching = (
+            await resources_for_checkin(
+                ctx=ctx, principal=principal, reasons=list(outcome.assessment.reasons), urgent=severity == "urgent"
+            )
+            if severity != "none"
+            else None
+        )
         return CheckinResult(
             id=outcome.checkin_id,
             instrument=body.instrument,
@@ -135,6 +144,7 @@ async def create_checkin(
             stored=outcome.stored,
             recorded_at=outcome.recorded_at,
             crisis_resources=ctx.settings.crisis_resources if outcome.assessment.severity == "urgent" else None,
+            resources=None if matching is None else [resource_view(r) for r in matching],
         ).model_dump(mode="json")
 
     try:

@@ -9,11 +9,28 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.erasure import enable_erasure_requests
 from medsupport_shared.erasure import router as erasure_router
 from medsupport_shared.event_types import WELLBEING_TOPIC
+from medsupport_shared.rate_limits import COLLECTION as RATE_COUNTERS
+from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.runtime import ServiceRuntime
-from wellbeing import api_staff, api_student, checkins, consumers, privacy, urgent_flags
+from wellbeing import (
+    api_referrals,
+    api_resources,
+    api_staff,
+    api_student,
+    api_workshops,
+    checkins,
+    consumers,
+    privacy,
+    referrals,
+    urgent_flags,
+    workshops,
+)
+from wellbeing.referral_repository import REFERRALS, ReferralRepository
 from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
+from wellbeing.resource_repository import ResourceRepository
 from wellbeing.settings import WellbeingSettings
 from wellbeing.urgent_spool import UrgentSpool
+from wellbeing.workshop_repository import SEATS, WorkshopRepository
 
 DESCRIPTION = """Wellbeing check-ins with validated questionnaires (WHO-5, PHQ-2, PHQ-9, GAD-2, GAD-7, PSS-10,
 single-item burnout), scored exactly as published, raising flags that reach a counsellor within seconds.
@@ -31,6 +48,16 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         repo = WellbeingRepository(runtime.db)
         await repo.ensure_indexes()
         await repo.backfill_queue_keys()
+        referral_repo = ReferralRepository(runtime.db)
+        await referral_repo.ensure_indexes()
+        resource_repo = ResourceRepository(runtime.db)
+        await resource_repo.ensure_indexes()
+        workshop_repo = WorkshopRepository(runtime.db)
+        await workshop_repo.ensure_indexes()
+        counters = WindowCounters(
+            runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
+        )
+        await counters.ensure_indexes()
         ctx = checkins.WellbeingContext(
             repo=repo,
             outbox=runtime.outbox,
@@ -41,8 +68,12 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             publisher=runtime.publisher,
             tasks=runtime.tasks,
             spool=UrgentSpool(settings.urgent_spool_path, cipher),
+            referrals=referral_repo,
+            resources=resource_repo,
+            workshops=workshop_repo,
+            counters=counters,
         )
-        runtime.outbox.register(*OUTBOX_COLLECTIONS)
+        runtime.outbox.register(*OUTBOX_COLLECTIONS, REFERRALS, SEATS)
         runtime.publishes_to(WELLBEING_TOPIC)
         enable_erasure_requests(runtime, sweep_seconds=settings.erasure_sweep_interval_seconds)
         runtime.add_consumer(name="wellbeing", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
@@ -58,6 +89,17 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         runtime.every(
             settings.retention_sweep_interval_seconds, "retention", lambda: privacy.enforce_retention(ctx=ctx)
         )
+        runtime.every(
+            settings.referral_sweep_interval_seconds,
+            "referral-deadlines",
+            lambda: referrals.escalate_missed_deadlines(ctx=ctx),
+        )
+        runtime.every(
+            settings.workshop_sweep_interval_seconds,
+            "workshop-reminders",
+            lambda: workshops.send_workshop_reminders(ctx=ctx),
+        )
+        runtime.every(60, "rate-counters", counters.sweep)
         return ctx
 
     return create_service_app(
@@ -65,10 +107,19 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         title="medsupport wellbeing",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api_student.router, api_staff.router, erasure_router],
+        routers=[
+            api_student.router,
+            api_staff.router,
+            api_referrals.router,
+            api_resources.router,
+            api_workshops.router,
+            erasure_router,
+        ],
         openapi_tags=[
             {"name": "check-ins", "description": "Questionnaires and the student's own data"},
             {"name": "counselling", "description": "Flags and individual data for counselling staff"},
+            {"name": "referrals", "description": "Appointment requests, concerns about a student, triage"},
+            {"name": "resources", "description": "The institution's catalogue of help"},
             {"name": "aggregates", "description": "Cohort views for faculty and admins"},
             {"name": "privacy", "description": "Erasure requests"},
         ],

@@ -25,13 +25,17 @@ from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.kafka import EventPublisher
 from medsupport_shared.outbox import Outbox, outbox_entry
+from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.supervision import TaskSupervisor
 from wellbeing.flag_rules import Assessment, FlagThresholds, OpenFlag, assess, merge, queue_key
 from wellbeing.instruments import INSTRUMENTS
+from wellbeing.referral_repository import ReferralRepository
 from wellbeing.repository import CHECKINS, FLAGS, Document, WellbeingRepository
+from wellbeing.resource_repository import ResourceRepository
 from wellbeing.scoring import AnswerError, Score, score
 from wellbeing.settings import WellbeingSettings
 from wellbeing.urgent_spool import UrgentSpool
+from wellbeing.workshop_repository import WorkshopRepository
 
 log = logging.getLogger(__name__)
 CHECKINS_RECORDED = Counter("medsupport_wellbeing_checkins_total", "Check-ins recorded", ["instrument", "severity"])
@@ -56,6 +60,10 @@ class WellbeingContext:
     tasks: TaskSupervisor
     spool: UrgentSpool
     """Urgent flags raised while the database was down, until the store has them."""
+    referrals: ReferralRepository
+    resources: ResourceRepository
+    workshops: WorkshopRepository
+    counters: WindowCounters
 
     def publish_measured(
         self, collection: str, doc_id: str, entries: list[Document], *, started: float, severity: str

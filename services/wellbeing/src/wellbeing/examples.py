@@ -21,6 +21,19 @@ CHECKIN_RESULT: dict[str, Any] = {
     "stored": True,
     "recorded_at": "2026-11-20T17:00:00Z",
     "crisis_resources": None,
+    "resources": [
+        {
+            "id": "3f2a9c1e",
+            "name": "Counselling service: self-referral",
+            "kind": "counselling",
+            "needs": ["low_mood", "anxiety", "general"],
+            "audiences": ["student"],
+            "description": "Ask for an appointment at POST /v1/me/referrals.",
+            "phone": None,
+            "url": "https://wellbeing.med.example.edu/counselling",
+            "hours": "Mon-Fri 09:00-17:00",
+        }
+    ],
 }
 
 CHECKIN_PAGE: dict[str, Any] = {

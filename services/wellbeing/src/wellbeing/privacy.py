@@ -147,7 +147,13 @@ async def erase_student(
     erased = await ctx.repo.erase_student(
         student_id=payload.student_id, student_ref=audit_pseudonym(ctx, payload.student_id), fact=fact
     )
-    return {**erased, "idempotency_replies": replies}
+    pseudonym = audit_pseudonym(ctx, payload.student_id)
+    referrals = await ctx.referrals.erase_student(student_id=payload.student_id, referrer_ref=pseudonym)
+    referrals["workshop_seats"] = await ctx.workshops.erase_student(student_id=payload.student_id)
+    referrals["audit_actor_pseudonymised"] = await ctx.repo.pseudonymise_actor(
+        actor_id=payload.student_id, actor_ref=pseudonym
+    )
+    return {**erased, **referrals, "idempotency_replies": replies}
 
 
 async def erase_kept_flags(*, ctx: WellbeingContext) -> int:

@@ -276,6 +276,14 @@ class WellbeingRepository:
         )
         return result.modified_count
 
+    async def pseudonymise_actor(self, *, actor_id: str, actor_ref: str) -> int:
+        """A student who raised a concern about a peer is the actor of that audit entry: after their erasure
+        the entry names their pseudonym (who referred whom stays answerable, by the pseudonym)."""
+        result = await self.audit.update_many(
+            {"actor_id": actor_id, "action": "referral.raised"}, {"$set": {"actor_id": actor_ref}}
+        )
+        return result.modified_count
+
     async def resolved_flags_pending_erasure(self) -> list[Document]:
         """Flags kept past their student's erasure that a counsellor has resolved since, with their events out."""
         docs = await self.flags.find({"erasure_pending": True, "status": "resolved"}).to_list(None)

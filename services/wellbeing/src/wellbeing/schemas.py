@@ -11,6 +11,7 @@ from medsupport_shared.errors import ProblemDetail
 from medsupport_shared.inputs import StrictInput
 from wellbeing import examples
 from wellbeing.instruments import INSTRUMENTS, Instrument
+from wellbeing.resource_schemas import ResourceOut
 from wellbeing.settings import CrisisResource
 
 
@@ -47,6 +48,10 @@ class CheckinResult(BaseModel):
     )
     recorded_at: datetime
     crisis_resources: list[CrisisResource] | None = Field(default=None, description="present when urgent")
+    resources: list[ResourceOut] | None = Field(
+        default=None,
+        description="elevated or urgent: the institution's resources matching the reasons (urgent: crisis first)",
+    )
 
 
 class CheckinProblem(ProblemDetail):

@@ -30,6 +30,21 @@ DEFAULT_CRISIS_RESOURCES = [
 ]
 
 
+class ReferralDeadlineHours(BaseModel):
+    """Hours from a referral to first contact by a counsellor, per urgency (and for concerns raised by others)."""
+
+    today: float = Field(default=4, gt=0)
+    this_week: float = Field(default=72, gt=0)
+    whenever: float = Field(default=240, gt=0)
+    concern: float = Field(default=72, gt=0)
+
+
+DEFAULT_REFERRAL_STUDENT_MESSAGE = (
+    "Someone from the student support team would like to check in with you and will reach out soon. "
+    "You are not in trouble."
+)
+
+
 class WellbeingSettings(ServiceSettings):
     service_name: str = "wellbeing"
     notes_encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
@@ -61,3 +76,15 @@ class WellbeingSettings(ServiceSettings):
         if self.urgent_spool_dir:
             return Path(self.urgent_spool_dir)
         return Path(tempfile.gettempdir()) / "medsupport" / "urgent-spool" / self.database_name
+
+    referral_deadline_hours: ReferralDeadlineHours = Field(default_factory=ReferralDeadlineHours)
+    """Service-level deadline to first contact; a referral nobody has triaged by then is escalated."""
+    referral_sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    referral_rate_limit: int = Field(default=5, ge=1)
+    """Concerns one person may raise about students per ``referral_rate_window_seconds`` (abuse control)."""
+    referral_rate_window_seconds: float = Field(default=86400.0, gt=0)
+    referral_student_message: str = Field(default=DEFAULT_REFERRAL_STUDENT_MESSAGE, min_length=1, max_length=500)
+    """What a student is told when someone raised a concern about them (the institution's words)."""
+    workshop_reminder_hours: float = Field(default=24.0, gt=0)
+    """A workshop sign-up is reminded this long before its session starts."""
+    workshop_sweep_interval_seconds: float = Field(default=60.0, gt=0)

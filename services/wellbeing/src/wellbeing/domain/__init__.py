@@ -1,0 +1,1 @@
+"""Pure rules and typed entities of the wellbeing service: no I/O."""

@@ -1,0 +1,129 @@
+"""Use cases of wellness workshops: the institution schedules sessions, students sign up and cancel, and a
+sweep reminds them (``workshop.reminder_due``, once per seat, from the seat's own outbox)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from medsupport_shared.auth import Principal
+from medsupport_shared.event_types import WorkshopReminderDue
+from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.outbox import outbox_entry
+from wellbeing.checkins import WellbeingContext
+from wellbeing.domain.workshops import (
+    Session,
+    Workshop,
+    may_change_sign_up,
+    reminder_window_start,
+    seat_ids,
+    session_problems,
+)
+from wellbeing.workshop_repository import SEATS
+
+
+class WorkshopNotFound(LookupError):
+    pass
+
+
+class SessionFull(RuntimeError):
+    pass
+
+
+class SignUpClosed(RuntimeError):
+    pass
+
+
+class InvalidWorkshop(ValueError):
+    pass
+
+
+async def schedule_workshop(
+    *, ctx: WellbeingContext, title: str, description: str, sessions: list[dict[str, Any]]
+) -> Workshop:
+    workshop = Workshop(
+        id=uuid.uuid4().hex,
+        title=title,
+        description=description,
+        sessions=tuple(Session(id=uuid.uuid4().hex, **s) for s in sessions),
+    )
+    if problems := [p for s in workshop.sessions for p in session_problems(s)]:
+        raise InvalidWorkshop("; ".join(sorted(set(problems))))
+    await ctx.workshops.insert(workshop=workshop, created_at=utcnow())
+    return workshop
+
+
+async def _session(ctx: WellbeingContext, workshop_id: str, session_id: str) -> Session:
+    workshop = await ctx.workshops.get(workshop_id=workshop_id)
+    session = workshop.session(session_id) if workshop else None
+    if session is None:
+        raise WorkshopNotFound(session_id)
+    return session
+
+
+async def sign_up(*, ctx: WellbeingContext, principal: Principal, workshop_id: str, session_id: str) -> dict[str, Any]:
+    """Take the first free seat; signing up again answers with the seat already held."""
+    session = await _session(ctx, workshop_id, session_id)
+    if held := await ctx.workshops.seat_of(session_id=session_id, student_id=principal.sub):
+        return held
+    if not may_change_sign_up(session, now=utcnow()):
+        raise SignUpClosed(session_id)
+    for seat_id in seat_ids(session):
+        seat = {
+            "_id": seat_id,
+            "workshop_id": workshop_id,
+            "session_id": session_id,
+            "student_id": principal.sub,
+            "starts_at": session.starts_at,
+            "remind_at": reminder_window_start(session.starts_at, hours_before=ctx.settings.workshop_reminder_hours),
+            "reminded": False,
+            "signed_up_at": utcnow(),
+        }
+        if await ctx.workshops.take_seat(seat=seat):
+            return seat
+        if held := await ctx.workshops.seat_of(session_id=session_id, student_id=principal.sub):
+            return held  # a concurrent sign-up of the same student took it
+    raise SessionFull(session_id)
+
+
+async def cancel_sign_up(*, ctx: WellbeingContext, principal: Principal, workshop_id: str, session_id: str) -> None:
+    session = await _session(ctx, workshop_id, session_id)
+    if not may_change_sign_up(session, now=utcnow()):
+        raise SignUpClosed(session_id)
+    if not await ctx.workshops.release_seat(session_id=session_id, student_id=principal.sub):
+        raise WorkshopNotFound(session_id)
+
+
+async def send_workshop_reminders(*, ctx: WellbeingContext) -> int:
+    sent = 0
+    for seat in await ctx.workshops.seats_to_remind(now=utcnow()):
+        event = new_event(
+            WorkshopReminderDue(
+                workshop_id=seat["workshop_id"],
+                session_id=seat["session_id"],
+                student_id=seat["student_id"],
+                starts_at=seat["starts_at"],
+                reminder_id=seat["_id"],
+            ),
+            source=ctx.source,
+        )
+        entry = outbox_entry(event)
+        if await ctx.workshops.mark_reminded(seat_id=seat["_id"], entry=entry):
+            await ctx.outbox.flush(SEATS, seat["_id"], [entry])
+            sent += 1
+    return sent
+
+
+def sessions_view(workshop: Workshop, taken: dict[str, int]) -> list[dict[str, datetime | int | str]]:
+    return [
+        {
+            "id": s.id,
+            "starts_at": s.starts_at,
+            "ends_at": s.ends_at,
+            "seats": s.seats,
+            "seats_taken": taken.get(s.id, 0),
+            "location": s.location,
+        }
+        for s in workshop.sessions
+    ]
