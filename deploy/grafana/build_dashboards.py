@@ -281,6 +281,17 @@ def wellbeing() -> list[Panel]:
             width=24,
             description="From receiving the check-in to Kafka acknowledging its flag.raised/flag.updated event.",
         ),
+        Panel(
+            "Urgent flags raised while the database was down",
+            [("sum by (path) (increase(medsupport_wellbeing_urgent_flags_without_store_total[1h]))", "{{path}}")],
+            description="Published straight to Kafka and spooled; put in the queue when the database is back.",
+        ),
+        Panel(
+            "Urgent flags waiting in the spool",
+            [("max(medsupport_wellbeing_urgent_spool_pending)", "pending")],
+            kind="stat",
+            description="Should return to 0 within seconds of the database answering again.",
+        ),
     ]
 
 

@@ -39,6 +39,7 @@ from .stack import SECRET, Sent, Service, WebhookReceiver, post_checkin, setting
 
 pytestmark = pytest.mark.e2e
 ADMIN = auth("admin-1", "admin")
+SETUP = auth("admin-1", "admin", "wellbeing_lead")  # counselling staff need the lead too
 INTERVAL = 0.5
 RECOVERY_BUDGET = 30.0
 
@@ -263,7 +264,7 @@ async def setup_on_call_counsellor(url: str, hook: str) -> None:
             "lead-1": {"roles": ["wellbeing_lead"], "email": "lead@med.example.edu"},
             "admin-1": {"roles": ["admin"], "email": "admin@med.example.edu"},
         }.items():
-            response = await client.put(f"/v1/staff/{staff_id}", json=body, headers=ADMIN)
+            response = await client.put(f"/v1/staff/{staff_id}", json=body, headers=SETUP)
             assert response.status_code == 200, response.text
         now = utcnow()
         shift = {

@@ -3,18 +3,19 @@
 
 import pytest
 
-from medsupport_shared.testing import running
+from medsupport_shared.testing import auth, running
 
 from .conftest import ADMIN
 
 pytestmark = pytest.mark.integration
+LEAD = auth("lead-1", "wellbeing_lead")  # counselling staff are registered by the wellbeing lead
 FAR = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59Z"]
 
 
 async def test_rota_and_on_call_times_outside_the_calendar_are_422(stack):
     async with running(stack.app()) as client:
         staff = await client.put(
-            "/v1/staff/c1", json={"roles": ["counsellor"], "email": "c1@med.example.edu"}, headers=ADMIN
+            "/v1/staff/c1", json={"roles": ["counsellor"], "email": "c1@med.example.edu"}, headers=LEAD
         )
         assert staff.is_success, staff.text
         ok = {"staff_id": "c1", "start": "2026-12-01T08:00:00Z", "end": "2026-12-01T20:00:00Z"}
