@@ -58,7 +58,7 @@ def service_environment(environ: dict[str, str]) -> dict[str, str]:
         "SMTP_PORT": "1025",
         **local_mail,
         "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # so a local webhook receiver can be tried
-        "SAFETY_FLOOR_EMAIL": "safety-floor@medsupport.local",  # the safety floor's last resort: the mail catcher
+        "SAFETY_FLOOR_EMAIL": "safety-floor@med.example.edu",  # the safety floor's last resort: the mail catcher
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{environ.get('MEDSUPPORT_KAFKA_PORT', 9092)}",
         "MONGO_URL": f"mongodb://127.0.0.1:{environ.get('MEDSUPPORT_MONGO_PORT', 27017)}",
         **environ,

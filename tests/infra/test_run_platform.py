@@ -35,3 +35,16 @@ def test_make_up_runs_the_services_in_development_mode_even_if_the_shell_says_pr
     """The services default to production, which refuses the development secrets make up runs with."""
     assert run_platform.service_environment({})["APP_ENV"] == "development"
     assert run_platform.service_environment({"APP_ENV": "production"})["APP_ENV"] == "development"
+
+
+def test_every_service_starts_with_the_settings_make_up_gives_it(monkeypatch):
+    """Each value make up sets must pass the service's own validation, or `make up` stops at start-up."""
+    from feedback.settings import FeedbackSettings
+    from mentorship.settings import MentorshipSettings
+    from notifications.settings import NotificationsSettings
+    from wellbeing.settings import WellbeingSettings
+
+    for name, value in run_platform.service_environment({}).items():
+        monkeypatch.setenv(name, value)
+    for settings_class in (FeedbackSettings, WellbeingSettings, MentorshipSettings, NotificationsSettings):
+        settings_class()
