@@ -48,3 +48,40 @@ def test_every_service_starts_with_the_settings_make_up_gives_it(monkeypatch):
         monkeypatch.setenv(name, value)
     for settings_class in (FeedbackSettings, WellbeingSettings, MentorshipSettings, NotificationsSettings):
         settings_class()
+
+
+def test_a_local_caller_cannot_choose_its_client_address_with_x_forwarded_for(tmp_path):
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told not to: the anonymous-report rate limit
+    would then key on whatever a local caller writes there."""
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    (tmp_path / "echo_app.py").write_text(
+        "from fastapi import FastAPI, Request\n"
+        "def create_app():\n"
+        "    app = FastAPI()\n"
+        "    @app.get('/peer')\n"
+        "    async def peer(request: Request):\n"
+        "        return {'host': request.client.host}\n"
+        "    return app\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(run_platform.uvicorn_command("echo_app:create_app", port), cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/peer", headers={"X-Forwarded-For": "203.0.113.7"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the app did not start"
+                time.sleep(0.1)
+        assert answer.json() == {"host": "127.0.0.1"}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
