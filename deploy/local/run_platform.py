@@ -58,7 +58,7 @@ def service_environment(environ: dict[str, str]) -> dict[str, str]:
         "SMTP_PORT": "1025",
         **local_mail,
         "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # so a local webhook receiver can be tried
-        "SAFETY_FLOOR_EMAIL": "safety-floor@medsupport.local",  # the safety floor's last resort: the mail catcher
+        "SAFETY_FLOOR_EMAIL": "safety-floor@med.example.edu",  # the safety floor's last resort: the mail catcher
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{environ.get('MEDSUPPORT_KAFKA_PORT', 9092)}",
         "MONGO_URL": f"mongodb://127.0.0.1:{environ.get('MEDSUPPORT_MONGO_PORT', 27017)}",
         **environ,
@@ -66,6 +66,16 @@ def service_environment(environ: dict[str, str]) -> dict[str, str]:
         # services default to production and refuse them); each service logs a warning about it at start.
         "APP_ENV": "development",
     }
+
+
+def uvicorn_command(factory: str, port: int | str) -> list[str]:
+    """How make up runs an app. ``--no-proxy-headers``: uvicorn would otherwise take the client address from
+    any X-Forwarded-For sent from 127.0.0.1, so every local caller could pick its own rate-limit key; the
+    services trust forwarded addresses only from their own TRUSTED_PROXIES."""
+    return [
+        *(sys.executable, "-m", "uvicorn", factory, "--factory", "--no-proxy-headers", "--no-access-log"),
+        *("--host", "127.0.0.1", "--port", str(port)),
+    ]
 
 
 def start_mail_catcher(processes: dict[str, subprocess.Popen[bytes]], env: dict[str, str]) -> None:
@@ -85,9 +95,8 @@ def start_mail_catcher(processes: dict[str, subprocess.Popen[bytes]], env: dict[
 def start_console(processes: dict[str, subprocess.Popen[bytes]], env: dict[str, str]) -> None:
     """The staff console on http://127.0.0.1:8080/ (development sign-in lists the demo users)."""
     urls = {f"{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in SERVICES.items()}
-    command = [sys.executable, "-m", "uvicorn", "console.app:create_app", "--factory", "--no-access-log"]
     processes["console"] = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", env.get("CONSOLE_PORT", "8080")],
+        uvicorn_command("console.app:create_app", env.get("CONSOLE_PORT", "8080")),
         cwd=ROOT,
         env={"APP_ENV": "development", **urls, **env},
         stdout=subprocess.PIPE,
@@ -108,18 +117,7 @@ def main() -> int:
         port = int(os.environ.get(f"{name.upper()}_PORT", port))
         SERVICES[name] = port
         processes[name] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"{name}.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
+            uvicorn_command(f"{name}.app:create_app", port),
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -8,9 +8,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from medsupport_shared.event_types import (
+    FEEDBACK_TOPIC,
     MENTORSHIP_TOPIC,
     PLATFORM_TOPIC,
     WELLBEING_TOPIC,
+    FeedbackSubmitted,
+    FlagRaised,
     FlagResolved,
     StudentErasureRequested,
 )
@@ -97,3 +100,56 @@ async def test_forged_flag_resolutions_and_erasures_are_dead_lettered_with_the_r
     }
     errors = [dict(r.headers)["dlq_error"] for r in dead]
     assert any(b"accepted only from /services/wellbeing" in e for e in errors)
+
+
+async def test_a_forged_event_of_a_type_this_consumer_does_not_handle_is_dead_lettered_not_ignored(isolation):
+    """Notifications reads flags in a lane of their own, so its consumer of feedback's topic has no
+    ``flag.raised`` handler: a ``flag.raised`` written there is still a forgery and leaves a dead letter."""
+    bootstrap = isolation.infra.kafka_bootstrap_servers
+    await ensure_topics(bootstrap_servers=bootstrap, topics=[isolation.topic(FEEDBACK_TOPIC)])
+    client = create_client(isolation.infra.mongo_url)
+    db = client[f"trust_{isolation.run_id}"]
+    isolation.databases.append(db.name)
+    publisher = EventPublisher(bootstrap_servers=bootstrap, topic_prefix=isolation.topic_prefix, service="test")
+    handled: list[str] = []
+
+    async def record(event, payload) -> None:
+        handled.append(event.id)
+
+    consumer = EventConsumer(
+        name="feedback-only",
+        topics=[FEEDBACK_TOPIC],
+        handlers={"feedback.submitted": record},
+        group_id=f"{isolation.topic_prefix}feedback-only",
+        bootstrap_servers=bootstrap,
+        publisher=publisher,
+        inbox=Inbox(db),
+        service="test",
+    )
+    flag = FlagRaised(
+        flag_id="f-forged", student_id="s1", severity="urgent", reasons=["phq9_item9_positive"], instrument="phq9",
+        raised_at=NOW,
+    )  # fmt: skip
+    forged = new_event(flag, source="/services/wellbeing")
+    genuine = new_event(
+        FeedbackSubmitted(
+            feedback_id="fb1", student_id="s1", author_id="a1", kind="written", context="ward", submitted_at=NOW
+        ),
+        source="/services/feedback",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(isolation.topic(FEEDBACK_TOPIC), forged.model_dump_json().encode(), key=b"s1")
+    finally:
+        await producer.stop()
+    await publisher.publish(genuine)
+    async with TopicReader(bootstrap, isolation.topic(FEEDBACK_TOPIC) + ".dlq") as dlq:
+        await run_until(consumer, lambda: genuine.id in handled and len(dlq.records) >= 1)
+        dead = dlq.records
+    await publisher.stop()
+    await client.close()
+    assert handled == [genuine.id]
+    assert [(json.loads(r.value)["id"], dict(r.headers)["dlq_reason"]) for r in dead] == [
+        (forged.id, b"untrusted_topic")
+    ]

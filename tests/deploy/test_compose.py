@@ -291,6 +291,7 @@ def test_image_target_installs_only_the_locked_service_and_runs_it(service: str)
     assert f"ENV PORT={port}" in final and f"EXPOSE {port}" in final
     [cmd] = [line for line in final if line.startswith("CMD")]
     assert f'"{service}.app:create_app", "--factory"' in cmd and f'"--port", "{port}"' in cmd
+    assert '"--no-proxy-headers"' in cmd  # forwarded addresses count only from the service's TRUSTED_PROXIES
     runtime = " ".join(stages["runtime"])
     assert re.search(r"USER (\d+)", runtime) and "USER 0" not in runtime and "USER root" not in runtime
     assert "HEALTHCHECK" in runtime and "/readyz" in runtime

@@ -171,13 +171,16 @@ class EventConsumer:
             await self._dead_letter(record, "invalid_envelope", _summary(exc))
             return
         handler = self._handlers.get(event.type)
+        # A catalogue type is checked against its owner even where this consumer does not handle it: a
+        # ``flag.raised`` forged onto feedback's topic must leave a dead letter (the ops signal), not vanish.
+        if handler is not None or event.type in EVENT_CATALOG:
+            untrusted = self._untrusted(record, event)
+            if untrusted is not None:
+                await self._dead_letter(record, *untrusted, event.type)
+                return
         if handler is None:
             label = event.type if event.type in EVENT_CATALOG else "unknown"  # forged types: no new label values
             EVENTS_CONSUMED.labels(self._service, topic, label, "ignored").inc()
-            return
-        untrusted = self._untrusted(record, event)
-        if untrusted is not None:
-            await self._dead_letter(record, *untrusted, event.type)
             return
         try:
             payload = event.payload()
