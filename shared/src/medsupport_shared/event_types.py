@@ -105,6 +105,36 @@ class ConcernUpdated(EventData):
         return self.concern_id if self.anonymous or self.reporter_id is None else self.reporter_id
 
 
+class ClimateInvited(EventData):
+    """A rotation ended: one of its students is invited to answer its climate pulse (anonymously)."""
+
+    event_type = "climate.invited"
+    topic = FEEDBACK_TOPIC
+    rotation_id: str
+    student_id: str
+    closes_at: datetime
+    invited_at: datetime
+
+
+class ClimateAlertRaised(EventData):
+    """A site's released climate worsened beyond the threshold since its previous period, or concern
+    reports about it clustered. Subscale codes and counts' existence only: no figures, no reports."""
+
+    event_type = "climate.alert_raised"
+    topic = FEEDBACK_TOPIC
+    alert_id: str
+    site: str
+    reason: Literal["climate_drop", "concern_cluster"]
+    period: str
+    subscales: list[str] = Field(default_factory=list)
+    director_id: str | None = None
+    """The site's clerkship director, when the roster names one."""
+    raised_at: datetime
+
+    def event_subject(self) -> str:
+        return self.site
+
+
 # ------------------------------------------------------------------ wellbeing.events.v1
 
 
@@ -396,6 +426,8 @@ _MODELS: tuple[type[EventData], ...] = (
     FeedbackOverdue,
     ConcernRaised,
     ConcernUpdated,
+    ClimateInvited,
+    ClimateAlertRaised,
     CheckinRecorded,
     FlagRaised,
     FlagUpdated,

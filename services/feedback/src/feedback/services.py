@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from feedback.climate_repository import ClimateRepository
 from feedback.concern_repository import ConcernRepository
 from feedback.domain.ratelimit import Network, parse_networks
 from feedback.repository import FeedbackRepository
@@ -29,6 +30,7 @@ class FeedbackServices:
     cipher: FieldCipher
     counters: WindowCounters
     """Rate-limit counters shared by every replica (keyed hashes, one window long)."""
+    climate: ClimateRepository
     sweeps: dict[str, int] = field(default_factory=dict)
     """How many times each sweep has completed (observability and tests)."""
     publish_wait_seconds: float = 1.0

@@ -10,7 +10,7 @@ seven strategies, five subscales a leader reads, and two yes/no mistreatment ite
 from __future__ import annotations
 
 from statistics import mean
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -55,10 +55,15 @@ class Item(BaseModel):
     strategy: str | None = Field(default=None, max_length=60, description="the strategy line the item measures")
 
 
+def _default_pulse_example(schema: dict[str, Any]) -> None:
+    """The OpenAPI example of an instrument is the built-in pulse itself, so it cannot drift from the data."""
+    schema["examples"] = [DEFAULT_PULSE.model_dump(mode="json")]
+
+
 class ClimateInstrument(BaseModel):
     """A pulse instrument; validated whole, so a loaded instrument cannot name a missing subscale."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_default_pulse_example)
     code: Code
     name: str = Field(min_length=1, max_length=200)
     stem: str = Field(default="", max_length=1000)
