@@ -141,13 +141,17 @@ async def test_answers_are_anonymous_single_and_released_only_after_grades_are_f
         )
         late = await client.post("/v1/rotations/rot-a/climate-responses", json=answers(), headers=student(4))
         assert late.status_code == 409
+        concern = {"description": "d", "when": "w", "where": "x", "anonymous": True, "site": "north"}
+        for category in ("mistreatment", "mistreatment", "mistreatment", "bias"):
+            reply = await client.post("/v1/concerns", json={**concern, "category": category})
+            assert reply.status_code == 201, reply.text
         results = (await client.get("/v1/climate/results?group_by=site", headers=DIRECTOR)).json()
         (group,) = results["groups"]
         assert group["key"] == "north" and group["responses"] == 3 and group["rotations"] == 1
         assert group["subscales"]["psychological_safety"]["mean"] == 4.0
         # all three chose the same option: shown, it would tell each one's answer, so it is hidden
         assert group["subscales"]["psychological_safety"]["items"]["safe_to_ask"] == {"counts": {}, "suppressed": 3}
-        assert group["concerns"] == {"mistreatment": None, "discrimination": None, "bias": None}
+        assert group["concerns"] == {"mistreatment": 3, "discrimination": None, "bias": None}  # one bias: hidden
         for who in (FACULTY, student(1), auth("c1", "concerns_officer")):
             assert (await client.get("/v1/climate/results", headers=who)).status_code == 403
         assert (await client.get("/v1/climate/results", headers=ADMIN)).status_code == 200
