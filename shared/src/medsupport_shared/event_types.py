@@ -105,6 +105,20 @@ class ConcernUpdated(EventData):
         return self.concern_id if self.anonymous or self.reporter_id is None else self.reporter_id
 
 
+class ConcernTriageOverdue(EventData):
+    """A concern still ``received`` (untriaged) at its triage deadline: escalated, once."""
+
+    event_type = "concern.triage_overdue"
+    topic = FEEDBACK_TOPIC
+    concern_id: str
+    category: ConcernCategory
+    anonymous: bool
+    due_at: datetime
+
+    def event_subject(self) -> str:
+        return self.concern_id
+
+
 class ClimateInvited(EventData):
     """A rotation ended: one of its students is invited to answer its climate pulse (anonymously)."""
 
@@ -426,6 +440,7 @@ _MODELS: tuple[type[EventData], ...] = (
     FeedbackOverdue,
     ConcernRaised,
     ConcernUpdated,
+    ConcernTriageOverdue,
     ClimateInvited,
     ClimateAlertRaised,
     CheckinRecorded,

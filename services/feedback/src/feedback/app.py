@@ -10,6 +10,7 @@ from feedback import (
     api_feedback,
     api_reflections,
     climate_results,
+    concern_escalation,
     consumers,
     feedback_requests,
     rotations,
@@ -78,6 +79,9 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         runtime.every(settings.climate_sweep_interval_seconds, "climate-invitations", lambda: rotations.invite_due(svc))
         runtime.every(
             settings.climate_sweep_interval_seconds, "climate-alerts", lambda: climate_results.sweep_alerts(svc)
+        )
+        runtime.every(
+            settings.overdue_sweep_interval_seconds, "concern-triage", lambda: concern_escalation.sweep_untriaged(svc)
         )
         runtime.every(60, "rate-counters", counters.sweep)
         runtime.every(3600, "concern-idempotency", lambda: concern_repo.forget_expired_idempotency(now=utcnow()))

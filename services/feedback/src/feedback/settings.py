@@ -47,6 +47,10 @@ class FeedbackSettings(ServiceSettings):
     cohort_min_group_size: int = Field(default=5, ge=1)
     """A cohort-view row over fewer distinct students is suppressed."""
 
+    concern_triage_hours: float = Field(default=48.0, gt=0)
+    """A concern still untriaged (received) this long after it was reported emits ``concern.triage_overdue``
+    once (notifications escalates it: admins, and the category's office)."""
+
     min_group_size: int = Field(default=5, ge=2)
     """Climate results: a rotation with fewer answers is never released; option counts under it are hidden."""
     climate_token_secret: SecretStr = SecretStr(DEVELOPMENT_CLIMATE_TOKEN_SECRET)
