@@ -127,6 +127,19 @@ class ClimateRepository:
         )
         return [doc async for doc in cursor]
 
+    async def concern_facts_since(self, *, since: datetime, categories: list[str]) -> list[Document]:
+        cursor = self.concerns.find(
+            {"site": {"$type": "string"}, "category": {"$in": categories}, "created_at": {"$gte": since}},
+            {"_id": 0, "site": 1, "category": 1, "created_at": 1},
+        )
+        return [doc async for doc in cursor]
+
+    async def directors_by_site(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        async for doc in self.rotations.find({"director_id": {"$type": "string"}}, {"site": 1, "director_id": 1}):
+            found.setdefault(doc["site"], set()).add(doc["director_id"])
+        return found
+
     async def record_alert(self, *, alert_id: str, document: Document, entries: list[Document]) -> bool:
         """Once per alert id (site, period, reason), with its event in the same write."""
         try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
 from feedback import climate_instruments
 from feedback.climate_repository import CLIMATE_ALERTS
@@ -116,21 +116,55 @@ async def sweep_alerts(svc: FeedbackServices, *, now: datetime | None = None) ->
                 if c.rotation.site == drop.site and c.rotation.period == drop.period and c.rotation.director_id
             }
             director = min(directors) if len(directors) == 1 else None
-            ident = alert_id(drop.site, drop.period, "climate_drop")
-            payload = ClimateAlertRaised(
-                alert_id=ident,
-                site=drop.site,
-                reason="climate_drop",
-                period=drop.period,
-                subscales=list(drop.subscales),
-                director_id=director,
-                raised_at=now,
-            )
-            entry = outbox_entry(new_event(payload, source=svc.source, event_id=ident))
-            document = {"site": drop.site, "period": drop.period, "reason": "climate_drop", "raised_at": now}
-            if await svc.climate.record_alert(alert_id=ident, document=document, entries=[entry]):
-                await svc.publish(CLIMATE_ALERTS, ident, [entry])
-                log.info("climate alert raised", extra={"alert_id": ident, "reason": "climate_drop"})
+            if await _raise(svc, drop.site, drop.period, "climate_drop", list(drop.subscales), director, now):
                 raised += 1
+    raised += await _concern_clusters(svc, now)
     svc.sweeps["climate-alerts"] = svc.sweeps.get("climate-alerts", 0) + 1
     return raised
+
+
+async def _concern_clusters(svc: FeedbackServices, now: datetime) -> int:
+    """Sites named by at least ``climate_cluster_reports`` recent mistreatment, discrimination or bias
+    reports: an alert once per site and calendar month, without the count or the reports."""
+    since = now - timedelta(days=svc.settings.climate_cluster_days)
+    per_site: dict[str, int] = defaultdict(int)
+    for fact in await svc.climate.concern_facts_since(since=since, categories=list(CONCERN_CATEGORIES)):
+        per_site[fact["site"]] += 1
+    clustered = [site for site, n in sorted(per_site.items()) if n >= svc.settings.climate_cluster_reports]
+    if not clustered:
+        return 0
+    directors = await svc.climate.directors_by_site()
+    raised = 0
+    for site in clustered:
+        named = directors.get(site, set())
+        if await _raise(svc, site, _month(now), "concern_cluster", [], min(named) if len(named) == 1 else None, now):
+            raised += 1
+    return raised
+
+
+async def _raise(
+    svc: FeedbackServices,
+    site: str,
+    period: str,
+    reason: Literal["climate_drop", "concern_cluster"],
+    subscales: list[str],
+    director: str | None,
+    now: datetime,
+) -> bool:
+    ident = alert_id(site, period, reason)
+    payload = ClimateAlertRaised(
+        alert_id=ident,
+        site=site,
+        reason=reason,
+        period=period,
+        subscales=subscales,
+        director_id=director,
+        raised_at=now,
+    )
+    entry = outbox_entry(new_event(payload, source=svc.source, event_id=ident))
+    document = {"site": site, "period": period, "reason": reason, "raised_at": now}
+    if not await svc.climate.record_alert(alert_id=ident, document=document, entries=[entry]):
+        return False
+    await svc.publish(CLIMATE_ALERTS, ident, [entry])
+    log.info("climate alert raised", extra={"alert_id": ident, "reason": reason})
+    return True

@@ -63,6 +63,10 @@ class FeedbackSettings(ServiceSettings):
     climate_drop_threshold: float = Field(default=0.1, gt=0, le=1)
     """A site's subscale worsening by more than this share of its range since its previous period alerts
     its clerkship director (0.1: 0.4 points on a 1-5 scale)."""
+    climate_cluster_reports: int = Field(default=3, ge=2)
+    """Mistreatment, discrimination or bias reports naming one site within ``climate_cluster_days`` that
+    alert its clerkship director (once per site and calendar month; the alert carries no count)."""
+    climate_cluster_days: int = Field(default=30, ge=1)
     climate_instrument: str = "medsupport-pulse-1"
     """The instrument a rotation's students answer unless its roster names another."""
 

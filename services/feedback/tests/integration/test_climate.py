@@ -152,6 +152,13 @@ async def test_answers_are_anonymous_single_and_released_only_after_grades_are_f
         # all three chose the same option: shown, it would tell each one's answer, so it is hidden
         assert group["subscales"]["psychological_safety"]["items"]["safe_to_ask"] == {"counts": {}, "suppressed": 3}
         assert group["concerns"] == {"mistreatment": 3, "discrimination": None, "bias": None}  # one bias: hidden
+        # three reports about one site within the cluster window: its clerkship director is alerted, once
+        (cluster,) = await stack.reader.wait_for(
+            lambda e: e.type == "climate.alert_raised" and e.data["reason"] == "concern_cluster"
+        )
+        assert cluster.data["site"] == "north" and cluster.data["director_id"] == "d1"
+        assert set(cluster.data) == {"alert_id", "site", "reason", "period", "subscales", "director_id", "raised_at"}
+        assert cluster.data["subscales"] == []  # no count, no category, no report
         for who in (FACULTY, student(1), auth("c1", "concerns_officer")):
             assert (await client.get("/v1/climate/results", headers=who)).status_code == 403
         assert (await client.get("/v1/climate/results", headers=ADMIN)).status_code == 200
