@@ -119,6 +119,24 @@ class ConcernTriageOverdue(EventData):
         return self.concern_id
 
 
+class SuggestionUpdated(EventData):
+    """Staff moved a student suggestion (under review, planned, done, declined). Named authors only are
+    told; an anonymous suggestion's event names no one."""
+
+    event_type = "suggestion.updated"
+    topic = FEEDBACK_TOPIC
+    suggestion_id: str
+    programme: str
+    status: Literal["open", "under_review", "planned", "done", "declined"]
+    anonymous: bool
+    updated_at: datetime
+    author_id: str | None = None
+    """Only when not anonymous."""
+
+    def event_subject(self) -> str:
+        return self.author_id if self.author_id and not self.anonymous else self.suggestion_id
+
+
 class ClimateInvited(EventData):
     """A rotation ended: one of its students is invited to answer its climate pulse (anonymously)."""
 
@@ -443,6 +461,7 @@ _MODELS: tuple[type[EventData], ...] = (
     ConcernTriageOverdue,
     ClimateInvited,
     ClimateAlertRaised,
+    SuggestionUpdated,
     CheckinRecorded,
     FlagRaised,
     FlagUpdated,

@@ -9,6 +9,7 @@ from feedback import (
     api_concerns,
     api_feedback,
     api_reflections,
+    api_voice,
     climate_results,
     concern_escalation,
     consumers,
@@ -20,6 +21,7 @@ from feedback.concern_repository import CONCERNS, ConcernRepository
 from feedback.repository import OUTBOX_COLLECTIONS, FeedbackRepository
 from feedback.services import FeedbackServices
 from feedback.settings import FeedbackSettings
+from feedback.voice_repository import SUGGESTIONS, VoiceRepository
 from medsupport_shared.app_factory import create_service_app
 from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.event_types import FEEDBACK_TOPIC
@@ -40,6 +42,8 @@ DESCRIPTION = """Timely feedback for medical students, and safe reporting of mis
 * **Cohort view** for faculty and admins: aggregates per context, small groups suppressed.
 * **Climate pulse** at the end of each rotation: anonymous answers (one per student, by a keyed token),
   results for clerkship directors only once grades are final, whole rotations of enough answers only.
+* **Student voice**: suggestions (named or anonymous), one vote each, staff responses and status, and a
+  published "you said, we did" board per programme.
 
 Free text is encrypted at rest. Events carry ids, categories and times, never text."""
 
@@ -52,8 +56,9 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         repo, concern_repo = FeedbackRepository(runtime.db), ConcernRepository(runtime.db)
         await repo.ensure_indexes()
         await concern_repo.ensure_indexes()
-        climate = ClimateRepository(runtime.db)
+        climate, voice = ClimateRepository(runtime.db), VoiceRepository(runtime.db)
         await climate.ensure_indexes()
+        await voice.ensure_indexes()
         counters = WindowCounters(
             runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
         )
@@ -67,8 +72,9 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             cipher=cipher,
             counters=counters,
             climate=climate,
+            voice=voice,
         )
-        runtime.outbox.register(*OUTBOX_COLLECTIONS, CONCERNS, *CLIMATE_OUTBOX_COLLECTIONS)
+        runtime.outbox.register(*OUTBOX_COLLECTIONS, CONCERNS, *CLIMATE_OUTBOX_COLLECTIONS, SUGGESTIONS)
         runtime.publishes_to(FEEDBACK_TOPIC)
         runtime.add_consumer(name="feedback", topics=consumers.TOPICS, handlers=consumers.handlers(svc))
         runtime.every(
@@ -98,6 +104,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             api_reflections.router,
             api_concerns.router,
             api_climate.router,
+            api_voice.router,
         ],
         # The longest valid bodies (20 000 characters of free text, JSON-escaped) need more than the default.
         body_limits={"/v1/feedback": 256 * 1024, "/v1/reflections": 256 * 1024, "/v1/concerns": 128 * 1024},
@@ -108,5 +115,6 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             {"name": "concerns", "description": "Concern reports, anonymous or named, and their triage"},
             {"name": "cohort", "description": "Aggregates for faculty and admins"},
             {"name": "climate", "description": "Rotation climate pulse: anonymous answers, released results"},
+            {"name": "student voice", "description": "Suggestions, votes, staff responses, you said, we did"},
         ],
     )

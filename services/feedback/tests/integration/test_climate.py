@@ -189,7 +189,9 @@ async def test_a_site_whose_climate_drops_alerts_its_clerkship_director_once(mak
         assert trend[1]["change"]["psychological_safety"] == -3.0
 
 
-async def test_erasure_takes_the_student_off_every_roster_and_leaves_the_anonymous_answers(make_stack, isolation):
+async def test_erasure_takes_the_student_off_rosters_and_suggestions_and_leaves_anonymous_answers(
+    make_stack, isolation
+):
     from medsupport_shared.event_types import StudentErasureRequested
     from medsupport_shared.events import new_event
 
@@ -199,6 +201,8 @@ async def test_erasure_takes_the_student_off_every_roster_and_leaves_the_anonymo
         assert (
             await stack.client.post("/v1/rotations/rot-e/climate-responses", json=answers(), headers=student(1))
         ).status_code == 200
+        idea = {"programme": "MBBS", "title": "t", "body": "b", "anonymous": False}
+        suggestion = (await stack.client.post("/v1/suggestions", json=idea, headers=student(1))).json()
         event = StudentErasureRequested(student_id="s1", requested_at=utcnow(), requested_by="admin1")
         await stack.app.state.runtime.publisher.publish(new_event(event, source="/services/wellbeing"))
 
@@ -209,3 +213,5 @@ async def test_erasure_takes_the_student_off_every_roster_and_leaves_the_anonymo
         await eventually(erased, timeout=30, message="erasure consumed")
         assert (await stack.client.get("/v1/rotations/rot-e", headers=ADMIN)).json()["students"] == 1
         assert len((await stack.db["climate_answers"].find_one({"_id": "rot-e"}))["responses"]) == 1
+        kept = await stack.db["suggestions"].find_one({"_id": suggestion["id"]})
+        assert "author_id" not in kept and kept["author_erased"] is True

@@ -36,6 +36,7 @@ TITLES = {
     "concern.triage_overdue": "Concern report ({category}) not triaged in time",
     "climate.invited": "How was your rotation? A two-minute anonymous pulse",
     "climate.alert_raised": "Learning climate alert: {site}",
+    "suggestion.updated": "Your suggestion is now {status}",
 }
 LINKS = {
     "flag": "/wellbeing/flags/{flag_id}",
@@ -54,6 +55,7 @@ LINKS = {
     "concern.triage_overdue": "/feedback/concerns/{concern_id}",
     "climate.invited": "/feedback/rotations/{rotation_id}/climate",
     "climate.alert_raised": "/feedback/climate/results",
+    "suggestion.updated": "/feedback/suggestions/{suggestion_id}",
 }
 PEOPLE_FIELDS = {
     "student": "student_id",

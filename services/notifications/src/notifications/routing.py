@@ -101,6 +101,7 @@ ROUTABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "concern.triage_overdue": (frozenset({"routine"}), frozenset()),
     "climate.invited": (frozenset({"routine"}), frozenset({"student"})),
     "climate.alert_raised": (frozenset({"routine"}), frozenset({"director"})),
+    "suggestion.updated": (frozenset({"routine"}), frozenset({"author"})),
 }
 CATEGORISED = frozenset({"concern.raised", "concern.updated", "concern.triage_overdue"})
 """Event types that carry a concern category a rule may match."""
@@ -302,6 +303,12 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
         Target(kind="role", value="clerkship_director"),
         description="The same alert to the clerkship directors' role (falls back to admins when nobody holds it), "
         "so an alert about a site whose rotations name no director still reaches someone.",
+    ),
+    _rule(
+        "suggestion-updated",
+        ("suggestion.updated",),
+        Target(kind="author"),
+        description="A named student's suggestion was answered or moved (anonymous authors follow the board).",
     ),
     _rule(
         "checkin-reminder",

@@ -56,11 +56,17 @@ def check_can_answer(rotation: Rotation, student_id: str, now: datetime, respons
         raise PulseNotOpen
 
 
-def answer_token(secret: bytes, *, student_id: str, rotation_id: str) -> str:
-    """Keyed, per-rotation: the same student gets a different token in every rotation, and without the
-    server's secret no one can tell whose token it is. Length-prefixed so no two pairs collide."""
-    message = f"{len(student_id)}:{student_id}|{rotation_id}".encode()
+def keyed_token(secret: bytes, *, person_id: str, scope: str) -> str:
+    """Keyed and scoped: the same person gets a different token in every scope (a rotation's pulse, a
+    suggestion's votes), and without the server's secret no one can tell whose token it is.
+    Length-prefixed so no two pairs collide."""
+    message = f"{len(person_id)}:{person_id}|{scope}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def answer_token(secret: bytes, *, student_id: str, rotation_id: str) -> str:
+    """One answer per student and rotation."""
+    return keyed_token(secret, person_id=student_id, scope=f"climate:{rotation_id}")
 
 
 def invitation_event_id(rotation_id: str, student_id: str) -> str:
