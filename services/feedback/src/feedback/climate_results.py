@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from feedback import climate_instruments
@@ -19,8 +18,11 @@ from feedback.domain.climate_results import (
     Query,
     RotationCell,
     climate_drops,
+    clustered_sites,
+    concern_counts,
     group_cells,
     instrument_view,
+    month_of,
     rotation_cell,
     trend,
 )
@@ -45,23 +47,16 @@ async def released_cells(svc: FeedbackServices, instrument: ClimateInstrument, n
     return [cell for cell in cells if cell is not None]
 
 
-def _month(when: datetime | date) -> str:
-    return f"{when.year}-{when.month:02d}"
-
-
 async def _concern_counts(svc: FeedbackServices, sites: list[str], query: Query) -> dict[str, dict[str, int | None]]:
-    """site -> category -> sum of its (month) cells holding at least the minimum, None when none does."""
-    cells: dict[tuple[str, str, str], int] = defaultdict(int)
-    for fact in await svc.climate.concern_facts(sites=sites, categories=list(CONCERN_CATEGORIES)):
-        cells[(fact["site"], _month(fact["created_at"]), fact["category"])] += 1
-    first = _month(query.ended_from) if query.ended_from else None
-    last = _month(query.ended_to) if query.ended_to else None
-    out: dict[str, dict[str, int | None]] = {site: dict.fromkeys(CONCERN_CATEGORIES) for site in sites}
-    for (site, month, category), n in cells.items():
-        if n < svc.settings.min_group_size or (first and month < first) or (last and month > last):
-            continue
-        out[site][category] = (out[site][category] or 0) + n
-    return out
+    facts = await svc.climate.concern_facts(sites=sites, categories=list(CONCERN_CATEGORIES))
+    return concern_counts(
+        ((f["site"], month_of(f["created_at"]), f["category"]) for f in facts),
+        sites=sites,
+        categories=CONCERN_CATEGORIES,
+        first_month=month_of(query.ended_from) if query.ended_from else None,
+        last_month=month_of(query.ended_to) if query.ended_to else None,
+        min_group=svc.settings.min_group_size,
+    )
 
 
 async def results(svc: FeedbackServices, query: Query, *, instrument_code: str | None) -> dict[str, Any]:
@@ -127,17 +122,15 @@ async def _concern_clusters(svc: FeedbackServices, now: datetime) -> int:
     """Sites named by at least ``climate_cluster_reports`` recent mistreatment, discrimination or bias
     reports: an alert once per site and calendar month, without the count or the reports."""
     since = now - timedelta(days=svc.settings.climate_cluster_days)
-    per_site: dict[str, int] = defaultdict(int)
-    for fact in await svc.climate.concern_facts_since(since=since, categories=list(CONCERN_CATEGORIES)):
-        per_site[fact["site"]] += 1
-    clustered = [site for site, n in sorted(per_site.items()) if n >= svc.settings.climate_cluster_reports]
+    facts = await svc.climate.concern_facts_since(since=since, categories=list(CONCERN_CATEGORIES))
+    clustered = clustered_sites((f["site"] for f in facts), threshold=svc.settings.climate_cluster_reports)
     if not clustered:
         return 0
     directors = await svc.climate.directors_by_site()
     raised = 0
     for site in clustered:
         named = directors.get(site, set())
-        if await _raise(svc, site, _month(now), "concern_cluster", [], min(named) if len(named) == 1 else None, now):
+        if await _raise(svc, site, month_of(now), "concern_cluster", [], min(named) if len(named) == 1 else None, now):
             raised += 1
     return raised
 

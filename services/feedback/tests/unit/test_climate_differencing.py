@@ -12,6 +12,8 @@ from feedback.domain.climate import DEFAULT_PULSE
 from feedback.domain.climate_results import (
     Query,
     climate_drops,
+    clustered_sites,
+    concern_counts,
     group_cells,
     instrument_view,
     rotation_cell,
@@ -124,3 +126,42 @@ def test_a_site_whose_subscale_falls_beyond_the_threshold_is_a_drop():
         ("south", "2026-b2", "2026-b1", ("mistreatment",)),
     ]
     assert climate_drops(cells, DEFAULT_PULSE, threshold=0.6, ranges=ranges)[0].subscales == ("mistreatment",)
+
+
+MONTHS = ("2026-01", "2026-02", "2026-03", "2026-04")
+report = st.tuples(st.sampled_from(SITES), st.sampled_from(MONTHS), st.sampled_from(("bias", "mistreatment")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(report, max_size=120))
+def test_concern_counts_over_nested_windows_differ_by_whole_cells_of_the_minimum(facts):
+    def span(first, last):
+        return {m for m in MONTHS if (first is None or m >= first) and (last is None or m <= last)}
+
+    windows = [(a, b) for a in (None, *MONTHS) for b in (None, *MONTHS)]
+    counts = {
+        window: concern_counts(
+            facts,
+            sites=SITES,
+            categories=("bias", "mistreatment"),
+            first_month=window[0],
+            last_month=window[1],
+            min_group=MIN,
+        )
+        for window in windows
+    }
+    for by_site in counts.values():
+        for by_category in by_site.values():
+            assert all(n is None or n >= MIN for n in by_category.values())
+    for wide, narrow in product(windows, windows):
+        if not span(*narrow) <= span(*wide):
+            continue
+        for site in SITES:
+            for category in ("bias", "mistreatment"):
+                gap = (counts[wide][site][category] or 0) - (counts[narrow][site][category] or 0)
+                assert gap == 0 or gap >= MIN
+
+
+def test_a_site_clusters_at_the_threshold():
+    assert clustered_sites(["north", "north", "south", "north"], threshold=3) == ["north"]
+    assert clustered_sites(["north", "north"], threshold=3) == []

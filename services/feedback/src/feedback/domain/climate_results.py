@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from itertools import pairwise
 from typing import Literal
 
@@ -194,3 +194,40 @@ def climate_drops(
             if worse:
                 drops.append(Drop(site, period, before_period, tuple(worse)))
     return drops
+
+
+def month_of(when: datetime | date) -> str:
+    return f"{when.year}-{when.month:02d}"
+
+
+def concern_counts(
+    facts: Iterable[tuple[str, str, str]],
+    *,
+    sites: Iterable[str],
+    categories: Iterable[str],
+    first_month: str | None,
+    last_month: str | None,
+    min_group: int,
+) -> dict[str, dict[str, int | None]]:
+    """site -> category -> reports, from (site, month, category) facts: each month's cell counts only
+    with at least ``min_group`` reports, whole or not at all, so any two windows differ by whole cells of
+    at least that size; None when no cell of the window is shown."""
+    cells: dict[tuple[str, str, str], int] = defaultdict(int)
+    for site, month, category in facts:
+        cells[(site, month, category)] += 1
+    out: dict[str, dict[str, int | None]] = {site: dict.fromkeys(categories) for site in sites}
+    for (site, month, category), n in cells.items():
+        if site not in out or category not in out[site] or n < min_group:
+            continue
+        if (first_month and month < first_month) or (last_month and month > last_month):
+            continue
+        out[site][category] = (out[site][category] or 0) + n
+    return out
+
+
+def clustered_sites(sites: Iterable[str], *, threshold: int) -> list[str]:
+    """Sites named by at least ``threshold`` recent reports (one entry per report)."""
+    counts: dict[str, int] = defaultdict(int)
+    for site in sites:
+        counts[site] += 1
+    return sorted(site for site, n in counts.items() if n >= threshold)
