@@ -43,7 +43,12 @@ class RotationIn(StrictInput):
     site: Label = Field(examples=["St Mary's Hospital"])
     specialty: Label = Field(examples=["general surgery"])
     period: Label = Field(examples=["2026-block-3"], description="the institution's label of the teaching period")
-    end_date: date = Field(examples=["2026-03-27"], description="the pulse opens on this day (UTC)")
+    end_date: date = Field(
+        examples=["2026-03-27"],
+        ge=date(2000, 1, 1),
+        le=date(2200, 12, 31),
+        description="the pulse opens on this day (UTC)",
+    )
     student_ids: list[Id] = Field(max_length=MAX_ROSTER, examples=[["s-1042", "s-1043", "s-1050"]])
     grades_final: StrictBool = Field(default=False, description="results are released only once this is true")
     director_id: Id | None = Field(default=None, examples=["f-77"], description="the site's clerkship director")

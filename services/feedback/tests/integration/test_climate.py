@@ -215,3 +215,19 @@ async def test_erasure_takes_the_student_off_rosters_and_suggestions_and_leaves_
         assert len((await stack.db["climate_answers"].find_one({"_id": "rot-e"}))["responses"]) == 1
         kept = await stack.db["suggestions"].find_one({"_id": suggestion["id"]})
         assert "author_id" not in kept and kept["author_erased"] is True
+
+
+async def test_rosters_outside_the_calendar_and_unknown_instruments_are_4xx(make_stack, isolation):
+    async with make_stack(climate_settings(isolation)) as stack:
+        far = await stack.client.put(
+            "/v1/rotations/rot-x", json={**roster([1]), "end_date": "9999-12-31"}, headers=ADMIN
+        )
+        assert far.status_code == 422
+        unknown = await stack.client.put(
+            "/v1/rotations/rot-x", json={**roster([1]), "instrument": "nope"}, headers=ADMIN
+        )
+        assert unknown.status_code == 404
+        assert (await stack.client.put("/v1/rotations/rot-x", json=roster([1]), headers=student(1))).status_code == 403
+        assert (await stack.client.get("/v1/climate/results?instrument=nope", headers=ADMIN)).status_code == 404
+        missing = await stack.client.post("/v1/rotations/nope/climate-responses", json=answers(), headers=student(1))
+        assert missing.status_code == 404
