@@ -58,7 +58,7 @@ def _as_problems() -> Iterator[None]:
         raise Conflict("you have already answered this rotation's pulse") from exc
     except InvalidAnswers as exc:
         raise Unprocessable(str(exc)) from exc
-    except (climate_instruments.InstrumentLocked, rotations.InstrumentFixed) as exc:
+    except (climate_instruments.InstrumentLocked, rotations.InstrumentFixed, rotations.PulseClosed) as exc:
         raise Conflict(str(exc)) from exc
     except climate_responses.AnswerNotStored as exc:
         raise ServiceUnavailable("too many answers at once; try again") from exc

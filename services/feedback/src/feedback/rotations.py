@@ -7,7 +7,7 @@ and misses nobody whose rotation ended while the service was down."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from feedback import climate_instruments
@@ -29,6 +29,11 @@ class RotationNotFound(Exception):
 
 class InstrumentFixed(Exception):
     """A rotation's students have answered: its instrument can no longer change."""
+
+
+class PulseClosed(Exception):
+    """A pulse whose window has closed cannot reopen: answers added after figures were shown would be
+    revealed by comparing the figures before and after."""
 
 
 def rotation_of(doc: Document) -> Rotation:
@@ -72,6 +77,10 @@ async def save_rotation(svc: FeedbackServices, rotation_id: str, body: RotationI
         raise InstrumentFixed("students have answered this rotation's pulse; its instrument cannot change")
     days = svc.settings.climate_response_days
     ended_at = datetime.combine(body.end_date, time.min, tzinfo=UTC)
+    closes_at = ended_at + timedelta(days=days)
+    now = utcnow()
+    if existing and existing["closes_at"].replace(tzinfo=UTC) <= now < closes_at:
+        raise PulseClosed("this rotation's pulse has closed and cannot reopen; its end date can only move earlier")
     saved = await svc.climate.save_rotation(
         rotation_id=rotation_id,
         fields={
@@ -80,14 +89,14 @@ async def save_rotation(svc: FeedbackServices, rotation_id: str, body: RotationI
             "period": body.period,
             "end_date": body.end_date.isoformat(),
             "ended_at": ended_at,
-            "closes_at": Rotation(rotation_id, "", "", "", body.end_date, frozenset()).closes_at(days),
+            "closes_at": closes_at,
             "student_ids": sorted(set(body.student_ids)),
             "grades_final": body.grades_final,
             "director_id": body.director_id,
             "instrument_code": code,
         },
     )
-    return rotation_view(saved, response_days=days, now=utcnow())
+    return rotation_view(saved, response_days=days, now=now)
 
 
 async def get_rotation(svc: FeedbackServices, rotation_id: str) -> dict[str, Any]:

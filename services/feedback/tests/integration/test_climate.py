@@ -141,6 +141,9 @@ async def test_answers_are_anonymous_single_and_released_only_after_grades_are_f
         )
         late = await client.post("/v1/rotations/rot-a/climate-responses", json=answers(), headers=student(4))
         assert late.status_code == 409
+        # a closed pulse cannot be reopened (an answer added after release would show in the difference)
+        reopen = await client.put("/v1/rotations/rot-a", json=roster([1, 2, 3, 4], final=True), headers=ADMIN)
+        assert reopen.status_code == 409
         concern = {"description": "d", "when": "w", "where": "x", "anonymous": True, "site": "north"}
         for category in ("mistreatment", "mistreatment", "mistreatment", "bias"):
             reply = await client.post("/v1/concerns", json={**concern, "category": category})
