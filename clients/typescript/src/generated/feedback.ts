@@ -5986,6 +5986,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -6273,6 +6290,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -6412,6 +6446,23 @@ export interface operations {
                      *       "title": "Conflict",
                      *       "status": 409,
                      *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -6813,6 +6864,23 @@ export interface operations {
                      *       "title": "Conflict",
                      *       "status": 409,
                      *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
@@ -7357,6 +7425,23 @@ export interface operations {
                      *       "title": "Conflict",
                      *       "status": 409,
                      *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
