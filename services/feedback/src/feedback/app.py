@@ -107,7 +107,14 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             api_voice.router,
         ],
         # The longest valid bodies (20 000 characters of free text, JSON-escaped) need more than the default.
-        body_limits={"/v1/feedback": 256 * 1024, "/v1/reflections": 256 * 1024, "/v1/concerns": 128 * 1024},
+        # An instrument (60 items of 1000 characters, 110 option labels) and a roster of 2000 ids likewise.
+        body_limits={
+            "/v1/feedback": 256 * 1024,
+            "/v1/reflections": 256 * 1024,
+            "/v1/concerns": 128 * 1024,
+            "/v1/climate/instruments": 768 * 1024,
+            "/v1/rotations": 512 * 1024,
+        },
         openapi_tags=[
             {"name": "feedback", "description": "Feedback about students"},
             {"name": "feedback requests", "description": "Students ask assessors for feedback"},
