@@ -50,14 +50,14 @@ async def test_concerns_by_category_and_climate_alerts_reach_their_people(stack)
         officer = await eventually(lambda: _count(client, "officer", "concerns_officer", 3), timeout=30)
         assert sorted(a["subject_id"] for a in officer) == ["c0", "c1", "c2"]
         # the category's office hears of the report, without whom it is about (only officers see that)
-        (equity,) = await eventually(lambda: inbox(client, "eq", "equity"))
+        (equity,) = await eventually(lambda: inbox(client, "eq", "equity"), timeout=30)
         assert equity["title"] == "New concern report (bias)" and equity["subject_id"] != "c0"
-        (lead,) = await eventually(lambda: inbox(client, "prof", "professionalism_lead"))
+        (lead,) = await eventually(lambda: inbox(client, "prof", "professionalism_lead"), timeout=30)
         assert lead["title"] == "New concern report (professionalism)"
-        director = await eventually(lambda: inbox(client, "d1", "clerkship_director"))
+        director = await eventually(lambda: inbox(client, "d1", "clerkship_director"), timeout=30)
         assert len(director) == 1 and director[0]["subject_id"] == "north"  # one alert from both rules
         assert "workload" not in director[0]["title"]
-        (student,) = await eventually(lambda: inbox(client, "s1", "student"))
+        (student,) = await eventually(lambda: inbox(client, "s1", "student"), timeout=30)
         assert student["link"].endswith("/feedback/rotations/rot-1/climate")
 
 
