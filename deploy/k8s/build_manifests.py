@@ -35,7 +35,7 @@ class Service:
 
 
 SERVICES = (
-    Service("feedback", 8001, secrets=("TEXT_ENCRYPTION_KEY", "FOLLOW_UP_CODE_SECRET")),
+    Service("feedback", 8001, secrets=("TEXT_ENCRYPTION_KEY", "FOLLOW_UP_CODE_SECRET", "CLIMATE_TOKEN_SECRET")),
     Service("wellbeing", 8002, secrets=("NOTES_ENCRYPTION_KEY",)),
     Service("mentorship", 8003, secrets=("NOTES_ENCRYPTION_KEY",), memory_request="256Mi", memory_limit="768Mi"),
     Service(

@@ -51,6 +51,9 @@ SUBJECTS = {
     Role.CONCERNS_OFFICER: "officer-1",
     Role.ADMIN: "admin-1",
     Role.OPS: "ops-1",
+    Role.CLERKSHIP_DIRECTOR: "d-fuzz",
+    Role.EQUITY: "eq-fuzz",
+    Role.PROFESSIONALISM_LEAD: "prof-fuzz",
 }
 IDENTITIES: dict[str, dict[str, str]] = {
     **{role.value: auth(sub, role.value, cohort="2027", name=f"{role.value} (fuzz)") for role, sub in SUBJECTS.items()},

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from feedback.domain.climate import ClimateInstrument
 from medsupport_shared.erasure import ErasureRequestOut, ErasureRequestPage
 from mentorship.schemas import (
     AssignmentOut,
@@ -123,6 +124,8 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     AlertPage,
     ImportResultOut,
     StreamTicketOut,
+    # feedback
+    ClimateInstrument,
 ]
 """Every response model whose schema carries examples (feedback documents its examples on the routes)."""
 

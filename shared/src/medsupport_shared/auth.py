@@ -26,6 +26,12 @@ class Role(StrEnum):
     COUNSELLOR = "counsellor"
     WELLBEING_LEAD = "wellbeing_lead"
     CONCERNS_OFFICER = "concerns_officer"
+    CLERKSHIP_DIRECTOR = "clerkship_director"
+    """Leads clerkships: reads released climate results and is alerted when a site's climate drops."""
+    EQUITY = "equity"
+    """Equity, diversity and inclusion office: discrimination and bias concerns are routed to it."""
+    PROFESSIONALISM_LEAD = "professionalism_lead"
+    """Professionalism concerns are routed to it."""
     ADMIN = "admin"
     OPS = "ops"
 

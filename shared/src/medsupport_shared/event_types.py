@@ -105,6 +105,68 @@ class ConcernUpdated(EventData):
         return self.concern_id if self.anonymous or self.reporter_id is None else self.reporter_id
 
 
+class ConcernTriageOverdue(EventData):
+    """A concern still ``received`` (untriaged) at its triage deadline: escalated, once."""
+
+    event_type = "concern.triage_overdue"
+    topic = FEEDBACK_TOPIC
+    concern_id: str
+    category: ConcernCategory
+    anonymous: bool
+    due_at: datetime
+
+    def event_subject(self) -> str:
+        return self.concern_id
+
+
+class SuggestionUpdated(EventData):
+    """Staff moved a student suggestion (under review, planned, done, declined). Named authors only are
+    told; an anonymous suggestion's event names no one."""
+
+    event_type = "suggestion.updated"
+    topic = FEEDBACK_TOPIC
+    suggestion_id: str
+    programme: str
+    status: Literal["open", "under_review", "planned", "done", "declined"]
+    anonymous: bool
+    updated_at: datetime
+    author_id: str | None = None
+    """Only when not anonymous."""
+
+    def event_subject(self) -> str:
+        return self.author_id if self.author_id and not self.anonymous else self.suggestion_id
+
+
+class ClimateInvited(EventData):
+    """A rotation ended: one of its students is invited to answer its climate pulse (anonymously)."""
+
+    event_type = "climate.invited"
+    topic = FEEDBACK_TOPIC
+    rotation_id: str
+    student_id: str
+    closes_at: datetime
+    invited_at: datetime
+
+
+class ClimateAlertRaised(EventData):
+    """A site's released climate worsened beyond the threshold since its previous period, or concern
+    reports about it clustered. Subscale codes and counts' existence only: no figures, no reports."""
+
+    event_type = "climate.alert_raised"
+    topic = FEEDBACK_TOPIC
+    alert_id: str
+    site: str
+    reason: Literal["climate_drop", "concern_cluster"]
+    period: str
+    subscales: list[str] = Field(default_factory=list)
+    director_id: str | None = None
+    """The site's clerkship director, when the roster names one."""
+    raised_at: datetime
+
+    def event_subject(self) -> str:
+        return self.site
+
+
 # ------------------------------------------------------------------ wellbeing.events.v1
 
 
@@ -396,6 +458,10 @@ _MODELS: tuple[type[EventData], ...] = (
     FeedbackOverdue,
     ConcernRaised,
     ConcernUpdated,
+    ConcernTriageOverdue,
+    ClimateInvited,
+    ClimateAlertRaised,
+    SuggestionUpdated,
     CheckinRecorded,
     FlagRaised,
     FlagUpdated,

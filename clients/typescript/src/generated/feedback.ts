@@ -400,10 +400,500 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/climate/instruments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The climate pulse instruments, as data
+         * @description The built-in pulse and any the institution loaded: items, option sets, subscales and scoring.
+         */
+        get: operations["list_instruments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/climate/instruments/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One climate instrument */
+        get: operations["get_instrument"];
+        /**
+         * Load an instrument as data (admin)
+         * @description An institution's own licensed instrument (e.g. JHLES, DREEM), validated whole: every item names an option set and a subscale that exist. The built-in pulse, and an instrument rotations hold answers to, cannot be replaced (409): load a new version under a new code.
+         */
+        put: operations["put_instrument"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rotations/{rotation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rotation (admin, clerkship director) */
+        get: operations["get_rotation"];
+        /**
+         * A rotation's roster and facts, from the institution's systems (admin)
+         * @description Site, specialty, period, end date, the students on it, whether grades are final and its clerkship director. When the rotation ends its students are invited (`climate.invited`, one per student, once); students added later are invited then. Results are released only once `grades_final` is true and the answer window (`CLIMATE_RESPONSE_DAYS` after the end) has closed.
+         */
+        put: operations["put_rotation"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rotations/{rotation_id}/climate-responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a rotation's climate pulse, anonymously (a student on its roster)
+         * @description Stored without identity: no student id, a random id, the day only, at a random place among the rotation's answers. A keyed per-rotation token, stored apart with nothing linking it to the answer, refuses a second answer (409). 403 when not on the roster, 409 outside the answer window, 422 for answers that do not fit the instrument (every item, one of its options). Idempotent by the token: a retry after a lost reply is a 409 and stores nothing (no Idempotency-Key record is kept: it would tie the student to the moment of answering).
+         */
+        post: operations["answer_pulse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/climate-invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The open pulses of my rotations (student) */
+        get: operations["my_invitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/climate/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Released climate results by site, specialty or period (clerkship director, admin)
+         * @description Only rotations whose grades are final, whose answer window has closed and that hold at least `MIN_GROUP_SIZE` answers contribute, each whole or not at all, so no grouping, filter or window isolates fewer answers than that; option counts under the minimum are hidden with enough others (`suppressed`). Site groups carry mistreatment, discrimination and bias report counts (months with fewer than the minimum add nothing).
+         */
+        get: operations["climate_results_view"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest a change to the programme (student), named or anonymous
+         * @description Anonymous (`anonymous: true`): no author is stored, times are on the hour, and no `Idempotency-Key` record is kept (it would be kept under a digest of the author): a retry posts again. Named: honours `Idempotency-Key`, and the author hears of each status change (`suggestion.updated`).
+         */
+        post: operations["post_suggestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programmes/{programme}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A programme's suggestions, newest first (any signed-in user) */
+        get: operations["list_suggestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programmes/{programme}/you-said-we-did": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The programme's published "you said, we did" board (any signed-in user)
+         * @description Suggestions staff planned, did or declined (with the reason), with their response.
+         */
+        get: operations["you_said_we_did"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suggestions/{suggestion_id}/votes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Vote for a suggestion, once (student)
+         * @description One vote per student, kept as a keyed token only (no voter id): a second vote is a 409.
+         */
+        post: operations["vote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suggestions/{suggestion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Respond to a suggestion and move its status (admin, clerkship director)
+         * @description open → under_review | planned | declined; under_review → planned | done | declined; planned → done | declined | under_review; done or declined → under_review. Declining needs a `reason` students read. Emits `suggestion.updated` (the author id only when named).
+         */
+        patch: operations["move_suggestion"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ClimateAnswerAccepted */
+        ClimateAnswerAccepted: {
+            /** Rotation Id */
+            rotation_id: string;
+            /**
+             * Accepted
+             * @default true
+             */
+            accepted: boolean;
+            /**
+             * Anonymous
+             * @description stored without identity; this reply carries no answer id
+             * @default true
+             */
+            anonymous: boolean;
+        };
+        /** ClimateAnswersIn */
+        ClimateAnswersIn: {
+            /**
+             * Answers
+             * @description item id -> option value, every item of the rotation's instrument
+             * @example {
+             *       "beyond_hours": 4,
+             *       "bias_addressed": 4,
+             *       "experienced_mistreatment": 0,
+             *       "respect_for_all": 4,
+             *       "safe_to_ask": 4,
+             *       "safe_to_speak_up": 4,
+             *       "someone_to_turn_to": 4,
+             *       "time_to_learn": 4,
+             *       "timely_feedback": 4,
+             *       "voice_heard": 4,
+             *       "witnessed_mistreatment": 0
+             *     }
+             */
+            answers: {
+                [key: string]: number;
+            };
+        };
+        /** ClimateGroup */
+        ClimateGroup: {
+            /** Key */
+            key: string;
+            /** Rotations */
+            rotations: number;
+            /** Responses */
+            responses: number;
+            /** Subscales */
+            subscales: {
+                [key: string]: components["schemas"]["SubscaleResult"];
+            };
+            /** Trend */
+            trend: components["schemas"]["TrendPoint"][];
+            /**
+             * Concerns
+             * @description site groups: mistreatment, discrimination and bias reports about the site in the months asked for (counts only; a month with fewer than the minimum of a category adds nothing; null if none shown)
+             */
+            concerns?: {
+                [key: string]: number | null;
+            } | null;
+        };
+        /**
+         * ClimateInstrument
+         * @description A pulse instrument; validated whole, so a loaded instrument cannot name a missing subscale.
+         * @example {
+         *       "citation": "Written for medsupport; items follow the seven strategies of a supportive learning environment.",
+         *       "code": "medsupport-pulse-1",
+         *       "items": [
+         *         {
+         *           "id": "safe_to_ask",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "psychological_safety",
+         *           "subscale": "psychological_safety",
+         *           "text": "I felt safe to ask questions, including basic ones, without being made to feel small."
+         *         },
+         *         {
+         *           "id": "safe_to_speak_up",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "psychological_safety",
+         *           "subscale": "psychological_safety",
+         *           "text": "I could speak up about a concern (for a patient, or about my own learning) without fear of consequences."
+         *         },
+         *         {
+         *           "id": "voice_heard",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "student_engagement",
+         *           "subscale": "psychological_safety",
+         *           "text": "When students suggested a change to how this rotation runs, it was taken seriously."
+         *         },
+         *         {
+         *           "id": "timely_feedback",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "timely_feedback",
+         *           "subscale": "teaching_feedback",
+         *           "text": "I received specific feedback on my work during the rotation, not only at the end."
+         *         },
+         *         {
+         *           "id": "someone_to_turn_to",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "mentorship_support",
+         *           "subscale": "teaching_feedback",
+         *           "text": "I had a supervisor or mentor I could turn to for guidance and support."
+         *         },
+         *         {
+         *           "id": "respect_for_all",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "diversity_inclusion",
+         *           "subscale": "inclusion_respect",
+         *           "text": "People here were treated with respect whatever their background, gender, ethnicity, faith, disability or sexual orientation."
+         *         },
+         *         {
+         *           "id": "bias_addressed",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "diversity_inclusion",
+         *           "subscale": "inclusion_respect",
+         *           "text": "When bias or disrespect happened, it was addressed promptly."
+         *         },
+         *         {
+         *           "id": "time_to_learn",
+         *           "option_set": "agreement",
+         *           "reverse_scored": false,
+         *           "strategy": "wellbeing_workload",
+         *           "subscale": "workload",
+         *           "text": "My workload left time for learning, rest and my own wellbeing."
+         *         },
+         *         {
+         *           "id": "beyond_hours",
+         *           "option_set": "agreement",
+         *           "reverse_scored": true,
+         *           "strategy": "wellbeing_workload",
+         *           "subscale": "workload",
+         *           "text": "I was regularly expected to stay well beyond my scheduled hours."
+         *         },
+         *         {
+         *           "id": "experienced_mistreatment",
+         *           "option_set": "yes_no",
+         *           "reverse_scored": false,
+         *           "strategy": "mistreatment_free",
+         *           "subscale": "mistreatment",
+         *           "text": "During this rotation I was humiliated, shouted at, or treated unfairly."
+         *         },
+         *         {
+         *           "id": "witnessed_mistreatment",
+         *           "option_set": "yes_no",
+         *           "reverse_scored": false,
+         *           "strategy": "mistreatment_free",
+         *           "subscale": "mistreatment",
+         *           "text": "During this rotation I saw another student or colleague humiliated, shouted at, or treated unfairly."
+         *         }
+         *       ],
+         *       "licence": "Apache-2.0, like the platform",
+         *       "name": "medsupport rotation climate pulse",
+         *       "option_sets": [
+         *         {
+         *           "code": "agreement",
+         *           "options": [
+         *             {
+         *               "label": "Strongly disagree",
+         *               "value": 1
+         *             },
+         *             {
+         *               "label": "Disagree",
+         *               "value": 2
+         *             },
+         *             {
+         *               "label": "Neither agree nor disagree",
+         *               "value": 3
+         *             },
+         *             {
+         *               "label": "Agree",
+         *               "value": 4
+         *             },
+         *             {
+         *               "label": "Strongly agree",
+         *               "value": 5
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "code": "yes_no",
+         *           "options": [
+         *             {
+         *               "label": "No",
+         *               "value": 0
+         *             },
+         *             {
+         *               "label": "Yes",
+         *               "value": 1
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "stem": "Thinking about this rotation only:",
+         *       "subscales": [
+         *         {
+         *           "code": "psychological_safety",
+         *           "higher_is_better": true,
+         *           "label": "Psychological safety"
+         *         },
+         *         {
+         *           "code": "teaching_feedback",
+         *           "higher_is_better": true,
+         *           "label": "Teaching and feedback"
+         *         },
+         *         {
+         *           "code": "inclusion_respect",
+         *           "higher_is_better": true,
+         *           "label": "Inclusion and respect"
+         *         },
+         *         {
+         *           "code": "workload",
+         *           "higher_is_better": true,
+         *           "label": "Workload"
+         *         },
+         *         {
+         *           "code": "mistreatment",
+         *           "higher_is_better": false,
+         *           "label": "Mistreatment witnessed or experienced"
+         *         }
+         *       ]
+         *     }
+         */
+        ClimateInstrument: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /**
+             * Stem
+             * @default
+             */
+            stem: string;
+            /** Option Sets */
+            option_sets: components["schemas"]["OptionSet"][];
+            /** Subscales */
+            subscales: components["schemas"]["Subscale"][];
+            /** Items */
+            items: components["schemas"]["Item"][];
+            /**
+             * Citation
+             * @default
+             */
+            citation: string;
+            /**
+             * Licence
+             * @default
+             */
+            licence: string;
+        };
+        /** ClimateInstrumentPage */
+        ClimateInstrumentPage: {
+            /** Items */
+            items: components["schemas"]["ClimateInstrument"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** ClimateResults */
+        ClimateResults: {
+            /** Instrument */
+            instrument: string;
+            /** Group By */
+            group_by: string;
+            /** Min Group Size */
+            min_group_size: number;
+            /** Groups */
+            groups: components["schemas"]["ClimateGroup"][];
+        };
         /** CohortSummaryOut */
         CohortSummaryOut: {
             /** Contexts */
@@ -445,6 +935,12 @@ export interface components {
              * @example A surgical registrar
              */
             people_involved?: string | null;
+            /**
+             * Site
+             * @description optional: the clinical site as rotations name it; leaders see only counts per site and month of mistreatment, discrimination and bias reports, and only months with at least the minimum group
+             * @example St Mary's Hospital
+             */
+            site?: string | null;
             /**
              * Anonymous
              * @description true: no identity is stored anywhere and no token is read; keep the follow-up code. false: a bearer token is required and the report is visible to you.
@@ -754,6 +1250,69 @@ export interface components {
             /** By */
             by?: string | null;
         };
+        /** InvitationOut */
+        InvitationOut: {
+            /** Rotation Id */
+            rotation_id: string;
+            /** Site */
+            site: string;
+            /** Specialty */
+            specialty: string;
+            /** Period */
+            period: string;
+            /** Instrument */
+            instrument: string;
+            /**
+             * Closes At
+             * Format: date-time
+             */
+            closes_at: string;
+            /** Answered */
+            answered: boolean;
+        };
+        /** InvitationPage */
+        InvitationPage: {
+            /** Items */
+            items: components["schemas"]["InvitationOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Item */
+        Item: {
+            /** Id */
+            id: string;
+            /** Text */
+            text: string;
+            /** Subscale */
+            subscale: string;
+            /** Option Set */
+            option_set: string;
+            /**
+             * Reverse Scored
+             * @default false
+             */
+            reverse_scored: boolean;
+            /**
+             * Strategy
+             * @description the strategy line the item measures
+             */
+            strategy?: string | null;
+        };
+        /** ItemDistribution */
+        ItemDistribution: {
+            /**
+             * Counts
+             * @description option value -> answers, only counts of at least the minimum group
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Suppressed
+             * @description answers in options hidden because too few chose them
+             */
+            suppressed: number;
+        };
         /** MessageIn */
         MessageIn: {
             /**
@@ -844,6 +1403,20 @@ export interface components {
             at: string;
             /** Officer Id */
             officer_id?: string | null;
+        };
+        /** Option */
+        Option: {
+            /** Value */
+            value: number;
+            /** Label */
+            label: string;
+        };
+        /** OptionSet */
+        OptionSet: {
+            /** Code */
+            code: string;
+            /** Options */
+            options: components["schemas"]["Option"][];
         };
         /** ProblemDetail */
         ProblemDetail: {
@@ -1034,6 +1607,118 @@ export interface components {
          * @enum {string}
          */
         RequestStatus: "open" | "fulfilled" | "cancelled";
+        /**
+         * RotationIn
+         * @description The institution's facts about a rotation (from its own systems; replaced whole on each PUT).
+         * @example {
+         *       "director_id": "f-77",
+         *       "end_date": "2026-03-27",
+         *       "grades_final": false,
+         *       "period": "2026-block-3",
+         *       "site": "St Mary's Hospital",
+         *       "specialty": "general surgery",
+         *       "student_ids": [
+         *         "s-1042",
+         *         "s-1043",
+         *         "s-1050"
+         *       ]
+         *     }
+         */
+        RotationIn: {
+            /**
+             * Site
+             * @example St Mary's Hospital
+             */
+            site: string;
+            /**
+             * Specialty
+             * @example general surgery
+             */
+            specialty: string;
+            /**
+             * Period
+             * @description the institution's label of the teaching period
+             * @example 2026-block-3
+             */
+            period: string;
+            /**
+             * End Date
+             * Format: date
+             * @description the pulse opens on this day (UTC)
+             * @example 2026-03-27
+             */
+            end_date: string;
+            /**
+             * Student Ids
+             * @example [
+             *       "s-1042",
+             *       "s-1043",
+             *       "s-1050"
+             *     ]
+             */
+            student_ids: string[];
+            /**
+             * Grades Final
+             * @description results are released only once this is true
+             * @default false
+             */
+            grades_final: boolean;
+            /**
+             * Director Id
+             * @description the site's clerkship director
+             * @example f-77
+             */
+            director_id?: string | null;
+            /**
+             * Instrument
+             * @description an instrument code; default the setting's
+             */
+            instrument?: string | null;
+        };
+        /** RotationOut */
+        RotationOut: {
+            /** Id */
+            id: string;
+            /** Site */
+            site: string;
+            /** Specialty */
+            specialty: string;
+            /** Period */
+            period: string;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /**
+             * Students
+             * @description how many students are on the roster
+             */
+            students: number;
+            /** Invited */
+            invited: number;
+            /** Grades Final */
+            grades_final: boolean;
+            /** Director Id */
+            director_id?: string | null;
+            /** Instrument */
+            instrument: string;
+            /**
+             * Opens At
+             * Format: date-time
+             */
+            opens_at: string;
+            /**
+             * Closes At
+             * Format: date-time
+             */
+            closes_at: string;
+            /**
+             * Released
+             * @description grades final and the answer window closed (figures still need enough answers)
+             */
+            released: boolean;
+        };
         /** ShareIn */
         ShareIn: {
             /** @example mentor */
@@ -1056,6 +1741,130 @@ export interface components {
          * @enum {string}
          */
         ShareRelationship: "mentor" | "faculty";
+        /** Subscale */
+        Subscale: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+            /**
+             * Higher Is Better
+             * @default true
+             */
+            higher_is_better: boolean;
+        };
+        /** SubscaleResult */
+        SubscaleResult: {
+            /** Mean */
+            mean: number | null;
+            /** Items */
+            items: {
+                [key: string]: components["schemas"]["ItemDistribution"];
+            };
+        };
+        /** SuggestionCreate */
+        SuggestionCreate: {
+            /**
+             * Programme
+             * @example MBBS 2027
+             */
+            programme: string;
+            /**
+             * Title
+             * @example Protected teaching time on surgical rotations
+             */
+            title: string;
+            /**
+             * Body
+             * @example Teaching is often cancelled for theatre lists; could one session a week be kept?
+             */
+            body: string;
+            /**
+             * Anonymous
+             * @description true: no author is stored; you follow it on the board
+             * @default false
+             * @example true
+             */
+            anonymous: boolean;
+        };
+        /** SuggestionMove */
+        SuggestionMove: {
+            /** @example planned */
+            status: components["schemas"]["SuggestionStatus"];
+            /**
+             * Response
+             * @example From block 4, Thursday 2-4 pm is protected teaching.
+             */
+            response?: string | null;
+            /**
+             * Reason
+             * @description required to decline; students read it
+             * @example null
+             */
+            reason?: string | null;
+        };
+        /** SuggestionOut */
+        SuggestionOut: {
+            /** Id */
+            id: string;
+            /** Programme */
+            programme: string;
+            /** Title */
+            title: string;
+            /** Body */
+            body: string;
+            /** Anonymous */
+            anonymous: boolean;
+            /** Author Id */
+            author_id?: string | null;
+            status: components["schemas"]["SuggestionStatus"];
+            /** Response */
+            response?: string | null;
+            /** Decline Reason */
+            decline_reason?: string | null;
+            /** Votes */
+            votes: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** SuggestionPage */
+        SuggestionPage: {
+            /** Items */
+            items: components["schemas"]["SuggestionOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /**
+         * SuggestionStatus
+         * @enum {string}
+         */
+        SuggestionStatus: "open" | "under_review" | "planned" | "done" | "declined";
+        /** TrendPoint */
+        TrendPoint: {
+            /** Period */
+            period: string;
+            /** Responses */
+            responses: number;
+            /** Means */
+            means: {
+                [key: string]: number;
+            };
+            /**
+             * Change
+             * @description against the previous period shown
+             */
+            change: {
+                [key: string]: number;
+            };
+        };
         /** TriageIn */
         TriageIn: {
             /** @example under_review */
@@ -1066,6 +1875,15 @@ export interface components {
              * @example The department has met the registrar.
              */
             outcome?: string | null;
+        };
+        /** VoteOut */
+        VoteOut: {
+            /** Id */
+            id: string;
+            /** Votes */
+            votes: number;
+            /** Voted */
+            voted: boolean;
         };
     };
     responses: never;
@@ -4693,6 +5511,1959 @@ export interface operations {
                      *           "loc": [
                      *             "body",
                      *             "message"
+                     *           ],
+                     *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    list_instruments: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50, max 200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "code": "medsupport-pulse-1",
+                     *           "name": "medsupport rotation climate pulse",
+                     *           "stem": "Thinking about this rotation only:",
+                     *           "option_sets": [
+                     *             {
+                     *               "code": "agreement",
+                     *               "options": [
+                     *                 {
+                     *                   "value": 1,
+                     *                   "label": "Strongly disagree"
+                     *                 },
+                     *                 {
+                     *                   "value": 2,
+                     *                   "label": "Disagree"
+                     *                 },
+                     *                 {
+                     *                   "value": 3,
+                     *                   "label": "Neither agree nor disagree"
+                     *                 },
+                     *                 {
+                     *                   "value": 4,
+                     *                   "label": "Agree"
+                     *                 },
+                     *                 {
+                     *                   "value": 5,
+                     *                   "label": "Strongly agree"
+                     *                 }
+                     *               ]
+                     *             },
+                     *             {
+                     *               "code": "yes_no",
+                     *               "options": [
+                     *                 {
+                     *                   "value": 0,
+                     *                   "label": "No"
+                     *                 },
+                     *                 {
+                     *                   "value": 1,
+                     *                   "label": "Yes"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "subscales": [
+                     *             {
+                     *               "code": "psychological_safety",
+                     *               "label": "Psychological safety",
+                     *               "higher_is_better": true
+                     *             },
+                     *             {
+                     *               "code": "teaching_feedback",
+                     *               "label": "Teaching and feedback",
+                     *               "higher_is_better": true
+                     *             },
+                     *             {
+                     *               "code": "inclusion_respect",
+                     *               "label": "Inclusion and respect",
+                     *               "higher_is_better": true
+                     *             },
+                     *             {
+                     *               "code": "workload",
+                     *               "label": "Workload",
+                     *               "higher_is_better": true
+                     *             },
+                     *             {
+                     *               "code": "mistreatment",
+                     *               "label": "Mistreatment witnessed or experienced",
+                     *               "higher_is_better": false
+                     *             }
+                     *           ],
+                     *           "items": [
+                     *             {
+                     *               "id": "safe_to_ask",
+                     *               "text": "I felt safe to ask questions, including basic ones, without being made to feel small.",
+                     *               "subscale": "psychological_safety",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "psychological_safety"
+                     *             },
+                     *             {
+                     *               "id": "safe_to_speak_up",
+                     *               "text": "I could speak up about a concern (for a patient, or about my own learning) without fear of consequences.",
+                     *               "subscale": "psychological_safety",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "psychological_safety"
+                     *             },
+                     *             {
+                     *               "id": "voice_heard",
+                     *               "text": "When students suggested a change to how this rotation runs, it was taken seriously.",
+                     *               "subscale": "psychological_safety",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "student_engagement"
+                     *             },
+                     *             {
+                     *               "id": "timely_feedback",
+                     *               "text": "I received specific feedback on my work during the rotation, not only at the end.",
+                     *               "subscale": "teaching_feedback",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "timely_feedback"
+                     *             },
+                     *             {
+                     *               "id": "someone_to_turn_to",
+                     *               "text": "I had a supervisor or mentor I could turn to for guidance and support.",
+                     *               "subscale": "teaching_feedback",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "mentorship_support"
+                     *             },
+                     *             {
+                     *               "id": "respect_for_all",
+                     *               "text": "People here were treated with respect whatever their background, gender, ethnicity, faith, disability or sexual orientation.",
+                     *               "subscale": "inclusion_respect",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "diversity_inclusion"
+                     *             },
+                     *             {
+                     *               "id": "bias_addressed",
+                     *               "text": "When bias or disrespect happened, it was addressed promptly.",
+                     *               "subscale": "inclusion_respect",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "diversity_inclusion"
+                     *             },
+                     *             {
+                     *               "id": "time_to_learn",
+                     *               "text": "My workload left time for learning, rest and my own wellbeing.",
+                     *               "subscale": "workload",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": false,
+                     *               "strategy": "wellbeing_workload"
+                     *             },
+                     *             {
+                     *               "id": "beyond_hours",
+                     *               "text": "I was regularly expected to stay well beyond my scheduled hours.",
+                     *               "subscale": "workload",
+                     *               "option_set": "agreement",
+                     *               "reverse_scored": true,
+                     *               "strategy": "wellbeing_workload"
+                     *             },
+                     *             {
+                     *               "id": "experienced_mistreatment",
+                     *               "text": "During this rotation I was humiliated, shouted at, or treated unfairly.",
+                     *               "subscale": "mistreatment",
+                     *               "option_set": "yes_no",
+                     *               "reverse_scored": false,
+                     *               "strategy": "mistreatment_free"
+                     *             },
+                     *             {
+                     *               "id": "witnessed_mistreatment",
+                     *               "text": "During this rotation I saw another student or colleague humiliated, shouted at, or treated unfairly.",
+                     *               "subscale": "mistreatment",
+                     *               "option_set": "yes_no",
+                     *               "reverse_scored": false,
+                     *               "strategy": "mistreatment_free"
+                     *             }
+                     *           ],
+                     *           "citation": "Written for medsupport; items follow the seven strategies of a supportive learning environment.",
+                     *           "licence": "Apache-2.0, like the platform"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClimateInstrumentPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/bad-request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "the request is malformed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "limit"
+                     *           ],
+                     *           "msg": "Input should be less than or equal to 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    get_instrument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClimateInstrument"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "path",
+                     *             "code"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    put_instrument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClimateInstrument"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClimateInstrument"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "code"
+                     *           ],
+                     *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    get_rotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rotation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "surg-stmarys-2026-b3",
+                     *       "site": "St Mary's Hospital",
+                     *       "specialty": "general surgery",
+                     *       "period": "2026-block-3",
+                     *       "end_date": "2026-03-27",
+                     *       "students": 12,
+                     *       "invited": 12,
+                     *       "grades_final": false,
+                     *       "director_id": "f-77",
+                     *       "instrument": "medsupport-pulse-1",
+                     *       "opens_at": "2026-03-27T00:00:00Z",
+                     *       "closes_at": "2026-04-10T00:00:00Z",
+                     *       "released": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RotationOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "path",
+                     *             "rotation_id"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    put_rotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rotation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "surg-stmarys-2026-b3",
+                     *       "site": "St Mary's Hospital",
+                     *       "specialty": "general surgery",
+                     *       "period": "2026-block-3",
+                     *       "end_date": "2026-03-27",
+                     *       "students": 12,
+                     *       "invited": 12,
+                     *       "grades_final": false,
+                     *       "director_id": "f-77",
+                     *       "instrument": "medsupport-pulse-1",
+                     *       "opens_at": "2026-03-27T00:00:00Z",
+                     *       "closes_at": "2026-04-10T00:00:00Z",
+                     *       "released": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RotationOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "site"
+                     *           ],
+                     *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    answer_pulse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rotation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClimateAnswersIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rotation_id": "surg-stmarys-2026-b3",
+                     *       "accepted": true,
+                     *       "anonymous": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClimateAnswerAccepted"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "answers"
+                     *           ],
+                     *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    my_invitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "rotation_id": "surg-stmarys-2026-b3",
+                     *           "site": "St Mary's Hospital",
+                     *           "specialty": "general surgery",
+                     *           "period": "2026-block-3",
+                     *           "instrument": "medsupport-pulse-1",
+                     *           "closes_at": "2026-04-10T00:00:00Z",
+                     *           "answered": false
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InvitationPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    climate_results_view: {
+        parameters: {
+            query?: {
+                group_by?: "site" | "specialty" | "period";
+                site?: string | null;
+                specialty?: string | null;
+                period?: string | null;
+                /** @description rotations that ended on or after this day */
+                ended_from?: string | null;
+                /** @description rotations that ended on or before this day */
+                ended_to?: string | null;
+                instrument?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "instrument": "medsupport-pulse-1",
+                     *       "group_by": "site",
+                     *       "min_group_size": 5,
+                     *       "groups": [
+                     *         {
+                     *           "key": "St Mary's Hospital",
+                     *           "rotations": 2,
+                     *           "responses": 17,
+                     *           "subscales": {
+                     *             "psychological_safety": {
+                     *               "mean": 3.9,
+                     *               "items": {
+                     *                 "safe_to_ask": {
+                     *                   "counts": {
+                     *                     "4": 9,
+                     *                     "5": 5
+                     *                   },
+                     *                   "suppressed": 3
+                     *                 }
+                     *               }
+                     *             }
+                     *           },
+                     *           "trend": [
+                     *             {
+                     *               "period": "2026-block-2",
+                     *               "responses": 8,
+                     *               "means": {
+                     *                 "psychological_safety": 4.2
+                     *               },
+                     *               "change": {}
+                     *             },
+                     *             {
+                     *               "period": "2026-block-3",
+                     *               "responses": 9,
+                     *               "means": {
+                     *                 "psychological_safety": 3.6
+                     *               },
+                     *               "change": {
+                     *                 "psychological_safety": -0.6
+                     *               }
+                     *             }
+                     *           ],
+                     *           "concerns": {
+                     *             "mistreatment": 5,
+                     *             "discrimination": null,
+                     *             "bias": null
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClimateResults"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "group_by"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    post_suggestion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body return the first result. */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5f0c2a9e8b7d4c3e9a1b2c3d4e5f6a7b",
+                     *       "programme": "MBBS 2027",
+                     *       "title": "Protected teaching time on surgical rotations",
+                     *       "body": "Teaching is often cancelled for theatre lists; could one session a week be kept?",
+                     *       "anonymous": true,
+                     *       "author_id": null,
+                     *       "status": "done",
+                     *       "response": "From block 4, Thursday 2-4 pm is protected teaching.",
+                     *       "decline_reason": null,
+                     *       "votes": 41,
+                     *       "created_at": "2026-02-03T10:00:00Z",
+                     *       "updated_at": "2026-03-20T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuggestionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "programme"
+                     *           ],
+                     *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    list_suggestions: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["SuggestionStatus"][] | null;
+                /** @description Page size (default 50, max 200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                programme: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5f0c2a9e8b7d4c3e9a1b2c3d4e5f6a7b",
+                     *           "programme": "MBBS 2027",
+                     *           "title": "Protected teaching time on surgical rotations",
+                     *           "body": "Teaching is often cancelled for theatre lists; could one session a week be kept?",
+                     *           "anonymous": true,
+                     *           "author_id": null,
+                     *           "status": "done",
+                     *           "response": "From block 4, Thursday 2-4 pm is protected teaching.",
+                     *           "decline_reason": null,
+                     *           "votes": 41,
+                     *           "created_at": "2026-02-03T10:00:00Z",
+                     *           "updated_at": "2026-03-20T09:00:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuggestionPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/bad-request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "the request is malformed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "limit"
+                     *           ],
+                     *           "msg": "Input should be less than or equal to 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    you_said_we_did: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50, max 200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                programme: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5f0c2a9e8b7d4c3e9a1b2c3d4e5f6a7b",
+                     *           "programme": "MBBS 2027",
+                     *           "title": "Protected teaching time on surgical rotations",
+                     *           "body": "Teaching is often cancelled for theatre lists; could one session a week be kept?",
+                     *           "anonymous": true,
+                     *           "author_id": null,
+                     *           "status": "done",
+                     *           "response": "From block 4, Thursday 2-4 pm is protected teaching.",
+                     *           "decline_reason": null,
+                     *           "votes": 41,
+                     *           "created_at": "2026-02-03T10:00:00Z",
+                     *           "updated_at": "2026-03-20T09:00:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuggestionPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/bad-request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "the request is malformed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "limit"
+                     *           ],
+                     *           "msg": "Input should be less than or equal to 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    vote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suggestion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5f0c2a9e8b7d4c3e9a1b2c3d4e5f6a7b",
+                     *       "votes": 42,
+                     *       "voted": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VoteOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "path",
+                     *             "suggestion_id"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    move_suggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suggestion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionMove"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5f0c2a9e8b7d4c3e9a1b2c3d4e5f6a7b",
+                     *       "programme": "MBBS 2027",
+                     *       "title": "Protected teaching time on surgical rotations",
+                     *       "body": "Teaching is often cancelled for theatre lists; could one session a week be kept?",
+                     *       "anonymous": true,
+                     *       "author_id": null,
+                     *       "status": "done",
+                     *       "response": "From block 4, Thursday 2-4 pm is protected teaching.",
+                     *       "decline_reason": null,
+                     *       "votes": 41,
+                     *       "created_at": "2026-02-03T10:00:00Z",
+                     *       "updated_at": "2026-03-20T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuggestionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no such resource"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Content Too Large: the body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 65536 bytes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "body",
+                     *             "status"
                      *           ],
                      *           "msg": "Field required"
                      *         }

@@ -988,6 +988,12 @@ export interface components {
              * @default []
              */
             cohorts: string[];
+            /**
+             * Categories
+             * @description concern events only: their categories; empty: any
+             * @default []
+             */
+            categories: string[];
             target: components["schemas"]["Target"];
             /** Channels */
             channels: components["schemas"]["Channel"][];
@@ -1010,6 +1016,7 @@ export interface components {
          *       "items": [
          *         {
          *           "ack_expected_minutes": null,
+         *           "categories": [],
          *           "channels": [
          *             "inapp",
          *             "email"
@@ -1030,26 +1037,27 @@ export interface components {
          *         },
          *         {
          *           "ack_expected_minutes": null,
+         *           "categories": [],
          *           "channels": [
          *             "inapp",
          *             "email"
          *           ],
          *           "cohorts": [],
-         *           "description": "A concern report: the concerns officers.",
+         *           "description": "The same alert to the clerkship directors' role (falls back to admins when nobody holds it), so an alert about a site whose rotations name no director still reaches someone.",
          *           "enabled": true,
          *           "escalation": [],
          *           "event_types": [
-         *             "concern.raised"
+         *             "climate.alert_raised"
          *           ],
-         *           "id": "concern-raised",
+         *           "id": "climate-alert-clerkship-directors",
          *           "severities": [],
          *           "target": {
          *             "kind": "role",
-         *             "value": "concerns_officer"
+         *             "value": "clerkship_director"
          *           }
          *         }
          *       ],
-         *       "next_cursor": "WyJyYXciLCBudWxsLCAiY29uY2Vybi1yYWlzZWQiXQ"
+         *       "next_cursor": "WyJyYXciLCBudWxsLCAiY2xpbWF0ZS1hbGVydC1jbGVya3NoaXAtZGlyZWN0b3JzIl0"
          *     }
          */
         RulePage: {
@@ -1296,7 +1304,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "staff" | "role" | "rota" | "student" | "mentor" | "mentee" | "assessor" | "author" | "reporter";
+            kind: "staff" | "role" | "rota" | "student" | "mentor" | "mentee" | "assessor" | "author" | "reporter" | "director";
             /**
              * Value
              * @description the staff id, role or rota team; empty for people named by the event (student, mentor, mentee, assessor, author, reporter)

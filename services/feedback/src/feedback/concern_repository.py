@@ -30,6 +30,7 @@ class ConcernRepository:
                 IndexModel("code_hash"),
                 IndexModel([("reporter_id", 1), ("created_at", -1)]),
                 IndexModel([("status", 1), ("created_at", -1)]),
+                IndexModel([("status", 1), ("triage_overdue", 1), ("created_at", 1)]),
             ],
         )
 
@@ -83,3 +84,18 @@ class ConcernRepository:
             {"reporter_id": reporter_id}, {"$unset": {"reporter_id": ""}, "$set": {"reporter_erased": True}}
         )
         return result.modified_count
+
+    async def untriaged_before(self, *, before: datetime, limit: int = 100) -> list[Document]:
+        cursor = self.concerns.find(
+            {"status": "received", "triage_overdue": {"$ne": True}, "created_at": {"$lte": before}},
+            {"_id": 1, "category": 1, "anonymous": 1, "created_at": 1},
+        )
+        return [doc async for doc in cursor.sort("created_at", 1).limit(limit)]
+
+    async def mark_triage_overdue(self, *, concern_id: str, entries: list[Document]) -> bool:
+        """Once: the mark and the escalation event in one write, only while still untriaged."""
+        result = await self.concerns.update_one(
+            {"_id": concern_id, "status": "received", "triage_overdue": {"$ne": True}},
+            {"$set": {"triage_overdue": True}, "$push": {OUTBOX_FIELD: {"$each": entries}}},
+        )
+        return result.modified_count == 1

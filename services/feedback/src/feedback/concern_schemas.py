@@ -18,6 +18,7 @@ Where = Annotated[str, Field(min_length=1, max_length=rules.MAX_WHERE_CHARS), Af
 People = Annotated[str | None, Field(max_length=rules.MAX_PEOPLE_CHARS), AfterValidator(_blank_to_none)]
 Message = Annotated[str, Field(min_length=1, max_length=rules.MAX_MESSAGE_CHARS), AfterValidator(_not_blank)]
 Outcome = Annotated[str | None, Field(max_length=rules.MAX_OUTCOME_CHARS), AfterValidator(_blank_to_none)]
+Site = Annotated[str | None, Field(max_length=200), AfterValidator(_blank_to_none)]
 Code = Annotated[str, Field(min_length=1, max_length=64, examples=["K7QX-M2HD-9WTR-CF4N"])]
 
 
@@ -29,6 +30,12 @@ class ConcernCreate(StrictInput):
     when: When = Field(examples=["Tuesday 4 March, morning ward round"])
     where: Where = Field(examples=["Ward 7B, general surgery"])
     people_involved: People = Field(default=None, examples=["A surgical registrar"])
+    site: Site = Field(
+        default=None,
+        examples=["St Mary's Hospital"],
+        description="optional: the clinical site as rotations name it; leaders see only counts per site and "
+        "month of mistreatment, discrimination and bias reports, and only months with at least the minimum group",
+    )
     anonymous: StrictBool = Field(
         examples=[True],
         description="true: no identity is stored anywhere and no token is read; keep the follow-up code. "

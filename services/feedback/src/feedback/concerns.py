@@ -100,6 +100,7 @@ def _new_document(svc: FeedbackServices, body: ConcernCreate, *, concern_id: str
         "when": svc.encrypt(body.when),
         "where": svc.encrypt(body.where),
         "people_involved": svc.encrypt(body.people_involved),
+        "site": body.site,
         "status": rules.ConcernStatus.RECEIVED.value,
         "outcome": None,
         "messages": [],

@@ -45,6 +45,8 @@ def handlers(svc: FeedbackServices) -> dict[str, EventHandler]:
         counts = await svc.repo.erase_student(student_id=payload.student_id)
         counts["idempotency_replies"] = await svc.idempotency.forget_owner(payload.student_id)
         counts["named_concerns"] = await svc.concerns.forget_reporter(reporter_id=payload.student_id)
+        counts["rotation_rosters"] = await svc.climate.forget_student(student_id=payload.student_id)
+        counts["named_suggestions"] = await svc.voice.forget_author(author_id=payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "counts": counts})
 
     return {

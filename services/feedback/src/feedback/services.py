@@ -9,10 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from feedback.climate_repository import ClimateRepository
 from feedback.concern_repository import ConcernRepository
 from feedback.domain.ratelimit import Network, parse_networks
 from feedback.repository import FeedbackRepository
 from feedback.settings import FeedbackSettings
+from feedback.voice_repository import VoiceRepository
 from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox
@@ -29,6 +31,8 @@ class FeedbackServices:
     cipher: FieldCipher
     counters: WindowCounters
     """Rate-limit counters shared by every replica (keyed hashes, one window long)."""
+    climate: ClimateRepository
+    voice: VoiceRepository
     sweeps: dict[str, int] = field(default_factory=dict)
     """How many times each sweep has completed (observability and tests)."""
     publish_wait_seconds: float = 1.0

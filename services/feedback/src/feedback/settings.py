@@ -11,6 +11,7 @@ from feedback.domain.ratelimit import parse_networks
 from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, ServiceSettings
 
 DEVELOPMENT_FOLLOW_UP_SECRET = "dev-only-insecure-follow-up-code-secret"
+DEVELOPMENT_CLIMATE_TOKEN_SECRET = "dev-only-insecure-climate-token-secret"
 
 
 class FeedbackSettings(ServiceSettings):
@@ -46,6 +47,29 @@ class FeedbackSettings(ServiceSettings):
     cohort_min_group_size: int = Field(default=5, ge=1)
     """A cohort-view row over fewer distinct students is suppressed."""
 
+    concern_triage_hours: float = Field(default=48.0, gt=0)
+    """A concern still untriaged (received) this long after it was reported emits ``concern.triage_overdue``
+    once (notifications escalates it: admins, and the category's office)."""
+
+    min_group_size: int = Field(default=5, ge=2)
+    """Climate results: a rotation with fewer answers is never released; option counts under it are hidden."""
+    climate_token_secret: SecretStr = SecretStr(DEVELOPMENT_CLIMATE_TOKEN_SECRET)
+    """HMAC key of the per-rotation answer tokens (one answer per student). Changing it during an open
+    pulse lets its students answer again."""
+    climate_response_days: int = Field(default=14, ge=1, le=120)
+    """Days after a rotation ends during which its students may answer; results never before this closes."""
+    climate_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    """How often rotations that ended are looked for (invitations) and released results checked (alerts)."""
+    climate_drop_threshold: float = Field(default=0.1, gt=0, le=1)
+    """A site's subscale worsening by more than this share of its range since its previous period alerts
+    its clerkship director (0.1: 0.4 points on a 1-5 scale)."""
+    climate_cluster_reports: int = Field(default=3, ge=2)
+    """Mistreatment, discrimination or bias reports naming one site within ``climate_cluster_days`` that
+    alert its clerkship director (once per site and calendar month; the alert carries no count)."""
+    climate_cluster_days: int = Field(default=30, ge=1)
+    climate_instrument: str = "medsupport-pulse-1"
+    """The instrument a rotation's students answer unless its roster names another."""
+
     @property
     def due_by_kind(self) -> dict[str, timedelta]:
         return {kind.value: timedelta(days=days) for kind, days in self.request_due_days_by_kind.items()}
@@ -67,6 +91,12 @@ class FeedbackSettings(ServiceSettings):
             if secret == DEVELOPMENT_FOLLOW_UP_SECRET or len(secret) < 32:
                 raise ValueError(
                     "refusing to start in production: FOLLOW_UP_CODE_SECRET must be set to a random value "
+                    "of at least 32 characters"
+                )
+            token_secret = self.climate_token_secret.get_secret_value()
+            if token_secret == DEVELOPMENT_CLIMATE_TOKEN_SECRET or len(token_secret) < 32:
+                raise ValueError(
+                    "refusing to start in production: CLIMATE_TOKEN_SECRET must be set to a random value "
                     "of at least 32 characters"
                 )
         return self

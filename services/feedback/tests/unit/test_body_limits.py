@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from feedback.app import create_app
+from feedback.climate_schemas import MAX_ROSTER
 from feedback.domain import concerns, feedback
 
 
@@ -23,6 +24,8 @@ def _escaped(chars: int) -> bytes:
             "/v1/concerns",
             concerns.MAX_DESCRIPTION_CHARS + concerns.MAX_WHERE_CHARS + concerns.MAX_PEOPLE_CHARS + 1000,
         ),
+        ("/v1/climate/instruments/x", 60 * 1000 + 10 * 11 * 200 + 20 * 200 + 4000),  # items, options, subscales
+        ("/v1/rotations/x", (MAX_ROSTER * 200 + 1000) // 6),  # ids are ASCII: one byte each
     ],
 )
 async def test_the_longest_valid_body_passes_the_cap_and_more_does_not(path, chars):

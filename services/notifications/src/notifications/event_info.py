@@ -33,6 +33,10 @@ TITLES = {
     "mentor.assigned": "Mentor assignment",
     "mentorship.ended": "Mentorship ended",
     "meeting.reminder_due": "Time to meet with your mentor/mentee",
+    "concern.triage_overdue": "Concern report ({category}) not triaged in time",
+    "climate.invited": "How was your rotation? A two-minute anonymous pulse",
+    "climate.alert_raised": "Learning climate alert: {site}",
+    "suggestion.updated": "Your suggestion is now {status}",
 }
 LINKS = {
     "flag": "/wellbeing/flags/{flag_id}",
@@ -48,6 +52,10 @@ LINKS = {
     "mentor.assigned": "/mentorship/assignments/{assignment_id}",
     "mentorship.ended": "/mentorship/assignments/{assignment_id}",
     "meeting.reminder_due": "/mentorship/assignments/{assignment_id}",
+    "concern.triage_overdue": "/feedback/concerns/{concern_id}",
+    "climate.invited": "/feedback/rotations/{rotation_id}/climate",
+    "climate.alert_raised": "/feedback/climate/results",
+    "suggestion.updated": "/feedback/suggestions/{suggestion_id}",
 }
 PEOPLE_FIELDS = {
     "student": "student_id",
@@ -56,6 +64,7 @@ PEOPLE_FIELDS = {
     "assessor": "assessor_id",
     "author": "author_id",
     "reporter": "reporter_id",
+    "director": "director_id",
 }
 
 
@@ -74,6 +83,8 @@ class EventInfo:
     event_time: datetime | None = None
     redacted_from: str | None = None
     """Set on a redacted notice: the student it is about, kept for erasure and closing, never shown."""
+    category: str | None = None
+    """A concern event's category (rules may match it)."""
 
     @property
     def urgent(self) -> bool:
@@ -100,6 +111,7 @@ def describe(event: CloudEvent) -> EventInfo:
         link=LINKS.get(family, LINKS.get(event.type, "/")).format_map(_Default(fields)),
         people=people,
         event_time=event.time,
+        category=data.get("category") if isinstance(data.get("category"), str) else None,
     )
 
 

@@ -42,7 +42,12 @@ SAFETY_FLOOR_ROUTES = Counter(
 )
 # Who gets an alert whose target resolves to nobody (no rota, nobody holding the role): never nobody. Health
 # data (the flag family) goes to health roles only; the safety floor covers an urgent flag beyond these.
-FALLBACK_ROLES = {"flag": ("counsellor", "wellbeing_lead"), "referral": ("counsellor", "wellbeing_lead")}
+FALLBACK_ROLES = {
+    "flag": ("counsellor", "wellbeing_lead"),
+    "referral": ("counsellor", "wellbeing_lead"),
+    # a category's office nobody holds yet: the concerns officers still triage, then admins
+    "concern.raised": ("concerns_officer", "admin"),
+}
 DEFAULT_FALLBACK_ROLES = ("admin",)
 _URGENT_DEFAULT = next(rule for rule in DEFAULT_RULES if rule.id == "wellbeing-urgent")
 SAFETY_FLOOR_RULE = RouteRule(
@@ -205,7 +210,9 @@ async def plan_routing(
 ) -> RoutingPlan:
     """Every (rule, recipient) an event reaches, and the safety floor when it applies. ``record=False`` (the
     preview) logs and counts nothing."""
-    matched = matching_rules(rules, event_type=info.event_type, severity=info.severity, cohort=info.cohort)
+    matched = matching_rules(
+        rules, event_type=info.event_type, severity=info.severity, cohort=info.cohort, category=info.category
+    )
     if not matched and record:
         log.warning(
             "event matched no enabled routing rule", extra={"event_id": info.event_id, "event_type": info.event_type}

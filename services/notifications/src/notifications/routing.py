@@ -16,8 +16,10 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
 
 
-TargetKind = Literal["staff", "role", "rota", "student", "mentor", "mentee", "assessor", "author", "reporter"]
-PERSON_KINDS = {"student", "mentor", "mentee", "assessor", "author", "reporter"}
+TargetKind = Literal[
+    "staff", "role", "rota", "student", "mentor", "mentee", "assessor", "author", "reporter", "director"
+]
+PERSON_KINDS = {"student", "mentor", "mentee", "assessor", "author", "reporter", "director"}
 
 
 class Target(BaseModel):
@@ -69,6 +71,7 @@ class RouteRule(BaseModel):
     event_types: tuple[str, ...] = Field(min_length=1)
     severities: tuple[str, ...] = Field(default=(), description="empty: any severity")
     cohorts: tuple[str, ...] = Field(default=(), description="empty: any cohort")
+    categories: tuple[str, ...] = Field(default=(), description="concern events only: their categories; empty: any")
     target: Target
     channels: tuple[Channel, ...] = Field(min_length=1)
     escalation: tuple[EscalationStep, ...] = ()
@@ -95,7 +98,13 @@ ROUTABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "mentor.assigned": (frozenset({"routine"}), frozenset({"mentor", "mentee", "student"})),
     "mentorship.ended": (frozenset({"routine"}), frozenset({"mentor", "mentee", "student"})),
     "meeting.reminder_due": (frozenset({"routine"}), frozenset({"mentor", "mentee", "student"})),
+    "concern.triage_overdue": (frozenset({"routine"}), frozenset()),
+    "climate.invited": (frozenset({"routine"}), frozenset({"student"})),
+    "climate.alert_raised": (frozenset({"routine"}), frozenset({"director"})),
+    "suggestion.updated": (frozenset({"routine"}), frozenset({"author"})),
 }
+CATEGORISED = frozenset({"concern.raised", "concern.updated", "concern.triage_overdue"})
+"""Event types that carry a concern category a rule may match."""
 KNOWN_ROLES = frozenset(r.value for r in Role)
 
 
@@ -107,6 +116,8 @@ def rule_problems(rule: RouteRule, *, staff_ids: set[str], rota_teams: set[str])
             problems.append(f"event type {event_type!r} is not routable; known: {sorted(ROUTABLE)}")
             continue
         severities, people = ROUTABLE[event_type]
+        if rule.categories and event_type not in CATEGORISED:
+            problems.append(f"{event_type} has no category")
         if rule.severities and not set(rule.severities) & severities:
             problems.append(f"{event_type} never has severity {sorted(rule.severities)}")
         for target in (rule.target, *(step.target for step in rule.escalation)):
@@ -136,7 +147,9 @@ def _target_problems(target: Target, *, staff_ids: set[str], rota_teams: set[str
     return []
 
 
-def matching_rules(rules: list[RouteRule], *, event_type: str, severity: str, cohort: str | None) -> list[RouteRule]:
+def matching_rules(
+    rules: list[RouteRule], *, event_type: str, severity: str, cohort: str | None, category: str | None = None
+) -> list[RouteRule]:
     return [
         rule
         for rule in rules
@@ -144,6 +157,7 @@ def matching_rules(rules: list[RouteRule], *, event_type: str, severity: str, co
         and event_type in rule.event_types
         and (not rule.severities or severity in rule.severities)
         and (not rule.cohorts or cohort in rule.cohorts)
+        and (not rule.categories or category in rule.categories)
     ]
 
 
@@ -201,6 +215,26 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
         description="A concern report: the concerns officers.",
     ),
     _rule(
+        "concern-equity",
+        ("concern.raised", "concern.triage_overdue"),
+        Target(kind="role", value="equity"),
+        categories=("discrimination", "bias"),
+        description="Discrimination and bias reports also go to the equity office (category only, never text).",
+    ),
+    _rule(
+        "concern-professionalism",
+        ("concern.raised", "concern.triage_overdue"),
+        Target(kind="role", value="professionalism_lead"),
+        categories=("professionalism",),
+        description="Professionalism reports also go to the professionalism lead.",
+    ),
+    _rule(
+        "concern-triage-overdue",
+        ("concern.triage_overdue",),
+        Target(kind="role", value="admin"),
+        description="A concern still untriaged at its deadline (CONCERN_TRIAGE_HOURS): escalated to admins.",
+    ),
+    _rule(
         "concern-updated",
         ("concern.updated",),
         Target(kind="reporter"),
@@ -250,6 +284,31 @@ DEFAULT_RULES: tuple[RouteRule, ...] = (
         ("workshop.reminder_due",),
         Target(kind="student"),
         description="A workshop session the student signed up for starts soon.",
+    ),
+    _rule(
+        "climate-invited",
+        ("climate.invited",),
+        Target(kind="student"),
+        description="A rotation ended: its student is invited to answer the climate pulse.",
+    ),
+    _rule(
+        "climate-alert-director",
+        ("climate.alert_raised",),
+        Target(kind="director"),
+        description="A site's climate worsened or concern reports clustered: the clerkship director its rotations name.",
+    ),
+    _rule(
+        "climate-alert-clerkship-directors",
+        ("climate.alert_raised",),
+        Target(kind="role", value="clerkship_director"),
+        description="The same alert to the clerkship directors' role (falls back to admins when nobody holds it), "
+        "so an alert about a site whose rotations name no director still reaches someone.",
+    ),
+    _rule(
+        "suggestion-updated",
+        ("suggestion.updated",),
+        Target(kind="author"),
+        description="A named student's suggestion was answered or moved (anonymous authors follow the board).",
     ),
     _rule(
         "checkin-reminder",

@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import mean
 from typing import Any, Literal
 
+from medsupport_shared.aggregates import suppress_small_cells
+
 Period = Literal["month", "week"]
 Row = dict[str, Any]
 
@@ -59,17 +61,6 @@ def month_has_ended(label: str, now: datetime) -> bool:
     year, month = (int(part) for part in label.split("-"))
     following = _first_monday(year + month // 12, month % 12 + 1)
     return datetime.combine(following, time.min, tzinfo=UTC) <= now
-
-
-def suppress_small_cells(counts: dict[str, int], *, min_group: int) -> dict[str, int | None]:
-    """Each cell under ``min_group`` is hidden (None), and then enough further cells, smallest first,
-    that the hidden ones cannot be worked out from the group's total: never a single hidden cell, and
-    never hidden cells that together hold fewer than ``min_group`` students."""
-    hidden = {band for band, count in counts.items() if count < min_group}
-    shown = sorted((count, band) for band, count in counts.items() if band not in hidden)
-    while hidden and shown and (len(hidden) == 1 or sum(counts[b] for b in hidden) < min_group):
-        hidden.add(shown.pop(0)[1])
-    return {band: (None if band in hidden else count) for band, count in counts.items()}
 
 
 def hide_weeks(students_by_week: dict[date, set[str]], *, min_group: int) -> set[date]:

@@ -1,0 +1,38 @@
+"""Use cases: the climate instruments, the default pulse and those an institution loads as data."""
+
+from __future__ import annotations
+
+from feedback.domain.climate import DEFAULT_PULSE, ClimateInstrument
+from feedback.services import FeedbackServices
+
+
+class InstrumentNotFound(Exception):
+    pass
+
+
+class InstrumentLocked(Exception):
+    """The code is the built-in pulse's, or rotations already hold answers to it (rescoring them under
+    changed items would make their released figures change)."""
+
+
+async def all_instruments(svc: FeedbackServices) -> list[ClimateInstrument]:
+    loaded = [ClimateInstrument.model_validate(data) for data in await svc.climate.instruments_loaded()]
+    return [DEFAULT_PULSE, *loaded]
+
+
+async def instrument_by_code(svc: FeedbackServices, code: str) -> ClimateInstrument:
+    if code == DEFAULT_PULSE.code:
+        return DEFAULT_PULSE
+    data = await svc.climate.instrument(code=code)
+    if data is None:
+        raise InstrumentNotFound(code)
+    return ClimateInstrument.model_validate(data)
+
+
+async def load_instrument(svc: FeedbackServices, instrument: ClimateInstrument) -> ClimateInstrument:
+    if instrument.code == DEFAULT_PULSE.code:
+        raise InstrumentLocked("the built-in pulse cannot be replaced; load yours under another code")
+    if await svc.climate.instrument_in_use(code=instrument.code):
+        raise InstrumentLocked("rotations hold answers to this instrument; load a new version under a new code")
+    await svc.climate.save_instrument(code=instrument.code, data=instrument.model_dump(mode="json"))
+    return instrument

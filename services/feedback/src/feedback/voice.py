@@ -1,0 +1,124 @@
+"""Use cases of student voice: post a suggestion (named or anonymous), vote once, staff move it with a
+response, and the published "you said, we did" board of a programme.
+
+Anonymous means anonymous here as for concerns: no author id, times on the hour, no idempotency record
+(it would be kept under a digest of the author), browser correlation ids dropped from its events."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from feedback.domain import voice as rules
+from feedback.domain.concerns import anonymous_timestamp
+from feedback.domain.rotations import keyed_token
+from feedback.services import FeedbackServices
+from feedback.voice_repository import SUGGESTIONS
+from feedback.voice_schemas import SuggestionCreate, SuggestionMove
+from medsupport_shared.auth import Principal
+from medsupport_shared.event_types import SuggestionUpdated
+from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.outbox import outbox_entry
+
+Document = dict[str, Any]
+
+
+class SuggestionNotFound(Exception):
+    pass
+
+
+class StatusChanged(Exception):
+    """Someone else moved the suggestion first."""
+
+
+def view(svc: FeedbackServices, doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc["_id"],
+        "programme": doc["programme"],
+        "title": svc.decrypt(doc["title"]) or "",
+        "body": svc.decrypt(doc["body"]) or "",
+        "anonymous": doc["anonymous"],
+        "author_id": None if doc["anonymous"] else doc.get("author_id"),
+        "status": doc["status"],
+        "response": svc.decrypt(doc.get("response")),
+        "decline_reason": svc.decrypt(doc.get("decline_reason")),
+        "votes": doc.get("votes", 0),
+        "created_at": doc["created_at"],
+        "updated_at": doc["updated_at"],
+    }
+
+
+async def post(svc: FeedbackServices, *, author: Principal, body: SuggestionCreate) -> dict[str, Any]:
+    now = utcnow()
+    at = anonymous_timestamp(now) if body.anonymous else now
+    doc: Document = {
+        "_id": secrets.token_hex(16),
+        "programme": body.programme,
+        "title": svc.encrypt(body.title),
+        "body": svc.encrypt(body.body),
+        "anonymous": body.anonymous,
+        "status": rules.SuggestionStatus.OPEN.value,
+        "votes": 0,
+        "history": [{"status": rules.SuggestionStatus.OPEN.value, "at": at, "by": None}],
+        "created_at": at,
+        "updated_at": at,
+    }
+    if not body.anonymous:
+        doc["author_id"] = author.sub
+    await svc.voice.insert(document=doc)
+    return view(svc, doc)
+
+
+async def board(
+    svc: FeedbackServices, *, programme: str, statuses: list[str] | None, limit: int | None, cursor: str | None
+) -> dict[str, Any]:
+    docs, next_cursor = await svc.voice.page(programme=programme, statuses=statuses, limit=limit, cursor=cursor)
+    return {"items": [view(svc, d) for d in docs], "next_cursor": next_cursor}
+
+
+async def vote(svc: FeedbackServices, *, student_id: str, suggestion_id: str) -> dict[str, Any]:
+    if await svc.voice.get(suggestion_id=suggestion_id) is None:
+        raise SuggestionNotFound(suggestion_id)
+    secret = svc.settings.climate_token_secret.get_secret_value().encode()
+    token = keyed_token(secret, person_id=student_id, scope=f"suggestion:{suggestion_id}")
+    doc = await svc.voice.vote(token=token, suggestion_id=suggestion_id)  # AlreadyVoted
+    if doc is None:
+        raise SuggestionNotFound(suggestion_id)
+    return {"id": suggestion_id, "votes": doc.get("votes", 0), "voted": True}
+
+
+async def move(svc: FeedbackServices, *, staff: Principal, suggestion_id: str, body: SuggestionMove) -> dict[str, Any]:
+    doc = await svc.voice.get(suggestion_id=suggestion_id)
+    if doc is None:
+        raise SuggestionNotFound(suggestion_id)
+    current = rules.SuggestionStatus(doc["status"])
+    rules.check_move(current, body.status, reason=body.reason)  # MoveNotAllowed, ReasonRequired
+    now = utcnow()
+    at = anonymous_timestamp(now) if doc["anonymous"] else now
+    changes: Document = {"status": body.status.value, "updated_at": at}
+    if body.response is not None:
+        changes["response"] = svc.encrypt(body.response)
+    if body.status is rules.SuggestionStatus.DECLINED:
+        changes["decline_reason"] = svc.encrypt(body.reason)
+    payload = SuggestionUpdated(
+        suggestion_id=suggestion_id,
+        programme=doc["programme"],
+        status=body.status.value,
+        anonymous=doc["anonymous"],
+        updated_at=at,
+        author_id=None if doc["anonymous"] else doc.get("author_id"),
+    )
+    entry = outbox_entry(new_event(payload, source=svc.source, time=at))
+    if doc["anonymous"]:
+        entry["correlation_id"] = entry["traceparent"] = None
+    moved = await svc.voice.move(
+        suggestion_id=suggestion_id,
+        expected_status=current.value,
+        changes=changes,
+        history={"status": body.status.value, "at": at, "by": staff.sub},
+        entries=[entry],
+    )
+    if moved is None:
+        raise StatusChanged("the suggestion was moved by someone else; reload it")
+    await svc.publish(SUGGESTIONS, suggestion_id, [entry])
+    return view(svc, moved)
