@@ -470,6 +470,13 @@ def start_postgres(port: int) -> None:
         return
     bin_dir, user = _postgres_bin(), _postgres_user()
     data, run_dir = STATE / "postgres-data", postgres_socket_dir()
+    closed = [p for p in (STATE, *STATE.parents) if user and p.exists() and not p.stat().st_mode & 0o001]
+    if closed:
+        raise fail(
+            "infra",
+            f"PostgreSQL runs as '{user}', which cannot enter {closed[-1]}: "
+            "set MEDSUPPORT_STATE_DIR to a directory under one others may enter (chmod o+x)",
+        )
     for path in (data, run_dir):
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         if user:
@@ -488,6 +495,7 @@ def start_postgres(port: int) -> None:
         # FerretDB's prepared statements name the field as a parameter: plan each execution with its values,
         # or a generic plan (chosen after five runs) cannot use the GIN indexes its embedding main adds
         "plan_cache_mode": "force_custom_plan",
+        "jit": "off",  # compiling the plans of FerretDB's unindexed scans costs more than it saves here
         "shared_buffers": "128MB",
         "max_connections": "100",
     }
