@@ -18,7 +18,7 @@ import pytest
 
 from medsupport_shared.mongo import create_client
 from medsupport_shared.testing import eventually, free_port
-from tests.infra.local_scripts import LOCAL, assert_one_line_failure
+from medsupport_shared.testing.local_scripts import LOCAL, assert_one_line_failure
 
 pytestmark = pytest.mark.integration
 
