@@ -133,7 +133,11 @@ def render(report: dict[str, Any]) -> str:
         lines += [f"Mentorship matching: not measured ({matching.get('reason')})", ""]
     stores = report.get("stores")
     if stores:
-        lines += _stores_table(stores)
+        for backend, part in stores.items():
+            if part.get("not_measured"):
+                lines += [f"FerretDB on {backend}: not measured ({part['not_measured']})", ""]
+        stores = {name: part for name, part in stores.items() if not part.get("not_measured")}
+        lines += _stores_table(stores) if stores else []
         for backend, part in stores.items():
             loads = f"load average {part['load_average_at_start'][0]} → {part['load_average_at_end'][0]}"
             lines += [f"### Store: FerretDB on {backend} ({loads}, {part['duration_s']} s)", ""]
