@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from bench.http_bench import Profile, capacity, floor_operation, latency_at, rou
 from bench.loadgen import HttpClient
 from bench.memory import MemorySampler
 from bench.stack import RESULTS, SERVICES, Stack, infrastructure_processes, machine, service_available
+from bench.stores import BACKENDS
 
 SECTIONS = ("http", "messaging", "alerts", "matching", "memory")
 
@@ -30,6 +32,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="trivial sizes: checks the harness, numbers meaningless")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     parser.add_argument("--profile", action="store_true", help="only profile the check-in hot path (pyinstrument)")
+    parser.add_argument(
+        "--stores",
+        nargs="+",
+        choices=("current", "sqlite", "postgresql"),
+        help="the MongoDB-protocol servers to measure: 'current' is MONGO_URL (or the local one); sqlite and "
+        "postgresql are private FerretDBs on each backend, measured one after the other in the same run "
+        "(default: both, unless MONGO_URL is set or --smoke)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where the JSON report goes")
     return parser.parse_args(argv)
 
@@ -65,13 +75,48 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log("mentorship matching")
             report["matching"] = matching_benchmark(profile)
         needs_services = sections & {"http", "messaging", "alerts", "memory"}
-        if needs_services:
+        stores = args.stores or (["current"] if args.smoke or os.environ.get("MONGO_URL") else list(BACKENDS))
+        if needs_services and stores == ["current"]:
             await run_stack(stack, profile, sections, report)
+        elif needs_services:
+            report["stores"] = {}
+            for backend in stores:
+                report["stores"][backend] = await store_run(backend, stack, profile, sections)
     finally:
         stack.stop_all()
         await stack.cleanup()
         report["duration_s"] = round(time.perf_counter() - began, 1)
     return report
+
+
+async def store_run(backend: str, stack: Stack, profile: Profile, sections: set[str]) -> dict[str, Any]:
+    """The service sections on a private FerretDB on ``backend`` (the A/B of the embedded store)."""
+    from bench.stack import STORE_STATE
+    from bench.stores import private_store
+
+    store_stack = Stack(run_id=f"{stack.run_id}{backend[:2]}", kafka=stack.kafka)
+    part: dict[str, Any] = {
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "alert_background_rate": profile.common_rate,
+    }
+    began = time.perf_counter()
+    log(f"store {backend}: starting a private FerretDB")
+    try:
+        with private_store(backend) as (url, state):
+            store_stack.mongo = url
+            STORE_STATE.append(state)
+            try:
+                await run_stack(store_stack, profile, sections, part)
+            finally:
+                STORE_STATE.remove(state)
+                store_stack.stop_all()
+                await store_stack.cleanup()
+    except RuntimeError as exc:  # e.g. no PostgreSQL installed: the other store's figures still count
+        log(f"store {backend}: not measured: {exc}")
+        part["not_measured"] = str(exc)
+    part["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    part["duration_s"] = round(time.perf_counter() - began, 1)
+    return part
 
 
 async def run_stack(stack: Stack, profile: Profile, sections: set[str], report: dict[str, Any]) -> None:
@@ -120,7 +165,10 @@ async def run_stack(stack: Stack, profile: Profile, sections: set[str], report: 
                 waited = await settle(everything)  # "light load" means nothing left over from the sections before
                 log(f"settled after {waited} s")
                 cap = report.get("http", {}).get("wellbeing_checkin", {}).get("capacity", {}).get("sustained_rate")
-                background = round(0.5 * cap, 1) if cap else profile.common_rate
+                # the store A/B loads each store alike: the fixed common rate, not half of each one's own capacity
+                background = report.get("alert_background_rate") or (
+                    round(0.5 * cap, 1) if cap else profile.common_rate
+                )
                 log(f"alert latency: light, then with {background}/s routine check-ins in the background")
                 report["alerts"] = await alert_latency(
                     wellbeing_url=stack.processes["wellbeing"].url,

@@ -131,6 +131,18 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
     elif matching:
         lines += [f"Mentorship matching: not measured ({matching.get('reason')})", ""]
+    stores = report.get("stores")
+    if stores:
+        for backend, part in stores.items():
+            if part.get("not_measured"):
+                lines += [f"FerretDB on {backend}: not measured ({part['not_measured']})", ""]
+        stores = {name: part for name, part in stores.items() if not part.get("not_measured")}
+        lines += _stores_table(stores) if stores else []
+        for backend, part in stores.items():
+            loads = f"load average {part['load_average_at_start'][0]} → {part['load_average_at_end'][0]}"
+            lines += [f"### Store: FerretDB on {backend} ({loads}, {part['duration_s']} s)", ""]
+            body = render({**part, "run_id": report["run_id"], "started_at": report["started_at"], "machine": m})
+            lines += [*body.splitlines()[2:], ""]
     hot = report.get("hot_path_profile")
     if hot:
         lines += [
@@ -155,6 +167,75 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"| {name} | {_num(row['idle_rss_mb'], ' MB')} | {peak} | {_num(row['cpu_seconds'], ' s')} |")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _stores_table(stores: dict[str, Any]) -> list[str]:
+    """The embedded stores side by side, each figure as a ratio to its own run's floor where there is one."""
+    names = list(stores)
+    rows: list[tuple[str, list[str]]] = []
+
+    def row(label: str, cell: Any) -> None:
+        rows.append((label, [cell(stores[name]) for name in names]))
+
+    def with_floor(value: Any, floor: Any, fmt: Any) -> str:
+        return f"{fmt(value)} ({_x(ratio(value, floor))})" if floor else fmt(value)
+
+    row("load average at start → end", lambda p: f"{p['load_average_at_start'][0]} → {p['load_average_at_end'][0]}")
+    for p in ("p50", "p99"):
+        row(
+            f"check-in latency {p} (/ floor)",
+            lambda d, p=p: with_floor(
+                _get(d, "http", "wellbeing_checkin", "latency", p), _get(d, "http", "floor", "latency", p), _ms
+            ),
+        )
+    row(
+        "check-in CPU, all processes (/ floor)",
+        lambda d: with_floor(
+            _get(d, "http", "wellbeing_checkin", "latency", "cpu_ms_per_request", "total"),
+            _get(d, "http", "floor", "latency", "cpu_ms_per_request", "total"),
+            _ms,
+        ),
+    )
+    row(
+        "sustained check-ins at p99 < 100 ms (/ floor)",
+        lambda d: with_floor(
+            _get(d, "http", "wellbeing_checkin", "capacity", "sustained_rate"),
+            _get(d, "http", "floor", "capacity", "sustained_rate"),
+            lambda v: _num(v, "/s"),
+        ),
+    )
+    row(
+        "floor (bare FastAPI + insert) sustained",
+        lambda d: _num(_get(d, "http", "floor", "capacity", "sustained_rate"), "/s"),
+    )
+    row(
+        "notifications burst drain",
+        lambda d: _num(_get(d, "messaging", "notifications", "burst", "events_per_s"), "/s"),
+    )
+    row(
+        "notifications sustained (lag bounded?)",
+        lambda d: (
+            f"{_num(_get(d, 'messaging', 'notifications', 'sustained', 'achieved_rate'), '/s')} "
+            f"({'yes' if _get(d, 'messaging', 'notifications', 'sustained', 'bounded') else 'no'})"
+        ),
+    )
+    for phase in ("light", "sustained"):
+        row(
+            f"urgent alert → webhook p50 / p99, {phase} background",
+            lambda d, phase=phase: (
+                f"{_ms(_get(d, 'alerts', phase, 'webhook', 'p50'))} / "
+                f"{_ms(_get(d, 'alerts', phase, 'webhook', 'p99'))}"
+                f" at {_num(_get(d, 'alerts', phase, 'background_rate'), '/s')}"
+            ),
+        )
+    lines = [
+        "Embedded store A/B (same run, same workload; each store with its own floors)",
+        "",
+        "| figure | " + " | ".join(f"FerretDB on {name}" for name in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    return [*lines, ""]
 
 
 def _ab_table(ab: dict[str, Any]) -> list[str]:

@@ -197,13 +197,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+STORE_STATE: list[Path] = []
+"""The state directory of the store under test when the run started its own (bench/stores.py)."""
+
+
 def infrastructure_processes() -> dict[str, psutil.Process]:
-    """Kafka and the MongoDB-protocol server started by deploy/local/infra.py (read from its pid files),
-    to account for their CPU time; never signalled."""
+    """Kafka and the MongoDB-protocol server (with its PostgreSQL, if any) started by deploy/local/infra.py
+    (read from its pid files), to account for their CPU time; never signalled."""
     found = {}
-    for name in ("kafka", "mongo"):
+    store = STORE_STATE[-1] if STORE_STATE else ROOT / ".state"
+    for name, state in (("kafka", ROOT / ".state"), ("mongo", store), ("postgres", store)):
         with contextlib.suppress(OSError, ValueError, psutil.Error):
-            found[name] = psutil.Process(int((ROOT / ".state" / f"{name}.pid").read_text().strip()))
+            found[name] = psutil.Process(int((state / f"{name}.pid").read_text().strip()))
     return found
 
 

@@ -6,8 +6,11 @@
     python3 deploy/local/infra.py status
 
 Kafka comes from Apache Kafka's artifacts on Maven Central (jars cached under the cache dir).
-MongoDB: ``mongod`` when it is on PATH, else FerretDB (SQLite backend) built from the Go module
-proxy through the small embedding ``main`` in ``deploy/local/ferretdb``.
+MongoDB: ``mongod`` when it is on PATH, else FerretDB built from the Go module proxy through the
+small embedding ``main`` in ``deploy/local/ferretdb``, on SQLite (default) or, with
+``MEDSUPPORT_MONGO_BACKEND=postgresql`` (or ``--mongo-backend postgresql``), on a private PostgreSQL
+cluster this script creates and starts from Debian's ``postgresql`` package (state under the state
+dir, Unix socket only, started as the ``postgres`` user when run as root).
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` or ``MONGO_URL`` is set, that server is used and nothing local is
 started for it; when it does not answer, this says so and stops. Any MongoDB URL form is accepted
@@ -18,8 +21,11 @@ Only the standard library is used, so this runs before any virtualenv exists.
 from __future__ import annotations
 
 import argparse
+import getpass
+import glob
 import hashlib
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -230,7 +236,9 @@ def _alive(pid_file: Path) -> bool:
     return str(STATE).encode() in cmdline and ") Z " not in stat
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def _spawn(
+    name: str, argv: list[str], env: dict[str, str] | None = None, user: str | None = None
+) -> subprocess.Popen[bytes]:
     STATE.mkdir(parents=True, exist_ok=True)
     log_file = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
@@ -240,6 +248,9 @@ def _spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> sub
         stdin=subprocess.DEVNULL,
         start_new_session=True,
         env={**os.environ, **(env or {})},
+        user=user,
+        group=user,
+        extra_groups=[] if user else None,
     )
     (STATE / f"{name}.pid").write_text(str(proc.pid))
     return proc
@@ -403,11 +414,115 @@ def ferretdb_binary() -> Path:
     return binary
 
 
-def start_mongo(port: int) -> None:
+# ---------------------------------------------------------------- postgresql (FerretDB's other backend)
+
+MONGO_BACKENDS = ("sqlite", "postgresql")
+
+
+def _postgres_bin() -> Path:
+    """The newest Debian-packaged PostgreSQL's binaries (``initdb``/``postgres`` are not on PATH there)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).parent
+    raise fail("infra", "PostgreSQL is needed for MEDSUPPORT_MONGO_BACKEND=postgresql: sudo apt-get install postgresql")
+
+
+def _postgres_user() -> str | None:
+    """PostgreSQL refuses to run as root: then it runs as the ``postgres`` user the package creates."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise fail(
+            "infra", "running as root and no 'postgres' user to run PostgreSQL as: sudo apt-get install postgresql"
+        ) from None
+    return "postgres"
+
+
+def postgres_socket_dir() -> Path:
+    return STATE / "postgres-run"
+
+
+def postgres_url(port: int) -> str:
+    """FerretDB's connection: the cluster's Unix socket (no TCP listener, so no password needed or exposed)."""
+    user = _postgres_user() or getpass.getuser()
+    return f"postgres://{user}@/ferretdb?host={postgres_socket_dir()}&port={port}"
+
+
+def postgres_answers(port: int) -> bool:
+    return (postgres_socket_dir() / f".s.PGSQL.{port}").exists() and subprocess.run(
+        [str(_postgres_bin() / "pg_isready"), "-q", "-h", str(postgres_socket_dir()), "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    ).returncode == 0
+
+
+def start_postgres(port: int) -> None:
+    """A private cluster for FerretDB: durability traded for speed (a local development and test store),
+    ``fsync=off`` as well when MEDSUPPORT_POSTGRES_FSYNC=off (tests only: a crash may corrupt it)."""
+    if _alive(STATE / "postgres.pid") and postgres_answers(port):
+        log(f"postgresql already running (socket {postgres_socket_dir()}, port {port})")
+        return
+    bin_dir, user = _postgres_bin(), _postgres_user()
+    data, run_dir = STATE / "postgres-data", postgres_socket_dir()
+    closed = [p for p in (STATE, *STATE.parents) if user and p.exists() and not p.stat().st_mode & 0o001]
+    if closed:
+        raise fail(
+            "infra",
+            f"PostgreSQL runs as '{user}', which cannot enter {closed[-1]}: "
+            "set MEDSUPPORT_STATE_DIR to a directory under one others may enter (chmod o+x)",
+        )
+    for path in (data, run_dir):
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if user:
+            shutil.chown(path, user, user)
+    if not (data / "PG_VERSION").exists():
+        log(f"creating a PostgreSQL cluster in {data} (first run only)")
+        argv = [str(bin_dir / "initdb"), "-D", str(data), "--auth=trust", "--encoding=UTF8", "--locale=C"]
+        with open(STATE / "postgres-initdb.log", "ab") as out:
+            subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True, user=user)
+    settings = {
+        "listen_addresses": "",  # Unix socket only: nothing on the network, the socket directory is private
+        "unix_socket_directories": str(run_dir),
+        "port": str(port),
+        "synchronous_commit": "off",  # a commit returns before its WAL is flushed: a crash loses < 1 s of writes
+        "fsync": os.environ.get("MEDSUPPORT_POSTGRES_FSYNC", "on"),
+        # FerretDB's prepared statements name the field as a parameter: plan each execution with its values,
+        # or a generic plan (chosen after five runs) cannot use the GIN indexes its embedding main adds
+        "plan_cache_mode": "force_custom_plan",
+        "jit": "off",  # compiling the plans of FerretDB's unindexed scans costs more than it saves here
+        "shared_buffers": "128MB",
+        "max_connections": "100",
+    }
+    argv = [str(bin_dir / "postgres"), "-D", str(data)]
+    for key, value in settings.items():
+        argv += ["-c", f"{key}={value}"]
+    log(f"starting PostgreSQL {bin_dir.parent.name} (socket {run_dir}, port {port})")
+    proc = _spawn("postgres", argv, user=user)
+    wait_until(lambda: postgres_answers(port), "postgres", 60, proc)
+    created = subprocess.run(
+        [str(bin_dir / "createdb"), "-h", str(run_dir), "-p", str(port), "ferretdb"],
+        capture_output=True,
+        text=True,
+        check=False,
+        user=user,
+    )
+    if created.returncode != 0 and "already exists" not in created.stderr:
+        raise fail("infra", f"createdb ferretdb failed: {created.stderr.strip()}")
+
+
+def start_mongo(port: int, backend: str = "sqlite", postgres_port: int = 5433) -> None:
     pid_file = STATE / "mongo.pid"
     if _alive(pid_file) and mongo_answers("127.0.0.1", port):
         log(f"mongo already running on 127.0.0.1:{port}")
         return
+    if backend not in MONGO_BACKENDS:
+        raise fail("infra", f"MEDSUPPORT_MONGO_BACKEND={backend!r}: use one of {', '.join(MONGO_BACKENDS)}")
     data = STATE / "mongo-data"
     data.mkdir(parents=True, exist_ok=True)
     mongod = shutil.which("mongod")
@@ -416,8 +531,13 @@ def start_mongo(port: int) -> None:
         proc = _spawn("mongo", [mongod, "--bind_ip", "127.0.0.1", "--port", str(port), "--dbpath", str(data)])
     else:
         binary = ferretdb_binary()
-        log(f"starting FerretDB {FERRETDB_VERSION} (SQLite) on 127.0.0.1:{port}")
-        proc = _spawn("mongo", [str(binary), "-listen", f"127.0.0.1:{port}", "-dir", f"{data}/"])
+        if backend == "postgresql":
+            start_postgres(postgres_port)
+            where = ["-backend", "postgresql", "-postgresql-url", postgres_url(postgres_port)]
+        else:
+            where = ["-dir", f"{data}/"]
+        log(f"starting FerretDB {FERRETDB_VERSION} ({backend}) on 127.0.0.1:{port}")
+        proc = _spawn("mongo", [str(binary), "-listen", f"127.0.0.1:{port}", *where])
     wait_until(lambda: mongo_answers("127.0.0.1", port), "mongo", 60, proc)
 
 
@@ -451,13 +571,13 @@ def up(args: argparse.Namespace) -> None:
         if mongo:
             where["mongo"] = use_external("mongo", "MONGO_URL", mongo, mongo_answers)
         else:
-            start_mongo(args.mongo_port)
+            start_mongo(args.mongo_port, args.mongo_backend, args.postgres_port)
     log(f"infrastructure ready: kafka {where['kafka']}, mongo {where['mongo']}")
 
 
 def down(args: argparse.Namespace) -> None:
-    for name in ("mongo", "kafka"):
-        if args.only in (None, name):
+    for name in ("mongo", "postgres", "kafka"):
+        if args.only in (None, "mongo" if name == "postgres" else name):
             _stop(name)
     log("stopped")
 
@@ -484,6 +604,13 @@ def main() -> None:
         default=int(os.environ.get("MEDSUPPORT_KAFKA_CONTROLLER_PORT", 9093)),
     )
     parser.add_argument("--mongo-port", type=int, default=int(os.environ.get("MEDSUPPORT_MONGO_PORT", 27017)))
+    parser.add_argument(
+        "--mongo-backend",
+        choices=MONGO_BACKENDS,
+        default=os.environ.get("MEDSUPPORT_MONGO_BACKEND", "sqlite"),
+        help="FerretDB's storage (when no mongod is on PATH)",
+    )
+    parser.add_argument("--postgres-port", type=int, default=int(os.environ.get("MEDSUPPORT_POSTGRES_PORT", 5433)))
     args = parser.parse_args()
     try:
         {"up": up, "down": down, "status": status}[args.command](args)
