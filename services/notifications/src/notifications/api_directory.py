@@ -12,14 +12,14 @@ from pydantic import AfterValidator, BaseModel, ValidationError
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.documents import parse_document, valid_documents
-from medsupport_shared.errors import AUTH_ERRORS, Forbidden, NotFound, Unprocessable, problem_responses
+from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
 from notifications.channels import email_address
 from notifications.context import NotificationsContext
 from notifications.repository import PEOPLE, ROLE_GRANTS, ROTAS
 from notifications.rota import Rota, on_call
-from notifications.safety import SAFETY_FLOOR_CONTACT_ID, health_role_change
+from notifications.safety import SAFETY_FLOOR_CONTACT_ID, health_role_change, last_holder_problems, roles_of
 from notifications.schemas import (
     STAFF_ID_PATTERN,
     TEAM_PATTERN,
@@ -81,18 +81,21 @@ def _storable(model: type[BaseModel], view: dict[str, Any]) -> None:
 async def authorise_staff_writes(
     ctx: NotificationsContext, principal: Principal, entries: dict[str, dict[str, Any]], *, record: bool = True
 ) -> None:
-    """Who may write these directory entries (403 otherwise): granting a health-data role, or readdressing
-    its holder, needs the wellbeing lead; an entry with any other role, the admin. Each grant and revocation
-    of a health-data role is recorded first, so none is in force without its record."""
+    """Who may write these directory entries (403 otherwise): granting or revoking a health-data role, or
+    readdressing its holder, needs the wellbeing lead; an entry with any other role, the admin. Taking the
+    last holder of a health-data role off it is a 409. Each grant and revocation of a health-data role is
+    recorded first, so none is in force without its record."""
     existing = await ctx.repo.people_by_id(person_ids=list(entries))
     changes = {person_id: health_role_change(existing.get(person_id), fields) for person_id, fields in entries.items()}
     if any(c.needs_wellbeing_lead for c in changes.values()) and not principal.has_any(Role.WELLBEING_LEAD):
         raise Forbidden(
-            "granting a health-data role (counsellor, wellbeing_lead), or changing where such a person's alerts go, "
+            "granting or revoking a health-data role (counsellor, wellbeing_lead), or changing where such a person's alerts go, "
             "needs the wellbeing lead"
         )
     if any(c.needs_admin for c in changes.values()) and not principal.has_any(Role.ADMIN):
         raise Forbidden("an entry with a role other than counsellor or wellbeing_lead is written by an admin")
+    if any(c.revoked for c in changes.values()):
+        await _keeps_health_roles_held(ctx, {person_id: roles_of(fields) for person_id, fields in entries.items()})
     if not record:
         return
     for person_id, change in changes.items():
@@ -109,15 +112,25 @@ async def authorise_staff_writes(
             )
 
 
+async def _keeps_health_roles_held(ctx: NotificationsContext, writes: dict[str, frozenset[str]]) -> None:
+    if problems := last_holder_problems(await ctx.repo.staff_roles(), writes):
+        raise Conflict(
+            "this change would leave a health-data role held by nobody, so urgent flags would reach no counsellor: "
+            + "; ".join(problems),
+            errors=[{"loc": ["body", "roles"], "msg": p} for p in problems],
+        )
+
+
 @router.put(
     "/staff/{staff_id}",
     response_model=StaffOut,
     summary="Register or update a member of staff (admin, wellbeing lead)",
-    description="Granting a health-data role (`counsellor`, `wellbeing_lead`), or changing the e-mail or webhook "
-    "of someone who holds one (where their alerts go), needs the `wellbeing_lead` role; an entry with any other "
-    "role needs `admin` (403 otherwise). Every grant and revocation of a health-data role is recorded "
+    description="Granting or revoking a health-data role (`counsellor`, `wellbeing_lead`), or changing the e-mail "
+    "or webhook of someone who holds one (where their alerts go), needs the `wellbeing_lead` role; an entry with "
+    "any other role needs `admin` (403 otherwise). Taking the last member of staff holding `counsellor` or "
+    "`wellbeing_lead` off that role is a 409. Every grant and revocation of a health-data role is recorded "
     "(`GET /v1/role-grants`).",
-    responses=problem_responses(*AUTH_ERRORS),
+    responses=problem_responses(*AUTH_ERRORS, 409),
 )
 async def put_staff(staff_id: StaffId, body: StaffIn, principal: StaffManager, ctx: Context) -> Any:
     unknown = set(body.roles) - {r.value for r in Role}

@@ -26,9 +26,10 @@ IMPORT_DESCRIPTION = (
     "/staff",
     response_model=ImportResultOut,
     summary="Import staff in bulk (admin; health-data roles: wellbeing lead)",
-    description=IMPORT_DESCRIPTION + " As for `PUT /v1/staff/{id}`, granting `counsellor`/`wellbeing_lead` (or "
-    "changing such a person's addresses) needs the wellbeing lead, any other role the admin; grants are recorded.",
-    responses=problem_responses(*AUTH_ERRORS),
+    description=IMPORT_DESCRIPTION + " As for `PUT /v1/staff/{id}`, granting or revoking `counsellor`/"
+    "`wellbeing_lead` (or changing such a person's addresses) needs the wellbeing lead, any other role the admin; "
+    "grants are recorded; an import that leaves nobody holding one of those roles is a 409.",
+    responses=problem_responses(*AUTH_ERRORS, 409),
 )
 async def put_staff_list(body: StaffImport, principal: StaffManager, ctx: Context, dry_run: DryRun = False) -> Any:
     documents = {e.id: {**e.model_dump(mode="json", exclude={"id"}), "kind": "staff"} for e in body.items}

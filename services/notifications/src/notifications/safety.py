@@ -122,8 +122,8 @@ class RoleChange:
 def health_role_change(existing: Mapping[str, Any] | None, new: Mapping[str, Any]) -> RoleChange:
     """What a directory write does to health-data roles. Granting one, or changing the addresses of someone who
     holds one (where health-data alerts are sent), is for the wellbeing lead; an entry with any other role is
-    the admin's (so a lead alone writes only counselling entries). Revoking a health-data role needs no lead.
-    Roles of a non-staff entry (stored by older versions from tokens) count for nothing."""
+    the admin's (so a lead alone writes only counselling entries). Revoking one needs the lead too: an admin
+    alone could otherwise demote every counsellor, and only the lead could restore them. Roles of a non-staff entry (stored by older versions from tokens) count for nothing."""
     before = existing or {}
     old_all = set(roles_of(before)) if before.get("kind") == "staff" else set()
     new_all = set(roles_of(new))
@@ -135,6 +135,18 @@ def health_role_change(existing: Mapping[str, Any] | None, new: Mapping[str, Any
     return RoleChange(
         granted=frozenset(granted),
         revoked=frozenset(revoked),
-        needs_wellbeing_lead=bool(granted) or readdressed,
+        needs_wellbeing_lead=bool(granted or revoked) or readdressed,
         needs_admin=bool((old_all | new_all) - HEALTH_ROLES),
     )
+
+
+def last_holder_problems(staff_roles: Mapping[str, frozenset[str]], writes: Mapping[str, frozenset[str]]) -> list[str]:
+    """Why directory writes must be refused: they take the last member of staff holding a health-data role off
+    it (urgent flags would then reach only the settings' last-resort contact). ``staff_roles`` is the directory
+    now, ``writes`` the new roles of the entries written. A role nobody holds already stays writable."""
+    after = {**staff_roles, **writes}
+    return [
+        f"this would leave no member of staff holding {role!r}; grant it to someone else first"
+        for role in sorted(HEALTH_ROLES)
+        if any(role in roles for roles in staff_roles.values()) and not any(role in roles for roles in after.values())
+    ]

@@ -7,7 +7,7 @@ from medsupport_shared.event_types import ConcernRaised
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.testing import auth, eventually, running
 
-from .conftest import ADMIN, LEAD, wait_for_consumer
+from .conftest import ADMIN, DIRECTORY, LEAD, wait_for_consumer
 
 pytestmark = pytest.mark.integration
 OFFICER = auth("co-1", "concerns_officer")
@@ -26,14 +26,18 @@ async def test_granting_a_health_role_needs_the_wellbeing_lead_and_is_recorded(s
         assert (await client.put("/v1/staff/x", json=body, headers=LEAD)).status_code == 200
         redirect = {**body, "webhook_url": "https://attacker.example/hook"}
         assert (await client.put("/v1/staff/x", json=redirect, headers=ADMIN)).status_code == 403
-        assert (await client.put("/v1/staff/x", json={**body, "roles": ["ops"]}, headers=ADMIN)).status_code == 200
+        # revoking needs the lead too, else an admin could demote every counsellor and nobody restore them
+        assert (await client.put("/v1/staff/x", json={**body, "roles": ["ops"]}, headers=ADMIN)).status_code == 403
+        assert (await client.put("/v1/staff/w", json=body, headers=LEAD)).status_code == 200
+        assert (await client.put("/v1/staff/x", json={**body, "roles": ["ops"]}, headers=DIRECTORY)).status_code == 200
         assert (await client.put("/v1/staff/y", json={**body, "roles": ["ops"]}, headers=ADMIN)).status_code == 200
         assert (await client.put("/v1/staff/z", json={**body, "roles": ["admin"]}, headers=LEAD)).status_code == 403
 
         assert (await client.get("/v1/role-grants", headers=ADMIN)).status_code == 403
         grants = (await client.get("/v1/role-grants", headers=LEAD)).json()["items"]
         assert [(g["by"], g["staff_id"], g["granted"], g["revoked"]) for g in grants] == [
-            ("admin-1", "x", [], ["counsellor"]),
+            ("lead-1", "x", [], ["counsellor"]),
+            ("lead-1", "w", ["counsellor"], []),
             ("lead-1", "x", ["counsellor"], []),
         ]
 

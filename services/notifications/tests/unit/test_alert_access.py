@@ -4,7 +4,7 @@ import pytest
 
 from medsupport_shared.auth import Principal
 from notifications.alert_access import may_read
-from notifications.safety import health_role_change
+from notifications.safety import health_role_change, last_holder_problems
 
 
 def who(sub, *roles):
@@ -42,7 +42,7 @@ def staff(*roles, email="a@x.edu", webhook=None, kind="staff"):
     return {"kind": kind, "roles": list(roles), "email": email, "webhook_url": webhook}
 
 
-def test_granting_a_health_role_or_readdressing_its_holder_needs_the_lead_revoking_does_not():
+def test_granting_or_revoking_a_health_role_or_readdressing_its_holder_needs_the_lead():
     assert health_role_change(None, staff("counsellor")).needs_wellbeing_lead
     assert health_role_change(staff("ops"), staff("ops", "wellbeing_lead")).granted == {"wellbeing_lead"}
     assert health_role_change(
@@ -50,7 +50,7 @@ def test_granting_a_health_role_or_readdressing_its_holder_needs_the_lead_revoki
     ).needs_wellbeing_lead
     assert health_role_change(staff("counsellor"), staff("counsellor", email="b@x.edu")).needs_wellbeing_lead
     revoke = health_role_change(staff("counsellor"), staff("ops"))
-    assert revoke.revoked == {"counsellor"} and not revoke.needs_wellbeing_lead
+    assert revoke.revoked == {"counsellor"} and revoke.needs_wellbeing_lead
     assert not health_role_change(staff("counsellor"), staff("counsellor")).needs_wellbeing_lead
     assert not health_role_change(staff("ops"), staff("ops", "admin", email="new@x.edu")).needs_wellbeing_lead
     # roles an older version copied from a token into a non-staff entry grant nothing
@@ -64,3 +64,15 @@ def test_a_lead_alone_writes_only_counselling_entries_and_an_admin_the_others():
     assert health_role_change(None, staff("counsellor", "admin")).needs_admin
     assert health_role_change(staff("ops"), staff("ops", email="b@x.edu")).needs_admin
     assert health_role_change(staff("ops"), staff("counsellor")).needs_admin  # ops revoked: the admin's call
+
+
+def test_the_last_holder_of_a_health_role_keeps_it():
+    now = {"c1": frozenset({"counsellor"}), "l1": frozenset({"wellbeing_lead"}), "a1": frozenset({"admin"})}
+    assert last_holder_problems(now, {"c1": frozenset({"ops"})}) == [
+        "this would leave no member of staff holding 'counsellor'; grant it to someone else first"
+    ]
+    assert len(last_holder_problems(now, {"c1": frozenset(), "l1": frozenset()})) == 2
+    assert last_holder_problems(now, {"l1": frozenset({"counsellor"})})  # the lead's role goes with the swap
+    assert not last_holder_problems(now, {"c1": frozenset({"ops"}), "c2": frozenset({"counsellor"})})
+    assert not last_holder_problems({**now, "c2": frozenset({"counsellor"})}, {"c1": frozenset()})
+    assert not last_holder_problems({"a1": frozenset({"admin"})}, {"a1": frozenset({"ops"})})  # nobody held it
