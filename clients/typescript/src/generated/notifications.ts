@@ -72,7 +72,7 @@ export interface paths {
         get: operations["get_staff"];
         /**
          * Register or update a member of staff (admin, wellbeing lead)
-         * @description Granting a health-data role (`counsellor`, `wellbeing_lead`), or changing the e-mail or webhook of someone who holds one (where their alerts go), needs the `wellbeing_lead` role; an entry with any other role needs `admin` (403 otherwise). Every grant and revocation of a health-data role is recorded (`GET /v1/role-grants`).
+         * @description Granting or revoking a health-data role (`counsellor`, `wellbeing_lead`), or changing the e-mail or webhook of someone who holds one (where their alerts go), needs the `wellbeing_lead` role; an entry with any other role needs `admin` (403 otherwise). Taking the last member of staff holding `counsellor` or `wellbeing_lead` off that role is a 409. Every grant and revocation of a health-data role is recorded (`GET /v1/role-grants`).
          */
         put: operations["put_staff"];
         post?: never;
@@ -113,7 +113,7 @@ export interface paths {
         get: operations["list_staff"];
         /**
          * Import staff in bulk (admin; health-data roles: wellbeing lead)
-         * @description Every entry is checked first: if any is rejected, nothing is written and the 422 lists each rejected entry by its index. Each entry is an upsert by id, so sending the same file again changes nothing. As for `PUT /v1/staff/{id}`, granting `counsellor`/`wellbeing_lead` (or changing such a person's addresses) needs the wellbeing lead, any other role the admin; grants are recorded.
+         * @description Every entry is checked first: if any is rejected, nothing is written and the 422 lists each rejected entry by its index. Each entry is an upsert by id, so sending the same file again changes nothing. As for `PUT /v1/staff/{id}`, granting or revoking `counsellor`/`wellbeing_lead` (or changing such a person's addresses) needs the wellbeing lead, any other role the admin; grants are recorded; an import that leaves nobody holding one of those roles is a 409.
          */
         put: operations["put_staff_list"];
         post?: never;
@@ -1608,6 +1608,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Content Too Large: the body is over the size limit */
             413: {
                 headers: {
@@ -1962,6 +1979,23 @@ export interface operations {
                      *       "title": "Forbidden",
                      *       "status": 403,
                      *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the Idempotency-Key was used with another request body"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetail"];
