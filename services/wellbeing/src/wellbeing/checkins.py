@@ -8,6 +8,7 @@ finished by ``finish_pending_flags`` (idempotent: a flag remembers which check-i
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -194,7 +195,7 @@ async def record_checkin(
     }
     if stored:  # answers, scores and the note are kept only with the student's consent
         document.update(
-            answers=answers,
+            answers=seal_answers(answers, ctx.cipher),
             score=result.total,
             percentage=result.percentage,
             band=result.band,
@@ -352,12 +353,27 @@ async def refresh_open_flag_gauge(*, ctx: WellbeingContext) -> None:
         FLAGS_OPEN.labels(severity).set(count)
 
 
+def seal_answers(answers: list[int], cipher: FieldCipher) -> str | None:
+    """The answers encrypted at rest, like the note (PHQ-9 item 9 is the most sensitive value held); score,
+    band and severity stay in clear for the queue, trends and aggregates."""
+    return cipher.encrypt(json.dumps(answers, separators=(",", ":")))
+
+
+def open_answers(stored: Any, cipher: FieldCipher) -> list[int] | None:
+    """Sealed answers decrypted; a plain list (stored before answers were encrypted) as it is; anything else none."""
+    if isinstance(stored, str):
+        stored = json.loads(cipher.decrypt(stored) or "null")
+    if isinstance(stored, list) and all(isinstance(a, int) and not isinstance(a, bool) for a in stored):
+        return stored
+    return None
+
+
 def checkin_view(doc: Document, cipher: FieldCipher) -> dict[str, Any]:
     return {
         "id": doc["_id"],
         "student_id": doc["student_id"],
         "instrument": doc["instrument"],
-        "answers": doc.get("answers"),
+        "answers": open_answers(doc.get("answers"), cipher),
         "score": doc.get("score"),
         "percentage": doc.get("percentage"),
         "band": doc.get("band"),
