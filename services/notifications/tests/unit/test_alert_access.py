@@ -1,9 +1,11 @@
 """Who may read an alert that is not their own, and what a directory write does to health-data roles (pure)."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from medsupport_shared.auth import Principal
-from notifications.alert_access import may_read
+from notifications.alert_access import audited_ids, may_read, read_record
 from notifications.safety import health_role_change
 
 
@@ -64,3 +66,27 @@ def test_a_lead_alone_writes_only_counselling_entries_and_an_admin_the_others():
     assert health_role_change(None, staff("counsellor", "admin")).needs_admin
     assert health_role_change(staff("ops"), staff("ops", email="b@x.edu")).needs_admin
     assert health_role_change(staff("ops"), staff("counsellor")).needs_admin  # ops revoked: the admin's call
+
+
+def test_reads_of_the_wellbeing_flag_family_only_are_audited():
+    alerts = [
+        {"_id": "f", "family": "flag"},
+        {"_id": "n", "family": "mentee-support"},
+        {"_id": "r", "family": "urgent-notice"},
+        {"_id": "c", "family": "concern.raised"},
+        {"_id": "m", "family": "feedback.submitted"},
+    ]
+    assert audited_ids(alerts) == ["f", "n", "r"]
+    at = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    record = read_record(
+        record_id="x", principal=who("c1", "counsellor"), alert_ids=["f"], via="alert", purpose="triage", at=at
+    )
+    assert record == {
+        "_id": "x",
+        "reader_id": "c1",
+        "reader_roles": ["counsellor"],
+        "alert_ids": ["f"],
+        "via": "alert",
+        "purpose": "triage",
+        "at": at,
+    }
