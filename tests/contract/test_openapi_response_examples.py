@@ -26,6 +26,7 @@ from notifications.routing import RouteRule
 from notifications.schemas import (
     AlertOut,
     AlertPage,
+    AlertReadPage,
     ImportResultOut,
     OnCall,
     PreferencesOut,
@@ -119,6 +120,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     RulePage,
     PreviewOut,
     RoleGrantPage,
+    AlertReadPage,
     AlertOut,
     AlertPage,
     ImportResultOut,
