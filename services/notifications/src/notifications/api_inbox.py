@@ -24,6 +24,7 @@ from notifications import alert_access
 from notifications.alerts import acknowledge, alert_view
 from notifications.api_alert_reads import Purpose, record_reads
 from notifications.api_directory import Context
+from notifications.coarse_time import hour_floor
 from notifications.repository import ALERTS
 from notifications.schemas import AlertOut, AlertPage, StreamTicketOut
 
@@ -141,12 +142,23 @@ async def inbox_stream(
     ] = None,
 ) -> AsyncIterable[ServerSentEvent]:
     since = _parse_since(last_event_id or last_event_id_query) or utcnow()
+    # alerts about anonymous reports keep their times to the hour, so they are found from the hour on and told
+    # apart by version instead (they never move ``since``)
+    coarse_from, coarse_sent = hour_floor(since), set[tuple[str, int]]()
     wake = ctx.hub.subscribe(viewer.recipient_id)
     try:
         yield ServerSentEvent(comment="connected")
         while viewer.until is None or utcnow() < viewer.until:
-            for alert in await ctx.repo.inbox_changes(recipient_id=viewer.recipient_id, after=since):
-                since = alert["updated_at"]
+            changes = await ctx.repo.inbox_changes(
+                recipient_id=viewer.recipient_id, after=since, coarse_from=coarse_from
+            )
+            for alert in changes:
+                if alert.get("coarse_times"):
+                    if (seen := (str(alert["_id"]), int(alert.get("version", 0)))) in coarse_sent:
+                        continue
+                    coarse_sent.add(seen)
+                else:
+                    since = alert["updated_at"]
                 yield ServerSentEvent(event="alert", id=since.isoformat(), data=alert_view(alert))
             wait = ctx.settings.sse_poll_seconds
             if viewer.until is not None:

@@ -219,8 +219,15 @@ class NotificationsRepository:
             query["urgent"] = urgent
         return await paginate(self.alerts, query, limit=limit, cursor=cursor, projection=NO_OUTBOX)
 
-    async def inbox_changes(self, *, recipient_id: str, after: datetime) -> list[Document]:
-        found = self.alerts.find({"recipient_id": recipient_id, "updated_at": {"$gt": after}}, NO_OUTBOX)
+    async def inbox_changes(
+        self, *, recipient_id: str, after: datetime, coarse_from: datetime | None = None
+    ) -> list[Document]:
+        """Alerts changed after ``after``; with ``coarse_from``, also the alerts whose times are kept to the hour
+        only (about an anonymous report) changed from that hour on, which ``after`` alone would miss."""
+        changed: Document = {"updated_at": {"$gt": after}}
+        if coarse_from is not None:
+            changed = {"$or": [changed, {"coarse_times": True, "updated_at": {"$gte": coarse_from}}]}
+        found = self.alerts.find({"recipient_id": recipient_id, **changed}, NO_OUTBOX)
         return await found.sort([("updated_at", ASCENDING), ("_id", ASCENDING)]).limit(200).to_list(None)
 
     async def due_escalations(self, *, now: datetime) -> list[Document]:

@@ -91,3 +91,27 @@ async def test_its_email_and_webhook_wait_a_random_delay_but_the_inbox_has_it_at
             assert utcnow() - timedelta(seconds=5) <= due <= utcnow() + timedelta(seconds=3600)
         assert deliveries["email"]["next_attempt_at"] != deliveries["inapp"]["next_attempt_at"]
         assert not stack.mailbox.messages and not stack.webhooks.received
+
+
+async def test_the_officers_live_inbox_shows_it_although_its_times_are_rounded(make_stack):
+    import asyncio
+
+    import httpx
+
+    from medsupport_shared.testing import serving
+
+    from .test_inbox_stream import events_of, stream
+
+    stack = make_stack(anonymous_alert_max_delay_seconds=0)
+    app = stack.app()
+    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        received: list[tuple[str, dict]] = []
+        async with stream(client, headers=OFFICER) as response:
+            reading = asyncio.create_task(events_of(response, received))
+            await _report(stack, client, app)
+            try:
+                await eventually(lambda: [d for kind, d in received if kind == "alert"], timeout=30)
+            finally:
+                reading.cancel()
+        shown = next(d for kind, d in received if kind == "alert")
+        assert shown["event_type"] == "concern.raised" and on_the_hour(datetime.fromisoformat(shown["created_at"]))
