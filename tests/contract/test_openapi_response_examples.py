@@ -27,6 +27,7 @@ from notifications.routing import RouteRule
 from notifications.schemas import (
     AlertOut,
     AlertPage,
+    AlertReadPage,
     ImportResultOut,
     OnCall,
     PreferencesOut,
@@ -120,6 +121,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     RulePage,
     PreviewOut,
     RoleGrantPage,
+    AlertReadPage,
     AlertOut,
     AlertPage,
     ImportResultOut,

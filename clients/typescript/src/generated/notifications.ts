@@ -281,7 +281,7 @@ export interface paths {
         };
         /**
          * My alerts, newest first
-         * @description `?status=open&urgent=true` lists what needs a human now, whatever has arrived since.
+         * @description `?status=open&urgent=true` lists what needs a human now, whatever has arrived since. A page that shows wellbeing alerts is audited (`GET /v1/alert-reads`), with the `purpose` given.
          */
         get: operations["inbox"];
         put?: never;
@@ -341,7 +341,7 @@ export interface paths {
         };
         /**
          * An alert with every delivery attempt and its outcome
-         * @description Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern alerts. Anyone else gets the 404 of an unknown id.
+         * @description Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern alerts. Anyone else gets the 404 of an unknown id. Reading a wellbeing alert is audited (`GET /v1/alert-reads`), with the `purpose` given.
          */
         get: operations["get_alert"];
         put?: never;
@@ -366,6 +366,26 @@ export interface paths {
          * @description By a recipient of the alert or of any alert escalated from it. Acknowledging twice is harmless.
          */
         post: operations["ack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who read which wellbeing alerts, when and why (wellbeing lead), newest first
+         * @description Every reply of `GET /v1/alerts/{id}` or `GET /v1/inbox` that showed a wellbeing-flag alert (a flag, a mentor's nudge, a redacted urgent notice), whoever read it; `?alert_id=` narrows to one alert. Kept `AUDIT_RETENTION_DAYS` (six years).
+         */
+        get: operations["list_alert_reads"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -544,6 +564,66 @@ export interface components {
         AlertPage: {
             /** Items */
             items: components["schemas"]["AlertOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** AlertRead */
+        AlertRead: {
+            /** Id */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Reader Id
+             * @description who read
+             */
+            reader_id: string;
+            /** Reader Roles */
+            reader_roles: string[];
+            /**
+             * Alert Ids
+             * @description the wellbeing alerts the reply showed
+             */
+            alert_ids: string[];
+            /**
+             * Via
+             * @description `GET /v1/alerts/{id}` or a page of `GET /v1/inbox`
+             * @enum {string}
+             */
+            via: "alert" | "inbox";
+            /**
+             * Purpose
+             * @description the `purpose` the reader gave, if any
+             */
+            purpose: string | null;
+        };
+        /**
+         * AlertReadPage
+         * @example {
+         *       "items": [
+         *         {
+         *           "alert_ids": [
+         *             "3f2a9c0e8b7d6a5f4e3d2c1b0a998877"
+         *           ],
+         *           "at": "2026-11-25T09:05:00Z",
+         *           "id": "0f7e3a52-6c1d-4a8e-9b1f-2d3c4e5f6a7b",
+         *           "purpose": "follow-up",
+         *           "reader_id": "counsellor-ana",
+         *           "reader_roles": [
+         *             "counsellor"
+         *           ],
+         *           "via": "alert"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        AlertReadPage: {
+            /** Items */
+            items: components["schemas"]["AlertRead"][];
             /** Next Cursor */
             next_cursor: string | null;
         };
@@ -3309,6 +3389,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
+                /** @description why the alerts are read; kept in the audit trail of reads */
+                purpose?: string | null;
             };
             header?: never;
             path?: never;
@@ -3623,7 +3705,10 @@ export interface operations {
     };
     get_alert: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description why the alerts are read; kept in the audit trail of reads */
+                purpose?: string | null;
+            };
             header?: never;
             path: {
                 alert_id: string;
@@ -3827,6 +3912,126 @@ export interface operations {
                      *             "alert_id"
                      *           ],
                      *           "msg": "Input should be a valid string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    list_alert_reads: {
+        parameters: {
+            query?: {
+                alert_id?: string | null;
+                /** @description Page size (default 50, max 200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertReadPage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/bad-request",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "the request is malformed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "limit"
+                     *           ],
+                     *           "msg": "Input should be less than or equal to 200"
                      *         }
                      *       ]
                      *     }

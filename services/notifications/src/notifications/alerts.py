@@ -21,6 +21,7 @@ from medsupport_shared.errors import Conflict, NotFound
 from medsupport_shared.event_types import AlertAcknowledged, AlertCreated, AlertEscalated
 from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
+from notifications.coarse_time import hour_floor
 from notifications.context import NotificationsContext
 from notifications.deliveries import plan_deliveries, start_deliveries
 from notifications.event_info import REDACTED_FAMILY, REDACTED_LINK, EventInfo, describe
@@ -97,7 +98,7 @@ def _log_fields(alert_id: str, rule: RouteRule, info: EventInfo) -> dict[str, st
 async def deliver_alert(
     *, ctx: NotificationsContext, rule: RouteRule, recipient_id: str, info: EventInfo
 ) -> str | None:
-    now = utcnow()
+    now = hour_floor(utcnow()) if info.coarse_times else utcnow()
     alert_id = _id(info.event_id, rule.id, recipient_id)
     if (routed := await ctx.repo.alert(alert_id=alert_id)) is not None:
         # a redelivery of an event already routed; a crash may have come between the alert and its
@@ -117,11 +118,12 @@ async def deliver_alert(
         group_key=group_key,
         zone=ctx.settings.working_zone,
     )
-    entry = outbox_entry(new_event(alert_created(alert), source=ctx.source))
+    entry = created_entry(ctx, alert)
     if not await ctx.repo.insert_alert(alert=alert, entries=[entry]):
         return None
     ctx.outbox.dispatch(ALERTS, alert_id, [entry])
-    ALERTS_CREATED.labels(info.event_type, info.severity).inc()
+    if not info.coarse_times:  # a scraped increment would time an anonymous report to the scrape interval
+        ALERTS_CREATED.labels(info.event_type, info.severity).inc()
     log.info("alert created", extra=_log_fields(alert_id, rule, info))
     await start_deliveries(ctx=ctx, alert=alert, channels=rule.channels)
     ctx.hub.notify(recipient_id)
@@ -141,30 +143,43 @@ def new_alert(
     zone: ZoneInfo = UTC_ZONE,
 ) -> Document:
     steps = [s.model_dump(mode="json") for s in rule.escalation] if root_id is None else []
-    return {
-        "_id": alert_id,
-        "recipient_id": recipient_id,
-        "rule_id": rule.id,
-        "root_id": root_id or alert_id,
-        "level": level,
-        "group_key": group_key,
-        "event_ids": [info.event_id],
-        "event_type": info.event_type,
-        "family": info.family,
-        "severity": info.severity,
-        "urgent": info.urgent,
-        "subject_id": alert_id if info.redacted_from is not None else info.subject_id,  # the subject is hidden
-        "reasons": list(info.reasons),
-        "title": info.title,
-        "link": REDACTED_LINK.format(alert_id=alert_id) if info.link == REDACTED_LINK else info.link,
-        "status": "open",
-        "channels": [str(c) for c in rule.channels],
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-        "event_time": info.event_time or now,
-        "escalation": _escalation(steps, now, zone),
-    } | ({"redacted_subject_id": info.redacted_from} if info.redacted_from is not None else {})
+    return (
+        {
+            "_id": alert_id,
+            "recipient_id": recipient_id,
+            "rule_id": rule.id,
+            "root_id": root_id or alert_id,
+            "level": level,
+            "group_key": group_key,
+            "event_ids": [info.event_id],
+            "event_type": info.event_type,
+            "family": info.family,
+            "severity": info.severity,
+            "urgent": info.urgent,
+            "subject_id": alert_id if info.redacted_from is not None else info.subject_id,  # the subject is hidden
+            "reasons": list(info.reasons),
+            "title": info.title,
+            "link": REDACTED_LINK.format(alert_id=alert_id) if info.link == REDACTED_LINK else info.link,
+            "status": "open",
+            "channels": [str(c) for c in rule.channels],
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "event_time": info.event_time or now,
+            "escalation": _escalation(steps, now, zone),
+        }
+        | ({"redacted_subject_id": info.redacted_from} if info.redacted_from is not None else {})
+        | ({"coarse_times": True} if info.coarse_times else {})
+    )
+
+
+def created_entry(ctx: NotificationsContext, alert: Document) -> Document:
+    """The outbox entry of ``alert.created``; about an anonymous report, its time (and so the Kafka record's
+    timestamp) is the alert's rounded creation time, not the moment it was made."""
+    if not alert.get("coarse_times"):
+        return outbox_entry(new_event(alert_created(alert), source=ctx.source))
+    entry = outbox_entry(new_event(alert_created(alert), source=ctx.source, time=alert["created_at"]))
+    return entry | {"created_at": alert["created_at"]}
 
 
 def alert_created(alert: Document) -> AlertCreated:
@@ -314,6 +329,7 @@ async def _escalate_one(*, ctx: NotificationsContext, alert: Document, now: date
         title=alert["title"],
         link=alert["link"],
         redacted_from=alert.get("redacted_subject_id"),
+        coarse_times=bool(alert.get("coarse_times")),
     )
     recipients = await resolve_or_fall_back(ctx=ctx, rule_id=alert["rule_id"], target=step.target, info=info, at=now)
     started_at = state.get("started_at") or alert["created_at"]
@@ -349,14 +365,14 @@ async def _escalate_one(*, ctx: NotificationsContext, alert: Document, now: date
             rule=rule,
             recipient_id=recipient,
             info=told,
-            now=now,
+            now=hour_floor(now) if told.coarse_times else now,
             group_key=f"{recipient}|{told.subject_id}|escalated",
             root_id=alert["_id"],
             level=level + 1,
         )
         if told.family == info.family:
             child["title"] = f"Escalated: {alert['title']} (unacknowledged)"
-        created = outbox_entry(new_event(alert_created(child), source=ctx.source))
+        created = created_entry(ctx, child)
         if await ctx.repo.insert_alert(alert=child, entries=[created]):
             ctx.outbox.dispatch(ALERTS, child["_id"], [created])
             await start_deliveries(ctx=ctx, alert=child, channels=rule.channels)

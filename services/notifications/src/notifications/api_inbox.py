@@ -22,7 +22,9 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
 from notifications import alert_access
 from notifications.alerts import acknowledge, alert_view
+from notifications.api_alert_reads import Purpose, record_reads
 from notifications.api_directory import Context
+from notifications.coarse_time import hour_floor
 from notifications.repository import ALERTS
 from notifications.schemas import AlertOut, AlertPage, StreamTicketOut
 
@@ -34,7 +36,8 @@ _bearer = HTTPBearer(auto_error=False)
     "/inbox",
     response_model=AlertPage,
     summary="My alerts, newest first",
-    description="`?status=open&urgent=true` lists what needs a human now, whatever has arrived since.",
+    description="`?status=open&urgent=true` lists what needs a human now, whatever has arrived since. A page "
+    "that shows wellbeing alerts is audited (`GET /v1/alert-reads`), with the `purpose` given.",
     responses=problem_responses(*AUTH_ERRORS, 400),
 )
 async def inbox(
@@ -44,11 +47,13 @@ async def inbox(
     urgent: Annotated[bool | None, Query(description="only urgent (true) or only routine (false) alerts")] = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
+    purpose: Purpose = None,
 ) -> Any:
     items, next_cursor = await ctx.repo.page_inbox(
         recipient_id=principal.sub, status=status, urgent=urgent, limit=limit, cursor=cursor
     )
     valid = valid_documents(items, AlertOut, collection=ALERTS, prepare=alert_view)  # a hand-edited one: skipped
+    await record_reads(ctx, principal, valid, via="inbox", purpose=purpose)
     return {"items": [alert_view(a) for a in valid], "next_cursor": next_cursor}
 
 
@@ -137,12 +142,23 @@ async def inbox_stream(
     ] = None,
 ) -> AsyncIterable[ServerSentEvent]:
     since = _parse_since(last_event_id or last_event_id_query) or utcnow()
+    # alerts about anonymous reports keep their times to the hour, so they are found from the hour on and told
+    # apart by version instead (they never move ``since``)
+    coarse_from, coarse_sent = hour_floor(since), set[tuple[str, int]]()
     wake = ctx.hub.subscribe(viewer.recipient_id)
     try:
         yield ServerSentEvent(comment="connected")
         while viewer.until is None or utcnow() < viewer.until:
-            for alert in await ctx.repo.inbox_changes(recipient_id=viewer.recipient_id, after=since):
-                since = alert["updated_at"]
+            changes = await ctx.repo.inbox_changes(
+                recipient_id=viewer.recipient_id, after=since, coarse_from=coarse_from
+            )
+            for alert in changes:
+                if alert.get("coarse_times"):
+                    if (seen := (str(alert["_id"]), int(alert.get("version", 0)))) in coarse_sent:
+                        continue
+                    coarse_sent.add(seen)
+                else:
+                    since = alert["updated_at"]
                 yield ServerSentEvent(event="alert", id=since.isoformat(), data=alert_view(alert))
             wait = ctx.settings.sse_poll_seconds
             if viewer.until is not None:
@@ -187,13 +203,15 @@ def token_expiry(credentials: HTTPAuthorizationCredentials | None) -> datetime |
     summary="An alert with every delivery attempt and its outcome",
     description="Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, "
     "ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern "
-    "alerts. Anyone else gets the 404 of an unknown id.",
+    "alerts. Anyone else gets the 404 of an unknown id. Reading a wellbeing alert is audited "
+    "(`GET /v1/alert-reads`), with the `purpose` given.",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
-async def get_alert(alert_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
+async def get_alert(alert_id: str, principal: CurrentPrincipal, ctx: Context, purpose: Purpose = None) -> Any:
     alert = await ctx.repo.alert(alert_id=alert_id)
     if alert is None or not may_read(alert, principal):
         raise NotFound("no alert with that id")
+    await record_reads(ctx, principal, [alert], via="alert", purpose=purpose)
     return alert_view(alert, await ctx.repo.deliveries_of(alert_id=alert_id))
 
 

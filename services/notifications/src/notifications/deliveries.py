@@ -17,6 +17,7 @@ from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
 from notifications.channels import ChannelError, alert_url
+from notifications.coarse_time import hour_floor, send_delay
 from notifications.context import NotificationsContext
 from notifications.delivery_policy import QuietHours, backoff_seconds, deferred_until
 from notifications.repository import DELIVERIES, Document
@@ -45,9 +46,13 @@ def plan_deliveries(
     registry: dict[str, Any],
     now: datetime,
     suffix: str = "",
+    outbound_delay: timedelta = timedelta(0),
 ) -> list[Document]:
-    """The delivery documents for an alert (pure). Urgent alerts ignore quiet hours and preferences."""
+    """The delivery documents for an alert (pure). Urgent alerts ignore quiet hours and preferences. An alert
+    about an anonymous report (``coarse_times``) keeps its creation time to the hour and sends e-mail and
+    webhooks no earlier than ``outbound_delay`` from now (the in-app inbox at once)."""
     urgent = bool(alert.get("urgent"))
+    coarse = bool(alert.get("coarse_times"))
     quiet = QuietHours.stored((person or {}).get("quiet_hours"))
     preferences = (person or {}).get("channels") or {}
     planned = []
@@ -58,18 +63,21 @@ def plan_deliveries(
             "alert_id": alert["_id"],
             "recipient_id": alert["recipient_id"],
             "channel": channel,
-            "created_at": now,
+            "created_at": hour_floor(now) if coarse else now,
             "attempt_count": 0,
             "attempts": [],
             "severity": alert["severity"],
-        }
+        } | ({"coarse_times": True} if coarse else {})
         if address is None:
             doc.update(status="skipped", reason=f"no {channel} address for the recipient")
         elif channel != "inapp" and not urgent and preferences.get(channel) is False:
             doc.update(status="skipped", reason="turned off in the recipient's preferences")
         else:
             due = now if channel == "inapp" else deferred_until(urgent=urgent, quiet=quiet, at=now)
-            doc.update(status="pending", next_attempt_at=due, reason="deferred for quiet hours" if due > now else None)
+            reason = "deferred for quiet hours" if due > now else None
+            if coarse and channel != "inapp" and outbound_delay:
+                due, reason = max(due, now + outbound_delay), "delayed: an anonymous report's time stays hidden"
+            doc.update(status="pending", next_attempt_at=due, reason=reason)
         planned.append(doc)
     return planned
 
@@ -79,8 +87,15 @@ async def start_deliveries(
 ) -> None:
     now = utcnow()
     person = await ctx.repo.person(person_id=alert["recipient_id"])
+    delay = send_delay(ctx.settings.anonymous_alert_max_delay_seconds) if alert.get("coarse_times") else timedelta(0)
     planned = plan_deliveries(
-        alert=alert, channels=[str(c) for c in channels], person=person, registry=ctx.channels, now=now, suffix=suffix
+        alert=alert,
+        channels=[str(c) for c in channels],
+        person=person,
+        registry=ctx.channels,
+        now=now,
+        suffix=suffix,
+        outbound_delay=delay,
     )
     for delivery in await ctx.repo.insert_deliveries(deliveries=planned):
         if delivery["status"] == "pending" and delivery["next_attempt_at"] <= now:
@@ -159,7 +174,7 @@ async def attempt_delivery(*, ctx: NotificationsContext, delivery: Document) -> 
     if entries:
         ctx.outbox.dispatch(DELIVERIES, delivery["_id"], entries)
     if outcome["outcome"] == "delivered" and alert is not None and alert.get("first_delivered_at") is None:
-        await _observe_first_delivery(ctx=ctx, alert=alert, now=now)
+        await _observe_first_delivery(ctx=ctx, alert=alert, now=_stamp(delivery, now))
 
 
 async def _claim(*, ctx: NotificationsContext, delivery: Document) -> Document | None:
@@ -178,7 +193,7 @@ async def _claim(*, ctx: NotificationsContext, delivery: Document) -> Document |
 def _failed(
     *, ctx: NotificationsContext, delivery: Document, alert: Document | None, error: ChannelError, now: datetime
 ) -> tuple[Document, Document, list[Document]]:
-    attempt_no = delivery["attempt_count"] + 1
+    attempt_no, stamp = delivery["attempt_count"] + 1, _stamp(delivery, now)
     final = error.permanent or attempt_no >= ctx.settings.delivery_max_attempts
     DELIVERY_ATTEMPTS.labels(delivery["channel"], "failed" if final else "retry").inc()
     changes: Document = {"status": "failed" if final else "pending", "lease_until": None, "reason": str(error)}
@@ -191,21 +206,22 @@ def _failed(
             channel=delivery["channel"],
             attempts=attempt_no,
             error=str(error)[:200],
-            failed_at=now,
+            failed_at=stamp,
         )
-        entries.append(outbox_entry(new_event(failed, source=ctx.source)))
+        entries.append(_entry(delivery, failed, stamp, ctx.source))
         log.warning("delivery failed for good", extra={"delivery_id": delivery["_id"], "error": str(error)})
     else:
         s = ctx.settings
         delay = backoff_seconds(attempt_no, base=s.delivery_backoff_base_seconds, cap=s.delivery_backoff_cap_seconds)
         changes["next_attempt_at"] = now + timedelta(seconds=delay)
-    return changes, {"at": now, "outcome": "failed", "error": str(error)[:200]}, entries
+    return changes, {"at": stamp, "outcome": "failed", "error": str(error)[:200]}, entries
 
 
 def _delivered(
     *, ctx: NotificationsContext, delivery: Document, alert: Document, now: datetime
 ) -> tuple[Document, Document, list[Document]]:
     DELIVERY_ATTEMPTS.labels(delivery["channel"], "delivered").inc()
+    stamp = _stamp(delivery, now)
     log.info("alert delivered", extra={"alert_id": alert["_id"], "channel": delivery["channel"]})
     delivered = AlertDelivered(
         alert_id=alert["_id"],
@@ -213,10 +229,23 @@ def _delivered(
         recipient_id=delivery["recipient_id"],
         channel=delivery["channel"],
         attempt=delivery["attempt_count"] + 1,
-        delivered_at=now,
+        delivered_at=stamp,
     )
-    changes = {"status": "delivered", "delivered_at": now, "lease_until": None, "reason": None}
-    return changes, {"at": now, "outcome": "delivered"}, [outbox_entry(new_event(delivered, source=ctx.source))]
+    changes = {"status": "delivered", "delivered_at": stamp, "lease_until": None, "reason": None}
+    if delivery.get("coarse_times"):
+        changes["next_attempt_at"] = None  # when it was due tells its random delay, no longer needed
+    return changes, {"at": stamp, "outcome": "delivered"}, [_entry(delivery, delivered, stamp, ctx.source)]
+
+
+def _stamp(delivery: Document, now: datetime) -> datetime:
+    """The time stored for an attempt: to the hour for an alert about an anonymous report."""
+    return hour_floor(now) if delivery.get("coarse_times") else now
+
+
+def _entry(delivery: Document, data: AlertDelivered | DeliveryFailed, stamp: datetime, source: str) -> Document:
+    if not delivery.get("coarse_times"):
+        return outbox_entry(new_event(data, source=source))
+    return outbox_entry(new_event(data, source=source, time=stamp)) | {"created_at": stamp}
 
 
 async def _record(
@@ -241,7 +270,7 @@ async def _observe_first_delivery(*, ctx: NotificationsContext, alert: Document,
         first = await ctx.repo.mark_first_delivery(alert_id=alert["_id"], at=now)
     except PyMongoError:
         return  # a metric only
-    if first:
+    if first and not alert.get("coarse_times"):  # from a rounded event time the figure means nothing
         EVENT_TO_FIRST_DELIVERY.labels(alert["severity"]).observe(
             (now - (alert.get("event_time") or alert["created_at"])).total_seconds()
         )

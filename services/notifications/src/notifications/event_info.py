@@ -85,6 +85,8 @@ class EventInfo:
     """Set on a redacted notice: the student it is about, kept for erasure and closing, never shown."""
     category: str | None = None
     """A concern event's category (rules may match it)."""
+    coarse_times: bool = False
+    """About an anonymous concern report: every time kept is rounded to the hour, outbound sends are delayed."""
 
     @property
     def urgent(self) -> bool:
@@ -112,7 +114,14 @@ def describe(event: CloudEvent) -> EventInfo:
         people=people,
         event_time=event.time,
         category=data.get("category") if isinstance(data.get("category"), str) else None,
+        coarse_times=is_anonymous_report(event.type, people),
     )
+
+
+def is_anonymous_report(event_type: str, people: dict[str, str]) -> bool:
+    """A concern report without a reporter: feedback marks it so (``anonymous``, no ``reporter_id``) and rounds
+    its ``time`` down to the hour; a report that names no reporter counts as anonymous whatever its flag says."""
+    return event_type == "concern.raised" and "reporter" not in people
 
 
 def for_mentor(info: EventInfo, *, link: str) -> EventInfo:

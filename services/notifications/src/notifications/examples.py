@@ -136,3 +136,18 @@ ROLE_GRANT_PAGE: dict[str, Any] = {
     ],
     "next_cursor": None,
 }
+
+ALERT_READ_PAGE: dict[str, Any] = {
+    "items": [
+        {
+            "id": "0f7e3a52-6c1d-4a8e-9b1f-2d3c4e5f6a7b",
+            "at": "2026-11-25T09:05:00Z",
+            "reader_id": "counsellor-ana",
+            "reader_roles": ["counsellor"],
+            "alert_ids": ["3f2a9c0e8b7d6a5f4e3d2c1b0a998877"],
+            "via": "alert",
+            "purpose": "follow-up",
+        }
+    ],
+    "next_cursor": None,
+}

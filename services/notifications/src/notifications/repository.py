@@ -21,6 +21,7 @@ PEOPLE, ROTAS, ROUTES, ALERTS, DELIVERIES = "people", "rotas", "routes", "alerts
 CHECKINS = "checkins"  # check-in severities stored by older versions; no longer written, removed by the retention sweep
 ROLE_GRANTS = "role_grants"  # who granted or revoked a health-data role, to whom, when (kept: an audit trail)
 MENTORS = "mentors"  # each student's current mentor, learned from mentor.assigned / mentorship.ended
+ALERT_READS = "alert_reads"  # staff reads of wellbeing alerts: the audit trail, kept AUDIT_RETENTION_DAYS
 LEASES = "delivery_leases"
 STREAM_TICKETS = "stream_tickets"
 OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
@@ -41,6 +42,7 @@ class NotificationsRepository:
         self.mentors = db[MENTORS]
         self.role_grants = db[ROLE_GRANTS]
         self.leases = db[LEASES]
+        self.alert_reads = db[ALERT_READS]
         self.stream_tickets = db[STREAM_TICKETS]
 
     async def ensure_indexes(self) -> None:
@@ -61,6 +63,7 @@ class NotificationsRepository:
             [IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]), IndexModel("alert_id")],
         )
         await ensure_indexes(self.alerts, [IndexModel("updated_at")])
+        await ensure_indexes(self.alert_reads, [IndexModel("at"), IndexModel("alert_ids")])
 
     async def seed_default_rules(self) -> int:
         """At first start only: rules an admin deleted or changed stay as the admin left them."""
@@ -126,6 +129,18 @@ class NotificationsRepository:
 
     async def page_role_changes(self, *, limit: int | None, cursor: str | None) -> tuple[list[Document], str | None]:
         return await paginate(self.role_grants, {}, limit=limit, cursor=cursor, sort_field="at")
+
+    async def record_alert_read(self, *, read: Document) -> None:
+        await self.alert_reads.insert_one(read)
+
+    async def page_alert_reads(
+        self, *, alert_id: str | None, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        query = {} if alert_id is None else {"alert_ids": alert_id}
+        return await paginate(self.alert_reads, query, limit=limit, cursor=cursor, sort_field="at")
+
+    async def expire_alert_reads(self, *, before: datetime) -> int:
+        return (await self.alert_reads.delete_many({"at": {"$lt": before}})).deleted_count
 
     async def rota(self, *, team: str) -> Document | None:
         return await self.rotas.find_one({"_id": team})
@@ -204,8 +219,15 @@ class NotificationsRepository:
             query["urgent"] = urgent
         return await paginate(self.alerts, query, limit=limit, cursor=cursor, projection=NO_OUTBOX)
 
-    async def inbox_changes(self, *, recipient_id: str, after: datetime) -> list[Document]:
-        found = self.alerts.find({"recipient_id": recipient_id, "updated_at": {"$gt": after}}, NO_OUTBOX)
+    async def inbox_changes(
+        self, *, recipient_id: str, after: datetime, coarse_from: datetime | None = None
+    ) -> list[Document]:
+        """Alerts changed after ``after``; with ``coarse_from``, also the alerts whose times are kept to the hour
+        only (about an anonymous report) changed from that hour on, which ``after`` alone would miss."""
+        changed: Document = {"updated_at": {"$gt": after}}
+        if coarse_from is not None:
+            changed = {"$or": [changed, {"coarse_times": True, "updated_at": {"$gte": coarse_from}}]}
+        found = self.alerts.find({"recipient_id": recipient_id, **changed}, NO_OUTBOX)
         return await found.sort([("updated_at", ASCENDING), ("_id", ASCENDING)]).limit(200).to_list(None)
 
     async def due_escalations(self, *, now: datetime) -> list[Document]:

@@ -5,6 +5,7 @@
   kept until a human acknowledges it or its flag is resolved;
 - check-in severities: not kept at all (older versions stored them; the sweep deletes what is left);
 - role grants (who gave whom a health-data role): kept, as the audit trail;
+- staff reads of wellbeing alerts (``alert_reads``): ``AUDIT_RETENTION_DAYS`` (2190, six years), as wellbeing's;
 - each student's current mentor: until the mentorship ends or the student is erased.
 A student's erasure removes their alerts, deliveries and mentor at once, whatever the age."""
 
@@ -27,6 +28,8 @@ async def expire_old(*, ctx: NotificationsContext) -> dict[str, int]:
     before = utcnow() - timedelta(days=ctx.settings.alert_retention_days)
     deleted = await ctx.repo.expire_alerts(before=before)
     deleted["checkins"] = await ctx.repo.drop_legacy_checkins()
+    audit_before = utcnow() - timedelta(days=ctx.settings.audit_retention_days)
+    deleted["alert_reads"] = await ctx.repo.expire_alert_reads(before=audit_before)
     for collection, count in deleted.items():
         if count:
             EXPIRED.labels(collection).inc(count)

@@ -318,3 +318,24 @@ class RoleGrantPage(BaseModel):
 
 def role_grant_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {"id": doc.get("_id"), **{k: doc.get(k) for k in ("at", "by", "staff_id", "granted", "revoked")}}
+
+
+class AlertRead(BaseModel):
+    id: str
+    at: datetime
+    reader_id: str = Field(description="who read")
+    reader_roles: list[str]
+    alert_ids: list[str] = Field(description="the wellbeing alerts the reply showed")
+    via: Literal["alert", "inbox"] = Field(description="`GET /v1/alerts/{id}` or a page of `GET /v1/inbox`")
+    purpose: str | None = Field(description="the `purpose` the reader gave, if any")
+
+
+class AlertReadPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ALERT_READ_PAGE]})
+    items: list[AlertRead]
+    next_cursor: str | None
+
+
+def alert_read_view(doc: dict[str, Any]) -> dict[str, Any]:
+    fields = ("at", "reader_id", "reader_roles", "alert_ids", "via", "purpose")
+    return {"id": doc.get("_id"), **{k: doc.get(k) for k in fields}}

@@ -50,6 +50,12 @@ class NotificationsSettings(ServiceSettings):
     """Where escalation steps that count working days only (Monday–Friday) are counted, e.g. Europe/London."""
     grouping_window_minutes: float = Field(default=30.0, ge=0)
     """A burst of alerts about the same student for the same recipient inside this window is one alert."""
+    anonymous_alert_max_delay_seconds: float = Field(default=3600.0, ge=0, le=86400)
+    """E-mails and webhooks about an anonymous concern report are sent after a random delay in [0, this]
+    (one hour, the granularity of the report's rounded time); 0 sends at once. The in-app inbox is not delayed."""
+    audit_retention_days: float = Field(default=2190.0, gt=0)
+    """Staff reads of wellbeing alerts (``GET /v1/alert-reads``) are kept this long (six years, as wellbeing's
+    audit trail), then deleted by the retention sweep."""
     email_include_reasons: bool = False
     """E-mails carry a severity, a title and a link only; true adds the reason codes and the subject's id
     (reason codes such as ``phq9_item9_positive`` are health data: only for a mail system you trust with it)."""

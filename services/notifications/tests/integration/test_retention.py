@@ -46,7 +46,13 @@ async def test_the_sweep_deletes_what_is_past_retention_and_keeps_open_urgent_al
         assert kept == ["old-open-urgent", "recent-acked"]
         assert [d["_id"] for d in await repo.deliveries.find({}).to_list(None)] == ["d2"]
         assert await repo.leases.count_documents({}) == await repo.checkins.count_documents({}) == 0
-        assert await expire_old(ctx=app.state.services) == {"alerts": 0, "deliveries": 0, "leases": 0, "checkins": 0}
+        assert await expire_old(ctx=app.state.services) == {
+            "alerts": 0,
+            "deliveries": 0,
+            "leases": 0,
+            "checkins": 0,
+            "alert_reads": 0,
+        }
 
 
 async def _none_left(repo):

@@ -1,9 +1,11 @@
 """Who may read an alert that is not their own, and what a directory write does to health-data roles (pure)."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from medsupport_shared.auth import Principal
-from notifications.alert_access import may_read
+from notifications.alert_access import audited_ids, may_read, read_record
 from notifications.safety import health_role_change, last_holder_problems
 
 
@@ -76,3 +78,27 @@ def test_the_last_holder_of_a_health_role_keeps_it():
     assert not last_holder_problems(now, {"c1": frozenset({"ops"}), "c2": frozenset({"counsellor"})})
     assert not last_holder_problems({**now, "c2": frozenset({"counsellor"})}, {"c1": frozenset()})
     assert not last_holder_problems({"a1": frozenset({"admin"})}, {"a1": frozenset({"ops"})})  # nobody held it
+
+
+def test_reads_of_the_wellbeing_flag_family_only_are_audited():
+    alerts = [
+        {"_id": "f", "family": "flag"},
+        {"_id": "n", "family": "mentee-support"},
+        {"_id": "r", "family": "urgent-notice"},
+        {"_id": "c", "family": "concern.raised"},
+        {"_id": "m", "family": "feedback.submitted"},
+    ]
+    assert audited_ids(alerts) == ["f", "n", "r"]
+    at = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    record = read_record(
+        record_id="x", principal=who("c1", "counsellor"), alert_ids=["f"], via="alert", purpose="triage", at=at
+    )
+    assert record == {
+        "_id": "x",
+        "reader_id": "c1",
+        "reader_roles": ["counsellor"],
+        "alert_ids": ["f"],
+        "via": "alert",
+        "purpose": "triage",
+        "at": at,
+    }
