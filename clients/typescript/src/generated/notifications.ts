@@ -340,8 +340,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An alert with every delivery attempt and its outcome
-         * @description Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern alerts. Anyone else gets the 404 of an unknown id.
+         * An alert with every delivery attempt and who was notified along its escalation chain
+         * @description Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern alerts. Anyone else gets the 404 of an unknown id. `chain` lists each alert of the same escalation chain (recipient, level, channels, status, acknowledgement); a wellbeing step is redacted for viewers without a counselling role.
          */
         get: operations["get_alert"];
         put?: never;
@@ -381,6 +381,23 @@ export interface components {
          * @example {
          *       "acknowledged_at": "2026-11-25T09:34:00Z",
          *       "acknowledged_by": "counsellor-ana",
+         *       "chain": [
+         *         {
+         *           "acknowledged_at": "2026-11-25T09:34:00Z",
+         *           "acknowledged_by": "counsellor-ana",
+         *           "alert_id": "e1f2a3b4c5d64e7f8a9b0c1d2e3f4a5b",
+         *           "channels": [
+         *             "inapp",
+         *             "email",
+         *             "webhook"
+         *           ],
+         *           "created_at": "2026-11-25T09:30:00Z",
+         *           "level": 0,
+         *           "recipient_id": "counsellor-ana",
+         *           "redacted": false,
+         *           "status": "acknowledged"
+         *         }
+         *       ],
          *       "created_at": "2026-11-25T09:30:00Z",
          *       "deliveries": [
          *         {
@@ -505,6 +522,11 @@ export interface components {
             acknowledged_by?: string | null;
             /** Deliveries */
             deliveries?: components["schemas"]["DeliveryOut"][] | null;
+            /**
+             * Chain
+             * @description who was notified along the escalation chain (`GET /v1/alerts/{id}` only)
+             */
+            chain?: components["schemas"]["ChainEntryOut"][] | null;
         };
         /**
          * AlertPage
@@ -546,6 +568,36 @@ export interface components {
             items: components["schemas"]["AlertOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** ChainEntryOut */
+        ChainEntryOut: {
+            /**
+             * Level
+             * @description 0 for the first recipient, then each escalation step
+             */
+            level: number;
+            /**
+             * Status
+             * @description open, acknowledged or resolved
+             */
+            status: string | null;
+            /**
+             * Redacted
+             * @description true: a wellbeing step only counselling roles may see in full
+             */
+            redacted: boolean;
+            /** Alert Id */
+            alert_id?: string | null;
+            /** Recipient Id */
+            recipient_id?: string | null;
+            /** Channels */
+            channels?: string[] | null;
+            /** Created At */
+            created_at?: string | null;
+            /** Acknowledged At */
+            acknowledged_at?: string | null;
+            /** Acknowledged By */
+            acknowledged_by?: string | null;
         };
         /**
          * Channel

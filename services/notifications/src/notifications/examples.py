@@ -97,6 +97,20 @@ ACKNOWLEDGED_ALERT: dict[str, Any] = {
     ],
 }
 
+ACKNOWLEDGED_ALERT["chain"] = [
+    {
+        "level": 0,
+        "status": "acknowledged",
+        "redacted": False,
+        "alert_id": ALERT_ID,
+        "recipient_id": "counsellor-ana",
+        "channels": ["inapp", "email", "webhook"],
+        "created_at": "2026-11-25T09:30:00Z",
+        "acknowledged_at": "2026-11-25T09:34:00Z",
+        "acknowledged_by": "counsellor-ana",
+    }
+]
+
 ALERT_PAGE: dict[str, Any] = {
     "items": [OPEN_ALERT],
     "next_cursor": "WyJkdCIsICIyMDI2LTExLTI1VDA5OjMwOjAwKzAwOjAwIiwgImUxZjJhM2I0YzVkNjRlN2Y4YTliMGMxZDJlM2Y0YTViIl0",

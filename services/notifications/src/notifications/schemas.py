@@ -132,6 +132,18 @@ class DeliveryOut(BaseModel):
     reason: str | None = None
 
 
+class ChainEntryOut(BaseModel):
+    level: int = Field(description="0 for the first recipient, then each escalation step")
+    status: str | None = Field(description="open, acknowledged or resolved")
+    redacted: bool = Field(description="true: a wellbeing step only counselling roles may see in full")
+    alert_id: str | None = None
+    recipient_id: str | None = None
+    channels: list[str] | None = None
+    created_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
 class AlertOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.ACKNOWLEDGED_ALERT]})
     id: str
@@ -154,6 +166,9 @@ class AlertOut(BaseModel):
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     deliveries: list[DeliveryOut] | None = None
+    chain: list[ChainEntryOut] | None = Field(
+        default=None, description="who was notified along the escalation chain (`GET /v1/alerts/{id}` only)"
+    )
 
 
 class AlertPage(BaseModel):
