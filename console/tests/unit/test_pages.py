@@ -54,6 +54,22 @@ def test_reading_an_alert_acknowledges_nothing_and_the_button_posts():
     assert done.status_code == 303 and ("POST", "/v1/alerts/a1/ack") in [(c.method, c.url.path) for c in fakes.calls]
 
 
+def test_the_alert_page_shows_who_was_notified_along_the_chain_and_hides_redacted_steps():
+    chain = [
+        {"level": 0, "status": "open", "redacted": True},
+        {"level": 1, "status": "acknowledged", "redacted": False, "alert_id": "a2", "recipient_id": "lead-lee",
+         "channels": ["inapp", "email"], "created_at": "2026-12-01T11:00:00+00:00",
+         "acknowledged_at": "2026-12-01T11:05:00+00:00", "acknowledged_by": "lead-lee"},
+    ]  # fmt: skip
+    fakes = FakeServices()
+    fakes.on("GET", "/v1/alerts/a1", json={**ALERT, "chain": chain})
+    client = console(fakes)
+    sign_in(client, "counsellor-ada")
+    table = client.get("/alerts/a1").text.split('id="escalation-chain"')[1].split("</table>")[0]
+    assert "Escalation 1" in table and 'href="/alerts/a2">lead-lee</a>' in table and "by lead-lee" in table
+    assert "Hidden: only counselling roles" in table
+
+
 @pytest.mark.parametrize(
     ("who", "change"),
     [("lead-lee", {}), ("counsellor-ada", {"status": "acknowledged"})],
