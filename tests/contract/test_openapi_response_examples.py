@@ -25,6 +25,7 @@ from mentorship.schemas import (
 )
 from notifications.routing import RouteRule
 from notifications.schemas import (
+    AcknowledgementTimesOut,
     AlertOut,
     AlertPage,
     ImportResultOut,
@@ -122,6 +123,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     RoleGrantPage,
     AlertOut,
     AlertPage,
+    AcknowledgementTimesOut,
     ImportResultOut,
     StreamTicketOut,
     # feedback

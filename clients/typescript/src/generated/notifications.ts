@@ -272,6 +272,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alerts/acknowledgement-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time to acknowledge urgent and elevated alerts, per ISO week (wellbeing lead)
+         * @description For each of the last `weeks` ISO weeks (UTC, the current one last) and each severity: how many escalation chains started, how many were acknowledged, the median and 90th percentile seconds from the alert to its acknowledgement, and how many are still unacknowledged. Counts of alerts, never who they were about.
+         */
+        get: operations["get_acknowledgement_times"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inbox": {
         parameters: {
             query?: never;
@@ -376,6 +396,78 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AcknowledgementTimesOut
+         * @example {
+         *       "items": [
+         *         {
+         *           "acknowledged": 2,
+         *           "alerts": 3,
+         *           "median_seconds": 240,
+         *           "p90_seconds": 610,
+         *           "severity": "urgent",
+         *           "unacknowledged": 1,
+         *           "week": "2026-W48",
+         *           "week_start": "2026-11-23"
+         *         },
+         *         {
+         *           "acknowledged": 0,
+         *           "alerts": 0,
+         *           "median_seconds": null,
+         *           "p90_seconds": null,
+         *           "severity": "elevated",
+         *           "unacknowledged": 0,
+         *           "week": "2026-W48",
+         *           "week_start": "2026-11-23"
+         *         }
+         *       ],
+         *       "weeks": 1
+         *     }
+         */
+        AcknowledgementTimesOut: {
+            /** Weeks */
+            weeks: number;
+            /** Items */
+            items: components["schemas"]["AcknowledgementWeekOut"][];
+        };
+        /** AcknowledgementWeekOut */
+        AcknowledgementWeekOut: {
+            /**
+             * Week
+             * @description ISO week, e.g. 2026-W48
+             */
+            week: string;
+            /**
+             * Week Start
+             * Format: date
+             * @description its Monday (UTC)
+             */
+            week_start: string;
+            /**
+             * Severity
+             * @description urgent or elevated
+             */
+            severity: string;
+            /**
+             * Alerts
+             * @description escalation chains started that week (each counted once, not per step)
+             */
+            alerts: number;
+            /** Acknowledged */
+            acknowledged: number;
+            /** Unacknowledged */
+            unacknowledged: number;
+            /**
+             * Median Seconds
+             * @description median time from alert to acknowledgement; null if none
+             */
+            median_seconds: number | null;
+            /**
+             * P90 Seconds
+             * @description 90th percentile (nearest rank); null if none
+             */
+            p90_seconds: number | null;
+        };
         /**
          * AlertOut
          * @example {
@@ -3325,6 +3417,106 @@ export interface operations {
                      *             "event_type"
                      *           ],
                      *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    get_acknowledgement_times: {
+        parameters: {
+            query?: {
+                /** @description how many ISO weeks, the current one included (within the retention) */
+                weeks?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcknowledgementTimesOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "weeks"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
                      *         }
                      *       ]
                      *     }

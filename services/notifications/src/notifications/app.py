@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from medsupport_shared.app_factory import create_service_app
 from medsupport_shared.event_types import NOTIFICATIONS_TOPIC, WELLBEING_TOPIC
 from medsupport_shared.runtime import ServiceRuntime
-from notifications import alerts, api_directory, api_imports, api_inbox, api_routes, consumers, deliveries, retention
+from notifications import (
+    alerts,
+    api_directory,
+    api_imports,
+    api_inbox,
+    api_reports,
+    api_routes,
+    consumers,
+    deliveries,
+    retention,
+)
 from notifications.channels import channel_registry
 from notifications.context import NotificationsContext
 from notifications.repository import OUTBOX_COLLECTIONS, NotificationsRepository
@@ -83,7 +93,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         title="medsupport notifications",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api_directory.router, api_imports.router, api_routes.router, api_inbox.router],
+        routers=[api_directory.router, api_imports.router, api_routes.router, api_reports.router, api_inbox.router],
         # A rota of up to 2000 shifts, bulk imports of up to 5000 staff / 20 000 students (admin routes).
         body_limits={"/v1/rotas": 512 * 1024, "/v1/staff": 4 * 1024 * 1024, "/v1/students": 8 * 1024 * 1024},
         openapi_tags=[

@@ -111,6 +111,16 @@ ACKNOWLEDGED_ALERT["chain"] = [
     }
 ]
 
+ACKNOWLEDGEMENT_TIMES: dict[str, Any] = {
+    "weeks": 1,
+    "items": [
+        {"week": "2026-W48", "week_start": "2026-11-23", "severity": "urgent", "alerts": 3, "acknowledged": 2,
+         "unacknowledged": 1, "median_seconds": 240.0, "p90_seconds": 610.0},
+        {"week": "2026-W48", "week_start": "2026-11-23", "severity": "elevated", "alerts": 0, "acknowledged": 0,
+         "unacknowledged": 0, "median_seconds": None, "p90_seconds": None},
+    ],
+}  # fmt: skip
+
 ALERT_PAGE: dict[str, Any] = {
     "items": [OPEN_ALERT],
     "next_cursor": "WyJkdCIsICIyMDI2LTExLTI1VDA5OjMwOjAwKzAwOjAwIiwgImUxZjJhM2I0YzVkNjRlN2Y4YTliMGMxZDJlM2Y0YTViIl0",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -169,6 +169,23 @@ class AlertOut(BaseModel):
     chain: list[ChainEntryOut] | None = Field(
         default=None, description="who was notified along the escalation chain (`GET /v1/alerts/{id}` only)"
     )
+
+
+class AcknowledgementWeekOut(BaseModel):
+    week: str = Field(description="ISO week, e.g. 2026-W48")
+    week_start: date = Field(description="its Monday (UTC)")
+    severity: str = Field(description="urgent or elevated")
+    alerts: int = Field(description="escalation chains started that week (each counted once, not per step)")
+    acknowledged: int
+    unacknowledged: int
+    median_seconds: float | None = Field(description="median time from alert to acknowledgement; null if none")
+    p90_seconds: float | None = Field(description="90th percentile (nearest rank); null if none")
+
+
+class AcknowledgementTimesOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ACKNOWLEDGEMENT_TIMES]})
+    weeks: int
+    items: list[AcknowledgementWeekOut]
 
 
 class AlertPage(BaseModel):
