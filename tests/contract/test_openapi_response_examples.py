@@ -25,6 +25,7 @@ from mentorship.schemas import (
 )
 from notifications.routing import RouteRule
 from notifications.schemas import (
+    AcknowledgementTimesOut,
     AlertOut,
     AlertPage,
     AlertReadPage,
@@ -124,6 +125,7 @@ RESPONSE_MODELS: list[type[BaseModel]] = [
     AlertReadPage,
     AlertOut,
     AlertPage,
+    AcknowledgementTimesOut,
     ImportResultOut,
     StreamTicketOut,
     # feedback

@@ -59,3 +59,45 @@ def score_history(checkins: list[dict[str, Any]]) -> list[Chart]:
         )
         charts.append(Chart(instrument=instrument, maximum=maximum, points=points))
     return charts
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    height: float
+    week: str
+    minutes: float
+
+
+@dataclass(frozen=True)
+class AckChart:
+    """Median minutes to acknowledge urgent alerts, one bar per ISO week (a week without any is no bar)."""
+
+    maximum: float
+    bars: tuple[Bar, ...]
+    width: float
+
+    @property
+    def summary(self) -> str:
+        weeks = ", ".join(f"{b.week}: {b.minutes:.0f} min" for b in self.bars) or "no acknowledged urgent alerts"
+        return f"Median minutes to acknowledge urgent alerts, by week: {weeks}"
+
+
+def acknowledgement_chart(rows: list[dict[str, Any]]) -> AckChart:
+    urgent = [r for r in rows if r.get("severity") == "urgent"]
+    slot = (WIDTH - 2 * PAD) / max(len(urgent), 1)
+    minutes = [(r["median_seconds"] or 0) / 60 for r in urgent]
+    maximum = max([*minutes, 1.0])
+    bars = tuple(
+        Bar(
+            x=PAD + i * slot + slot * 0.15,
+            y=HEIGHT - PAD - (HEIGHT - 2 * PAD) * m / maximum,
+            height=(HEIGHT - 2 * PAD) * m / maximum,
+            week=str(r["week"]),
+            minutes=m,
+        )
+        for i, (r, m) in enumerate(zip(urgent, minutes, strict=True))
+        if r.get("median_seconds") is not None
+    )
+    return AckChart(maximum=maximum, bars=bars, width=slot * 0.7)

@@ -55,6 +55,7 @@ async def _alert(page: Page, alert_id: str) -> dict[str, Any]:
     minute = int(time.time() // 60)  # so "escalates in N min" counts down
     state = [minute, alert["status"], alert["escalation_level"], alert["updated_at"], alert.get("next_escalation_at")]
     state += [(d["status"], d["attempt_count"]) for d in alert.get("deliveries") or []]
+    state += [(e["level"], e["status"], e.get("acknowledged_at")) for e in alert.get("chain") or []]
     return {
         "alert": alert,
         "may_ack": alert["status"] == "open" and alert["recipient_id"] == page.user.sub,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
 from console.api import ApiError
+from console.charts import acknowledgement_chart
 from console.web import SignedIn, SignedInPost
 
 router = APIRouter()
@@ -30,6 +31,7 @@ async def overview(page: SignedIn, cohort: str | None = None, period: str = "mon
     if cohort and cohort.strip():
         summary = await page.get("wellbeing", f"/v1/cohorts/{quote(cohort.strip(), safe='')}/summary", period=period)
     open_flags = flags["items"]
+    ack_rows = await _acknowledgement_times(page)
     return page.render(
         "overview.html",
         urgent_flags=[f for f in open_flags if f["severity"] == "urgent"],
@@ -38,7 +40,20 @@ async def overview(page: SignedIn, cohort: str | None = None, period: str = "mon
         summary=summary,
         cohort=cohort or "",
         period=period,
+        ack_rows=ack_rows,
+        ack_chart=acknowledgement_chart(ack_rows) if ack_rows else None,
     )
+
+
+async def _acknowledgement_times(page: SignedIn) -> list[dict[str, Any]] | None:
+    """Time to acknowledge by week; a service without the report (or down) leaves the rest of the page."""
+    try:
+        reply = await page.get("notifications", "/v1/alerts/acknowledgement-times", weeks=12)
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        return None
+    return list(reply["items"])
 
 
 @router.get("/mentees")

@@ -57,7 +57,8 @@ async def test_an_urgent_checkin_is_worked_from_the_live_inbox_to_acknowledgemen
             await page.wait_for_url(f"{stack.console}/alerts/{alert_id}")
             await expect(page.get_by_role("heading", level=1)).to_have_text(alerts[0]["title"])
             await expect(page.get_by_text("Next step")).to_be_visible()
-            await expect(page.get_by_role("table")).to_contain_text("Inapp")
+            await expect(page.get_by_role("table", name="Each channel this alert was sent on")).to_contain_text("Inapp")
+            await expect(page.locator("#escalation-chain")).to_contain_text("counsellor-ada (you)")
             await assert_accessible(page)
             await screenshot(page, "alert")
             # Reading the page (as a mail scanner would) acknowledged nothing.

@@ -37,6 +37,7 @@ async def test_every_screen_of_every_role_is_accessible_and_fits_320_px(isolatio
             if user == "lead-lee":
                 await page.set_viewport_size({"width": 1100, "height": 900})
                 await page.goto(f"{stack.console}/overview?cohort=2027")
+                assert await page.locator("#ack-times tbody tr").count() == 24  # 12 weeks x (urgent, elevated)
                 await screenshot(page, "overview")
                 await page.set_viewport_size({"width": 320, "height": 720})
         assert {

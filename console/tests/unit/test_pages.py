@@ -54,6 +54,41 @@ def test_reading_an_alert_acknowledges_nothing_and_the_button_posts():
     assert done.status_code == 303 and ("POST", "/v1/alerts/a1/ack") in [(c.method, c.url.path) for c in fakes.calls]
 
 
+def test_the_alert_page_shows_who_was_notified_along_the_chain_and_hides_redacted_steps():
+    chain = [
+        {"level": 0, "status": "open", "redacted": True},
+        {"level": 1, "status": "acknowledged", "redacted": False, "alert_id": "a2", "recipient_id": "lead-lee",
+         "channels": ["inapp", "email"], "created_at": "2026-12-01T11:00:00+00:00",
+         "acknowledged_at": "2026-12-01T11:05:00+00:00", "acknowledged_by": "lead-lee"},
+    ]  # fmt: skip
+    fakes = FakeServices()
+    fakes.on("GET", "/v1/alerts/a1", json={**ALERT, "chain": chain})
+    client = console(fakes)
+    sign_in(client, "counsellor-ada")
+    table = client.get("/alerts/a1").text.split('id="escalation-chain"')[1].split("</table>")[0]
+    assert "Escalation 1" in table and 'href="/alerts/a2">lead-lee</a>' in table and "by lead-lee" in table
+    assert "Hidden: only counselling roles" in table
+
+
+def test_the_overview_shows_time_to_acknowledge_as_a_chart_and_a_table_and_survives_without_it():
+    rows = [
+        {"week": "2026-W49", "week_start": "2026-11-30", "severity": "urgent", "alerts": 3, "acknowledged": 2,
+         "unacknowledged": 1, "median_seconds": 240.0, "p90_seconds": 600.0},
+    ]  # fmt: skip
+    fakes = FakeServices()
+    fakes.on("GET", "/v1/flags", json={"items": [], "next_cursor": None})
+    fakes.on("GET", "/v1/alerts/acknowledgement-times", json={"weeks": 12, "items": rows})
+    client = console(fakes)
+    sign_in(client, "lead-lee")
+    page = client.get("/overview").text
+    assert '<rect x="' in page and "2026-W49: 4 min" in page
+    table = page.split('id="ack-times"')[1].split("</table>")[0]
+    assert "<td>3</td><td>2</td><td>1</td><td>4.0 min</td><td>10.0 min</td>" in table
+    fakes.on("GET", "/v1/alerts/acknowledgement-times", status=503, json={"title": "down", "status": 503})
+    degraded = client.get("/overview")
+    assert degraded.status_code == 200 and "cannot give this report now" in degraded.text
+
+
 @pytest.mark.parametrize(
     ("who", "change"),
     [("lead-lee", {}), ("counsellor-ada", {"status": "acknowledged"})],

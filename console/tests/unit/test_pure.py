@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from console.charts import HEIGHT, PAD, score_history
+from console.charts import HEIGHT, PAD, acknowledgement_chart, score_history
 from console.formatting import relative, when, words
 from console.rota_view import next_on_call, rota_body, without_shift
 from console.web import console_link, safe_next
@@ -23,6 +23,19 @@ def test_score_history_is_per_instrument_oldest_first_on_the_instrument_scale():
     assert [p.score for p in phq9.points] == [0, 27] and phq9.maximum == 27
     assert phq9.points[0].y == HEIGHT - PAD and phq9.points[1].y == PAD
     assert phq9.summary == "PHQ9 scores, oldest to newest: 0, 27 (maximum 27)"
+
+
+def test_acknowledgement_chart_has_a_bar_per_urgent_week_with_an_acknowledgement():
+    rows = [
+        {"week": "2026-W48", "severity": "urgent", "median_seconds": 600.0},
+        {"week": "2026-W48", "severity": "elevated", "median_seconds": 60000.0},
+        {"week": "2026-W49", "severity": "urgent", "median_seconds": None},
+        {"week": "2026-W50", "severity": "urgent", "median_seconds": 300.0},
+    ]
+    chart = acknowledgement_chart(rows)
+    assert [(b.week, b.minutes) for b in chart.bars] == [("2026-W48", 10.0), ("2026-W50", 5.0)]
+    assert chart.maximum == 10.0 and chart.bars[0].y == PAD and chart.bars[1].height == (HEIGHT - 2 * PAD) / 2
+    assert chart.bars[0].x < chart.bars[1].x and "2026-W50: 5 min" in chart.summary
 
 
 def test_next_on_call_is_the_next_other_person_and_overrides_count():

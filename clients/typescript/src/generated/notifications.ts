@@ -272,6 +272,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alerts/acknowledgement-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time to acknowledge urgent and elevated alerts, per ISO week (wellbeing lead)
+         * @description For each of the last `weeks` ISO weeks (UTC, the current one last) and each severity: how many escalation chains started, how many were acknowledged, the median and 90th percentile seconds from the alert to its acknowledgement, and how many are still unacknowledged. Counts of alerts, never who they were about.
+         */
+        get: operations["get_acknowledgement_times"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inbox": {
         parameters: {
             query?: never;
@@ -340,8 +360,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An alert with every delivery attempt and its outcome
-         * @description Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern alerts. Anyone else gets the 404 of an unknown id. Reading a wellbeing alert is audited (`GET /v1/alert-reads`), with the `purpose` given.
+         * An alert with every delivery attempt and who was notified along its escalation chain
+         * @description Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern alerts. Anyone else gets the 404 of an unknown id. Reading a wellbeing alert is audited (`GET /v1/alert-reads`), with the `purpose` given. `chain` lists each alert of the same escalation chain (recipient, level, channels, status, acknowledgement); a wellbeing step is redacted for viewers without a counselling role.
          */
         get: operations["get_alert"];
         put?: never;
@@ -397,10 +417,99 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AcknowledgementTimesOut
+         * @example {
+         *       "items": [
+         *         {
+         *           "acknowledged": 2,
+         *           "alerts": 3,
+         *           "median_seconds": 240,
+         *           "p90_seconds": 610,
+         *           "severity": "urgent",
+         *           "unacknowledged": 1,
+         *           "week": "2026-W48",
+         *           "week_start": "2026-11-23"
+         *         },
+         *         {
+         *           "acknowledged": 0,
+         *           "alerts": 0,
+         *           "median_seconds": null,
+         *           "p90_seconds": null,
+         *           "severity": "elevated",
+         *           "unacknowledged": 0,
+         *           "week": "2026-W48",
+         *           "week_start": "2026-11-23"
+         *         }
+         *       ],
+         *       "weeks": 1
+         *     }
+         */
+        AcknowledgementTimesOut: {
+            /** Weeks */
+            weeks: number;
+            /** Items */
+            items: components["schemas"]["AcknowledgementWeekOut"][];
+        };
+        /** AcknowledgementWeekOut */
+        AcknowledgementWeekOut: {
+            /**
+             * Week
+             * @description ISO week, e.g. 2026-W48
+             */
+            week: string;
+            /**
+             * Week Start
+             * Format: date
+             * @description its Monday (UTC)
+             */
+            week_start: string;
+            /**
+             * Severity
+             * @description urgent or elevated
+             */
+            severity: string;
+            /**
+             * Alerts
+             * @description escalation chains started that week (each counted once, not per step)
+             */
+            alerts: number;
+            /** Acknowledged */
+            acknowledged: number;
+            /** Unacknowledged */
+            unacknowledged: number;
+            /**
+             * Median Seconds
+             * @description median time from alert to acknowledgement; null if none
+             */
+            median_seconds: number | null;
+            /**
+             * P90 Seconds
+             * @description 90th percentile (nearest rank); null if none
+             */
+            p90_seconds: number | null;
+        };
+        /**
          * AlertOut
          * @example {
          *       "acknowledged_at": "2026-11-25T09:34:00Z",
          *       "acknowledged_by": "counsellor-ana",
+         *       "chain": [
+         *         {
+         *           "acknowledged_at": "2026-11-25T09:34:00Z",
+         *           "acknowledged_by": "counsellor-ana",
+         *           "alert_id": "e1f2a3b4c5d64e7f8a9b0c1d2e3f4a5b",
+         *           "channels": [
+         *             "inapp",
+         *             "email",
+         *             "webhook"
+         *           ],
+         *           "created_at": "2026-11-25T09:30:00Z",
+         *           "level": 0,
+         *           "recipient_id": "counsellor-ana",
+         *           "redacted": false,
+         *           "status": "acknowledged"
+         *         }
+         *       ],
          *       "created_at": "2026-11-25T09:30:00Z",
          *       "deliveries": [
          *         {
@@ -525,6 +634,11 @@ export interface components {
             acknowledged_by?: string | null;
             /** Deliveries */
             deliveries?: components["schemas"]["DeliveryOut"][] | null;
+            /**
+             * Chain
+             * @description who was notified along the escalation chain (`GET /v1/alerts/{id}` only)
+             */
+            chain?: components["schemas"]["ChainEntryOut"][] | null;
         };
         /**
          * AlertPage
@@ -626,6 +740,36 @@ export interface components {
             items: components["schemas"]["AlertRead"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** ChainEntryOut */
+        ChainEntryOut: {
+            /**
+             * Level
+             * @description 0 for the first recipient, then each escalation step
+             */
+            level: number;
+            /**
+             * Status
+             * @description open, acknowledged or resolved
+             */
+            status: string | null;
+            /**
+             * Redacted
+             * @description true: a wellbeing step only counselling roles may see in full
+             */
+            redacted: boolean;
+            /** Alert Id */
+            alert_id?: string | null;
+            /** Recipient Id */
+            recipient_id?: string | null;
+            /** Channels */
+            channels?: string[] | null;
+            /** Created At */
+            created_at?: string | null;
+            /** Acknowledged At */
+            acknowledged_at?: string | null;
+            /** Acknowledged By */
+            acknowledged_by?: string | null;
         };
         /**
          * Channel
@@ -3353,6 +3497,106 @@ export interface operations {
                      *             "event_type"
                      *           ],
                      *           "msg": "Field required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable: the database is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "a dependency is down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    get_acknowledgement_times: {
+        parameters: {
+            query?: {
+                /** @description how many ISO weeks, the current one included (within the retention) */
+                weeks?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcknowledgementTimesOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid bearer token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role may not do this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://medsupport.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "the request is not valid",
+                     *       "errors": [
+                     *         {
+                     *           "loc": [
+                     *             "query",
+                     *             "weeks"
+                     *           ],
+                     *           "msg": "Input should be a valid string"
                      *         }
                      *       ]
                      *     }

@@ -21,6 +21,7 @@ from medsupport_shared.errors import AUTH_ERRORS, NotFound, TooManyRequests, Una
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
 from notifications import alert_access
+from notifications.alert_chain import chain_view
 from notifications.alerts import acknowledge, alert_view
 from notifications.api_alert_reads import Purpose, record_reads
 from notifications.api_directory import Context
@@ -200,11 +201,13 @@ def token_expiry(credentials: HTTPAuthorizationCredentials | None) -> datetime |
     "/alerts/{alert_id}",
     response_model=AlertOut,
     tags=["alerts"],
-    summary="An alert with every delivery attempt and its outcome",
+    summary="An alert with every delivery attempt and who was notified along its escalation chain",
     description="Its recipient; the wellbeing lead for wellbeing alerts (flags, mentor nudges, notices); admin, "
     "ops and the lead for operational families only (feedback, mentorship, meetings), never flag or concern "
     "alerts. Anyone else gets the 404 of an unknown id. Reading a wellbeing alert is audited "
-    "(`GET /v1/alert-reads`), with the `purpose` given.",
+    "(`GET /v1/alert-reads`), with the `purpose` given. `chain` lists each alert of the same escalation chain "
+    "(recipient, level, channels, status, acknowledgement); a wellbeing step is redacted for viewers without a "
+    "counselling role.",
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def get_alert(alert_id: str, principal: CurrentPrincipal, ctx: Context, purpose: Purpose = None) -> Any:
@@ -212,7 +215,9 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, ctx: Context, pu
     if alert is None or not may_read(alert, principal):
         raise NotFound("no alert with that id")
     await record_reads(ctx, principal, [alert], via="alert", purpose=purpose)
-    return alert_view(alert, await ctx.repo.deliveries_of(alert_id=alert_id))
+    view = alert_view(alert, await ctx.repo.deliveries_of(alert_id=alert_id))
+    view["chain"] = chain_view(await ctx.repo.chain(root_id=alert["root_id"]), principal)
+    return view
 
 
 def may_read(alert: dict[str, Any], principal: Principal) -> bool:

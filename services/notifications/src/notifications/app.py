@@ -17,6 +17,7 @@ from notifications import (
     api_directory,
     api_imports,
     api_inbox,
+    api_reports,
     api_routes,
     consumers,
     deliveries,
@@ -93,7 +94,15 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         title="medsupport notifications",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api_directory.router, api_imports.router, api_routes.router, api_inbox.router, api_alert_reads.router],
+        # api_reports before api_inbox: /alerts/acknowledgement-times is not an alert id
+        routers=[
+            api_directory.router,
+            api_imports.router,
+            api_routes.router,
+            api_reports.router,
+            api_inbox.router,
+            api_alert_reads.router,
+        ],
         # A rota of up to 2000 shifts, bulk imports of up to 5000 staff / 20 000 students (admin routes).
         body_limits={"/v1/rotas": 512 * 1024, "/v1/staff": 4 * 1024 * 1024, "/v1/students": 8 * 1024 * 1024},
         openapi_tags=[

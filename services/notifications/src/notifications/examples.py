@@ -97,6 +97,30 @@ ACKNOWLEDGED_ALERT: dict[str, Any] = {
     ],
 }
 
+ACKNOWLEDGED_ALERT["chain"] = [
+    {
+        "level": 0,
+        "status": "acknowledged",
+        "redacted": False,
+        "alert_id": ALERT_ID,
+        "recipient_id": "counsellor-ana",
+        "channels": ["inapp", "email", "webhook"],
+        "created_at": "2026-11-25T09:30:00Z",
+        "acknowledged_at": "2026-11-25T09:34:00Z",
+        "acknowledged_by": "counsellor-ana",
+    }
+]
+
+ACKNOWLEDGEMENT_TIMES: dict[str, Any] = {
+    "weeks": 1,
+    "items": [
+        {"week": "2026-W48", "week_start": "2026-11-23", "severity": "urgent", "alerts": 3, "acknowledged": 2,
+         "unacknowledged": 1, "median_seconds": 240.0, "p90_seconds": 610.0},
+        {"week": "2026-W48", "week_start": "2026-11-23", "severity": "elevated", "alerts": 0, "acknowledged": 0,
+         "unacknowledged": 0, "median_seconds": None, "p90_seconds": None},
+    ],
+}  # fmt: skip
+
 ALERT_PAGE: dict[str, Any] = {
     "items": [OPEN_ALERT],
     "next_cursor": "WyJkdCIsICIyMDI2LTExLTI1VDA5OjMwOjAwKzAwOjAwIiwgImUxZjJhM2I0YzVkNjRlN2Y4YTliMGMxZDJlM2Y0YTViIl0",

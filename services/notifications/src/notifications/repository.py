@@ -237,6 +237,12 @@ class NotificationsRepository:
     async def chain(self, *, root_id: str) -> list[Document]:
         return await self.alerts.find({"root_id": root_id}, NO_OUTBOX).to_list(None)
 
+    async def chain_starts_since(self, *, since: datetime, severities: Collection[str]) -> list[Document]:
+        """The first alert (level 0) of each chain created since ``since``, with only what timing needs."""
+        query = {"level": 0, "created_at": {"$gte": since}, "severity": {"$in": list(severities)}}
+        fields = {"severity": 1, "created_at": 1, "acknowledged_at": 1, "status": 1}
+        return await self.alerts.find(query, fields).to_list(None)
+
     async def open_alerts_about(self, *, subject_id: str, families: tuple[str, ...]) -> list[Document]:
         """Open alerts about a student, redacted notices included (they keep the student hidden)."""
         about = [{"subject_id": subject_id}, {"redacted_subject_id": subject_id}]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -132,6 +132,18 @@ class DeliveryOut(BaseModel):
     reason: str | None = None
 
 
+class ChainEntryOut(BaseModel):
+    level: int = Field(description="0 for the first recipient, then each escalation step")
+    status: str | None = Field(description="open, acknowledged or resolved")
+    redacted: bool = Field(description="true: a wellbeing step only counselling roles may see in full")
+    alert_id: str | None = None
+    recipient_id: str | None = None
+    channels: list[str] | None = None
+    created_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
 class AlertOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.ACKNOWLEDGED_ALERT]})
     id: str
@@ -154,6 +166,26 @@ class AlertOut(BaseModel):
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     deliveries: list[DeliveryOut] | None = None
+    chain: list[ChainEntryOut] | None = Field(
+        default=None, description="who was notified along the escalation chain (`GET /v1/alerts/{id}` only)"
+    )
+
+
+class AcknowledgementWeekOut(BaseModel):
+    week: str = Field(description="ISO week, e.g. 2026-W48")
+    week_start: date = Field(description="its Monday (UTC)")
+    severity: str = Field(description="urgent or elevated")
+    alerts: int = Field(description="escalation chains started that week (each counted once, not per step)")
+    acknowledged: int
+    unacknowledged: int
+    median_seconds: float | None = Field(description="median time from alert to acknowledgement; null if none")
+    p90_seconds: float | None = Field(description="90th percentile (nearest rank); null if none")
+
+
+class AcknowledgementTimesOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ACKNOWLEDGEMENT_TIMES]})
+    weeks: int
+    items: list[AcknowledgementWeekOut]
 
 
 class AlertPage(BaseModel):

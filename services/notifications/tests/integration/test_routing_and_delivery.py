@@ -116,6 +116,20 @@ async def test_unacknowledged_urgent_alert_escalates_to_the_lead_then_admin_but_
         root = (await client.get(f"/v1/alerts/{lead[0]['root_id']}", headers=C1)).json()
         assert done.json()["status"] == "acknowledged" and root["status"] == "acknowledged"
         assert (await client.post(f"/v1/alerts/{root['id']}/ack", headers=auth("c2", "counsellor"))).status_code == 404
+        # Who was notified along the chain: in full for counselling roles, wellbeing steps redacted for the admin.
+        chain = root["chain"]
+        assert [(e["level"], e["recipient_id"], e["redacted"]) for e in chain] == [
+            (0, "c1", False),
+            (1, "lead-1", False),
+            (2, "admin-1", False),
+        ]
+        assert chain[1]["acknowledged_by"] == "lead-1" and "email" in chain[0]["channels"]
+        seen_by_admin = (await client.get(f"/v1/alerts/{notice['id']}", headers=auth("admin-1", "admin"))).json()
+        assert [(e["level"], e["recipient_id"], e["redacted"]) for e in seen_by_admin["chain"]] == [
+            (0, None, True),
+            (1, None, True),
+            (2, "admin-1", False),
+        ]
 
 
 async def _two(client):
