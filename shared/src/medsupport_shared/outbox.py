@@ -136,7 +136,16 @@ class Outbox:
         return True
 
     async def relay_once(self) -> int:
-        """Publish every entry older than the grace period; returns how many were published."""
+        """Publish every entry older than the grace period; returns how many were published. A database
+        outage ends the pass quietly (it is expected, not a task failure): the next pass finds the same
+        entries in MongoDB once it answers again."""
+        try:
+            return await self._relay_pass()
+        except PyMongoError as exc:
+            log.warning("outbox relay: the database does not answer; retrying next pass", extra={"error": repr(exc)})
+            return 0
+
+    async def _relay_pass(self) -> int:
         published = 0
         cutoff = utcnow() - self._grace
         for name in sorted(self._collections):
