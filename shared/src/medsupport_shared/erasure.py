@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -99,17 +99,30 @@ class ErasedStudents:
 
 
 def unless_erased(
-    erased: ErasedStudents, handler: EventHandler, student_of: Callable[[Any], str | None]
+    erased: ErasedStudents,
+    handler: EventHandler,
+    student_of: Callable[[Any], str | None],
+    *,
+    erase_again: Callable[[str], Awaitable[object]] | None = None,
+    always_handle: Callable[[Any], bool] = lambda _: False,
 ) -> EventHandler:
     """Wrap a consumer handler that would (re-)create records about a student: an event from before that
-    student's erasure (a replay, a new consumer group) is dropped."""
+    student's erasure (a replay, a new consumer group) is dropped, unless ``always_handle`` says it must be
+    handled whatever (an urgent flag). The erasure may also arrive while the event is being handled, on
+    another topic or consumer group: ``erase_again`` then removes what the handler made."""
 
     async def handle(event: CloudEvent, payload: Any) -> None:
         student_id = student_of(payload)
-        if student_id is not None and await erased.is_replay(student_id, event):
+        if student_id is None:
+            await handler(event, payload)
+            return
+        if not always_handle(payload) and await erased.is_replay(student_id, event):
             log.info("event about an erased student dropped", extra={"event_id": event.id, "event_type": event.type})
             return
         await handler(event, payload)
+        if erase_again is not None and await erased.is_replay(student_id, event):
+            log.info("student erased while an event about them was handled; erased again", extra={"event_id": event.id})
+            await erase_again(student_id)
 
     return handle
 

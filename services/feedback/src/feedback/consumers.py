@@ -50,7 +50,12 @@ def handlers(svc: FeedbackServices) -> dict[str, EventHandler]:
         log.info("student data erased", extra={"event_id": event.id, "counts": counts})
 
     return {
-        MentorAssigned.event_type: unless_erased(erased, remember_mentor, lambda p: p.mentee_id),
+        MentorAssigned.event_type: unless_erased(
+            erased,
+            remember_mentor,
+            lambda p: p.mentee_id,
+            erase_again=lambda student_id: svc.repo.erase_student(student_id=student_id),
+        ),
         MentorshipEnded.event_type: withdraw_mentor_shares,
         StudentErasureRequested.event_type: erase_student,
     }

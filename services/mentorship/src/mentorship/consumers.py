@@ -35,9 +35,15 @@ def handlers(ctx: MentorshipContext) -> dict[str, EventHandler]:
         counts["idempotency_replies"] = await ctx.idempotency.forget_owner(payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
 
+    prioritise = unless_erased(
+        erased,
+        prioritise_flagged_student,
+        lambda p: p.student_id,
+        erase_again=lambda student_id: ctx.repo.erase_student(student_id=student_id),
+    )
     return {
-        "flag.raised": unless_erased(erased, prioritise_flagged_student, lambda p: p.student_id),
-        "flag.updated": unless_erased(erased, prioritise_flagged_student, lambda p: p.student_id),
+        "flag.raised": prioritise,
+        "flag.updated": prioritise,
         "flag.resolved": end_priority,
         "student.erasure.requested": erase_student,
     }

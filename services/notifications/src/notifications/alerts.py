@@ -69,10 +69,17 @@ async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[s
     plan = await plan_routing(ctx=ctx, info=info, rules=rules, at=utcnow(), mentor_link=mentor_link)
     touched: list[str] = []
     failed: Exception | None = None
+    first_alert: dict[str, str] = {}  # recipient → the alert the event's first rule reaching them made
     for item in plan.routed:
         told = shown_to(item.info, await ctx.repo.person(person_id=item.recipient_id))
         try:
-            alert_id = await deliver_alert(ctx=ctx, rule=item.rule, recipient_id=item.recipient_id, info=told)
+            if (earlier := first_alert.get(item.recipient_id)) is not None:
+                alert_id = await _also_reach(
+                    ctx=ctx, alert_id=earlier, rule=item.rule, recipient_id=item.recipient_id, info=told
+                )
+            else:
+                first_alert[item.recipient_id] = _id(info.event_id, item.rule.id, item.recipient_id)
+                alert_id = await deliver_alert(ctx=ctx, rule=item.rule, recipient_id=item.recipient_id, info=told)
         except Exception as exc:  # one recipient's failure must not cost the others their alert
             log.exception("alerting one recipient failed", extra={"rule_id": item.rule.id, "event_id": info.event_id})
             failed = failed or exc
@@ -82,6 +89,21 @@ async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[s
     if failed is not None:
         raise failed  # the event is retried (alerts already made are found again, not doubled), then dead-lettered
     return touched
+
+
+async def _also_reach(
+    *, ctx: NotificationsContext, alert_id: str, rule: RouteRule, recipient_id: str, info: EventInfo
+) -> str | None:
+    """Another rule reaching someone an earlier rule already alerted about this event: one alert per person
+    and event, which takes the rule's channels (and escalation, when it has none). If that alert is not
+    there (the event was folded into an open alert about the same student), the rule routes as usual."""
+    alert = await ctx.repo.alert(alert_id=alert_id)
+    if alert is None:
+        return await deliver_alert(ctx=ctx, rule=rule, recipient_id=recipient_id, info=info)
+    if alert["status"] != "open":
+        return None  # already worked (a redelivery after the acknowledgement)
+    now = hour_floor(utcnow()) if info.coarse_times else utcnow()
+    return await _fold_into(ctx=ctx, alert=alert, rule=rule, info=info, now=now)
 
 
 def _log_fields(alert_id: str, rule: RouteRule, info: EventInfo) -> dict[str, str]:

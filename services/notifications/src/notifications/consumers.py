@@ -6,6 +6,7 @@ retention sweep removes them)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from medsupport_shared.erasure import ErasedStudents, unless_erased
@@ -41,6 +42,10 @@ def _router(ctx: NotificationsContext) -> EventHandler:
     return route_to_people
 
 
+def _erase_again(ctx: NotificationsContext) -> Callable[[str], Awaitable[object]]:
+    return lambda student_id: ctx.repo.erase_student(student_id=student_id)
+
+
 def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
     route_to_people = _router(ctx)
 
@@ -60,16 +65,16 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         await route_event(ctx=ctx, event=event)
 
     table: dict[str, EventHandler] = dict.fromkeys(set(ROUTABLE) - set(FLAG_EVENTS), route_to_people)
-    erased = erased_students(ctx)
+    erased, erase_again = erased_students(ctx), _erase_again(ctx)
     table.update(
         {
-            "mentor.assigned": unless_erased(erased, learn_mentor, lambda p: p.mentee_id),
+            "mentor.assigned": unless_erased(erased, learn_mentor, lambda p: p.mentee_id, erase_again=erase_again),
             "mentorship.ended": forget_mentor,
             "student.erasure.requested": erase_student,
         }
     )
     for referral_event in REFERRAL_EVENTS:  # health data about an erased student is not re-created by a replay
-        table[referral_event] = unless_erased(erased, route_to_people, lambda p: p.student_id)
+        table[referral_event] = unless_erased(erased, route_to_people, lambda p: p.student_id, erase_again=erase_again)
     return table
 
 
@@ -89,8 +94,14 @@ def flag_handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
             await ctx.repo.erase_student(student_id=payload.student_id)  # the alerts kept for the follow-up
 
     # An urgent flag always reaches a human, even one replayed about an erased student (safety first);
-    # an elevated one from before the erasure is dropped.
+    # an elevated one from before the erasure is dropped. The erasure is consumed by the other group, so it
+    # may land while a flag is being routed: what the flag made is then erased too (an urgent flag's open
+    # alerts are only marked, and go once the flag is resolved).
     route = unless_erased(
-        erased_students(ctx), _router(ctx), lambda p: None if p.severity == "urgent" else p.student_id
+        erased_students(ctx),
+        _router(ctx),
+        lambda p: p.student_id,
+        erase_again=_erase_again(ctx),
+        always_handle=lambda p: p.severity == "urgent",
     )
     return {"flag.raised": route, "flag.updated": route, "flag.resolved": close_resolved_flag_alerts}
