@@ -13,9 +13,9 @@ from medsupport_shared.app_factory import RuntimeDep, create_service_app
 from medsupport_shared.auth import Principal, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.event_types import WELLBEING_TOPIC, CheckinRecorded, owner_source
-from medsupport_shared.events import CloudEvent, new_event, utcnow
+from medsupport_shared.events import CloudEvent, utcnow
 from medsupport_shared.idempotency import IdempotencyKey
-from medsupport_shared.outbox import outbox_entry, with_outbox
+from medsupport_shared.outbox import ChangeRecorder, with_outbox
 from medsupport_shared.runtime import ServiceRuntime
 from medsupport_shared.settings import ServiceSettings
 
@@ -44,21 +44,17 @@ async def create_note(
 ) -> Any:
     async def create() -> dict[str, Any]:
         note_id = uuid.uuid4().hex
-        event = new_event(
-            CheckinRecorded(
-                checkin_id=note_id,
-                student_id=principal.sub,
-                instrument="who5",
-                severity="none",
-                recorded_at=utcnow(),
-            ),
-            source=owner_source(CheckinRecorded.event_type),  # the demo stands in for wellbeing, their owner
+        recorded = CheckinRecorded(
+            checkin_id=note_id, student_id=principal.sub, instrument="who5", severity="none", recorded_at=utcnow()
         )
-        entry = outbox_entry(event)
-        await runtime.db["notes"].insert_one(
-            with_outbox({"_id": note_id, "text": body.text, "created_at": utcnow()}, entry)
-        )
-        runtime.outbox.dispatch("notes", note_id, [entry])
+        # the demo stands in for wellbeing, the owner of the event
+        changes = ChangeRecorder(runtime.outbox, source=owner_source(CheckinRecorded.event_type))
+
+        async def insert(entries: list[dict[str, Any]]) -> object:
+            note = {"_id": note_id, "text": body.text, "created_at": utcnow()}
+            return await runtime.db["notes"].insert_one(with_outbox(note, *entries))
+
+        await changes.record("notes", note_id, insert, recorded)
         return {"id": note_id, "text": body.text}
 
     return await runtime.idempotency.run(
@@ -83,7 +79,7 @@ def create_app(settings: DemoSettings | None = None, *, consume: bool = True) ->
             services.handled.append(event.id)
 
         if consume:
-            runtime.add_consumer(name="demo", topics=[WELLBEING_TOPIC], handlers={"checkin.recorded": on_checkin})
+            runtime.add_consumer(name="demo", topics=[WELLBEING_TOPIC], handlers={CheckinRecorded: on_checkin})
         return services
 
     return create_service_app(

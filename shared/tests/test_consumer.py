@@ -53,7 +53,7 @@ class Harness:
         return EventConsumer(
             name=name,
             topics=[TOPIC],
-            handlers={"checkin.recorded": handler or self.handler},
+            handlers={CheckinRecorded: handler or self.handler},
             group_id=f"{self.iso.topic_prefix}group",
             bootstrap_servers=self.bootstrap,
             publisher=self.publisher,

@@ -53,7 +53,7 @@ async def test_forged_flag_resolutions_and_erasures_are_dead_lettered_with_the_r
     consumer = EventConsumer(
         name="trust",
         topics=topics,
-        handlers={"flag.resolved": record, "student.erasure.requested": record},
+        handlers={FlagResolved: record, StudentErasureRequested: record},
         group_id=f"{isolation.topic_prefix}trust",
         bootstrap_servers=bootstrap,
         publisher=publisher,
@@ -119,7 +119,7 @@ async def test_a_forged_event_of_a_type_this_consumer_does_not_handle_is_dead_le
     consumer = EventConsumer(
         name="feedback-only",
         topics=[FEEDBACK_TOPIC],
-        handlers={"feedback.submitted": record},
+        handlers={FeedbackSubmitted: record},
         group_id=f"{isolation.topic_prefix}feedback-only",
         bootstrap_servers=bootstrap,
         publisher=publisher,

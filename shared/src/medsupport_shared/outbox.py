@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from medsupport_shared import correlation
-from medsupport_shared.events import CloudEvent, utcnow
+from medsupport_shared.events import CloudEvent, EventData, new_event, utcnow
 from medsupport_shared.kafka import EventPublisher, PublishFailed
 from medsupport_shared.metrics import OUTBOX_BACKLOG
 from medsupport_shared.mongo import ensure_indexes
@@ -185,3 +185,50 @@ def _headers(entry: Document) -> list[tuple[str, bytes]]:
 
 def parse_entry(entry: Document) -> CloudEvent:
     return CloudEvent.model_validate(json.loads(entry["event"]))
+
+
+Write = Callable[[list[Document]], Awaitable[object]]
+"""Stores the change with the given outbox entries in one write; answers falsy when nothing was written
+(a conflict, a duplicate), so that no event leaves for a change that did not happen."""
+
+
+class ChangeRecorder:
+    """The one way a use case records a change with its events: build the outbox entries, write them inside
+    the changed document, then publish them (a crash in between is covered by the relay)."""
+
+    def __init__(self, outbox: Outbox, *, source: str) -> None:
+        self.outbox = outbox
+        self.source = source
+
+    def entry(self, event: EventData | CloudEvent) -> Document:
+        """The outbox entry of a payload (enveloped now, from this service) or of a ready envelope."""
+        return outbox_entry(event if isinstance(event, CloudEvent) else new_event(event, source=self.source))
+
+    async def record(
+        self,
+        collection: str,
+        document_id: Any,
+        write: Write,
+        *events: EventData | CloudEvent,
+        wait: bool | float = False,
+        on_published: Callable[[bool], None] | None = None,
+    ) -> bool:
+        """Write the change with its events, then publish them: in the background (``wait=False``), waiting
+        up to ``wait`` seconds for Kafka, or until they left (``wait=True``, for sweeps that must know).
+        Answers whether the write wrote; ``on_published`` hears whether every event left."""
+        entries = [self.entry(e) for e in events]
+        if not await write(entries):
+            return False
+        if not entries:
+            return True
+        if wait is True:
+            published = await self.outbox.flush(collection, document_id, entries)
+            if on_published is not None:
+                on_published(published)
+            return True
+        task = self.outbox.dispatch(collection, document_id, entries)
+        if on_published is not None:
+            task.add_done_callback(lambda t: on_published(not t.cancelled() and not t.exception() and t.result()))
+        if wait:
+            await asyncio.wait({task}, timeout=float(wait))
+        return True

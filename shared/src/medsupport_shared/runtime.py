@@ -19,8 +19,8 @@ from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka import (
     EventConsumer,
-    EventHandler,
     EventPublisher,
+    Handlers,
     TopicRetention,
     ensure_topics,
     kafka_answers,
@@ -84,9 +84,7 @@ class ServiceRuntime:
     def publishes_to(self, *topics: str) -> None:
         self._topics.update(topics)
 
-    def add_consumer(
-        self, *, name: str, topics: list[str], handlers: dict[str, EventHandler], lane: str = ""
-    ) -> EventConsumer:
+    def add_consumer(self, *, name: str, topics: list[str], handlers: Handlers, lane: str = "") -> EventConsumer:
         """A consumer runner in the service's consumer group; a ``lane`` gets a group of its own
         (``<group>.<lane>``), so its events never queue behind the main consumer's (e.g. urgent flags
         behind routine check-ins). Event types without a handler are skipped without touching the database."""

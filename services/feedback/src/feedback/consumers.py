@@ -15,13 +15,13 @@ from medsupport_shared.event_types import (
     StudentErasureRequested,
 )
 from medsupport_shared.events import CloudEvent
-from medsupport_shared.kafka import EventHandler
+from medsupport_shared.kafka import Handlers
 
 TOPICS = [MENTORSHIP_TOPIC, PLATFORM_TOPIC]
 log = logging.getLogger(__name__)
 
 
-def handlers(svc: FeedbackServices) -> dict[str, EventHandler]:
+def handlers(svc: FeedbackServices) -> Handlers:
     # Erased students (keyed hashes): a mentorship from before the erasure, replayed, is not re-created.
     erased = ErasedStudents(
         svc.repo.feedback.database, secret=svc.settings.data_encryption_key.get_secret_value().encode()
@@ -50,12 +50,12 @@ def handlers(svc: FeedbackServices) -> dict[str, EventHandler]:
         log.info("student data erased", extra={"event_id": event.id, "counts": counts})
 
     return {
-        MentorAssigned.event_type: unless_erased(
+        MentorAssigned: unless_erased(
             erased,
             remember_mentor,
             lambda p: p.mentee_id,
             erase_again=lambda student_id: svc.repo.erase_student(student_id=student_id),
         ),
-        MentorshipEnded.event_type: withdraw_mentor_shares,
-        StudentErasureRequested.event_type: erase_student,
+        MentorshipEnded: withdraw_mentor_shares,
+        StudentErasureRequested: erase_student,
     }

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from medsupport_shared.erasure import ErasedStudents, unless_erased
-from medsupport_shared.event_types import PLATFORM_TOPIC, WELLBEING_TOPIC, FlagResolved, StudentErasureRequested
+from medsupport_shared.event_types import (
+    PLATFORM_TOPIC,
+    WELLBEING_TOPIC,
+    FlagRaised,
+    FlagResolved,
+    FlagUpdated,
+    StudentErasureRequested,
+)
 from medsupport_shared.events import CloudEvent, utcnow
-from medsupport_shared.kafka import EventHandler
+from medsupport_shared.kafka import Handlers
 from mentorship.handlers import MentorshipContext
 
 log = logging.getLogger(__name__)
 TOPICS = [WELLBEING_TOPIC, PLATFORM_TOPIC]
 
 
-def handlers(ctx: MentorshipContext) -> dict[str, EventHandler]:
+def handlers(ctx: MentorshipContext) -> Handlers:
     # Erased students (keyed hashes): a flag event from before the erasure, replayed, re-creates no priority.
     erased = ErasedStudents(
         ctx.repo.priority.database, secret=ctx.settings.data_encryption_key.get_secret_value().encode()
     )
 
-    async def prioritise_flagged_student(event: CloudEvent, payload: Any) -> None:
+    async def prioritise_flagged_student(event: CloudEvent, payload: FlagRaised | FlagUpdated) -> None:
         until = utcnow() + timedelta(days=ctx.settings.flag_priority_days)
         await ctx.repo.prioritise(student_id=payload.student_id, until=until)
 
@@ -42,8 +48,8 @@ def handlers(ctx: MentorshipContext) -> dict[str, EventHandler]:
         erase_again=lambda student_id: ctx.repo.erase_student(student_id=student_id),
     )
     return {
-        "flag.raised": prioritise,
-        "flag.updated": prioritise,
-        "flag.resolved": end_priority,
-        "student.erasure.requested": erase_student,
+        FlagRaised: prioritise,
+        FlagUpdated: prioritise,
+        FlagResolved: end_priority,
+        StudentErasureRequested: erase_student,
     }

@@ -11,17 +11,23 @@ from typing import Any
 
 from medsupport_shared.erasure import ErasedStudents, unless_erased
 from medsupport_shared.event_types import (
+    EVENT_CATALOG,
     FEEDBACK_TOPIC,
     MENTORSHIP_TOPIC,
     PLATFORM_TOPIC,
     WELLBEING_TOPIC,
+    FlagRaised,
     FlagResolved,
+    FlagUpdated,
     MentorAssigned,
     MentorshipEnded,
+    ReferralDeadlineMissed,
+    ReferralReceived,
+    ReferralStudentNotice,
     StudentErasureRequested,
 )
-from medsupport_shared.events import CloudEvent
-from medsupport_shared.kafka import EventHandler
+from medsupport_shared.events import CloudEvent, EventData
+from medsupport_shared.kafka import EventHandler, Handlers
 from notifications.alerts import close_alerts_for_resolved_flag, route_event
 from notifications.context import NotificationsContext
 from notifications.routing import ROUTABLE
@@ -46,7 +52,7 @@ def _erase_again(ctx: NotificationsContext) -> Callable[[str], Awaitable[object]
     return lambda student_id: ctx.repo.erase_student(student_id=student_id)
 
 
-def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
+def handlers(ctx: NotificationsContext) -> Handlers:
     route_to_people = _router(ctx)
 
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
@@ -64,13 +70,14 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         await ctx.repo.forget_mentor(student_id=payload.mentee_id, assignment_id=payload.assignment_id)
         await route_event(ctx=ctx, event=event)
 
-    table: dict[str, EventHandler] = dict.fromkeys(set(ROUTABLE) - set(FLAG_EVENTS), route_to_people)
+    routable = {EVENT_CATALOG[t].model for t in ROUTABLE}
+    table: dict[type[EventData], EventHandler] = dict.fromkeys(routable - set(FLAG_EVENTS), route_to_people)
     erased, erase_again = erased_students(ctx), _erase_again(ctx)
     table.update(
         {
-            "mentor.assigned": unless_erased(erased, learn_mentor, lambda p: p.mentee_id, erase_again=erase_again),
-            "mentorship.ended": forget_mentor,
-            "student.erasure.requested": erase_student,
+            MentorAssigned: unless_erased(erased, learn_mentor, lambda p: p.mentee_id, erase_again=erase_again),
+            MentorshipEnded: forget_mentor,
+            StudentErasureRequested: erase_student,
         }
     )
     for referral_event in REFERRAL_EVENTS:  # health data about an erased student is not re-created by a replay
@@ -78,13 +85,13 @@ def handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
     return table
 
 
-REFERRAL_EVENTS = ("referral.received", "referral.deadline_missed", "referral.student_notice")
+REFERRAL_EVENTS = (ReferralReceived, ReferralDeadlineMissed, ReferralStudentNotice)
 
 
-FLAG_EVENTS = ("flag.raised", "flag.updated", "flag.resolved")
+FLAG_EVENTS = (FlagRaised, FlagUpdated, FlagResolved)
 
 
-def flag_handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
+def flag_handlers(ctx: NotificationsContext) -> Handlers:
     """The flag lane: wellbeing flags in their own consumer group, in order among themselves, so an urgent
     flag never waits behind the routine check-in events that share its topic and partitions."""
 
@@ -104,4 +111,4 @@ def flag_handlers(ctx: NotificationsContext) -> dict[str, EventHandler]:
         erase_again=_erase_again(ctx),
         always_handle=lambda p: p.severity == "urgent",
     )
-    return {"flag.raised": route, "flag.updated": route, "flag.resolved": close_resolved_flag_alerts}
+    return {FlagRaised: route, FlagUpdated: route, FlagResolved: close_resolved_flag_alerts}

@@ -6,7 +6,7 @@ import logging
 
 from medsupport_shared.event_types import PLATFORM_TOPIC, StudentErasureRequested
 from medsupport_shared.events import CloudEvent
-from medsupport_shared.kafka import EventHandler
+from medsupport_shared.kafka import Handlers
 from wellbeing import privacy
 from wellbeing.checkins import WellbeingContext
 
@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 TOPICS = [PLATFORM_TOPIC]
 
 
-def handlers(ctx: WellbeingContext) -> dict[str, EventHandler]:
+def handlers(ctx: WellbeingContext) -> Handlers:
     async def erase_student_data(event: CloudEvent, payload: StudentErasureRequested) -> None:
         counts = await privacy.erase_student(ctx=ctx, event=event, payload=payload)
         log.info("student data erased", extra={"event_id": event.id, "deleted": counts})
 
-    return {"student.erasure.requested": erase_student_data}
+    return {StudentErasureRequested: erase_student_data}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from medsupport_shared import correlation
 from medsupport_shared.event_types import EVENT_CATALOG, owner_source
-from medsupport_shared.events import CloudEvent
+from medsupport_shared.events import CloudEvent, EventData
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka.publisher import EventPublisher, PublishFailed
 from medsupport_shared.metrics import (
@@ -36,6 +36,22 @@ from medsupport_shared.redaction import describe_error, is_validation_error
 
 EventHandler = Callable[[CloudEvent, Any], Awaitable[None]]
 """``async def handler(event, payload)``; ``payload`` is the typed model of ``event.type``."""
+Handlers = Mapping[type[EventData], EventHandler]
+"""A consumer's handlers keyed by payload class: a class that is not in the event catalogue is an error at
+start-up, never an event type silently ignored."""
+
+
+def by_event_type(handlers: Handlers) -> dict[str, EventHandler]:
+    """The handlers keyed by the wire's event type, each payload class checked against the catalogue."""
+    table: dict[str, EventHandler] = {}
+    for payload_type, handler in handlers.items():
+        spec = EVENT_CATALOG.get(getattr(payload_type, "event_type", ""))
+        if spec is None or spec.model is not payload_type:
+            raise ValueError(f"{payload_type.__name__} is not an event of the catalogue")
+        table[spec.event_type] = handler
+    return table
+
+
 log = logging.getLogger(__name__)
 
 
@@ -49,7 +65,7 @@ class EventConsumer:
         *,
         name: str,
         topics: list[str],
-        handlers: dict[str, EventHandler],
+        handlers: Handlers,
         group_id: str,
         bootstrap_servers: str,
         publisher: EventPublisher,
@@ -61,7 +77,7 @@ class EventConsumer:
     ) -> None:
         self.name = name
         self._topics = [publisher.topic(t) for t in topics]
-        self._handlers = handlers
+        self._handlers = by_event_type(handlers)
         self._group_id = group_id
         self._bootstrap = bootstrap_servers
         self._publisher = publisher
