@@ -12,6 +12,14 @@ from pydantic import BaseModel, Field, ValidationError
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from medsupport_shared.domain_errors import (  # re-exported: routes and older modules import them from here
+    Conflict as Conflict,
+)
+from medsupport_shared.domain_errors import DomainError
+from medsupport_shared.domain_errors import Forbidden as Forbidden
+from medsupport_shared.domain_errors import NotFound as NotFound
+from medsupport_shared.domain_errors import TooManyRequests as TooManyRequests
+from medsupport_shared.domain_errors import Unprocessable as Unprocessable
 from medsupport_shared.redaction import describe_error, is_validation_error
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -61,26 +69,6 @@ class Unauthorized(Problem):
 
     def __init__(self, detail: str = "a valid bearer token is required") -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-class Forbidden(Problem):
-    status, title, slug = 403, "Forbidden", "forbidden"
-
-
-class NotFound(Problem):
-    status, title, slug = 404, "Not Found", "not-found"
-
-
-class Conflict(Problem):
-    status, title, slug = 409, "Conflict", "conflict"
-
-
-class Unprocessable(Problem):
-    status, title, slug = 422, "Unprocessable Content", "validation"
-
-
-class TooManyRequests(Problem):
-    status, title, slug = 429, "Too Many Requests", "rate-limited"
 
 
 class ServiceUnavailable(Problem):
@@ -155,6 +143,8 @@ def problem_for(exc: Exception, *, extra: dict[str, Any] | None = None) -> JSONR
     """The problem+json answer for an exception raised by a route: a Problem as itself, an HTTP error with
     its status, invalid input as 422, a MongoDB outage (no server, timeout, network) as 503, anything else
     as a logged 500. ``extra`` adds members (e.g. crisis resources that must reach the caller whatever failed)."""
+    if isinstance(exc, DomainError):
+        return _domain_problem(exc, extra)
     if isinstance(exc, Problem):
         return problem_response(
             exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors, headers=exc.headers, extra=extra
@@ -174,6 +164,24 @@ def problem_for(exc: Exception, *, extra: dict[str, Any] | None = None) -> JSONR
     return problem_response(500, UNEXPECTED, extra=extra)
 
 
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unprocessable: 422,
+    TooManyRequests: 429,
+}
+"""The HTTP status of each refusal of the domain (a subclass answers as its nearest listed base)."""
+
+
+def _domain_problem(exc: DomainError, extra: dict[str, Any] | None) -> JSONResponse:
+    status = next((DOMAIN_STATUS[k] for k in type(exc).__mro__ if k in DOMAIN_STATUS), 422)
+    headers = None
+    if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+        headers = {"Retry-After": str(exc.retry_after)}
+    return problem_response(status, exc.detail, errors=exc.errors, headers=headers, extra=extra)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every failure of a route answered by :func:`problem_for`."""
 
@@ -183,6 +191,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     # Validation errors of replies and models get their own entry: Starlette re-raises what reaches the
     # catch-all ``Exception`` handler, and the server would log that traceback, input values included.
     kinds = (
+        DomainError,
         Problem,
         StarletteHTTPException,
         RequestValidationError,

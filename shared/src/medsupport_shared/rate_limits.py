@@ -84,5 +84,5 @@ async def limit_per_user(
     if hit.count > limit:
         raise TooManyRequests(
             f"at most {limit} {what} per {int(window_seconds)} seconds; try again later",
-            headers={"Retry-After": str(hit.retry_after)},
+            retry_after=hit.retry_after,
         )

@@ -151,9 +151,7 @@ async def _count_anonymous_report(svc: FeedbackServices, client: str) -> bool:
     mine = await svc.counters.hit("concern", client, window_seconds=window)
     if mine.count > svc.settings.anonymous_rate_limit:
         metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns").inc()
-        raise TooManyRequests(
-            "too many anonymous reports from here; try again later", headers={"Retry-After": str(mine.retry_after)}
-        )
+        raise TooManyRequests("too many anonymous reports from here; try again later", retry_after=mine.retry_after)
     everyone = await svc.counters.hit("concern-all", "", window_seconds=window)
     if everyone.count <= svc.settings.anonymous_surge_threshold:
         return False
@@ -221,9 +219,7 @@ async def _by_code(*, svc: FeedbackServices, code: str, client: str) -> Document
     attempt = await svc.counters.hit("follow-up", client, window_seconds=svc.settings.anonymous_rate_window_seconds)
     if attempt.count > svc.settings.follow_up_rate_limit:
         metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns/follow-up").inc()
-        raise TooManyRequests(
-            "too many follow-up attempts from here; try again later", headers={"Retry-After": str(attempt.retry_after)}
-        )
+        raise TooManyRequests("too many follow-up attempts from here; try again later", retry_after=attempt.retry_after)
     candidate = rules.hash_code(secret=svc.code_secret, code=code)
     document = await svc.concerns.by_code_hash(code_hash=candidate)
     if document is None or not rules.codes_match(str(document.get("code_hash", "")), candidate):

@@ -53,7 +53,7 @@ async def domain_errors() -> AsyncIterator[None]:
     except referrals.RateLimited as exc:
         raise TooManyRequests(
             f"at most {exc.limit} concerns per {int(exc.window_seconds)} seconds; try again later",
-            headers={"Retry-After": str(exc.retry_after)},
+            retry_after=exc.retry_after,
         ) from exc
 
 
