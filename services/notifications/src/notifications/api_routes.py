@@ -14,7 +14,8 @@ from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
 from notifications.api_directory import Context
 from notifications.context import NotificationsContext
-from notifications.event_info import FAMILIES, EventInfo
+from notifications.domain.event_facts import family_of
+from notifications.event_info import EventInfo
 from notifications.recipients import plan_routing
 from notifications.routing import RULE_ID_PATTERN, RouteRule, rule_problems
 from notifications.safety import change_problems, health_target_problems, replaced, roles_of, without
@@ -144,7 +145,7 @@ async def preview(
         severity=body.severity,
         cohort=body.cohort,
         subject_id="preview",
-        family=FAMILIES.get(body.event_type, body.event_type),
+        family=family_of(body.event_type),
         reasons=(),
         title="preview",
         link="/",
