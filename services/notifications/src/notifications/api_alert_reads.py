@@ -13,8 +13,7 @@ from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit
 from notifications.alert_access import audited_ids, read_record
-from notifications.api_directory import Context
-from notifications.context import NotificationsContext
+from notifications.context import Context, NotificationsContext
 from notifications.repository import ALERT_READS, Document
 from notifications.schemas import AlertRead, AlertReadPage, alert_read_view
 

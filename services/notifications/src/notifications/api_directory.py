@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from pydantic import AfterValidator, BaseModel, ValidationError
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
@@ -16,7 +16,7 @@ from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound,
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
 from notifications.channels import email_address
-from notifications.context import NotificationsContext
+from notifications.context import Context, NotificationsContext
 from notifications.repository import PEOPLE, ROLE_GRANTS, ROTAS
 from notifications.rota import Rota, on_call
 from notifications.safety import SAFETY_FLOOR_CONTACT_ID, health_role_change, last_holder_problems, roles_of
@@ -38,13 +38,6 @@ from notifications.schemas import (
 )
 from notifications.webhook_targets import WebhookTargetRefused
 
-
-def get_context(request: Request) -> NotificationsContext:
-    ctx: NotificationsContext = request.app.state.services
-    return ctx
-
-
-Context = Annotated[NotificationsContext, Depends(get_context)]
 StaffManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD))]
 RotaManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD))]
 StaffMember = Annotated[Principal, Depends(require_roles(*(r for r in Role if r is not Role.STUDENT)))]

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from medsupport_shared.auth import Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
-from notifications.api_directory import Context, StaffManager, authorise_staff_writes
+from notifications.api_directory import StaffManager, authorise_staff_writes
+from notifications.context import Context
 from notifications.directory_imports import import_staff, import_students
 from notifications.schemas import ImportResultOut, StaffImport, StudentImport
 

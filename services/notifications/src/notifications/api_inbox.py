@@ -24,8 +24,8 @@ from notifications import alert_access
 from notifications.alert_chain import chain_view
 from notifications.alerts import acknowledge, alert_view
 from notifications.api_alert_reads import Purpose, record_reads
-from notifications.api_directory import Context
 from notifications.coarse_time import hour_floor
+from notifications.context import Context
 from notifications.repository import ALERTS
 from notifications.schemas import AlertOut, AlertPage, StreamTicketOut
 

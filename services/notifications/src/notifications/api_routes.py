@@ -12,8 +12,7 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
-from notifications.api_directory import Context
-from notifications.context import NotificationsContext
+from notifications.context import Context, NotificationsContext
 from notifications.domain.event_facts import family_of
 from notifications.event_info import EventInfo
 from notifications.recipients import plan_routing
