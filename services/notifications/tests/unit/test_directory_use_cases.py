@@ -3,13 +3,16 @@ role, that every grant is recorded, that nobody takes the last holder off one, a
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from medsupport_shared.auth import Principal
 from medsupport_shared.domain_errors import Conflict, Forbidden, NotFound, Unprocessable
 from notifications import directory
+from notifications.repository import NotificationsRepository
 from notifications.schemas import RotaIn, StaffIn
-from services.notifications.tests.unit.fakes_directory import FakeDirectoryContext, staff
+from services.notifications.tests.unit.fakes_directory import FakeDirectoryContext, FakeDirectoryRepository, staff
 
 ADMIN = Principal(sub="admin-1", roles=frozenset({"admin"}))
 LEAD = Principal(sub="lead-1", roles=frozenset({"wellbeing_lead"}))
@@ -118,3 +121,11 @@ async def test_a_rota_names_staff_only_and_an_unreadable_one_is_not_found():
     assert (await directory.readable_rota(fake.as_context(), "counselling")).lead_id == "c1"
     with pytest.raises(NotFound):
         await directory.readable_rota(fake.as_context(), "nights")
+
+
+def test_the_fake_has_the_real_repositorys_signatures():
+    methods = [name for name, _ in inspect.getmembers(FakeDirectoryRepository, inspect.iscoroutinefunction)]
+    assert len(methods) >= 15
+    for name in methods:
+        fake, real = getattr(FakeDirectoryRepository, name), getattr(NotificationsRepository, name)
+        assert list(inspect.signature(fake).parameters) == list(inspect.signature(real).parameters), name
