@@ -19,7 +19,7 @@ STAFF_READERS = ("admin", "wellbeing_lead", "ops")
 ROTA_EDITORS = ("admin", "wellbeing_lead")
 RULE_READERS = ("admin", "ops")
 PREVIEWERS = ("admin", "wellbeing_lead")
-# Routable event types and their severities (notifications.routing.ROUTABLE, for the preview form).
+# Routable event types and their severities (notifications.domain.event_facts.ROUTABLE, for the preview form).
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "flag.raised": ("urgent", "elevated"),
     "flag.updated": ("urgent", "elevated"),

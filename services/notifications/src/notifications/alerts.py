@@ -19,7 +19,7 @@ from medsupport_shared.auth import Principal
 from medsupport_shared.documents import INVALID_DOCUMENTS
 from medsupport_shared.errors import Conflict, NotFound
 from medsupport_shared.event_types import AlertAcknowledged, AlertCreated, AlertEscalated
-from medsupport_shared.events import CloudEvent, new_event, utcnow
+from medsupport_shared.events import CloudEvent, EventData, new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
 from notifications.coarse_time import hour_floor
 from notifications.context import NotificationsContext
@@ -55,12 +55,12 @@ def _id(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-async def route_event(*, ctx: NotificationsContext, event: CloudEvent) -> list[str]:
+async def route_event(*, ctx: NotificationsContext, event: CloudEvent, payload: EventData | None = None) -> list[str]:
     """Alerts for every rule the event matches and every person each rule targets; an urgent wellbeing flag
     that reaches no counselling person this way goes through the safety floor."""
-    info = describe(event)
+    info = describe(event, payload)
     mentor_link = "/mentorship"
-    if info.family == "flag" and event.data.get("share_with_mentor"):  # the student consented
+    if info.mentor_consented:  # a wellbeing flag the student consented to share with their mentor
         mentorship = await ctx.repo.mentor_of(student_id=info.subject_id)
         if mentorship is not None:
             info = replace(info, people={**info.people, "mentor": mentorship["mentor_id"]})

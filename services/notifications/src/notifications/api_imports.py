@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 
 from medsupport_shared.auth import Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
-from notifications.api_directory import Context, StaffManager, authorise_staff_writes
-from notifications.directory_imports import import_staff, import_students
+from notifications.api_directory import StaffManager
+from notifications.context import Context
+from notifications.directory_imports import import_staff_list, import_students
 from notifications.schemas import ImportResultOut, StaffImport, StudentImport
 
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
@@ -32,15 +33,7 @@ IMPORT_DESCRIPTION = (
     responses=problem_responses(*AUTH_ERRORS, 409),
 )
 async def put_staff_list(body: StaffImport, principal: StaffManager, ctx: Context, dry_run: DryRun = False) -> Any:
-    documents = {e.id: {**e.model_dump(mode="json", exclude={"id"}), "kind": "staff"} for e in body.items}
-    await authorise_staff_writes(ctx, principal, documents, record=False)  # as PUT /v1/staff/{id}
-    if not dry_run:  # every entry checked before a grant is recorded, and recorded before it is written
-        await import_staff(repo=ctx.repo, entries=body.items, webhooks=ctx.settings.webhook_policy, dry_run=True)
-        await authorise_staff_writes(ctx, principal, documents)
-    result = await import_staff(
-        repo=ctx.repo, entries=body.items, webhooks=ctx.settings.webhook_policy, dry_run=dry_run
-    )
-    return asdict(result)
+    return asdict(await import_staff_list(ctx=ctx, principal=principal, entries=body.items, dry_run=dry_run))
 
 
 @router.put(
@@ -51,4 +44,4 @@ async def put_staff_list(body: StaffImport, principal: StaffManager, ctx: Contex
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def put_student_list(body: StudentImport, _: Admin, ctx: Context, dry_run: DryRun = False) -> Any:
-    return asdict(await import_students(repo=ctx.repo, entries=body.items, dry_run=dry_run))
+    return asdict(await import_students(ctx=ctx, entries=body.items, dry_run=dry_run))

@@ -1,13 +1,12 @@
-"""Routes for the in-app inbox (also live, as server-sent events) and for alerts and their deliveries."""
+"""Routes for the in-app inbox (also live, as server-sent events) and for alerts and their deliveries (use cases:
+inbox.py, alerts.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import secrets
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import jwt
@@ -15,18 +14,14 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from medsupport_shared.auth import CurrentPrincipal, Principal, get_principal
-from medsupport_shared.documents import valid_documents
-from medsupport_shared.errors import AUTH_ERRORS, NotFound, TooManyRequests, Unauthorized, problem_responses
+from medsupport_shared.auth import CurrentPrincipal, get_principal
+from medsupport_shared.errors import AUTH_ERRORS, TooManyRequests, Unauthorized, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
-from notifications import alert_access
-from notifications.alert_chain import chain_view
 from notifications.alerts import acknowledge, alert_view
-from notifications.api_alert_reads import Purpose, record_reads
-from notifications.api_directory import Context
-from notifications.coarse_time import hour_floor
-from notifications.repository import ALERTS
+from notifications.api_alert_reads import Purpose
+from notifications.context import Context
+from notifications.inbox import follow_inbox, inbox_page, issue_stream_ticket, read_alert, use_stream_ticket
 from notifications.schemas import AlertOut, AlertPage, StreamTicketOut
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
@@ -50,11 +45,9 @@ async def inbox(
     cursor: PageCursor = None,
     purpose: Purpose = None,
 ) -> Any:
-    items, next_cursor = await ctx.repo.page_inbox(
-        recipient_id=principal.sub, status=status, urgent=urgent, limit=limit, cursor=cursor
+    valid, next_cursor = await inbox_page(
+        ctx, principal, status=status, urgent=urgent, limit=limit, cursor=cursor, purpose=purpose
     )
-    valid = valid_documents(items, AlertOut, collection=ALERTS, prepare=alert_view)  # a hand-edited one: skipped
-    await record_reads(ctx, principal, valid, via="inbox", purpose=purpose)
     return {"items": [alert_view(a) for a in valid], "next_cursor": next_cursor}
 
 
@@ -74,17 +67,9 @@ async def stream_ticket(
     ctx: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Any:
-    now = utcnow()
-    ticket = secrets.token_urlsafe(32)
-    expires_at = now + timedelta(seconds=ctx.settings.stream_ticket_seconds)
-    stored = {
-        "_id": ticket_digest(ticket),
-        "recipient_id": principal.sub,
-        "expires_at": expires_at,
-        "token_expires_at": token_expiry(credentials),
-    }
-    await ctx.repo.insert_stream_ticket(ticket=stored, now=now)
-    return {"ticket": ticket, "expires_at": expires_at, "stream": f"/v1/inbox/stream?ticket={ticket}"}
+    issued = await issue_stream_ticket(ctx, principal, token_expires_at=token_expiry(credentials))
+    stream = f"/v1/inbox/stream?ticket={issued.ticket}"
+    return {"ticket": issued.ticket, "expires_at": issued.expires_at, "stream": stream}
 
 
 @dataclass(frozen=True)
@@ -101,7 +86,7 @@ async def stream_viewer(
     ticket: Annotated[str | None, Query(max_length=200, description="from `POST /v1/inbox/stream-tickets`")] = None,
 ) -> StreamViewer:
     if ticket is not None:
-        found = await ctx.repo.use_stream_ticket(ticket_id=ticket_digest(ticket), now=utcnow())
+        found = await use_stream_ticket(ctx, ticket)
         if found is None:
             raise Unauthorized("the stream ticket is unknown, used or expired; ask for a new one")
         return StreamViewer(found["recipient_id"], found.get("token_expires_at"))
@@ -143,35 +128,12 @@ async def inbox_stream(
     ] = None,
 ) -> AsyncIterable[ServerSentEvent]:
     since = _parse_since(last_event_id or last_event_id_query) or utcnow()
-    # alerts about anonymous reports keep their times to the hour, so they are found from the hour on and told
-    # apart by version instead (they never move ``since``)
-    coarse_from, coarse_sent = hour_floor(since), set[tuple[str, int]]()
-    wake = ctx.hub.subscribe(viewer.recipient_id)
-    try:
-        yield ServerSentEvent(comment="connected")
-        while viewer.until is None or utcnow() < viewer.until:
-            changes = await ctx.repo.inbox_changes(
-                recipient_id=viewer.recipient_id, after=since, coarse_from=coarse_from
-            )
-            for alert in changes:
-                if alert.get("coarse_times"):
-                    if (seen := (str(alert["_id"]), int(alert.get("version", 0)))) in coarse_sent:
-                        continue
-                    coarse_sent.add(seen)
-                else:
-                    since = alert["updated_at"]
-                yield ServerSentEvent(event="alert", id=since.isoformat(), data=alert_view(alert))
-            wait = ctx.settings.sse_poll_seconds
-            if viewer.until is not None:
-                wait = max(0.0, min(wait, (viewer.until - utcnow()).total_seconds()))
-            try:
-                await asyncio.wait_for(wake.wait(), wait)
-            except TimeoutError:
-                pass
-            wake.clear()
-        yield ServerSentEvent(event="expired", data={"detail": "the token behind this stream has expired"})
-    finally:
-        ctx.hub.unsubscribe(viewer.recipient_id, wake)
+    yield ServerSentEvent(comment="connected")
+    updates = follow_inbox(ctx, recipient_id=viewer.recipient_id, since=since, until=viewer.until)
+    async with aclosing(updates):
+        async for resume_from, alert in updates:
+            yield ServerSentEvent(event="alert", id=resume_from.isoformat(), data=alert_view(alert))
+    yield ServerSentEvent(event="expired", data={"detail": "the token behind this stream has expired"})
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -180,11 +142,6 @@ def _parse_since(value: str | None) -> datetime | None:
         return as_utc_instant(datetime.fromisoformat(value)) if value else None
     except ValueError:
         return None
-
-
-def ticket_digest(ticket: str) -> str:
-    """Tickets are stored by digest only: a database reader cannot open someone's stream with one."""
-    return hashlib.sha256(ticket.encode()).hexdigest()
 
 
 def token_expiry(credentials: HTTPAuthorizationCredentials | None) -> datetime | None:
@@ -211,17 +168,8 @@ def token_expiry(credentials: HTTPAuthorizationCredentials | None) -> datetime |
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def get_alert(alert_id: str, principal: CurrentPrincipal, ctx: Context, purpose: Purpose = None) -> Any:
-    alert = await ctx.repo.alert(alert_id=alert_id)
-    if alert is None or not may_read(alert, principal):
-        raise NotFound("no alert with that id")
-    await record_reads(ctx, principal, [alert], via="alert", purpose=purpose)
-    view = alert_view(alert, await ctx.repo.deliveries_of(alert_id=alert_id))
-    view["chain"] = chain_view(await ctx.repo.chain(root_id=alert["root_id"]), principal)
-    return view
-
-
-def may_read(alert: dict[str, Any], principal: Principal) -> bool:
-    return alert_access.may_read(alert, principal)  # the families each role may read: alert_access.py
+    detail = await read_alert(ctx, principal, alert_id, purpose=purpose)
+    return alert_view(detail.alert, detail.deliveries) | {"chain": detail.chain}
 
 
 @router.post(

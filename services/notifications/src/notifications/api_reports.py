@@ -10,7 +10,7 @@ from medsupport_shared.auth import Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.events import utcnow
 from notifications.acknowledgement_times import acknowledgement_times
-from notifications.api_directory import Context
+from notifications.context import Context
 from notifications.schemas import AcknowledgementTimesOut
 
 router = APIRouter(prefix="/v1", tags=["alerts"])

@@ -1,4 +1,5 @@
-"""Routes for the routing rules: each change keeps the safety invariant, and a preview changes nothing."""
+"""Routes for the routing rules (use cases: route_rules.py): each change keeps the safety invariant, and a
+preview changes nothing."""
 
 from __future__ import annotations
 
@@ -7,17 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 
 from medsupport_shared.auth import Principal, Role, require_roles
-from medsupport_shared.errors import AUTH_ERRORS, Conflict, NotFound, Unprocessable, problem_responses
-from medsupport_shared.events import utcnow
+from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
-from medsupport_shared.mongo import paginate_sequence
-from notifications.api_directory import Context
-from notifications.context import NotificationsContext
-from notifications.event_info import FAMILIES, EventInfo
-from notifications.recipients import plan_routing
-from notifications.routing import RULE_ID_PATTERN, RouteRule, rule_problems
-from notifications.safety import change_problems, health_target_problems, replaced, roles_of, without
+from notifications import route_rules
+from notifications.context import Context
+from notifications.routing import RULE_ID_PATTERN, RouteRule
 from notifications.schemas import PreviewIn, PreviewOut, RulePage
 
 router = APIRouter(prefix="/v1/routes", tags=["routing"])
@@ -44,25 +40,8 @@ async def list_rules(
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    items, next_cursor = paginate_sequence(await ctx.repo.rules(), key=lambda rule: rule.id, limit=limit, cursor=cursor)
+    items, next_cursor = await route_rules.rules_page(ctx, limit=limit, cursor=cursor)
     return {"items": items, "next_cursor": next_cursor}
-
-
-async def _validated(ctx: NotificationsContext, rule: RouteRule) -> RouteRule:
-    staff_roles = await ctx.repo.staff_roles()
-    problems = rule_problems(rule, staff_ids=set(staff_roles), rota_teams=await ctx.repo.rota_teams())
-    problems += health_target_problems(rule, staff_roles=staff_roles)
-    if problems:
-        raise Unprocessable("this rule is refused", errors=[{"loc": ["body"], "msg": p} for p in problems])
-    return rule
-
-
-async def _keeps_invariant(ctx: NotificationsContext, after: list[RouteRule], before: list[RouteRule]) -> None:
-    if problems := change_problems(before, after):
-        raise Conflict(
-            "this change would leave urgent wellbeing flags without a counselling route: " + "; ".join(problems),
-            errors=[{"loc": ["body"], "msg": p} for p in problems],
-        )
 
 
 @router.post(
@@ -78,12 +57,7 @@ async def _keeps_invariant(ctx: NotificationsContext, after: list[RouteRule], be
 )
 async def create_rule(body: RouteRule, principal: Admin, ctx: Context, idempotency_key: IdempotencyKey = None) -> Any:
     async def create() -> RouteRule:
-        rule = await _validated(ctx, body)
-        before = await ctx.repo.rules()
-        await _keeps_invariant(ctx, replaced(before, rule), before)
-        if not await ctx.repo.insert_rule(rule=rule):
-            raise Conflict(f"a rule with id {body.id!r} exists; PUT /v1/routes/{body.id} to change it")
-        return body
+        return await route_rules.add_rule(ctx, body)
 
     return await ctx.idempotency.run(
         key=idempotency_key, scope="routes.create", owner=principal.sub, payload=body, create=create
@@ -98,11 +72,7 @@ async def create_rule(body: RouteRule, principal: Admin, ctx: Context, idempoten
     responses=problem_responses(*AUTH_ERRORS, 409),
 )
 async def replace_rule(rule_id: RuleId, body: RouteRule, _: Admin, ctx: Context) -> Any:
-    rule = await _validated(ctx, RouteRule.model_validate({**body.model_dump(), "id": rule_id}))
-    before = await ctx.repo.rules()
-    await _keeps_invariant(ctx, replaced(before, rule), before)
-    await ctx.repo.replace_rule(rule=rule)
-    return rule
+    return await route_rules.put_rule(ctx, rule_id, body)
 
 
 @router.delete(
@@ -113,10 +83,7 @@ async def replace_rule(rule_id: RuleId, body: RouteRule, _: Admin, ctx: Context)
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def delete_rule(rule_id: Annotated[str, Path(min_length=1, max_length=200)], _: Admin, ctx: Context) -> Response:
-    before = await ctx.repo.rules()
-    await _keeps_invariant(ctx, without(before, rule_id), before)
-    if not await ctx.repo.delete_rule(rule_id=rule_id):
-        raise NotFound("no rule with that id")
+    await route_rules.remove_rule(ctx, rule_id)
     return Response(status_code=204)
 
 
@@ -135,32 +102,6 @@ async def preview(
     _: Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD))],
     ctx: Context,
 ) -> Any:
-    rules = await ctx.repo.rules()
-    if body.rule is not None:
-        rules = replaced(rules, await _validated(ctx, body.rule))
-    info = EventInfo(
-        event_id="preview",
-        event_type=body.event_type,
-        severity=body.severity,
-        cohort=body.cohort,
-        subject_id="preview",
-        family=FAMILIES.get(body.event_type, body.event_type),
-        reasons=(),
-        title="preview",
-        link="/",
+    return await route_rules.preview(
+        ctx, event_type=body.event_type, severity=body.severity, cohort=body.cohort, rule=body.rule
     )
-    plan = await plan_routing(ctx=ctx, info=info, rules=rules, at=utcnow(), record=False)
-    recipients = []
-    for item in plan.routed:
-        person = await ctx.repo.person(person_id=item.recipient_id) or {}
-        recipients.append(
-            {
-                "person_id": item.recipient_id,
-                "name": person.get("name"),
-                "roles": sorted(roles_of(person)),
-                "channels": list(item.rule.channels),
-                "rule_id": item.rule.id,
-                "escalation": [step.model_dump(mode="json") for step in item.rule.escalation],
-            }
-        )
-    return {"recipients": recipients, "safety_floor": plan.safety_floor}

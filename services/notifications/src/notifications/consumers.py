@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from medsupport_shared.erasure import ErasedStudents, unless_erased
 from medsupport_shared.event_types import (
-    EVENT_CATALOG,
     FEEDBACK_TOPIC,
     MENTORSHIP_TOPIC,
     PLATFORM_TOPIC,
@@ -30,7 +28,7 @@ from medsupport_shared.events import CloudEvent, EventData
 from medsupport_shared.kafka import EventHandler, Handlers
 from notifications.alerts import close_alerts_for_resolved_flag, route_event
 from notifications.context import NotificationsContext
-from notifications.routing import ROUTABLE
+from notifications.domain.event_facts import EVENT_FACTS
 
 log = logging.getLogger(__name__)
 TOPICS = [FEEDBACK_TOPIC, WELLBEING_TOPIC, MENTORSHIP_TOPIC, PLATFORM_TOPIC]
@@ -42,8 +40,8 @@ def erased_students(ctx: NotificationsContext) -> ErasedStudents:
 
 
 def _router(ctx: NotificationsContext) -> EventHandler:
-    async def route_to_people(event: CloudEvent, _: Any) -> None:
-        await route_event(ctx=ctx, event=event)
+    async def route_to_people(event: CloudEvent, payload: EventData) -> None:
+        await route_event(ctx=ctx, event=event, payload=payload)
 
     return route_to_people
 
@@ -64,14 +62,14 @@ def handlers(ctx: NotificationsContext) -> Handlers:
         await ctx.repo.remember_mentor(
             student_id=payload.mentee_id, mentor_id=payload.mentor_id, assignment_id=payload.assignment_id
         )
-        await route_event(ctx=ctx, event=event)
+        await route_event(ctx=ctx, event=event, payload=payload)
 
     async def forget_mentor(event: CloudEvent, payload: MentorshipEnded) -> None:
         await ctx.repo.forget_mentor(student_id=payload.mentee_id, assignment_id=payload.assignment_id)
-        await route_event(ctx=ctx, event=event)
+        await route_event(ctx=ctx, event=event, payload=payload)
 
-    routable = {EVENT_CATALOG[t].model for t in ROUTABLE}
-    table: dict[type[EventData], EventHandler] = dict.fromkeys(routable - set(FLAG_EVENTS), route_to_people)
+    routable = [model for model in EVENT_FACTS if model not in FLAG_EVENTS]  # flags have a lane of their own
+    table: dict[type[EventData], EventHandler] = dict.fromkeys(routable, route_to_people)
     erased, erase_again = erased_students(ctx), _erase_again(ctx)
     table.update(
         {

@@ -1,4 +1,5 @@
-"""What the notifications use cases need, wired once in app.py."""
+"""What the notifications use cases need, wired once in app.py, and the routes' dependency on it (the one home
+of dependencies: every api_*.py takes ``ctx: Context``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
 
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import Outbox
@@ -102,3 +105,11 @@ class NotificationsContext:
 
     def spawn(self, coro: Coroutine[Any, Any, Any], **context: Any) -> None:
         self.tasks.spawn(coro, **context)
+
+
+def get_context(request: Request) -> NotificationsContext:
+    ctx: NotificationsContext = request.app.state.services
+    return ctx
+
+
+Context = Annotated[NotificationsContext, Depends(get_context)]

@@ -9,9 +9,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from medsupport_shared.auth import Role
-from medsupport_shared.errors import Unprocessable
+from medsupport_shared.auth import Principal, Role
+from medsupport_shared.domain_errors import Unprocessable
 from medsupport_shared.events import utcnow
+from notifications.context import NotificationsContext
+from notifications.directory import authorise_staff_writes
 from notifications.repository import NotificationsRepository
 from notifications.schemas import StaffEntry, StudentEntry
 from notifications.webhook_targets import WebhookPolicy, WebhookTargetRefused
@@ -80,7 +82,21 @@ async def import_staff(
     return await _write(repo, _documents(entries, "staff"), existing, dry_run)
 
 
-async def import_students(*, repo: NotificationsRepository, entries: list[StudentEntry], dry_run: bool) -> ImportResult:
+async def import_staff_list(
+    *, ctx: NotificationsContext, principal: Principal, entries: list[StaffEntry], dry_run: bool
+) -> ImportResult:
+    """Staff in bulk, authorised as ``PUT /v1/staff/{id}`` is: every entry is checked before a grant is
+    recorded, and each grant recorded before it is written."""
+    documents = {e.id: {**e.model_dump(mode="json", exclude={"id"}), "kind": "staff"} for e in entries}
+    await authorise_staff_writes(ctx, principal, documents, record=False)
+    if not dry_run:
+        await import_staff(repo=ctx.repo, entries=entries, webhooks=ctx.settings.webhook_policy, dry_run=True)
+        await authorise_staff_writes(ctx, principal, documents)
+    return await import_staff(repo=ctx.repo, entries=entries, webhooks=ctx.settings.webhook_policy, dry_run=dry_run)
+
+
+async def import_students(*, ctx: NotificationsContext, entries: list[StudentEntry], dry_run: bool) -> ImportResult:
+    repo = ctx.repo
     existing = await repo.people_by_id(person_ids=[e.id for e in entries])
     if problems := student_problems(entries, existing):
         raise Unprocessable("nothing was imported: fix the rejected entries and send the file again", errors=problems)

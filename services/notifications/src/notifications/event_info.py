@@ -6,66 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
-from medsupport_shared.events import CloudEvent
-
-FAMILIES = {
-    "flag.raised": "flag",
-    "flag.updated": "flag",
-    # Referrals are health data: alerts about them fall back to counselling roles only (recipients.FALLBACK_ROLES) and are redacted for anyone else (safety.HEALTH_FAMILIES).
-    "referral.received": "referral",
-    "referral.deadline_missed": "referral",
-}
-TITLES = {
-    "flag.raised": "{severity} wellbeing flag",
-    "flag.updated": "{severity} wellbeing flag updated",
-    "checkin.reminder_due": "Time for your wellbeing check-in",
-    "referral.received": "New counselling referral",
-    "referral.deadline_missed": "Counselling referral not contacted by its deadline",
-    "referral.student_notice": "{message}",
-    "workshop.reminder_due": "Your workshop session starts soon",
-    "concern.raised": "New concern report ({category})",
-    "concern.updated": "Your concern report is now {status}",
-    "feedback.submitted": "New feedback for you",
-    "feedback.requested": "Feedback requested from you",
-    "feedback.overdue": "Feedback request overdue",
-    "mentor.assigned": "Mentor assignment",
-    "mentorship.ended": "Mentorship ended",
-    "meeting.reminder_due": "Time to meet with your mentor/mentee",
-    "concern.triage_overdue": "Concern report ({category}) not triaged in time",
-    "climate.invited": "How was your rotation? A two-minute anonymous pulse",
-    "climate.alert_raised": "Learning climate alert: {site}",
-    "suggestion.updated": "Your suggestion is now {status}",
-}
-LINKS = {
-    "flag": "/wellbeing/flags/{flag_id}",
-    "checkin.reminder_due": "/wellbeing/checkins/new",
-    "referral": "/wellbeing/referrals/{referral_id}",
-    "referral.student_notice": "/wellbeing/me/help",
-    "workshop.reminder_due": "/wellbeing/workshops/{workshop_id}",
-    "concern.raised": "/feedback/concerns/{concern_id}",
-    "concern.updated": "/feedback/concerns/{concern_id}",
-    "feedback.submitted": "/feedback/{feedback_id}",
-    "feedback.requested": "/feedback/requests/{request_id}",
-    "feedback.overdue": "/feedback/requests/{request_id}",
-    "mentor.assigned": "/mentorship/assignments/{assignment_id}",
-    "mentorship.ended": "/mentorship/assignments/{assignment_id}",
-    "meeting.reminder_due": "/mentorship/assignments/{assignment_id}",
-    "concern.triage_overdue": "/feedback/concerns/{concern_id}",
-    "climate.invited": "/feedback/rotations/{rotation_id}/climate",
-    "climate.alert_raised": "/feedback/climate/results",
-    "suggestion.updated": "/feedback/suggestions/{suggestion_id}",
-}
-PEOPLE_FIELDS = {
-    "student": "student_id",
-    "mentor": "mentor_id",
-    "mentee": "mentee_id",
-    "assessor": "assessor_id",
-    "author": "author_id",
-    "reporter": "reporter_id",
-    "director": "director_id",
-}
+from medsupport_shared.events import CloudEvent, EventData
+from notifications.domain.event_facts import EVENT_FACTS, EventFacts, render
 
 
 @dataclass(frozen=True)
@@ -87,34 +30,40 @@ class EventInfo:
     """A concern event's category (rules may match it)."""
     coarse_times: bool = False
     """About an anonymous concern report: every time kept is rounded to the hour, outbound sends are delayed."""
+    mentor_consented: bool = False
+    """A wellbeing flag whose student consented to share it with their mentor (the mentor gets a nudge)."""
 
     @property
     def urgent(self) -> bool:
         return self.severity == "urgent"
 
 
-def describe(event: CloudEvent) -> EventInfo:
-    data: dict[str, Any] = event.data
-    people = {kind: str(data[name]) for kind, name in PEOPLE_FIELDS.items() if data.get(name)}
-    if "mentee" in people:
-        people.setdefault("student", people["mentee"])
-    family = FAMILIES.get(event.type, event.type)
-    severity = str(data.get("severity", "routine"))
-    fields = {k: v for k, v in data.items() if isinstance(v, str)}
+def describe(event: CloudEvent, payload: EventData | None = None) -> EventInfo:
+    """What ``event`` means for an alert, read from its typed payload (parsed here when not given) through
+    the facts its payload class declares."""
+    payload = event.payload() if payload is None else payload
+    facts = EVENT_FACTS.get(type(payload))
+    if facts is None:  # not routable: the consumers route only what EVENT_FACTS declares
+        facts = EventFacts(title=event.type)
+    people = {kind: str(value) for kind, name in facts.people.items() if (value := getattr(payload, name, None))}
+    severity = str(getattr(payload, "severity", "routine"))
+    category = getattr(payload, "category", None)
+    fields = {k: v for k, v in payload.model_dump(mode="json").items() if isinstance(v, str)}
     return EventInfo(
         event_id=event.id,
         event_type=event.type,
         severity=severity,
-        cohort=data.get("cohort"),
+        cohort=getattr(payload, "cohort", None),
         subject_id=event.subject,
-        family=family,
-        reasons=tuple(data.get("reasons", ())),
-        title=TITLES.get(event.type, event.type).format_map(_Default({**fields, "severity": severity.capitalize()})),
-        link=LINKS.get(family, LINKS.get(event.type, "/")).format_map(_Default(fields)),
+        family=facts.family or event.type,
+        reasons=tuple(getattr(payload, "reasons", ())),
+        title=render(facts.title, {**fields, "severity": severity.capitalize()}),
+        link=render(facts.link, fields),
         people=people,
         event_time=event.time,
-        category=data.get("category") if isinstance(data.get("category"), str) else None,
+        category=category if isinstance(category, str) else None,
         coarse_times=is_anonymous_report(event.type, people),
+        mentor_consented=facts.mentor_on_consent and getattr(payload, "share_with_mentor", False) is True,
     )
 
 
@@ -130,13 +79,14 @@ def for_mentor(info: EventInfo, *, link: str) -> EventInfo:
     return replace(
         info,
         severity="routine",
-        family="mentee-support",
+        family=MENTEE_SUPPORT_FAMILY,
         reasons=(),
         title="Your mentee may welcome a check-in from you",
         link=link,
     )
 
 
+MENTEE_SUPPORT_FAMILY = "mentee-support"
 REDACTED_FAMILY = "urgent-notice"
 REDACTED_LINK = "/alerts/{alert_id}"
 
@@ -155,8 +105,3 @@ def redacted(info: EventInfo, *, title: str) -> EventInfo:
         people={},
         redacted_from=info.subject_id,
     )
-
-
-class _Default(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "?"

@@ -11,6 +11,7 @@ from prometheus_client import Counter
 
 from medsupport_shared.documents import parse_document
 from notifications.context import NotificationsContext
+from notifications.domain.event_facts import fallback_roles_of
 from notifications.event_info import EventInfo, for_mentor, redacted
 from notifications.repository import ROTAS, Document
 from notifications.rota import Rota, on_call
@@ -40,15 +41,6 @@ SAFETY_FLOOR_ROUTES = Counter(
     "Urgent wellbeing flags that no enabled rule routed to a counselling person, sent by the safety floor",
     ["via"],
 )
-# Who gets an alert whose target resolves to nobody (no rota, nobody holding the role): never nobody. Health
-# data (the flag family) goes to health roles only; the safety floor covers an urgent flag beyond these.
-FALLBACK_ROLES = {
-    "flag": ("counsellor", "wellbeing_lead"),
-    "referral": ("counsellor", "wellbeing_lead"),
-    # a category's office nobody holds yet: the concerns officers still triage, then admins
-    "concern.raised": ("concerns_officer", "admin"),
-}
-DEFAULT_FALLBACK_ROLES = ("admin",)
 _URGENT_DEFAULT = next(rule for rule in DEFAULT_RULES if rule.id == "wellbeing-urgent")
 SAFETY_FLOOR_RULE = RouteRule(
     id=SAFETY_FLOOR_RULE_ID,
@@ -101,12 +93,13 @@ async def resolve_or_fall_back(
     *, ctx: NotificationsContext, rule_id: str, target: Target, info: EventInfo, at: datetime, record: bool = True
 ) -> list[str]:
     """The target's people; when a staff target resolves to nobody (a missing rota, a role nobody holds),
-    the first fallback role that someone holds, so that an alert is never silently dropped. People named
+    the first fallback role that someone holds (declared with the event's facts: health data falls back to
+    health roles only), so that an alert is never silently dropped. People named
     by the event (student, mentor, ...) have no fallback: an anonymous reporter is told nothing."""
     found = await resolve_target(ctx=ctx, target=target, info=info, at=at)
     if found or target.kind in PERSON_KINDS:
         return found
-    for role in FALLBACK_ROLES.get(info.family, DEFAULT_FALLBACK_ROLES):
+    for role in fallback_roles_of(info.family):
         if people := [p["_id"] for p in await ctx.repo.staff_with_role(role=role)]:
             if not record:
                 return people

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from medsupport_shared.auth import Role
+from notifications.domain.event_facts import ROUTABLE
 
 
 class Channel(StrEnum):
@@ -79,31 +80,7 @@ class RouteRule(BaseModel):
     enabled: bool = True
 
 
-# What each routable event carries: its severities and the people it names.
-ROUTABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "flag.raised": (frozenset({"elevated", "urgent"}), frozenset({"student", "mentor"})),
-    "flag.updated": (frozenset({"elevated", "urgent"}), frozenset({"student", "mentor"})),
-    "checkin.reminder_due": (frozenset({"routine"}), frozenset({"student"})),
-    # Referral alerts name nobody a rule could target by person (not the student, never an assessor or the
-    # referrer): they go to staff the rules name; only the notice in the institution's words goes to the student.
-    "referral.received": (frozenset({"routine", "elevated"}), frozenset()),
-    "referral.deadline_missed": (frozenset({"routine", "elevated"}), frozenset()),
-    "referral.student_notice": (frozenset({"routine"}), frozenset({"student"})),
-    "workshop.reminder_due": (frozenset({"routine"}), frozenset({"student"})),
-    "concern.raised": (frozenset({"routine"}), frozenset({"reporter"})),
-    "concern.updated": (frozenset({"routine"}), frozenset({"reporter"})),
-    "feedback.submitted": (frozenset({"routine"}), frozenset({"student", "author"})),
-    "feedback.requested": (frozenset({"routine"}), frozenset({"student", "assessor"})),
-    "feedback.overdue": (frozenset({"routine"}), frozenset({"student", "assessor"})),
-    "mentor.assigned": (frozenset({"routine"}), frozenset({"mentor", "mentee", "student"})),
-    "mentorship.ended": (frozenset({"routine"}), frozenset({"mentor", "mentee", "student"})),
-    "meeting.reminder_due": (frozenset({"routine"}), frozenset({"mentor", "mentee", "student"})),
-    "concern.triage_overdue": (frozenset({"routine"}), frozenset()),
-    "climate.invited": (frozenset({"routine"}), frozenset({"student"})),
-    "climate.alert_raised": (frozenset({"routine"}), frozenset({"director"})),
-    "suggestion.updated": (frozenset({"routine"}), frozenset({"author"})),
-}
-CATEGORISED = frozenset({"concern.raised", "concern.updated", "concern.triage_overdue"})
+CATEGORISED = frozenset(t for t, facts in ROUTABLE.items() if facts.categorised)
 """Event types that carry a concern category a rule may match."""
 KNOWN_ROLES = frozenset(r.value for r in Role)
 
@@ -115,7 +92,7 @@ def rule_problems(rule: RouteRule, *, staff_ids: set[str], rota_teams: set[str])
         if event_type not in ROUTABLE:
             problems.append(f"event type {event_type!r} is not routable; known: {sorted(ROUTABLE)}")
             continue
-        severities, people = ROUTABLE[event_type]
+        severities, people = ROUTABLE[event_type].severities, ROUTABLE[event_type].targetable
         if rule.categories and event_type not in CATEGORISED:
             problems.append(f"{event_type} has no category")
         if rule.severities and not set(rule.severities) & severities:

@@ -7,17 +7,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notifications.domain.event_facts import FLAG_FAMILY, REFERRAL_FAMILY, event_types_of
+from notifications.event_info import MENTEE_SUPPORT_FAMILY
 from notifications.routing import RouteRule, Target
 
 HEALTH_ROLES = frozenset({"counsellor", "wellbeing_lead"})
 """The roles that may read one student's wellbeing (health data)."""
 COUNSELLING_ROTA = "counselling"
-FLAG_EVENT_TYPES = ("flag.raised", "flag.updated")
-REFERRAL_EVENT_TYPES = ("referral.received", "referral.deadline_missed")
+FLAG_EVENT_TYPES = event_types_of(FLAG_FAMILY)
+REFERRAL_EVENT_TYPES = event_types_of(REFERRAL_FAMILY)
 """A referral to counselling is health data too (its alerts name the student and a reason category)."""
-HEALTH_FAMILIES = frozenset({"flag", "referral"})
+HEALTH_FAMILIES = frozenset({FLAG_FAMILY, REFERRAL_FAMILY})
 """Alert families whose alerts carry health data (reasons, severity about one student)."""
-PRIVATE_FAMILIES = frozenset({"flag", "mentee-support", "referral"})
+PRIVATE_FAMILIES = frozenset({FLAG_FAMILY, MENTEE_SUPPORT_FAMILY, REFERRAL_FAMILY})
 """Alert families that tell something about one student's wellbeing, even without reasons."""
 CONCERN_FAMILIES = frozenset({"concern.raised", "concern.updated"})
 """Alerts about a concern report: the subject of a named report is its reporter, for the concerns officers only."""

@@ -13,8 +13,9 @@ from medsupport_shared.inputs import StrictInput
 from medsupport_shared.mongo import encode_cursor
 from notifications import examples
 from notifications.delivery_policy import QuietHours
+from notifications.domain.event_facts import ROUTABLE
 from notifications.rota import Shift
-from notifications.routing import DEFAULT_RULES, ROUTABLE, Channel, EscalationStep, RouteRule
+from notifications.routing import DEFAULT_RULES, Channel, EscalationStep, RouteRule
 
 
 class ChannelPreferences(StrictInput):

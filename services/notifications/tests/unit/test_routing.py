@@ -72,7 +72,8 @@ def test_escalation_minutes_must_be_positive():
 def test_referral_events_are_catalogued_and_their_default_rules_reach_counselling_roles_only():
     from medsupport_shared.event_types import EVENT_CATALOG
     from notifications.consumers import REFERRAL_EVENTS
-    from notifications.routing import DEFAULT_RULES, ROUTABLE
+    from notifications.domain.event_facts import ROUTABLE
+    from notifications.routing import DEFAULT_RULES
 
     assert {e.event_type for e in REFERRAL_EVENTS} <= set(ROUTABLE) & set(EVENT_CATALOG)
     staff_rules = [r for r in DEFAULT_RULES if {"referral.received", "referral.deadline_missed"} & set(r.event_types)]
@@ -80,4 +81,5 @@ def test_referral_events_are_catalogued_and_their_default_rules_reach_counsellin
         ("role", "counsellor"),
         ("role", "wellbeing_lead"),
     }
-    assert "assessor" not in ROUTABLE["referral.received"][1] and "student" not in ROUTABLE["referral.received"][1]
+    assert "assessor" not in ROUTABLE["referral.received"].targetable
+    assert "student" not in ROUTABLE["referral.received"].targetable
