@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.http_bench import Profile
 
-ENTRY_POINT = "mentorship.matching.match"
+ENTRY_POINT = "mentorship.domain.matching.match"
 SPECIALTIES = ("surgery", "paediatrics", "psychiatry", "general practice", "cardiology", "oncology", "radiology")
 INTERESTS = tuple(f"interest-{i}" for i in range(30))
 LANGUAGES = ("en", "fr", "es", "de")
@@ -28,7 +28,7 @@ BACKGROUNDS = ("first generation", "international", "mature student", None)
 
 def instance(students: int, mentors: int, seed: int = 7) -> tuple[list[Any], list[Any]]:
     """A reproducible cohort: capacities 1–9 (about as many slots as students), 5 % flagged, mostly English."""
-    from mentorship.matching import Mentee, Mentor
+    from mentorship.domain.matching import Mentee, Mentor
 
     rng = random.Random(seed)
 
@@ -67,7 +67,7 @@ def instance(students: int, mentors: int, seed: int = 7) -> tuple[list[Any], lis
 
 def greedy(mentees: list[Any], mentors: list[Any]) -> tuple[int, float]:
     """The naive loop on the same score matrix: each student in turn takes the best mentor with room."""
-    from mentorship.matching import FORBIDDEN, Weights, score_matrix
+    from mentorship.domain.matching import FORBIDDEN, Weights, score_matrix
 
     mentees = sorted(mentees, key=lambda p: p.id)
     mentors = sorted((t for t in mentors if t.free_slots > 0 and not t.paused), key=lambda t: t.id)
@@ -99,7 +99,7 @@ def _timed(function: Any, repeats: int) -> tuple[float, float, Any]:
 
 def matching_benchmark(profile: Profile) -> dict[str, Any]:
     try:
-        from mentorship.matching import match
+        from mentorship.domain.matching import match
     except ImportError as exc:  # the mentorship package is not installed in this environment
         return {"available": False, "reason": f"cannot import {ENTRY_POINT}: {exc}"}
     rows = []

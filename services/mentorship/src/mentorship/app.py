@@ -7,10 +7,20 @@ from fastapi import FastAPI
 from medsupport_shared.app_factory import create_service_app
 from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.event_types import MENTORSHIP_TOPIC
+from medsupport_shared.outbox import ChangeRecorder
 from medsupport_shared.rate_limits import COLLECTION as RATE_COUNTERS
 from medsupport_shared.rate_limits import WindowCounters
 from medsupport_shared.runtime import ServiceRuntime
-from mentorship import api, api_groups, consumers, handlers
+from mentorship import (
+    api_assignments,
+    api_matching,
+    api_meetings,
+    api_peer_groups,
+    api_profiles,
+    consumers,
+)
+from mentorship.context import MentorshipContext
+from mentorship.meeting_reminders import send_meeting_reminders
 from mentorship.repository import OUTBOX_COLLECTIONS, MentorshipRepository
 from mentorship.settings import MentorshipSettings
 
@@ -23,21 +33,20 @@ def create_app(settings: MentorshipSettings | None = None) -> FastAPI:
     settings = settings or MentorshipSettings()
     cipher = FieldCipher(settings.notes_encryption_key)
 
-    async def compose(runtime: ServiceRuntime) -> handlers.MentorshipContext:
+    async def compose(runtime: ServiceRuntime) -> MentorshipContext:
         repo = MentorshipRepository(runtime.db)
         await repo.ensure_indexes()
         secret = settings.data_encryption_key.get_secret_value().encode()
         counters = WindowCounters(runtime.db[RATE_COUNTERS], secret=secret)
         await counters.ensure_indexes()
         runtime.every(60, "rate-counters", counters.sweep)
-        ctx = handlers.MentorshipContext(
+        ctx = MentorshipContext(
             counters=counters,
             repo=repo,
-            outbox=runtime.outbox,
+            changes=ChangeRecorder(runtime.outbox, source=settings.source),
             settings=settings,
             cipher=cipher,
             idempotency=runtime.idempotency,
-            source=settings.source,
         )
         runtime.outbox.register(*OUTBOX_COLLECTIONS)
         runtime.publishes_to(MENTORSHIP_TOPIC)
@@ -45,7 +54,7 @@ def create_app(settings: MentorshipSettings | None = None) -> FastAPI:
         runtime.every(
             settings.reminder_sweep_interval_seconds,
             "meeting-reminders",
-            lambda: handlers.send_meeting_reminders(ctx=ctx),
+            lambda: send_meeting_reminders(ctx=ctx),
         )
         return ctx
 
@@ -54,7 +63,14 @@ def create_app(settings: MentorshipSettings | None = None) -> FastAPI:
         title="medsupport mentorship",
         description=DESCRIPTION,
         compose=compose,
-        routers=[api.router, api_groups.router],
+        # in this order: it is the order of the paths in the OpenAPI document
+        routers=[
+            api_profiles.router,
+            api_matching.router,
+            api_assignments.router,
+            api_meetings.router,
+            api_peer_groups.router,
+        ],
         body_limits={"/v1/peer-groups/matching": 256 * 1024},  # up to 500 student ids
         openapi_tags=[
             {"name": "mentorship", "description": "Profiles, preferences, assignments, meetings"},

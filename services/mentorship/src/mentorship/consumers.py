@@ -16,7 +16,7 @@ from medsupport_shared.event_types import (
 )
 from medsupport_shared.events import CloudEvent, utcnow
 from medsupport_shared.kafka import Handlers
-from mentorship.handlers import MentorshipContext
+from mentorship.context import MentorshipContext
 
 log = logging.getLogger(__name__)
 TOPICS = [WELLBEING_TOPIC, PLATFORM_TOPIC]

@@ -12,8 +12,11 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import MAX_LIMIT, ensure_indexes, paginate
-from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
+from medsupport_shared.outbox import OUTBOX_FIELD, push_outbox, with_outbox
+from mentorship.domain.assignments import Assignment
+from mentorship.domain.meetings import Meeting
 
 Document = dict[str, Any]
 MENTORS, MENTEES, PRIORITY, ASSIGNMENTS, SLOTS = "mentors", "mentees", "priority", "assignments", "slots"
@@ -24,6 +27,20 @@ OUTBOX_COLLECTIONS = (ASSIGNMENTS, MEETINGS, REMINDERS)
 ERASED = "erased"
 """Stands in for an erased student's id where a shared record (a matching run) keeps the entry."""
 NO_OUTBOX = {OUTBOX_FIELD: 0}
+
+
+def _with_id(doc: Document) -> Document:
+    return {"id": doc["_id"], **doc}
+
+
+def _stored(entity: Assignment | Meeting, *, keep_none: tuple[str, ...] = ()) -> Document:
+    """The entity as a document: ``id`` as ``_id``; unset optional fields left out as they always were."""
+    fields = entity.model_dump(exclude={"id"})
+    return {"_id": entity.id, **{k: v for k, v in fields.items() if v is not None or k in keep_none}}
+
+
+def _assignment(doc: Document) -> Assignment | None:
+    return parse_document(doc, Assignment, collection=ASSIGNMENTS, prepare=_with_id, log_id=True)
 
 
 class MentorshipRepository:
@@ -103,39 +120,42 @@ class MentorshipRepository:
 
     # ---------------------------------------------------------------- assignments and meetings
 
-    async def insert_assignment(self, *, assignment: Document, entry: Document) -> None:
-        await self.assignments.insert_one(with_outbox(assignment, entry))
+    async def insert_assignment(self, *, assignment: Assignment, entries: list[Document]) -> None:
+        await self.assignments.insert_one(with_outbox(_stored(assignment, keep_none=("last_meeting_at",)), *entries))
 
-    async def assignment(self, *, assignment_id: str) -> Document | None:
-        return await self.assignments.find_one({"_id": assignment_id}, NO_OUTBOX)
+    async def assignment(self, *, assignment_id: str) -> Assignment | None:
+        doc = await self.assignments.find_one({"_id": assignment_id}, NO_OUTBOX)
+        return None if doc is None else _assignment(doc)
 
-    async def update_assignment(
-        self, *, assignment_id: str, changes: Document, entry: Document | None = None, only_if_status: str | None = None
-    ) -> bool:
-        update: Document = {"$set": changes}
-        if entry is not None:
-            update["$push"] = {OUTBOX_FIELD: entry}
-        query: Document = {"_id": assignment_id}
-        if only_if_status:
-            query["status"] = only_if_status
-        return (await self.assignments.update_one(query, update)).modified_count == 1
+    async def end_assignment(self, *, ended: Assignment, entries: list[Document]) -> bool:
+        """Store the end of a still active assignment with its events; False when it had already ended."""
+        changes = {"status": ended.status, "ended_at": ended.ended_at, "ended_by": ended.ended_by}
+        update = push_outbox({"$set": {**changes, "end_reason": ended.end_reason}}, *entries)
+        result = await self.assignments.update_one({"_id": ended.id, "status": "active"}, update)
+        return result.modified_count == 1
 
     async def page_assignments(
-        self, *, query: Document, limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
-        return await paginate(self.assignments, query, limit=limit, cursor=cursor, projection=NO_OUTBOX)
+        self, *, party: str | None, status: str | None, limit: int | None, cursor: str | None
+    ) -> tuple[list[Assignment], str | None]:
+        """Assignments (of ``party``, as mentor or mentee, when given), newest first."""
+        query: Document = {} if party is None else {"$or": [{"mentor_id": party}, {"mentee_id": party}]}
+        if status:
+            query["status"] = status
+        docs, next_cursor = await paginate(self.assignments, query, limit=limit, cursor=cursor, projection=NO_OUTBOX)
+        return parse_documents(docs, Assignment, collection=ASSIGNMENTS, prepare=_with_id, log_id=True), next_cursor
 
-    async def active_assignments(self) -> list[Document]:
-        return await self.assignments.find({"status": "active"}, NO_OUTBOX).to_list(None)
+    async def active_assignments(self) -> list[Assignment]:
+        docs = await self.assignments.find({"status": "active"}, NO_OUTBOX).to_list(None)
+        return parse_documents(docs, Assignment, collection=ASSIGNMENTS, prepare=_with_id, log_id=True)
 
-    async def insert_meeting(self, *, meeting: Document, entry: Document) -> None:
-        await self.meetings.insert_one(with_outbox(meeting, entry))
+    async def insert_meeting(self, *, meeting: Meeting, entries: list[Document]) -> None:
+        await self.meetings.insert_one(with_outbox(_stored(meeting), *entries))
 
     async def page_meetings(
         self, *, assignment_id: str, limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+    ) -> tuple[list[Meeting], str | None]:
         """Most recent meeting first (by ``met_at``, the index's order)."""
-        return await paginate(
+        docs, next_cursor = await paginate(
             self.meetings,
             {"assignment_id": assignment_id},
             limit=limit,
@@ -143,14 +163,15 @@ class MentorshipRepository:
             sort_field="met_at",
             projection=NO_OUTBOX,
         )
+        return parse_documents(docs, Meeting, collection=MEETINGS, prepare=_with_id, log_id=True), next_cursor
 
     async def raise_last_meeting(self, *, assignment_id: str, met_at: datetime) -> None:
         """``last_meeting_at`` only moves forward, atomically (``$max``), however meetings race."""
         await self.assignments.update_one({"_id": assignment_id}, {"$max": {"last_meeting_at": met_at}})
 
-    async def insert_reminder(self, *, reminder: Document, entry: Document) -> bool:
+    async def insert_reminder(self, *, reminder: Document, entries: list[Document]) -> bool:
         try:
-            await self.reminders.insert_one(with_outbox(reminder, entry))
+            await self.reminders.insert_one(with_outbox(reminder, *entries))
         except DuplicateKeyError:
             return False
         return True
@@ -167,16 +188,18 @@ class MentorshipRepository:
         return await self.groups.find_one({"_id": group_id})
 
     async def page_groups(
-        self, *, query: Document, limit: int | None, cursor: str | None
+        self, *, cohort: str | None = None, limit: int | None, cursor: str | None
     ) -> tuple[list[Document], str | None]:
-        return await paginate(self.groups, query, limit=limit, cursor=cursor)
+        """The groups (of ``cohort``, when given)."""
+        return await paginate(self.groups, {"cohort": cohort} if cohort else {}, limit=limit, cursor=cursor)
 
-    async def all_groups(self, *, query: Document) -> list[Document]:
-        """Every matching group, read page by page (never one unbounded read, never only the first page)."""
+    async def all_groups(self, *, cohort: str | None = None) -> list[Document]:
+        """Every group (of ``cohort``, when given), read page by page (never one unbounded read, never only
+        the first page)."""
         groups: list[Document] = []
         cursor: str | None = None
         while True:
-            page, cursor = await self.page_groups(query=query, limit=MAX_LIMIT, cursor=cursor)
+            page, cursor = await self.page_groups(cohort=cohort, limit=MAX_LIMIT, cursor=cursor)
             groups += page
             if cursor is None:
                 return groups

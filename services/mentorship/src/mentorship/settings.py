@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, ServiceSettings
-from mentorship.matching import Weights
+from mentorship.domain.matching import Weights
 
 
 class MentorshipSettings(ServiceSettings):

@@ -16,7 +16,7 @@ from medsupport_shared.events import CloudEvent, new_event
 from medsupport_shared.kafka import EventPublisher
 from medsupport_shared.testing import TopicReader, auth, running
 from mentorship.app import create_app
-from mentorship.handlers import MentorshipContext
+from mentorship.context import MentorshipContext
 from mentorship.settings import MentorshipSettings
 
 ADMIN = auth("admin-1", "admin")

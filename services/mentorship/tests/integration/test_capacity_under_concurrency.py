@@ -10,7 +10,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from medsupport_shared.testing import auth
-from mentorship import handlers
+from mentorship import assignments
 
 from .conftest import ADMIN, Stack
 
@@ -113,12 +113,12 @@ async def test_an_insert_that_fails_gives_the_slots_back(stack: Stack, monkeypat
 
     monkeypatch.setattr(repo, "insert_assignment", lost)
     with pytest.raises(AutoReconnect):
-        await handlers.assign(ctx=stack.ctx, mentor_id="m1", mentee_id="s1", how="manual")
+        await assignments.assign(ctx=stack.ctx, mentor_id="m1", mentee_id="s1", how="manual")
     assert await repo.slots.count_documents({}) == 0  # neither the student's place nor the mentor's slot leaked
     # an insert that was applied although the call failed keeps its slots: capacity is never exceeded
     monkeypatch.setattr(repo, "insert_assignment", applied_then_lost)
     with pytest.raises(AutoReconnect):
-        await handlers.assign(ctx=stack.ctx, mentor_id="m2", mentee_id="s2", how="manual")
+        await assignments.assign(ctx=stack.ctx, mentor_id="m2", mentee_id="s2", how="manual")
     assert await repo.slots.count_documents({}) == 2
     monkeypatch.undo()
 

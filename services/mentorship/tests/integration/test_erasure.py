@@ -10,7 +10,7 @@ import pytest
 from medsupport_shared.event_types import FlagRaised, StudentErasureRequested
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import auth, eventually
-from mentorship.handlers import send_meeting_reminders
+from mentorship.meeting_reminders import send_meeting_reminders
 from mentorship.repository import ERASED
 
 from .conftest import ADMIN, Stack, mentorship_settings, start

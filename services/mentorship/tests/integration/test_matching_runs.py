@@ -13,7 +13,7 @@ import pytest
 from medsupport_shared.event_types import FlagRaised, FlagResolved
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import auth, eventually
-from mentorship.matching import Mentee, Mentor, match
+from mentorship.domain.matching import Mentee, Mentor, match
 
 from .conftest import ADMIN, Stack
 

@@ -51,7 +51,7 @@ async def test_meetings_are_a_page_most_recent_first(stack: Stack) -> None:
     for limit in ("0", "201", "ten"):
         assert (await stack.client.get(path, params={"limit": limit}, headers=ADMIN)).status_code == 422
     stored = await stack.ctx.repo.assignment(assignment_id=assignment_id)
-    assert stored is not None and stored["last_meeting_at"].day == 9  # the latest, not the last logged
+    assert stored is not None and stored.last_meeting_at.day == 9  # the latest, not the last logged
 
 
 async def test_last_meeting_at_only_moves_forward_under_concurrent_logging(stack: Stack) -> None:
@@ -63,10 +63,10 @@ async def test_last_meeting_at_only_moves_forward_under_concurrent_logging(stack
     )
     assert all(r.status_code == 201 for r in results)
     stored = await stack.ctx.repo.assignment(assignment_id=assignment_id)
-    assert stored is not None and stored["last_meeting_at"] == datetime.fromisoformat(at(12))
+    assert stored is not None and stored.last_meeting_at == datetime.fromisoformat(at(12))
     assert (await log(stack, assignment_id, at(1))).status_code == 201  # an older meeting, logged late
     stored = await stack.ctx.repo.assignment(assignment_id=assignment_id)
-    assert stored is not None and stored["last_meeting_at"] == datetime.fromisoformat(at(12))
+    assert stored is not None and stored.last_meeting_at == datetime.fromisoformat(at(12))
 
 
 async def test_an_ended_mentorship_takes_no_more_meetings(stack: Stack) -> None:
@@ -83,7 +83,7 @@ async def test_an_ended_mentorship_takes_no_more_meetings(stack: Stack) -> None:
         assert refused.json()["status"] == 409
     assert await stack.ctx.repo.meetings.count_documents({}) == 1
     stored = await stack.ctx.repo.assignment(assignment_id=assignment_id)
-    assert stored is not None and stored["last_meeting_at"] == datetime.fromisoformat(at(2))
+    assert stored is not None and stored.last_meeting_at == datetime.fromisoformat(at(2))
     # the same pair starts again; its meeting (same event key, same partition) arrives after anything the
     # refused ones could have emitted
     again = (await stack.assign("m1", "s1")).json()["id"]

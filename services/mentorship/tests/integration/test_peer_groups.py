@@ -37,7 +37,7 @@ async def place(stack: Stack, *student_ids: str, cohort: str = "2027") -> dict[s
 
 async def members(stack: Stack) -> dict[str, list[str]]:
     """As stored (no staff role sees the members of a group it does not facilitate)."""
-    groups = await stack.ctx.repo.all_groups(query={})
+    groups = await stack.ctx.repo.all_groups()
     return {g["_id"]: sorted(await stack.ctx.repo.group_members(group_id=g["_id"])) for g in groups}
 
 

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import auth, eventually
-from mentorship.handlers import send_meeting_reminders
+from mentorship.meeting_reminders import send_meeting_reminders
 
 from .conftest import Stack, mentorship_settings, start
 

@@ -8,7 +8,7 @@ import pytest
 
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import auth
-from mentorship import api
+from mentorship import api_profiles
 
 from .conftest import ADMIN, PROFILE, Stack
 
@@ -202,7 +202,7 @@ async def test_bad_meeting_input_and_bad_list_parameters(stack: Stack) -> None:
         assert "n" * 100 not in response.text  # the rejected notes are not echoed
     assert await stack.ctx.repo.meetings.count_documents({}) == 0
     stored = await stack.ctx.repo.assignment(assignment_id=assignment_id)
-    assert stored is not None and stored["last_meeting_at"] is None
+    assert stored is not None and stored.last_meeting_at is None
     for query in ("limit=0", "limit=201", "limit=ten"):
         for route in ("/v1/assignments", "/v1/mentors", "/v1/peer-groups", path):
             assert (await stack.client.get(f"{route}?{query}", headers=ADMIN)).status_code == 422, (route, query)
@@ -280,7 +280,7 @@ async def test_my_mentor_profile(stack: Stack) -> None:
     )
     assert (await stack.client.get("/v1/mentors/me", headers=auth("m2", "mentor"))).status_code == 404
     assert (await stack.client.get("/v1/mentors/m1", headers=auth("m2", "mentor"))).json()["background"] is None
-    gets = [route.path for route in api.router.routes if "GET" in getattr(route, "methods", ())]  # type: ignore[attr-defined]
+    gets = [route.path for route in api_profiles.router.routes if "GET" in getattr(route, "methods", ())]  # type: ignore[attr-defined]
     assert gets.index("/v1/mentors/me") < gets.index("/v1/mentors/{mentor_id}")  # "me" is never taken for an id
 
 

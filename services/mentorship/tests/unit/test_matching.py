@@ -5,7 +5,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorship.matching import FORBIDDEN, Mentee, Mentor, Weights, compatibility, match, score_matrix
+from mentorship.domain.matching import FORBIDDEN, Mentee, Mentor, Weights, compatibility, match, score_matrix
 
 W = Weights()
 

@@ -20,7 +20,7 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from mentorship.matching import Match, Mentee, Mentor, Weights, allowed, compatibility, match
+from mentorship.domain.matching import Match, Mentee, Mentor, Weights, allowed, compatibility, match
 
 LANGUAGES = ["en", "fr", "es"]
 INTERESTS = list("uvwxyz")

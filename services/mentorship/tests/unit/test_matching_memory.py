@@ -4,7 +4,7 @@ expanded matrix stays students x (mentors x waiting), not students x 40 000."""
 
 import tracemalloc
 
-from mentorship.matching import Mentee, Mentor, match
+from mentorship.domain.matching import Mentee, Mentor, match
 
 MENTORS, CAPACITY, WAITING = 800, 50, 10
 CELL = 8  # float64

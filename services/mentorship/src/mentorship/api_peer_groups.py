@@ -4,33 +4,27 @@ a group of their own cohort (or one open to every cohort), and staff place only 
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from medsupport_shared.errors import AUTH_ERRORS, Conflict, Forbidden, NotFound, problem_responses
-from medsupport_shared.events import utcnow
+from medsupport_shared.auth import CurrentPrincipal, Principal
+from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
-from medsupport_shared.rate_limits import limit_per_user
-from mentorship.api import Context
-from mentorship.handlers import match_into_groups
+from mentorship import peer_groups
+from mentorship.context import Context, GroupCreator, Staff, Student
+from mentorship.peer_groups import GroupWithMembers
 from mentorship.schemas import GroupMatchingIn, PeerGroupIn, PeerGroupOut, PeerGroupPage, PlacementIn, PlacementOut
 
-STAFF = (Role.FACULTY, Role.MENTOR, Role.COUNSELLOR, Role.WELLBEING_LEAD, Role.ADMIN)
-Creator = Annotated[Principal, Depends(require_roles(*STAFF, Role.STUDENT))]
-Staff = Annotated[Principal, Depends(require_roles(*STAFF))]
-Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
 router = APIRouter(prefix="/v1/peer-groups", tags=["peer groups"])
 
 
 HIDDEN = ("_id", "created_by", "created_at")
 
 
-async def group_view(ctx: Any, group: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    members = await ctx.repo.group_members(group_id=group["_id"])
+def group_view(seen: GroupWithMembers, principal: Principal) -> dict[str, Any]:
+    group, members = seen.group, seen.members
     may_see = principal.sub in members or principal.sub == group.get("facilitator_id")
     return {
         "id": group["_id"],
@@ -48,23 +42,11 @@ async def group_view(ctx: Any, group: dict[str, Any], principal: Principal) -> d
     responses=problem_responses(*AUTH_ERRORS, 409, 429),
 )
 async def create_group(
-    body: PeerGroupIn, principal: Creator, ctx: Context, idempotency_key: IdempotencyKey = None
+    body: PeerGroupIn, principal: GroupCreator, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     async def create() -> dict[str, Any]:
-        await limit_per_user(
-            ctx.counters,
-            scope="peer-group",
-            user=principal.sub,
-            limit=ctx.settings.peer_groups_per_day,
-            window_seconds=86400,
-            what="new peer groups",
-        )
-        fields = body.model_dump()
-        if not principal.has_any(*STAFF) and fields["cohort"] is None:
-            fields["cohort"] = principal.cohort  # a student's group is for their cohort unless they say otherwise
-        group = {"_id": uuid.uuid4().hex, **fields, "created_by": principal.sub, "created_at": utcnow()}
-        await ctx.repo.insert_group(group=group)
-        return PeerGroupOut.model_validate(await group_view(ctx, group, principal)).model_dump(mode="json")
+        started = await peer_groups.start_group(ctx=ctx, principal=principal, fields=body.model_dump())
+        return PeerGroupOut.model_validate(group_view(started, principal)).model_dump(mode="json")
 
     return await ctx.idempotency.run(
         key=idempotency_key, scope="peer_groups.create", owner=principal.sub, payload=body, create=create
@@ -79,17 +61,8 @@ async def list_groups(
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    items, next_cursor = await ctx.repo.page_groups(
-        query={"cohort": cohort} if cohort else {}, limit=limit, cursor=cursor
-    )
-    return {"items": [await group_view(ctx, g, principal) for g in items], "next_cursor": next_cursor}
-
-
-async def _group(ctx: Any, group_id: str) -> dict[str, Any]:
-    group: dict[str, Any] | None = await ctx.repo.group(group_id=group_id)
-    if group is None:
-        raise NotFound("no peer group with that id")
-    return group
+    items, next_cursor = await peer_groups.list_groups(ctx=ctx, cohort=cohort, limit=limit, cursor=cursor)
+    return {"items": [group_view(g, principal) for g in items], "next_cursor": next_cursor}
 
 
 @router.post(
@@ -101,12 +74,7 @@ async def _group(ctx: Any, group_id: str) -> dict[str, Any]:
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def join(group_id: str, principal: Student, ctx: Context) -> Any:
-    group = await _group(ctx, group_id)
-    if group.get("cohort") is not None and group["cohort"] != principal.cohort:
-        raise Forbidden("this group is for another cohort")
-    if await ctx.repo.join_group(group=group, student_id=principal.sub) is False:
-        raise Conflict("the group is full")
-    return await group_view(ctx, group, principal)
+    return group_view(await peer_groups.join_group(ctx=ctx, principal=principal, group_id=group_id), principal)
 
 
 @router.post(
@@ -116,9 +84,7 @@ async def join(group_id: str, principal: Student, ctx: Context) -> Any:
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def leave(group_id: str, principal: Student, ctx: Context) -> Any:
-    group = await _group(ctx, group_id)
-    await ctx.repo.leave_group(group_id=group_id, student_id=principal.sub)
-    return await group_view(ctx, group, principal)
+    return group_view(await peer_groups.leave_group(ctx=ctx, principal=principal, group_id=group_id), principal)
 
 
 @router.put(
@@ -128,9 +94,7 @@ async def leave(group_id: str, principal: Student, ctx: Context) -> Any:
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def set_placement(body: PlacementIn, principal: Student, ctx: Context) -> Any:
-    await ctx.repo.set_placement(
-        student_id=principal.sub, cohort=principal.cohort, open_to_placement=body.open_to_placement
-    )
+    await peer_groups.set_placement(ctx=ctx, principal=principal, open_to_placement=body.open_to_placement)
     return {"open_to_placement": body.open_to_placement, "cohort": principal.cohort}
 
 
@@ -145,4 +109,4 @@ async def set_placement(body: PlacementIn, principal: Student, ctx: Context) -> 
     },
 )
 async def place(body: GroupMatchingIn, _: Staff, ctx: Context) -> dict[str, dict[str, str | None]]:
-    return {"placed": await match_into_groups(ctx=ctx, cohort=body.cohort, student_ids=body.student_ids)}
+    return {"placed": await peer_groups.match_into_groups(ctx=ctx, cohort=body.cohort, student_ids=body.student_ids)}

@@ -1,0 +1,1 @@
+"""The mentorship service's pure rules and typed entities: no I/O, no settings, no Mongo."""
