@@ -17,6 +17,7 @@ from medsupport_shared.outbox import ChangeRecorder
 from mentorship.context import MentorshipContext
 from mentorship.domain.assignments import Assignment
 from mentorship.domain.meetings import Meeting
+from mentorship.domain.profiles import MenteePreferences, MentorProfile
 from mentorship.settings import MentorshipSettings
 
 Document = dict[str, Any]
@@ -51,27 +52,43 @@ class FakeMentorshipRepository:
 
     # ---------------------------------------------------------------- profiles and preferences
 
-    async def mentor(self, *, mentor_id: str) -> Document | None:
-        return self.mentors.get(mentor_id)
+    def add_mentor(self, mentor_id: str, **stored: Any) -> None:
+        """A profile as stored (test set-up: any fields, as a hand-edited or older document may have)."""
+        self.mentors[mentor_id] = {"_id": mentor_id, **stored}
 
-    async def save_mentor(self, *, mentor_id: str, profile: Document) -> None:
-        self.mentors[mentor_id] = {**self.mentors.get(mentor_id, {"_id": mentor_id}), **profile}
+    def add_mentee(self, student_id: str, **stored: Any) -> None:
+        self.mentees[student_id] = {"_id": student_id, **stored}
 
-    async def page_mentors(self, *, limit: int | None, cursor: str | None) -> tuple[list[Document], str | None]:
-        return _page([self.mentors[k] for k in sorted(self.mentors)], limit, cursor)
+    async def mentor(self, *, mentor_id: str) -> MentorProfile | None:
+        doc = self.mentors.get(mentor_id)
+        return None if doc is None else MentorProfile.model_validate({"id": doc["_id"], **doc})
 
-    async def all_mentors(self) -> list[Document]:
-        return list(self.mentors.values())
+    async def save_mentor(self, *, profile: MentorProfile, at: datetime) -> None:
+        fields = {**profile.model_dump(exclude={"id"}), "created_at": at}
+        self.mentors[profile.id] = {**self.mentors.get(profile.id, {"_id": profile.id}), **fields}
 
-    async def mentee(self, *, student_id: str) -> Document | None:
-        return self.mentees.get(student_id)
+    async def page_mentors(self, *, limit: int | None, cursor: str | None) -> tuple[list[MentorProfile], str | None]:
+        page, next_cursor = _page([self.mentors[k] for k in sorted(self.mentors)], limit, cursor)
+        return [MentorProfile.model_validate({"id": d["_id"], **d}) for d in page], next_cursor
 
-    async def save_mentee(self, *, student_id: str, preferences: Document) -> None:
-        self.mentees[student_id] = {**self.mentees.get(student_id, {"_id": student_id}), **preferences}
+    async def all_mentors(self) -> list[MentorProfile]:
+        return [MentorProfile.model_validate({"id": d["_id"], **d}) for d in self.mentors.values()]
 
-    async def waiting_mentees(self, *, student_id: str | None = None) -> list[Document]:
+    async def mentee(self, *, student_id: str) -> MenteePreferences | None:
+        doc = self.mentees.get(student_id)
+        return None if doc is None else MenteePreferences.model_validate({"id": doc["_id"], **doc})
+
+    async def save_mentee(self, *, preferences: MenteePreferences, at: datetime) -> None:
+        fields = {**preferences.model_dump(exclude={"id"}), "created_at": at}
+        self.mentees[preferences.id] = {**self.mentees.get(preferences.id, {"_id": preferences.id}), **fields}
+
+    async def waiting_mentees(self, *, student_id: str | None = None) -> list[MenteePreferences]:
         matched = {a["mentee_id"] for a in self.assignments.values() if a["status"] == "active"}
-        return [d for k, d in self.mentees.items() if (student_id is None or k == student_id) and k not in matched]
+        return [
+            MenteePreferences.model_validate({"id": k, **d})
+            for k, d in self.mentees.items()
+            if (student_id is None or k == student_id) and k not in matched
+        ]
 
     async def has_active_mentor(self, *, student_id: str) -> bool:
         return any(a["mentee_id"] == student_id and a["status"] == "active" for a in self.assignments.values())

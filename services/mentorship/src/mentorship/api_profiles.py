@@ -11,6 +11,7 @@ from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.inputs import PageCursor, PageLimit
 from mentorship import profiles
 from mentorship.context import Admin, Context, MentorRole, Student
+from mentorship.domain.profiles import MenteePreferences, MentorProfile
 from mentorship.schemas import (
     MenteePreferencesIn,
     MenteePreferencesOut,
@@ -22,9 +23,10 @@ from mentorship.schemas import (
 router = APIRouter(prefix="/v1", tags=["mentorship"])
 
 
-def mentor_view(doc: dict[str, Any], load: int, *, show_background: bool) -> dict[str, Any]:
-    """A mentor's self-described background is shown to themselves and admins only."""
-    view = {"id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}, "active_mentees": load}
+def mentor_view(profile: MentorProfile, load: int, *, show_background: bool) -> dict[str, Any]:
+    """What was stored (a field never stored takes the reply's default); a mentor's self-described
+    background is shown to themselves and admins only."""
+    view = {**profile.model_dump(exclude_unset=True), "id": profile.id, "active_mentees": load}
     if not show_background:
         view["background"] = None
     return view
@@ -40,7 +42,7 @@ async def list_mentors(
 ) -> Any:
     items, next_cursor = await profiles.list_mentors(ctx=ctx, limit=limit, cursor=cursor)
     return {
-        "items": [mentor_view(d, load, show_background=_sees_background(principal, d["_id"])) for d, load in items],
+        "items": [mentor_view(p, load, show_background=_sees_background(principal, p.id)) for p, load in items],
         "next_cursor": next_cursor,
     }
 
@@ -52,8 +54,8 @@ async def list_mentors(
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def get_my_profile(principal: MentorRole, ctx: Context) -> Any:
-    doc, load = await profiles.my_mentor_profile(ctx=ctx, mentor_id=principal.sub)
-    return mentor_view(doc, load, show_background=True)
+    profile, load = await profiles.my_mentor_profile(ctx=ctx, mentor_id=principal.sub)
+    return mentor_view(profile, load, show_background=True)
 
 
 @router.get(
@@ -63,8 +65,8 @@ async def get_my_profile(principal: MentorRole, ctx: Context) -> Any:
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def get_mentor(mentor_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
-    doc, load = await profiles.mentor_profile(ctx=ctx, mentor_id=mentor_id)
-    return mentor_view(doc, load, show_background=_sees_background(principal, mentor_id))
+    profile, load = await profiles.mentor_profile(ctx=ctx, mentor_id=mentor_id)
+    return mentor_view(profile, load, show_background=_sees_background(principal, mentor_id))
 
 
 @router.put(
@@ -74,8 +76,9 @@ async def get_mentor(mentor_id: str, principal: CurrentPrincipal, ctx: Context) 
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def put_my_profile(body: MentorProfileIn, principal: MentorRole, ctx: Context) -> Any:
-    doc, load = await profiles.save_mentor_profile(ctx=ctx, mentor_id=principal.sub, profile=body.model_dump())
-    return mentor_view(doc, load, show_background=True)
+    profile = MentorProfile(id=principal.sub, **body.model_dump())
+    saved, load = await profiles.save_mentor_profile(ctx=ctx, profile=profile)
+    return mentor_view(saved, load, show_background=True)
 
 
 @router.put(
@@ -85,8 +88,9 @@ async def put_my_profile(body: MentorProfileIn, principal: MentorRole, ctx: Cont
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def put_profile(mentor_id: str, body: MentorProfileIn, _: Admin, ctx: Context) -> Any:
-    doc, load = await profiles.save_mentor_profile(ctx=ctx, mentor_id=mentor_id, profile=body.model_dump())
-    return mentor_view(doc, load, show_background=True)
+    profile = MentorProfile(id=mentor_id, **body.model_dump())
+    saved, load = await profiles.save_mentor_profile(ctx=ctx, profile=profile)
+    return mentor_view(saved, load, show_background=True)
 
 
 @router.get(
@@ -96,7 +100,8 @@ async def put_profile(mentor_id: str, body: MentorProfileIn, _: Admin, ctx: Cont
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def get_preferences(principal: Student, ctx: Context) -> Any:
-    return await profiles.preferences_of(ctx=ctx, student_id=principal.sub)
+    preferences = await profiles.preferences_of(ctx=ctx, student_id=principal.sub)
+    return preferences.model_dump(exclude_unset=True)
 
 
 @router.put(
@@ -106,7 +111,6 @@ async def get_preferences(principal: Student, ctx: Context) -> Any:
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def put_preferences(body: MenteePreferencesIn, principal: Student, ctx: Context) -> Any:
-    await profiles.save_preferences(
-        ctx=ctx, student_id=principal.sub, cohort=principal.cohort, preferences=body.model_dump()
-    )
+    preferences = MenteePreferences(id=principal.sub, cohort=principal.cohort, **body.model_dump())
+    await profiles.save_preferences(ctx=ctx, preferences=preferences)
     return body

@@ -32,18 +32,18 @@ async def assign(
     mentor = await ctx.repo.mentor(mentor_id=mentor_id)
     if mentor is None:
         raise NotFound("no mentor with that id")
-    if mentor.get("paused"):
+    if mentor.paused:
         raise Conflict("the mentor is paused and takes no new mentees")
-    preferences = await ctx.repo.mentee(student_id=mentee_id) or {}
-    if mentor_id in preferences.get("avoid", []):
+    preferences = await ctx.repo.mentee(student_id=mentee_id)  # none on file: the admin decides
+    if preferences is not None and mentor_id in preferences.avoid:
         raise Conflict("the student asked not to be matched with this mentor")
-    if preferences and not shares_language(preferences.get("languages", []), mentor.get("languages", [])):
+    if preferences is not None and not shares_language(preferences.languages, mentor.languages):
         raise Conflict("the mentor and the student share no language")
     assignment_id = uuid.uuid4().hex
     if not await ctx.repo.take_slot(slot_id=f"mentee:{mentee_id}", assignment_id=assignment_id):
         raise Conflict("the student already has an active mentor")
     try:
-        for slot in range(int(mentor.get("capacity", 0))):
+        for slot in range(mentor.capacity):
             if await ctx.repo.take_slot(slot_id=f"{mentor_id}:{slot}", assignment_id=assignment_id):
                 break
         else:

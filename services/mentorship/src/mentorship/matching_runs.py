@@ -10,35 +10,9 @@ from medsupport_shared.domain_errors import Conflict
 from medsupport_shared.events import utcnow
 from mentorship.assignments import assign
 from mentorship.context import MentorshipContext
-from mentorship.domain.matching import Match, Mentee, Mentor, match
+from mentorship.domain.matching import Match, match
+from mentorship.domain.profiles import as_mentee, as_mentor
 from mentorship.repository import Document
-
-
-def as_mentor(doc: Document, load: int) -> Mentor:
-    return Mentor(
-        id=doc["_id"],
-        specialty=doc.get("specialty"),
-        interests=frozenset(doc.get("interests", [])),
-        languages=frozenset(doc.get("languages", [])),
-        formats=frozenset(doc.get("formats", [])),
-        background=doc.get("background"),
-        paused=bool(doc.get("paused")),
-        free_slots=max(0, int(doc.get("capacity", 0)) - load),
-    )
-
-
-def as_mentee(doc: Document, flagged: bool) -> Mentee:
-    return Mentee(
-        id=doc["_id"],
-        specialty=doc.get("specialty"),
-        interests=frozenset(doc.get("interests", [])),
-        languages=frozenset(doc.get("languages", [])),
-        meeting_format=doc.get("meeting_format"),
-        background=doc.get("background"),
-        wants_shared_background=bool(doc.get("wants_shared_background")),
-        avoid=frozenset(doc.get("avoid", [])),
-        flagged=flagged,
-    )
 
 
 def _proposal(proposal: Match, assignment_id: str | None) -> dict[str, Any]:
@@ -61,12 +35,12 @@ async def run_matching(
             raise Conflict("the student already has an active mentor")
     now = utcnow()
     load = await ctx.repo.active_load()
-    mentors = [as_mentor(d, load.get(d["_id"], 0)) for d in await ctx.repo.all_mentors()]
+    mentors = [as_mentor(p, load.get(p.id, 0)) for p in await ctx.repo.all_mentors()]
     # A preview ignores flag priority: with capacity an admin can edit, a free dry run that placed a
     # low-scoring student before a better one would tell who has an open wellbeing flag. A real run keeps
     # the priority in its objective (its output, sorted by id with criteria only, never shows it).
     flagged = set() if dry_run else await ctx.repo.prioritised(now=now)
-    mentees = [as_mentee(d, d["_id"] in flagged) for d in await ctx.repo.waiting_mentees(student_id=student_id)]
+    mentees = [as_mentee(p, p.id in flagged) for p in await ctx.repo.waiting_mentees(student_id=student_id)]
     result = match(mentees, mentors, ctx.settings.matching_weights)
     made: list[dict[str, Any]] = []
     skipped: list[str] = []

@@ -94,8 +94,8 @@ async def match_into_groups(*, ctx: MentorshipContext, cohort: str, student_ids:
         if already:
             placed[student_id] = already[0]
             continue
-        preferences = await ctx.repo.mentee(student_id=student_id) or {}
-        interests = set(preferences.get("interests", []))
+        preferences = await ctx.repo.mentee(student_id=student_id)
+        interests = set(preferences.interests) if preferences else set()
         for group in sorted(groups, key=functools.partial(group_rank, interests)):
             if await ctx.repo.join_group(group=group, student_id=student_id) is not False:
                 placed[student_id] = group["_id"]

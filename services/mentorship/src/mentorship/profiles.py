@@ -5,10 +5,10 @@ from __future__ import annotations
 from medsupport_shared.domain_errors import NotFound
 from medsupport_shared.events import utcnow
 from mentorship.context import MentorshipContext
-from mentorship.repository import Document
+from mentorship.domain.profiles import MenteePreferences, MentorProfile
 
-MentorWithLoad = tuple[Document, int]
-"""A stored mentor profile and the number of the mentor's active mentees."""
+MentorWithLoad = tuple[MentorProfile, int]
+"""A mentor's profile and the number of the mentor's active mentees."""
 
 
 async def list_mentors(
@@ -16,7 +16,7 @@ async def list_mentors(
 ) -> tuple[list[MentorWithLoad], str | None]:
     items, next_cursor = await ctx.repo.page_mentors(limit=limit, cursor=cursor)
     load = await ctx.repo.active_load()
-    return [(doc, load.get(doc["_id"], 0)) for doc in items], next_cursor
+    return [(profile, load.get(profile.id, 0)) for profile in items], next_cursor
 
 
 async def mentor_profile(*, ctx: MentorshipContext, mentor_id: str) -> MentorWithLoad:
@@ -28,28 +28,24 @@ async def my_mentor_profile(*, ctx: MentorshipContext, mentor_id: str) -> Mentor
 
 
 async def _profile(ctx: MentorshipContext, mentor_id: str, *, missing: str) -> MentorWithLoad:
-    doc = await ctx.repo.mentor(mentor_id=mentor_id)
-    if doc is None:
+    profile = await ctx.repo.mentor(mentor_id=mentor_id)
+    if profile is None:
         raise NotFound(missing)
-    return doc, (await ctx.repo.active_load()).get(mentor_id, 0)
+    return profile, (await ctx.repo.active_load()).get(mentor_id, 0)
 
 
-async def save_mentor_profile(*, ctx: MentorshipContext, mentor_id: str, profile: Document) -> MentorWithLoad:
-    """Create or replace the profile's fields; answers the profile as given (with ``_id``)."""
-    await ctx.repo.save_mentor(mentor_id=mentor_id, profile={**profile, "created_at": utcnow()})
-    return {"_id": mentor_id, **profile}, (await ctx.repo.active_load()).get(mentor_id, 0)
+async def save_mentor_profile(*, ctx: MentorshipContext, profile: MentorProfile) -> MentorWithLoad:
+    """Create or replace every field of the profile."""
+    await ctx.repo.save_mentor(profile=profile, at=utcnow())
+    return profile, (await ctx.repo.active_load()).get(profile.id, 0)
 
 
-async def preferences_of(*, ctx: MentorshipContext, student_id: str) -> Document:
-    doc = await ctx.repo.mentee(student_id=student_id)
-    if doc is None:
+async def preferences_of(*, ctx: MentorshipContext, student_id: str) -> MenteePreferences:
+    preferences = await ctx.repo.mentee(student_id=student_id)
+    if preferences is None:
         raise NotFound("no preferences recorded yet")
-    return doc
+    return preferences
 
 
-async def save_preferences(
-    *, ctx: MentorshipContext, student_id: str, cohort: str | None, preferences: Document
-) -> None:
-    await ctx.repo.save_mentee(
-        student_id=student_id, preferences={**preferences, "cohort": cohort, "created_at": utcnow()}
-    )
+async def save_preferences(*, ctx: MentorshipContext, preferences: MenteePreferences) -> None:
+    await ctx.repo.save_mentee(preferences=preferences, at=utcnow())

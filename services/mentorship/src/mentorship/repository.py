@@ -17,6 +17,7 @@ from medsupport_shared.mongo import MAX_LIMIT, ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, push_outbox, with_outbox
 from mentorship.domain.assignments import Assignment
 from mentorship.domain.meetings import Meeting
+from mentorship.domain.profiles import MenteePreferences, MentorProfile
 
 Document = dict[str, Any]
 MENTORS, MENTEES, PRIORITY, ASSIGNMENTS, SLOTS = "mentors", "mentees", "priority", "assignments", "slots"
@@ -43,6 +44,14 @@ def _assignment(doc: Document) -> Assignment | None:
     return parse_document(doc, Assignment, collection=ASSIGNMENTS, prepare=_with_id, log_id=True)
 
 
+def _mentors(docs: list[Document]) -> list[MentorProfile]:
+    return parse_documents(docs, MentorProfile, collection=MENTORS, prepare=_with_id)
+
+
+def _mentees(docs: list[Document]) -> list[MenteePreferences]:
+    return parse_documents(docs, MenteePreferences, collection=MENTEES, prepare=_with_id)
+
+
 class MentorshipRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.mentors, self.mentees, self.priority = db[MENTORS], db[MENTEES], db[PRIORITY]
@@ -65,28 +74,36 @@ class MentorshipRepository:
 
     # ---------------------------------------------------------------- profiles and preferences
 
-    async def mentor(self, *, mentor_id: str) -> Document | None:
-        return await self.mentors.find_one({"_id": mentor_id})
+    async def mentor(self, *, mentor_id: str) -> MentorProfile | None:
+        doc = await self.mentors.find_one({"_id": mentor_id})
+        return next(iter(_mentors([doc])), None) if doc else None
 
-    async def save_mentor(self, *, mentor_id: str, profile: Document) -> None:
-        await self.mentors.update_one({"_id": mentor_id}, {"$set": profile}, upsert=True)
+    async def save_mentor(self, *, profile: MentorProfile, at: datetime) -> None:
+        """Every field of the profile (``created_at``: when it was last saved, as it always was)."""
+        fields = {**profile.model_dump(exclude={"id"}), "created_at": at}
+        await self.mentors.update_one({"_id": profile.id}, {"$set": fields}, upsert=True)
 
-    async def page_mentors(self, *, limit: int | None, cursor: str | None) -> tuple[list[Document], str | None]:
-        return await paginate(self.mentors, {}, limit=limit, cursor=cursor, sort_field="_id", descending=False)
+    async def page_mentors(self, *, limit: int | None, cursor: str | None) -> tuple[list[MentorProfile], str | None]:
+        docs, next_cursor = await paginate(
+            self.mentors, {}, limit=limit, cursor=cursor, sort_field="_id", descending=False
+        )
+        return _mentors(docs), next_cursor
 
-    async def all_mentors(self) -> list[Document]:
-        return await self.mentors.find({}).to_list(None)
+    async def all_mentors(self) -> list[MentorProfile]:
+        return _mentors(await self.mentors.find({}).to_list(None))
 
-    async def mentee(self, *, student_id: str) -> Document | None:
-        return await self.mentees.find_one({"_id": student_id})
+    async def mentee(self, *, student_id: str) -> MenteePreferences | None:
+        doc = await self.mentees.find_one({"_id": student_id})
+        return next(iter(_mentees([doc])), None) if doc else None
 
-    async def save_mentee(self, *, student_id: str, preferences: Document) -> None:
-        await self.mentees.update_one({"_id": student_id}, {"$set": preferences}, upsert=True)
+    async def save_mentee(self, *, preferences: MenteePreferences, at: datetime) -> None:
+        fields = {**preferences.model_dump(exclude={"id"}), "created_at": at}
+        await self.mentees.update_one({"_id": preferences.id}, {"$set": fields}, upsert=True)
 
-    async def waiting_mentees(self, *, student_id: str | None = None) -> list[Document]:
+    async def waiting_mentees(self, *, student_id: str | None = None) -> list[MenteePreferences]:
         query: Document = {"_id": student_id} if student_id else {}
         matched = {d["mentee_id"] async for d in self.assignments.find({"status": "active"}, {"mentee_id": 1})}
-        return [d async for d in self.mentees.find(query) if d["_id"] not in matched]
+        return _mentees([d async for d in self.mentees.find(query) if d["_id"] not in matched])
 
     async def has_active_mentor(self, *, student_id: str) -> bool:
         return await self.assignments.find_one({"mentee_id": student_id, "status": "active"}, {"_id": 1}) is not None

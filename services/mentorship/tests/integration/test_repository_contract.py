@@ -13,6 +13,7 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.mongo import create_client
 from mentorship.domain.assignments import Assignment
 from mentorship.domain.meetings import Meeting
+from mentorship.domain.profiles import MenteePreferences, MentorProfile
 from mentorship.repository import MentorshipRepository
 
 from ..fakes import FakeMentorshipRepository
@@ -116,3 +117,19 @@ async def test_group_seats_and_membership(repo: Any) -> None:
     assert await repo.join_group(group=group, student_id="s3") is True  # the seat was given back
     assert [g["_id"] for g in await repo.all_groups(cohort="2027")] == ["g1"]
     assert await repo.all_groups(cohort="2028") == []
+
+
+async def test_profiles_are_saved_whole_and_waiting_students_are_those_without_an_active_mentor(repo: Any) -> None:
+    profile = MentorProfile(id="m1", languages=["en"], capacity=2, formats=["video"], paused=False)
+    await repo.save_mentor(profile=profile, at=utcnow())
+    assert await repo.mentor(mentor_id="m1") == profile and await repo.mentor(mentor_id="m2") is None
+    assert await repo.all_mentors() == [profile]
+    assert (await repo.page_mentors(limit=50, cursor=None))[0] == [profile]
+    for student in ("s1", "s2"):
+        await repo.save_mentee(preferences=MenteePreferences(id=student, languages=["en"], cohort="2027"), at=utcnow())
+    await repo.insert_assignment(assignment=assignment("a1", "m1", "s1", minutes_ago=1), entries=[])
+    assert [p.id for p in await repo.waiting_mentees()] == ["s2"]
+    assert await repo.waiting_mentees(student_id="s1") == []
+    mine = await repo.mentee(student_id="s2")
+    assert mine is not None and (mine.cohort, mine.languages) == ("2027", ["en"])
+    assert await repo.has_active_mentor(student_id="s1") and not await repo.has_active_mentor(student_id="s2")

@@ -22,7 +22,7 @@ ADMIN = person("admin-1", "admin")
 
 
 async def mentor(repo: FakeMentorshipRepository, mentor_id: str, **profile: Any) -> None:
-    await repo.save_mentor(mentor_id=mentor_id, profile={"languages": ["en"], "capacity": 1, **profile})
+    repo.add_mentor(mentor_id, **{"languages": ["en"], "capacity": 1, **profile})
 
 
 async def test_an_assignment_takes_a_slot_of_the_mentor_and_the_students_place_and_publishes_it() -> None:
@@ -59,7 +59,7 @@ async def test_hard_constraints_hold_for_a_manual_assignment(
     ctx, repo, outbox = fake_context()
     await mentor(repo, "m1", **profile)
     if preferences:
-        await repo.save_mentee(student_id="s1", preferences=preferences)
+        repo.add_mentee("s1", **preferences)
     with pytest.raises(Conflict, match=refusal):
         await assign(ctx=ctx, mentor_id="m1", mentee_id="s1", how="manual")
     assert repo.slots == {} and repo.assignments == {} and outbox.dispatched == []
@@ -125,3 +125,12 @@ async def test_only_the_two_sides_and_admins_see_an_assignment() -> None:
     assert await ids(person("s1", "student")) == {"s1"}
     assert await ids(person("m1", "mentor")) == await ids(ADMIN) == {"s1", "s2"}
     assert await ids(ADMIN, "ended") == set()
+
+
+async def test_a_profile_stored_without_some_fields_is_read_with_the_defaults_the_rules_always_used() -> None:
+    ctx, repo, _ = fake_context()
+    repo.add_mentor("m-old", languages=["en"])  # no capacity stored: no room
+    repo.add_mentor("m-paused", languages=["en"], capacity=1, paused=None)  # a null pause: not paused
+    with pytest.raises(Conflict, match="no free capacity"):
+        await assign(ctx=ctx, mentor_id="m-old", mentee_id="s1", how="manual")
+    assert (await assign(ctx=ctx, mentor_id="m-paused", mentee_id="s1", how="manual")).status == "active"

@@ -20,9 +20,9 @@ ADMIN = Principal(sub="admin-1", roles=frozenset({"admin"}))
 
 async def one_seat_two_students(repo: FakeMentorshipRepository) -> None:
     """``a-keen`` fits the mentor better; ``z-flagged`` has an open wellbeing flag."""
-    await repo.save_mentor(mentor_id="m1", profile={"languages": ["en"], "capacity": 1, "specialty": "surgery"})
-    await repo.save_mentee(student_id="a-keen", preferences={"languages": ["en"], "specialty": "surgery"})
-    await repo.save_mentee(student_id="z-flagged", preferences={"languages": ["en"]})
+    repo.add_mentor("m1", languages=["en"], capacity=1, specialty="surgery")
+    repo.add_mentee("a-keen", languages=["en"], specialty="surgery")
+    repo.add_mentee("z-flagged", languages=["en"])
     await repo.prioritise(student_id="z-flagged", until=utcnow() + timedelta(days=1))
 
 

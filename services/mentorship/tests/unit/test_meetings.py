@@ -23,7 +23,7 @@ ADMIN = Principal(sub="admin-1", roles=frozenset({"admin"}))
 
 async def test_a_meeting_is_logged_by_a_side_with_notes_private_to_its_author() -> None:
     ctx, repo, outbox = fake_context()
-    await repo.save_mentor(mentor_id="m1", profile={"languages": ["en"], "capacity": 1})
+    repo.add_mentor("m1", languages=["en"], capacity=1)
     made = await assign(ctx=ctx, mentor_id="m1", mentee_id="s1", how="manual")
     met_at = utcnow() - timedelta(days=2)
     meeting = await log_meeting(
@@ -53,7 +53,7 @@ async def test_a_meeting_is_logged_by_a_side_with_notes_private_to_its_author() 
 
 async def test_only_the_sides_of_an_active_mentorship_log_meetings() -> None:
     ctx, repo, outbox = fake_context()
-    await repo.save_mentor(mentor_id="m1", profile={"languages": ["en"], "capacity": 1})
+    repo.add_mentor("m1", languages=["en"], capacity=1)
     made = await assign(ctx=ctx, mentor_id="m1", mentee_id="s1", how="manual")
     when = utcnow()
     with pytest.raises(Forbidden, match="only the mentor or the mentee"):
