@@ -11,7 +11,7 @@ from medsupport_shared.domain_errors import Conflict, NotFound
 from medsupport_shared.event_types import MentorAssigned, MentorshipEnded
 from medsupport_shared.events import utcnow
 from mentorship.context import MentorshipContext
-from mentorship.domain.assignments import Assignment, side_of
+from mentorship.domain.assignments import Assignment, Side, side_of
 from mentorship.domain.matching import shares_language
 from mentorship.metrics import ASSIGNMENTS_MADE
 from mentorship.repository import ASSIGNMENTS, Document
@@ -86,9 +86,13 @@ async def _release_unless_stored(ctx: MentorshipContext, assignment_id: str) -> 
         log.exception("could not release the slots of an unwritten assignment", extra={"assignment_id": assignment_id})
 
 
+def side_for(principal: Principal, assignment: Assignment) -> Side | None:
+    return side_of(assignment, principal.sub, admin=Role.ADMIN in principal.roles)
+
+
 async def visible_assignment(*, ctx: MentorshipContext, principal: Principal, assignment_id: str) -> Assignment:
     assignment = await ctx.repo.assignment(assignment_id=assignment_id)
-    if assignment is None or side_of(principal, assignment) is None:
+    if assignment is None or side_for(principal, assignment) is None:
         raise NotFound("no assignment with that id")  # no hint that it exists
     return assignment
 
@@ -112,7 +116,7 @@ async def end_assignment(
     assignment = await visible_assignment(ctx=ctx, principal=principal, assignment_id=assignment_id)
     if not assignment.active:
         raise Conflict("the assignment has already ended")
-    side = side_of(principal, assignment)
+    side = side_for(principal, assignment)
     assert side is not None
     now = utcnow()
     ended = assignment.ended(at=now, by=side, encrypted_reason=ctx.cipher.encrypt(reason))

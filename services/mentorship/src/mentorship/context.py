@@ -12,9 +12,11 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.idempotency import IdempotencyStore
 from medsupport_shared.outbox import ChangeRecorder
 from medsupport_shared.rate_limits import WindowCounters
-from mentorship.domain.peer_groups import STAFF
 from mentorship.repository import MentorshipRepository
 from mentorship.settings import MentorshipSettings
+
+STAFF = (Role.FACULTY, Role.MENTOR, Role.COUNSELLOR, Role.WELLBEING_LEAD, Role.ADMIN)
+"""Who may place students into peer groups; a group started by anyone else is for their own cohort."""
 
 
 @dataclass

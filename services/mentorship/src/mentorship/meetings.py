@@ -9,9 +9,8 @@ from medsupport_shared.auth import Principal
 from medsupport_shared.domain_errors import Conflict, Forbidden
 from medsupport_shared.event_types import MeetingLogged
 from medsupport_shared.events import utcnow
-from mentorship.assignments import visible_assignment
+from mentorship.assignments import side_for, visible_assignment
 from mentorship.context import MentorshipContext
-from mentorship.domain.assignments import side_of
 from mentorship.domain.meetings import Meeting
 from mentorship.repository import MEETINGS, Document
 
@@ -26,7 +25,7 @@ async def log_meeting(
     notes: str | None,
 ) -> Meeting:
     assignment = await visible_assignment(ctx=ctx, principal=principal, assignment_id=assignment_id)
-    side = side_of(principal, assignment)
+    side = side_for(principal, assignment)
     if side not in ("mentor", "mentee"):
         raise Forbidden("only the mentor or the mentee logs their meetings")
     if not assignment.active:

@@ -11,8 +11,8 @@ from medsupport_shared.auth import Principal
 from medsupport_shared.domain_errors import Conflict, Forbidden, NotFound
 from medsupport_shared.events import utcnow
 from medsupport_shared.rate_limits import limit_per_user
-from mentorship.context import MentorshipContext
-from mentorship.domain.peer_groups import STAFF, group_rank
+from mentorship.context import STAFF, MentorshipContext
+from mentorship.domain.peer_groups import group_rank
 from mentorship.repository import Document
 
 

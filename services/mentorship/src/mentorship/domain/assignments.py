@@ -7,8 +7,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medsupport_shared.auth import Principal, Role
-
 Side = Literal["mentor", "mentee", "admin"]
 
 
@@ -40,10 +38,10 @@ class Assignment(BaseModel):
         )
 
 
-def side_of(principal: Principal, assignment: Assignment) -> Side | None:
+def side_of(assignment: Assignment, caller: str, *, admin: bool) -> Side | None:
     """The caller's side of the assignment; None for anyone else (who is told it does not exist)."""
-    if principal.sub == assignment.mentor_id:
+    if caller == assignment.mentor_id:
         return "mentor"
-    if principal.sub == assignment.mentee_id:
+    if caller == assignment.mentee_id:
         return "mentee"
-    return "admin" if Role.ADMIN in principal.roles else None
+    return "admin" if admin else None
