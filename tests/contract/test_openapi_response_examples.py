@@ -40,7 +40,7 @@ from notifications.schemas import (
     StaffPage,
     StreamTicketOut,
 )
-from wellbeing.instruments import Instrument
+from wellbeing.domain.instruments import Instrument
 from wellbeing.referral_schemas import (
     HelpStatusOut,
     MyReferral,

@@ -1,11 +1,9 @@
 """Referral routes: a student's appointment request and help status, concerns raised about a student, and
-the counselling team's triage queue. Thin: each route calls a use case of ``referrals`` and maps its
-domain errors to problem+json."""
+the counselling team's triage queue. Thin: each route calls a use case of ``referrals`` (whose refusals the
+shared edge answers as problem+json)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -13,12 +11,12 @@ from fastapi import APIRouter, Depends, Query
 
 from medsupport_shared.auth import Principal, Role, require_roles
 from medsupport_shared.crypto import FieldCipher
-from medsupport_shared.errors import AUTH_ERRORS, Conflict, NotFound, TooManyRequests, Unprocessable, problem_responses
+from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
-from wellbeing import privacy, referrals
-from wellbeing.api_student import Context
-from wellbeing.domain.referrals import Referral, TriageRefused, referrer_status, student_status
+from wellbeing import referrals
+from wellbeing.context import Context
+from wellbeing.domain.referrals import Referral, referrer_status, student_status
 from wellbeing.referral_schemas import (
     ConcernCreate,
     HelpStatusOut,
@@ -37,24 +35,6 @@ Referrer = Annotated[Principal, Depends(require_roles(Role.FACULTY, Role.MENTOR,
 Leaders = Annotated[Principal, Depends(require_roles(Role.WELLBEING_LEAD, Role.ADMIN))]
 Counselling = Annotated[Principal, Depends(require_roles(Role.COUNSELLOR, Role.WELLBEING_LEAD))]
 router = APIRouter(prefix="/v1", tags=["referrals"])
-
-
-@asynccontextmanager
-async def domain_errors() -> AsyncIterator[None]:
-    """The use cases' errors as problem+json."""
-    try:
-        yield
-    except referrals.ReferralNotFound as exc:
-        raise NotFound("no referral with that id") from exc
-    except referrals.ReferralChanged as exc:
-        raise Conflict("the referral changed meanwhile; reload and retry") from exc
-    except (TriageRefused, referrals.ConcernRefused) as exc:
-        raise Unprocessable(str(exc)) from exc
-    except referrals.RateLimited as exc:
-        raise TooManyRequests(
-            f"at most {exc.limit} concerns per {int(exc.window_seconds)} seconds; try again later",
-            retry_after=exc.retry_after,
-        ) from exc
 
 
 def my_referral_view(view: referrals.StudentReferralView) -> dict[str, Any]:
@@ -141,17 +121,17 @@ async def request_appointment(
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def my_help(principal: Student, ctx: Context) -> Any:
-    flag = await ctx.repo.open_flag(student_id=principal.sub)
-    views = await referrals.referrals_for_student(ctx=ctx, student_id=principal.sub)
+    status = await referrals.help_status(ctx=ctx, student_id=principal.sub)
+    flag = status.open_flag
     return {
         "flag": None
         if flag is None
         else {
             "state": "open",
             "message": "The counselling team knows about your check-in and will contact you.",
-            "raised_at": flag["raised_at"],
+            "raised_at": flag.raised_at,
         },
-        "referrals": [my_referral_view(v) for v in views],
+        "referrals": [my_referral_view(v) for v in status.referrals],
     }
 
 
@@ -171,14 +151,13 @@ async def raise_concern(
     body: ConcernCreate, principal: Referrer, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     async def create() -> dict[str, Any]:
-        async with domain_errors():
-            referral = await referrals.raise_concern(
-                ctx=ctx,
-                principal=principal,
-                student_id=body.student_id,
-                category=body.category,
-                description=body.description,
-            )
+        referral = await referrals.raise_concern(
+            ctx=ctx,
+            principal=principal,
+            student_id=body.student_id,
+            category=body.category,
+            description=body.description,
+        )
         return RaisedReferral.model_validate(raised_view(referral)).model_dump(mode="json")
 
     return await ctx.idempotency.run(
@@ -195,7 +174,7 @@ async def raise_concern(
 async def my_raised_referrals(
     principal: Referrer, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None
 ) -> Any:
-    items, next_cursor = await ctx.referrals.raised_by(referrer_id=principal.sub, limit=limit, cursor=cursor)
+    items, next_cursor = await referrals.raised_by(ctx=ctx, referrer_id=principal.sub, limit=limit, cursor=cursor)
     return {"items": [raised_view(r) for r in items], "next_cursor": next_cursor}
 
 
@@ -213,13 +192,8 @@ async def list_referrals(
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    page, next_cursor = await ctx.referrals.page_queue(open_only=status == "open", limit=limit, cursor=cursor)
-    await privacy.audit_reads(
-        ctx=ctx,
-        principal=principal,
-        action="referrals.list",
-        purpose="referral queue",
-        records=[(r.student_id, r.id) for r, _ in page],
+    page, next_cursor = await referrals.referral_queue(
+        ctx=ctx, principal=principal, open_only=status == "open", limit=limit, cursor=cursor
     )
     return {"items": [staff_view(r, d, ctx.cipher) for r, d in page], "next_cursor": next_cursor}
 
@@ -246,15 +220,14 @@ async def referral_figures(_: Leaders, ctx: Context, months: Annotated[int, Quer
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def triage_referral(referral_id: str, body: TriageStep, principal: Counselling, ctx: Context) -> Any:
-    async with domain_errors():
-        referral, doc = await referrals.triage_referral(
-            ctx=ctx,
-            principal=principal,
-            referral_id=referral_id,
-            to=body.status,
-            offered_times=tuple(body.offered_times),
-            appointment_at=body.appointment_at,
-            outcome=body.outcome,
-            note=body.note,
-        )
+    referral, doc = await referrals.triage_referral(
+        ctx=ctx,
+        principal=principal,
+        referral_id=referral_id,
+        to=body.status,
+        offered_times=tuple(body.offered_times),
+        appointment_at=body.appointment_at,
+        outcome=body.outcome,
+        note=body.note,
+    )
     return staff_view(referral, doc, ctx.cipher)

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
+from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from wellbeing import resources
-from wellbeing.api_student import Context
+from wellbeing.context import Context
 from wellbeing.domain.resources import Need, ResourceKind
 from wellbeing.resource_schemas import ResourceIn, ResourceOut, ResourcePage
 
@@ -36,16 +36,13 @@ async def list_resources(
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    items, next_cursor = await ctx.resources.page(need=need, kind=kind, limit=limit, cursor=cursor)
+    items, next_cursor = await resources.list_resources(ctx=ctx, need=need, kind=kind, limit=limit, cursor=cursor)
     return {"items": [view(r) for r in items], "next_cursor": next_cursor}
 
 
 @router.get("/resources/{resource_id}", response_model=ResourceOut, responses=problem_responses(401, 404))
 async def get_resource(resource_id: str, _: CurrentPrincipal, ctx: Context) -> Any:
-    found = await ctx.resources.get(resource_id=resource_id)
-    if found is None:
-        raise NotFound("no resource with that id")
-    return view(found)
+    return view(await resources.get_resource(ctx=ctx, resource_id=resource_id))
 
 
 @router.post(
@@ -74,10 +71,7 @@ async def add_resource(
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def replace_resource(resource_id: str, body: ResourceIn, _: Keepers, ctx: Context) -> Any:
-    try:
-        return view(await resources.replace_resource(ctx=ctx, resource_id=resource_id, fields=body.model_dump()))
-    except resources.ResourceNotFound as exc:
-        raise NotFound("no resource with that id") from exc
+    return view(await resources.replace_resource(ctx=ctx, resource_id=resource_id, fields=body.model_dump()))
 
 
 @router.delete(
@@ -87,8 +81,5 @@ async def replace_resource(resource_id: str, body: ResourceIn, _: Keepers, ctx: 
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def remove_resource(resource_id: str, _: Keepers, ctx: Context) -> Response:
-    try:
-        await resources.remove_resource(ctx=ctx, resource_id=resource_id)
-    except resources.ResourceNotFound as exc:
-        raise NotFound("no resource with that id") from exc
+    await resources.remove_resource(ctx=ctx, resource_id=resource_id)
     return Response(status_code=204)

@@ -8,14 +8,12 @@ from fastapi import APIRouter, Depends, Query
 
 from medsupport_shared.auth import Principal, Role, require_roles
 from medsupport_shared.crypto import FieldCipher
-from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
-from medsupport_shared.events import utcnow
+from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.inputs import PageCursor, PageLimit
-from wellbeing import privacy
-from wellbeing.api_student import Context
-from wellbeing.checkins import checkin_view, resolve_flag
+from wellbeing import checkins, flags, privacy
+from wellbeing.context import Context
+from wellbeing.domain import flags as domain
 from wellbeing.schemas import AuditPage, CheckinPage, CohortSummary, Flag, FlagPage, FlagResolution
-from wellbeing.summary import cohort_summary, window_start
 
 Counselling = Annotated[Principal, Depends(require_roles(Role.COUNSELLOR, Role.WELLBEING_LEAD))]
 Lead = Annotated[Principal, Depends(require_roles(Role.WELLBEING_LEAD))]
@@ -38,10 +36,10 @@ OptionalPurpose = Annotated[
 router = APIRouter(prefix="/v1", tags=["counselling"])
 
 
-def flag_view(doc: dict[str, Any], cipher: FieldCipher) -> dict[str, Any]:
+def flag_view(flag: domain.Flag, cipher: FieldCipher) -> dict[str, Any]:
     return {
         **{
-            k: doc.get(k)
+            k: getattr(flag, k)
             for k in (
                 "student_id",
                 "cohort",
@@ -57,9 +55,9 @@ def flag_view(doc: dict[str, Any], cipher: FieldCipher) -> dict[str, Any]:
                 "outcome",
             )
         },
-        "resolution_note": cipher.decrypt(doc.get("resolution_note")),
-        "id": doc["_id"],
-        "checkin_ids": doc.get("checkin_ids", []),
+        "resolution_note": cipher.decrypt(flag.resolution_note),
+        "id": flag.id,
+        "checkin_ids": list(flag.checkin_ids),
     }
 
 
@@ -77,16 +75,10 @@ async def student_checkins(
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    items, next_cursor = await ctx.repo.page_checkins(student_id=student_id, limit=limit, cursor=cursor)
-    await privacy.audit_read(
-        ctx=ctx,
-        principal=principal,
-        action="read_checkins",
-        student_id=student_id,
-        purpose=purpose,
-        record_ids=[d["_id"] for d in items],
+    items, next_cursor = await checkins.student_checkins(
+        ctx=ctx, principal=principal, student_id=student_id, purpose=purpose, limit=limit, cursor=cursor
     )
-    return {"items": [checkin_view(d, ctx.cipher) for d in items], "next_cursor": next_cursor}
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -106,14 +98,8 @@ async def list_flags(
     cursor: PageCursor = None,
     purpose: OptionalPurpose = None,
 ) -> Any:
-    page, next_cursor = await ctx.repo.page_flags(status=status, limit=limit, cursor=cursor)
-    await privacy.audit_reads(
-        ctx=ctx,
-        principal=principal,
-        action="list_flags",
-        purpose=purpose or f"{status} flag queue",
-        records=[(f["student_id"], f["_id"]) for f in page],
-        erased=[f["student_id"] for f in page if f.get("erasure_pending")],
+    page, next_cursor = await flags.flag_queue(
+        ctx=ctx, principal=principal, status=status, limit=limit, cursor=cursor, purpose=purpose
     )
     return {"items": [flag_view(f, ctx.cipher) for f in page], "next_cursor": next_cursor}
 
@@ -125,18 +111,7 @@ async def list_flags(
     responses=problem_responses(*AUTH_ERRORS, 404),
 )
 async def get_flag(flag_id: str, principal: Counselling, ctx: Context, purpose: OptionalPurpose = None) -> Any:
-    flag = await ctx.repo.flag(flag_id=flag_id)
-    if flag is None:
-        raise NotFound("no flag with that id")
-    await privacy.audit_read(
-        ctx=ctx,
-        principal=principal,
-        action="read_flag",
-        student_id=flag["student_id"],
-        purpose=purpose or "flag review",
-        record_ids=[flag_id],
-        pseudonymous=bool(flag.get("erasure_pending")),  # kept past its student's erasure
-    )
+    flag = await flags.read_flag(ctx=ctx, principal=principal, flag_id=flag_id, purpose=purpose)
     return flag_view(flag, ctx.cipher)
 
 
@@ -147,15 +122,8 @@ async def get_flag(flag_id: str, principal: Counselling, ctx: Context, purpose: 
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def resolve(flag_id: str, body: FlagResolution, principal: Counselling, ctx: Context) -> Any:
-    resolved = await resolve_flag(ctx=ctx, principal=principal, flag_id=flag_id, outcome=body.outcome, note=body.note)
-    await privacy.audit_read(  # the reply shows the flag's reasons: a read like any other
-        ctx=ctx,
-        principal=principal,
-        action="resolve_flag",
-        student_id=resolved["student_id"],
-        purpose=f"resolution: {body.outcome}",
-        record_ids=[flag_id],
-        pseudonymous=bool(resolved.get("erasure_pending")),  # the sweep may erase it before this entry is written
+    resolved = await flags.resolve_flag(
+        ctx=ctx, principal=principal, flag_id=flag_id, outcome=body.outcome, note=body.note
     )
     return flag_view(resolved, ctx.cipher)
 
@@ -174,16 +142,8 @@ async def audit_trail(
     cursor: PageCursor = None,
     purpose: OptionalPurpose = None,
 ) -> Any:
-    ref = privacy.audit_pseudonym(ctx, student_id) if student_id else None
-    items, next_cursor = await ctx.repo.page_audit(student_id=student_id, student_ref=ref, limit=limit, cursor=cursor)
-    await privacy.audit_read(  # who read the trail is itself on the trail
-        ctx=ctx,
-        principal=principal,
-        action="read_audit",
-        student_id=student_id,
-        purpose=purpose or "audit review",
-        record_ids=[i["_id"] for i in items],
-        pseudonymous=True,  # the student may have been erased: never write their id back
+    items, next_cursor = await privacy.audit_trail(
+        ctx=ctx, principal=principal, student_id=student_id, limit=limit, cursor=cursor, purpose=purpose
     )
     return {"items": [{**i, "id": i["_id"]} for i in items], "next_cursor": next_cursor}
 
@@ -206,7 +166,5 @@ async def cohort(
     period: Literal["month", "week"] = "month",
     months: Annotated[int, Query(ge=1, le=36)] = 12,
 ) -> Any:
-    now = utcnow()
-    rows = await ctx.repo.cohort_checkins(cohort=cohort, since=window_start(now, months))
-    groups = cohort_summary(rows, period=period, min_group=ctx.settings.min_group_size, now=now)
+    groups = await checkins.cohort_figures(ctx=ctx, cohort=cohort, period=period, months=months)
     return {"cohort": cohort, "period": period, "min_group_size": ctx.settings.min_group_size, "groups": groups}

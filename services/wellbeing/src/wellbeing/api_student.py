@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 from pymongo.errors import ConnectionFailure
@@ -15,17 +15,12 @@ from medsupport_shared.events import utcnow
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
-from wellbeing import privacy, problems, urgent_flags
-from wellbeing.checkins import (
-    CheckinAttempt,
-    WellbeingContext,
-    assess_answers,
-    checkin_view,
-    record_checkin,
-    urgent_from_answers,
-)
-from wellbeing.instruments import INSTRUMENTS, Instrument
-from wellbeing.resources import resource_view, resources_for_checkin
+from wellbeing import checkins, privacy, problems, urgent_flags
+from wellbeing.checkins import CheckinAttempt, record_checkin
+from wellbeing.context import Context, WellbeingContext
+from wellbeing.domain.flag_rules import assess_answers, urgent_from_answers
+from wellbeing.domain.instruments import INSTRUMENTS, Instrument
+from wellbeing.resources import resource_view
 from wellbeing.schemas import (
     CheckinCreate,
     CheckinPage,
@@ -50,12 +45,6 @@ InstrumentFilter = Annotated[
 ]
 
 
-def get_context(request: Request) -> WellbeingContext:
-    ctx: WellbeingContext = request.app.state.services
-    return ctx
-
-
-Context = Annotated[WellbeingContext, Depends(get_context)]
 Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
 router = APIRouter(prefix="/v1", tags=["check-ins"])
 
@@ -125,14 +114,7 @@ async def create_checkin(
             note=body.note,
             attempt=attempt,
         )
-        severity = outcome.assessment.severity
-        matching = (
-            await resources_for_checkin(
-                ctx=ctx, principal=principal, reasons=list(outcome.assessment.reasons), urgent=severity == "urgent"
-            )
-            if severity != "none"
-            else None
-        )
+        matching = outcome.resources
         return CheckinResult(
             id=outcome.checkin_id,
             instrument=body.instrument,
@@ -193,10 +175,10 @@ async def my_checkins(
     cursor: PageCursor = None,
     instrument: InstrumentFilter = None,
 ) -> Any:
-    items, next_cursor = await ctx.repo.page_checkins(
-        student_id=principal.sub, limit=limit, cursor=cursor, instrument=instrument
+    items, next_cursor = await checkins.own_checkins(
+        ctx=ctx, student_id=principal.sub, limit=limit, cursor=cursor, instrument=instrument
     )
-    return {"items": [checkin_view(d, ctx.cipher) for d in items], "next_cursor": next_cursor}
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -206,30 +188,14 @@ async def my_checkins(
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def my_trend(principal: Student, ctx: Context, instrument: InstrumentFilter = None) -> Any:
-    rows = await ctx.repo.checkins_for_trend(student_id=principal.sub, instrument=instrument)
-    series: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        series.setdefault(row["instrument"], []).append(
-            {
-                "recorded_at": row["recorded_at"],
-                "score": row["score"],
-                "percentage": row.get("percentage"),
-                "band": row["band"],
-                "severity": row["severity"],
-            }
-        )
-    changes = {
-        code: (points[-1]["score"] - points[-2]["score"]) if len(points) > 1 else None
-        for code, points in series.items()
-    }
-    return {"instruments": series, "changes": changes}
+    return await checkins.trend(ctx=ctx, student_id=principal.sub, instrument=instrument)
 
 
 @router.get(
     "/me/consent", response_model=ConsentRecord, summary="My consent choices", responses=problem_responses(*AUTH_ERRORS)
 )
 async def get_consent(principal: Student, ctx: Context) -> Any:
-    return privacy.consent_view(await ctx.repo.consent(student_id=principal.sub))
+    return await privacy.consent_of(ctx=ctx, student_id=principal.sub)
 
 
 @router.put(
@@ -241,8 +207,7 @@ async def get_consent(principal: Student, ctx: Context) -> Any:
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def put_consent(body: Consent, principal: Student, ctx: Context) -> Any:
-    saved = await ctx.repo.save_consent(student_id=principal.sub, consent={**body.model_dump(), "updated_at": utcnow()})
-    return privacy.consent_view(saved)
+    return await privacy.record_consent(ctx=ctx, student_id=principal.sub, choices=body.model_dump())
 
 
 @router.get(
@@ -252,7 +217,7 @@ async def put_consent(body: Consent, principal: Student, ctx: Context) -> Any:
     responses=problem_responses(*AUTH_ERRORS),
 )
 async def get_reminders(principal: Student, ctx: Context) -> Any:
-    return await ctx.repo.reminder(student_id=principal.sub) or {"cadence_days": None, "next_due_at": None}
+    return await privacy.reminder_of(ctx=ctx, student_id=principal.sub)
 
 
 @router.put(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from medsupport_shared.errors import AUTH_ERRORS, Conflict, NotFound, Unprocessable, problem_responses
+from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from wellbeing import workshops
-from wellbeing.api_student import Context
+from wellbeing.context import Context
 from wellbeing.domain.workshops import Workshop
 from wellbeing.workshop_schemas import SeatOut, WorkshopIn, WorkshopOut, WorkshopPage
 
@@ -22,22 +20,7 @@ Student = Annotated[Principal, Depends(require_roles(Role.STUDENT))]
 router = APIRouter(prefix="/v1", tags=["resources"])
 
 
-@asynccontextmanager
-async def domain_errors() -> AsyncIterator[None]:
-    try:
-        yield
-    except workshops.WorkshopNotFound as exc:
-        raise NotFound("no such workshop session, or no seat of yours in it") from exc
-    except workshops.SessionFull as exc:
-        raise Conflict("the session is full") from exc
-    except workshops.SignUpClosed as exc:
-        raise Conflict("the session has started: sign-up and cancellation are closed") from exc
-    except workshops.InvalidWorkshop as exc:
-        raise Unprocessable(str(exc)) from exc
-
-
-async def view(ctx: Any, workshop: Workshop) -> dict[str, Any]:
-    taken = await ctx.workshops.seats_taken(session_ids=[s.id for s in workshop.sessions])
+def view(workshop: Workshop, taken: workshops.SeatsTaken) -> dict[str, Any]:
     return {
         "id": workshop.id,
         "title": workshop.title,
@@ -60,8 +43,8 @@ def seat_view(seat: dict[str, Any]) -> dict[str, Any]:
     "/workshops", response_model=WorkshopPage, summary="Wellness workshops", responses=problem_responses(401, 400)
 )
 async def list_workshops(_: CurrentPrincipal, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None) -> Any:
-    items, next_cursor = await ctx.workshops.page(limit=limit, cursor=cursor)
-    return {"items": [await view(ctx, w) for w in items], "next_cursor": next_cursor}
+    items, next_cursor = await workshops.list_workshops(ctx=ctx, limit=limit, cursor=cursor)
+    return {"items": [view(w, taken) for w, taken in items], "next_cursor": next_cursor}
 
 
 @router.post(
@@ -75,14 +58,13 @@ async def schedule_workshop(
     body: WorkshopIn, principal: Keepers, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     async def create() -> dict[str, Any]:
-        async with domain_errors():
-            workshop = await workshops.schedule_workshop(
-                ctx=ctx,
-                title=body.title,
-                description=body.description,
-                sessions=[s.model_dump() for s in body.sessions],
-            )
-        return WorkshopOut.model_validate(await view(ctx, workshop)).model_dump(mode="json")
+        workshop, taken = await workshops.schedule_workshop(
+            ctx=ctx,
+            title=body.title,
+            description=body.description,
+            sessions=[s.model_dump() for s in body.sessions],
+        )
+        return WorkshopOut.model_validate(view(workshop, taken)).model_dump(mode="json")
 
     return await ctx.idempotency.run(
         key=idempotency_key, scope="workshops.create", owner=principal.sub, payload=body, create=create
@@ -102,8 +84,7 @@ async def sign_up(
     workshop_id: str, session_id: str, principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     async def create() -> dict[str, Any]:
-        async with domain_errors():
-            seat = await workshops.sign_up(ctx=ctx, principal=principal, workshop_id=workshop_id, session_id=session_id)
+        seat = await workshops.sign_up(ctx=ctx, principal=principal, workshop_id=workshop_id, session_id=session_id)
         return SeatOut.model_validate(seat_view(seat)).model_dump(mode="json")
 
     return await ctx.idempotency.run(
@@ -122,6 +103,5 @@ async def sign_up(
     responses=problem_responses(*AUTH_ERRORS, 404, 409),
 )
 async def cancel_sign_up(workshop_id: str, session_id: str, principal: Student, ctx: Context) -> Response:
-    async with domain_errors():
-        await workshops.cancel_sign_up(ctx=ctx, principal=principal, workshop_id=workshop_id, session_id=session_id)
+    await workshops.cancel_sign_up(ctx=ctx, principal=principal, workshop_id=workshop_id, session_id=session_id)
     return Response(status_code=204)

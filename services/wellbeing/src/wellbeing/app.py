@@ -18,13 +18,14 @@ from wellbeing import (
     api_staff,
     api_student,
     api_workshops,
-    checkins,
     consumers,
+    flags,
     privacy,
     referrals,
     urgent_flags,
     workshops,
 )
+from wellbeing.context import WellbeingContext
 from wellbeing.referral_repository import REFERRALS, ReferralRepository
 from wellbeing.repository import OUTBOX_COLLECTIONS, WellbeingRepository
 from wellbeing.resource_repository import ResourceRepository
@@ -44,7 +45,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
     settings = settings or WellbeingSettings()
     cipher = FieldCipher(settings.notes_encryption_key)
 
-    async def compose(runtime: ServiceRuntime) -> checkins.WellbeingContext:
+    async def compose(runtime: ServiceRuntime) -> WellbeingContext:
         repo = WellbeingRepository(runtime.db)
         await repo.ensure_indexes()
         await repo.backfill_queue_keys()
@@ -58,7 +59,7 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
             runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
         )
         await counters.ensure_indexes()
-        ctx = checkins.WellbeingContext(
+        ctx = WellbeingContext(
             repo=repo,
             outbox=runtime.outbox,
             settings=settings,
@@ -78,10 +79,10 @@ def create_app(settings: WellbeingSettings | None = None) -> FastAPI:
         enable_erasure_requests(runtime, sweep_seconds=settings.erasure_sweep_interval_seconds)
         runtime.add_consumer(name="wellbeing", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
         runtime.every(
-            settings.flag_sweep_interval_seconds, "pending-flags", lambda: checkins.finish_pending_flags(ctx=ctx)
+            settings.flag_sweep_interval_seconds, "pending-flags", lambda: flags.finish_pending_flags(ctx=ctx)
         )
         runtime.every(settings.urgent_spool_replay_seconds, "urgent-spool", lambda: urgent_flags.replay_spool(ctx=ctx))
-        runtime.every(30, "open-flags-gauge", lambda: checkins.refresh_open_flag_gauge(ctx=ctx))
+        runtime.every(30, "open-flags-gauge", lambda: flags.refresh_open_flag_gauge(ctx=ctx))
         runtime.every(
             settings.reminder_sweep_interval_seconds, "reminders", lambda: privacy.send_due_reminders(ctx=ctx)
         )

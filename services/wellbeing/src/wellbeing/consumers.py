@@ -8,7 +8,7 @@ from medsupport_shared.event_types import PLATFORM_TOPIC, StudentErasureRequeste
 from medsupport_shared.events import CloudEvent
 from medsupport_shared.kafka import Handlers
 from wellbeing import privacy
-from wellbeing.checkins import WellbeingContext
+from wellbeing.context import WellbeingContext
 
 log = logging.getLogger(__name__)
 TOPICS = [PLATFORM_TOPIC]

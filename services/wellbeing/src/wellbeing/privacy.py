@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from medsupport_shared.auth import Principal
 from medsupport_shared.event_types import CheckinReminderDue, StudentErasureRequested
-from medsupport_shared.events import CloudEvent, new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
-from wellbeing.checkins import WellbeingContext
+from medsupport_shared.events import CloudEvent, utcnow
+from wellbeing.context import WellbeingContext
 from wellbeing.repository import REMINDERS, Document
 
 
@@ -87,6 +86,44 @@ async def audit_reads(
     await ctx.repo.record_audits(entries=entries)
 
 
+async def audit_trail(
+    *,
+    ctx: WellbeingContext,
+    principal: Principal,
+    student_id: str | None,
+    limit: int | None,
+    cursor: str | None,
+    purpose: str | None,
+) -> tuple[list[Document], str | None]:
+    """The trail, or one student's (entries naming them and, after their erasure, their pseudonym); who read
+    the trail is itself on the trail."""
+    ref = audit_pseudonym(ctx, student_id) if student_id else None
+    items, next_cursor = await ctx.repo.page_audit(student_id=student_id, student_ref=ref, limit=limit, cursor=cursor)
+    await audit_read(
+        ctx=ctx,
+        principal=principal,
+        action="read_audit",
+        student_id=student_id,
+        purpose=purpose or "audit review",
+        record_ids=[i["_id"] for i in items],
+        pseudonymous=True,  # the student may have been erased: never write their id back
+    )
+    return items, next_cursor
+
+
+async def consent_of(*, ctx: WellbeingContext, student_id: str) -> dict[str, Any]:
+    return consent_view(await ctx.repo.consent(student_id=student_id))
+
+
+async def record_consent(*, ctx: WellbeingContext, student_id: str, choices: dict[str, Any]) -> dict[str, Any]:
+    saved = await ctx.repo.save_consent(student_id=student_id, consent={**choices, "updated_at": utcnow()})
+    return consent_view(saved)
+
+
+async def reminder_of(*, ctx: WellbeingContext, student_id: str) -> Document:
+    return await ctx.repo.reminder(student_id=student_id) or {"cadence_days": None, "next_due_at": None}
+
+
 async def set_reminder(*, ctx: WellbeingContext, student_id: str, cadence_days: int | None) -> Document:
     now = utcnow()
     next_due = now + timedelta(days=cadence_days) if cadence_days else None
@@ -105,20 +142,23 @@ async def send_due_reminders(*, ctx: WellbeingContext) -> int:
         reminder_id = hashlib.sha256(f"{reminder['_id']}|{reminder['next_due_at'].isoformat()}".encode()).hexdigest()[
             :32
         ]
-        event = new_event(
-            CheckinReminderDue(
-                student_id=reminder["_id"],
-                due_at=reminder["next_due_at"],
-                cadence_days=cadence,
-                reminder_id=reminder_id,
-            ),
-            source=ctx.source,
+        due = CheckinReminderDue(
+            student_id=reminder["_id"], due_at=reminder["next_due_at"], cadence_days=cadence, reminder_id=reminder_id
         )
-        entry = outbox_entry(event)
-        if await ctx.repo.advance_reminder(reminder=reminder, next_due_at=now + timedelta(days=cadence), entry=entry):
-            ctx.outbox.dispatch(REMINDERS, reminder["_id"], [entry])
+        if await ctx.changes.record(
+            REMINDERS, reminder["_id"], _advance(ctx, reminder, now + timedelta(days=cadence)), due
+        ):
             sent += 1
     return sent
+
+
+def _advance(
+    ctx: WellbeingContext, reminder: Document, next_due_at: datetime
+) -> Callable[[list[Document]], Awaitable[bool]]:
+    async def write(entries: list[Document]) -> bool:
+        return await ctx.repo.advance_reminder(reminder=reminder, next_due_at=next_due_at, entries=entries)
+
+    return write
 
 
 def audit_pseudonym(ctx: WellbeingContext, student_id: str) -> str:
@@ -148,21 +188,26 @@ async def erase_student(
         student_id=payload.student_id, student_ref=audit_pseudonym(ctx, payload.student_id), fact=fact
     )
     pseudonym = audit_pseudonym(ctx, payload.student_id)
+    # The concerns the student raised are relabelled before the referrals about them go, so that once nothing
+    # about the student is left, nothing of theirs is named anywhere either.
+    actor = await ctx.repo.pseudonymise_actor(actor_id=payload.student_id, actor_ref=pseudonym)
+    seats = await ctx.workshops.erase_student(student_id=payload.student_id)
     referrals = await ctx.referrals.erase_student(student_id=payload.student_id, referrer_ref=pseudonym)
-    referrals["workshop_seats"] = await ctx.workshops.erase_student(student_id=payload.student_id)
-    referrals["audit_actor_pseudonymised"] = await ctx.repo.pseudonymise_actor(
-        actor_id=payload.student_id, actor_ref=pseudonym
-    )
-    return {**erased, **referrals, "idempotency_replies": replies}
+    return {
+        **erased,
+        **referrals,
+        "workshop_seats": seats,
+        "audit_actor_pseudonymised": actor,
+        "idempotency_replies": replies,
+    }
 
 
 async def erase_kept_flags(*, ctx: WellbeingContext) -> int:
     """Sweep: an urgent flag kept past its student's erasure is erased once a counsellor has resolved it
     and its ``flag.resolved`` is out; the reads made during the follow-up join the pseudonymised trail."""
     erased = 0
-    for flag in await ctx.repo.resolved_flags_pending_erasure():
-        if await ctx.repo.delete_flag(flag_id=flag["_id"]):
-            student_id = flag["student_id"]
+    for flag_id, student_id in await ctx.repo.resolved_flags_pending_erasure():
+        if await ctx.repo.delete_flag(flag_id=flag_id):
             await ctx.repo.pseudonymise_audit(student_id=student_id, student_ref=audit_pseudonym(ctx, student_id))
             erased += 1
     return erased

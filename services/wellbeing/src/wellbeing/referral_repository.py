@@ -79,19 +79,22 @@ class ReferralRepository:
             ],
         )
 
-    async def insert(self, *, referral: Referral, sealed: Document, entries: list[Document]) -> None:
+    async def insert(self, *, referral: Referral, sealed: Document, entries: list[Document]) -> bool:
         """``sealed``: the encrypted note or description, stored beside the entity."""
         await self.referrals.insert_one(with_outbox({**to_document(referral), **sealed}, *entries))
+        return True
 
     async def get(self, *, referral_id: str) -> tuple[Referral, Document] | None:
         doc = await self.referrals.find_one({"_id": referral_id}, {OUTBOX_FIELD: 0})
         return (from_document(doc), doc) if doc else None
 
-    async def save_step(self, *, before: Referral, after: Referral, staff_note: str | None, entry: Document) -> bool:
+    async def save_step(
+        self, *, before: Referral, after: Referral, staff_note: str | None, entries: list[Document]
+    ) -> bool:
         """Optimistic concurrency on ``version``: False when someone else triaged it first."""
         changes = to_document(after)
         changes.pop("_id")
-        update: Document = {"$set": changes, "$push": {OUTBOX_FIELD: entry}}
+        update: Document = {"$set": changes, "$push": {OUTBOX_FIELD: {"$each": entries}}}
         if staff_note is not None:
             update["$push"]["staff_notes"] = staff_note
         result = await self.referrals.update_one({"_id": before.id, "version": before.version}, update)
@@ -129,11 +132,11 @@ class ReferralRepository:
         found = self.referrals.find(query, {OUTBOX_FIELD: 0}).sort("deadline_at", ASCENDING).limit(limit)
         return [from_document(d) async for d in found]
 
-    async def mark_escalated(self, *, referral: Referral, at: datetime, entry: Document) -> bool:
+    async def mark_escalated(self, *, referral: Referral, at: datetime, entries: list[Document]) -> bool:
         """Exactly once per referral: only the sweep that finds it unescalated and untriaged writes."""
         result = await self.referrals.update_one(
             {"_id": referral.id, "escalated_at": None, "first_contact_at": None},
-            {"$set": {"escalated_at": at}, "$push": {OUTBOX_FIELD: entry}},
+            {"$set": {"escalated_at": at}, "$push": {OUTBOX_FIELD: {"$each": entries}}},
         )
         return result.modified_count == 1
 
@@ -144,8 +147,8 @@ class ReferralRepository:
     async def erase_student(self, *, student_id: str, referrer_ref: str) -> dict[str, int]:
         """Referrals about the student go; concerns the student raised about others stay (the other student's
         follow-up) with the referrer replaced by a keyed pseudonym."""
-        deleted = await self.referrals.delete_many({"student_id": student_id})
         relabelled = await self.referrals.update_many(
             {"referrer_id": student_id}, {"$set": {"referrer_id": referrer_ref}}
         )
+        deleted = await self.referrals.delete_many({"student_id": student_id})
         return {"referrals": deleted.deleted_count, "referrals_pseudonymised": relabelled.modified_count}

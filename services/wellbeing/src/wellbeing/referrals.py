@@ -8,20 +8,22 @@ once. Events carry ids, codes and times, never the note, the description or who 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from medsupport_shared.auth import Principal
+from medsupport_shared.domain_errors import Conflict, NotFound, TooManyRequests, Unprocessable
 from medsupport_shared.event_types import (
     ReferralDeadlineMissed,
     ReferralReceived,
     ReferralStudentNotice,
     ReferralTriaged,
 )
-from medsupport_shared.events import EventData, new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
+from medsupport_shared.events import EventData, utcnow
 from wellbeing import privacy
-from wellbeing.checkins import WellbeingContext
+from wellbeing.context import WellbeingContext
+from wellbeing.domain.flags import Flag
 from wellbeing.domain.referral_stats import MonthFigures, first_month_start, monthly_figures
 from wellbeing.domain.referrals import (
     ConcernCategory,
@@ -41,33 +43,12 @@ from wellbeing.domain.referrals import (
 )
 from wellbeing.referral_repository import REFERRALS, Document
 
-
-class ReferralNotFound(LookupError):
-    pass
-
-
-class ReferralChanged(RuntimeError):
-    """Someone else triaged the referral meanwhile."""
-
-
-class ConcernRefused(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class RateLimited(Exception):
-    limit: int
-    window_seconds: float
-    retry_after: int
+REFERRAL_NOT_FOUND = "no referral with that id"
 
 
 def deadlines(ctx: WellbeingContext) -> Deadlines:
     hours = ctx.settings.referral_deadline_hours
     return Deadlines(today=hours.today, this_week=hours.this_week, whenever=hours.whenever, concern=hours.concern)
-
-
-def _entry(ctx: WellbeingContext, data: EventData) -> Document:
-    return outbox_entry(new_event(data, source=ctx.source))
 
 
 def _received(referral: Referral) -> ReferralReceived:
@@ -118,11 +99,13 @@ async def raise_concern(
     referred whom goes to the audit trail (read by the wellbeing lead), never to the student."""
     refused = may_raise_concern(roles=principal.roles, referrer_id=principal.sub, student_id=student_id)
     if refused:
-        raise ConcernRefused(refused)
+        raise Unprocessable(refused)
     limit, window = ctx.settings.referral_rate_limit, ctx.settings.referral_rate_window_seconds
     hit = await ctx.counters.hit("referrals.concern", principal.sub, window_seconds=window)
     if hit.count > limit:
-        raise RateLimited(limit, window, hit.retry_after)
+        raise TooManyRequests(
+            f"at most {limit} concerns per {int(window)} seconds; try again later", retry_after=hit.retry_after
+        )
     now = utcnow()
     referral = Referral(
         id=uuid.uuid4().hex,
@@ -138,9 +121,7 @@ async def raise_concern(
     notice = ReferralStudentNotice(
         referral_id=referral.id, student_id=student_id, message=ctx.settings.referral_student_message, noticed_at=now
     )
-    stored = await _store_new(
-        ctx, referral, sealed={"description": ctx.cipher.encrypt(description)}, extra=[_entry(ctx, notice)]
-    )
+    stored = await _store_new(ctx, referral, sealed={"description": ctx.cipher.encrypt(description)}, extra=[notice])
     await privacy.audit_read(
         ctx=ctx,
         principal=principal,
@@ -152,10 +133,13 @@ async def raise_concern(
     return stored
 
 
-async def _store_new(ctx: WellbeingContext, referral: Referral, *, sealed: Document, extra: list[Document]) -> Referral:
-    entries = [_entry(ctx, _received(referral)), *extra]
-    await ctx.referrals.insert(referral=referral, sealed=sealed, entries=entries)
-    ctx.outbox.dispatch(REFERRALS, referral.id, entries)
+async def _store_new(
+    ctx: WellbeingContext, referral: Referral, *, sealed: Document, extra: list[EventData]
+) -> Referral:
+    async def insert(entries: list[Document]) -> bool:
+        return await ctx.referrals.insert(referral=referral, sealed=sealed, entries=entries)
+
+    await ctx.changes.record(REFERRALS, referral.id, insert, _received(referral), *extra)
     return referral
 
 
@@ -172,7 +156,7 @@ async def triage_referral(
 ) -> tuple[Referral, Document]:
     found = await ctx.referrals.get(referral_id=referral_id)
     if found is None:
-        raise ReferralNotFound(referral_id)
+        raise NotFound(REFERRAL_NOT_FOUND)
     before, doc = found
     now = utcnow()
     after = triage(before, to=to, at=now, offered_times=offered_times, appointment_at=appointment_at, outcome=outcome)
@@ -185,10 +169,12 @@ async def triage_referral(
         cohort=after.cohort,
     )
     sealed = ctx.cipher.encrypt(f"{principal.sub}: {note}") if note else None
-    entry = _entry(ctx, event)
-    if not await ctx.referrals.save_step(before=before, after=after, staff_note=sealed, entry=entry):
-        raise ReferralChanged(referral_id)
-    ctx.outbox.dispatch(REFERRALS, referral_id, [entry])
+
+    async def save(entries: list[Document]) -> bool:
+        return await ctx.referrals.save_step(before=before, after=after, staff_note=sealed, entries=entries)
+
+    if not await ctx.changes.record(REFERRALS, referral_id, save, event):
+        raise Conflict("the referral changed meanwhile; reload and retry")
     await privacy.audit_read(
         ctx=ctx,
         principal=principal,
@@ -218,11 +204,16 @@ async def escalate_missed_deadlines(*, ctx: WellbeingContext) -> int:
             severity=alert_severity(kind=referral.kind, urgency=referral.urgency),
             cohort=referral.cohort,
         )
-        entry = _entry(ctx, event)
-        if await ctx.referrals.mark_escalated(referral=referral, at=now, entry=entry):
-            await ctx.outbox.flush(REFERRALS, referral.id, [entry])
+        if await ctx.changes.record(REFERRALS, referral.id, _escalate(ctx, referral, now), event, wait=True):
             escalated += 1
     return escalated
+
+
+def _escalate(ctx: WellbeingContext, referral: Referral, at: datetime) -> Callable[[list[Document]], Awaitable[bool]]:
+    async def write(entries: list[Document]) -> bool:
+        return await ctx.referrals.mark_escalated(referral=referral, at=at, entries=entries)
+
+    return write
 
 
 @dataclass(frozen=True)
@@ -238,6 +229,41 @@ async def referrals_for_student(*, ctx: WellbeingContext, student_id: str) -> li
         StudentReferralView(r, r.kind == "concern", student_status(r))
         for r in await ctx.referrals.of_student(student_id=student_id)
     ]
+
+
+@dataclass(frozen=True)
+class HelpOverview:
+    """Where a student's requests for help stand: their open flag and their referrals."""
+
+    open_flag: Flag | None
+    referrals: list[StudentReferralView]
+
+
+async def help_status(*, ctx: WellbeingContext, student_id: str) -> HelpOverview:
+    flag = await ctx.repo.open_flag(student_id=student_id)
+    return HelpOverview(flag, await referrals_for_student(ctx=ctx, student_id=student_id))
+
+
+async def raised_by(
+    *, ctx: WellbeingContext, referrer_id: str, limit: int | None, cursor: str | None
+) -> tuple[list[Referral], str | None]:
+    """The concerns someone raised (they see only that each was received or closed)."""
+    return await ctx.referrals.raised_by(referrer_id=referrer_id, limit=limit, cursor=cursor)
+
+
+async def referral_queue(
+    *, ctx: WellbeingContext, principal: Principal, open_only: bool, limit: int | None, cursor: str | None
+) -> tuple[list[tuple[Referral, Document]], str | None]:
+    """A page of the referral queue for the counselling team; the read is audited per student."""
+    page, next_cursor = await ctx.referrals.page_queue(open_only=open_only, limit=limit, cursor=cursor)
+    await privacy.audit_reads(
+        ctx=ctx,
+        principal=principal,
+        action="referrals.list",
+        purpose="referral queue",
+        records=[(r.student_id, r.id) for r, _ in page],
+    )
+    return page, next_cursor
 
 
 async def figures_by_month(*, ctx: WellbeingContext, months: int) -> list[MonthFigures]:

@@ -9,15 +9,52 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
-from wellbeing.flag_rules import queue_key
+from wellbeing.domain.flag_rules import queue_key
+from wellbeing.domain.flags import Flag
 
 Document = dict[str, Any]
 CHECKINS, FLAGS, CONSENTS, AUDIT, REMINDERS = "checkins", "flags", "consents", "audit", "reminders"
 LATEST_SCORES = "latest_scores"  # the student's newest stored score per instrument, keyed "<student>|<instrument>"
 _SCORE_FIELDS = ("instrument", "score", "percentage", "band", "recorded_at")
 OUTBOX_COLLECTIONS = (CHECKINS, FLAGS, REMINDERS)
+_FLAG_FIELDS = (
+    "student_id",
+    "status",
+    "cohort",
+    "severity",
+    "reasons",
+    "priority",
+    "instrument",
+    "raised_at",
+    "updated_at",
+    "queue_key",
+    "checkin_ids",
+    "version",
+)
+_MERGED_FIELDS = ("severity", "reasons", "priority", "queue_key", "instrument", "updated_at")
+_RESOLVED_FIELDS = ("status", "resolved_at", "resolved_by", "outcome", "resolution_note", "updated_at")
+
+
+def _flag_fields(flag: Flag, names: tuple[str, ...]) -> Document:
+    values = {name: getattr(flag, name) for name in names}
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
+
+
+def flag_document(flag: Flag) -> Document:
+    """A new flag as stored; ``open_key`` (unique) holds the student's id while the flag is open, so a
+    student has at most one open flag."""
+    return {"_id": flag.id, "open_key": flag.student_id, **_flag_fields(flag, _FLAG_FIELDS)}
+
+
+def flag_from_document(doc: Document) -> Flag | None:
+    return parse_document(doc, Flag, collection=FLAGS, prepare=_with_id)
+
+
+def _with_id(doc: Document) -> Document:
+    return {**doc, "id": doc["_id"]}
 
 
 class WellbeingRepository:
@@ -92,18 +129,19 @@ class WellbeingRepository:
         found = self.reminders.find({"next_due_at": {"$lte": now}}, {OUTBOX_FIELD: 0}).limit(limit)
         return await found.to_list(None)
 
-    async def advance_reminder(self, *, reminder: Document, next_due_at: datetime, entry: Document) -> bool:
+    async def advance_reminder(self, *, reminder: Document, next_due_at: datetime, entries: list[Document]) -> bool:
         """Exactly once per due time: the update matches only the due time we read."""
         result = await self.reminders.update_one(
             {"_id": reminder["_id"], "next_due_at": reminder["next_due_at"]},
-            {"$set": {"next_due_at": next_due_at}, "$push": {OUTBOX_FIELD: entry}},
+            {"$set": {"next_due_at": next_due_at}, "$push": {OUTBOX_FIELD: {"$each": entries}}},
         )
         return result.modified_count == 1
 
     # ---------------------------------------------------------------- check-ins
 
-    async def insert_checkin(self, *, checkin: Document, entries: list[Document]) -> None:
+    async def insert_checkin(self, *, checkin: Document, entries: list[Document]) -> bool:
         await self.checkins.insert_one(with_outbox(checkin, *entries))
+        return True
 
     async def latest_score(self, *, student_id: str, instrument: str) -> Document | None:
         """The newest stored score, read by ``_id``; falls back to the check-ins (written before the
@@ -174,40 +212,50 @@ class WellbeingRepository:
 
     # ---------------------------------------------------------------- flags
 
-    async def open_flag(self, *, student_id: str) -> Document | None:
-        return await self.flags.find_one({"open_key": student_id}, {OUTBOX_FIELD: 0})
+    async def open_flag(self, *, student_id: str) -> Flag | None:
+        doc = await self.flags.find_one({"open_key": student_id}, {OUTBOX_FIELD: 0})
+        return flag_from_document(doc) if doc else None
 
-    async def insert_flag(self, *, flag: Document, entry: Document) -> bool:
+    async def insert_flag(self, *, flag: Flag, entries: list[Document]) -> bool:
+        """False when the student has an open flag already (or this one exists)."""
         try:
-            await self.flags.insert_one(with_outbox(flag, entry))
+            await self.flags.insert_one(with_outbox(flag_document(flag), *entries))
         except DuplicateKeyError:
             return False
         return True
 
-    async def update_open_flag(self, *, flag: Document, changes: Document, checkin_id: str, entry: Document) -> bool:
+    async def update_open_flag(self, *, before: Flag, after: Flag, checkin_id: str, entries: list[Document]) -> bool:
         """Optimistic concurrency on ``version``: False when someone else changed the flag first."""
         result = await self.flags.update_one(
-            {"_id": flag["_id"], "version": flag["version"], "status": "open"},
-            {"$set": changes, "$inc": {"version": 1}, "$push": {"checkin_ids": checkin_id, OUTBOX_FIELD: entry}},
+            {"_id": before.id, "version": before.version, "status": "open"},
+            {
+                "$set": _flag_fields(after, _MERGED_FIELDS),
+                "$inc": {"version": 1},
+                "$push": {"checkin_ids": checkin_id, OUTBOX_FIELD: {"$each": entries}},
+            },
         )
         return result.modified_count == 1
 
-    async def resolve_flag(self, *, flag: Document, changes: Document, entry: Document) -> bool:
+    async def resolve_flag(self, *, before: Flag, after: Flag, entries: list[Document]) -> bool:
         result = await self.flags.update_one(
-            {"_id": flag["_id"], "version": flag["version"], "status": "open"},
-            {"$set": changes, "$unset": {"open_key": ""}, "$inc": {"version": 1}, "$push": {OUTBOX_FIELD: entry}},
+            {"_id": before.id, "version": before.version, "status": "open"},
+            {
+                "$set": _flag_fields(after, _RESOLVED_FIELDS),
+                "$unset": {"open_key": ""},
+                "$inc": {"version": 1},
+                "$push": {OUTBOX_FIELD: {"$each": entries}},
+            },
         )
         return result.modified_count == 1
 
-    async def flag(self, *, flag_id: str) -> Document | None:
-        return await self.flags.find_one({"_id": flag_id}, {OUTBOX_FIELD: 0})
+    async def flag(self, *, flag_id: str) -> Flag | None:
+        doc = await self.flags.find_one({"_id": flag_id}, {OUTBOX_FIELD: 0})
+        return flag_from_document(doc) if doc else None
 
-    async def page_flags(
-        self, *, status: str, limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+    async def page_flags(self, *, status: str, limit: int | None, cursor: str | None) -> tuple[list[Flag], str | None]:
         """The counselling queue in its order (``queue_key``: urgent, priority, oldest), sorted and paged
         by the database, so no flag drops out of a long queue."""
-        return await paginate(
+        docs, next_cursor = await paginate(
             self.flags,
             {"status": status},
             limit=limit,
@@ -216,6 +264,7 @@ class WellbeingRepository:
             descending=False,
             projection={OUTBOX_FIELD: 0},
         )
+        return parse_documents(docs, Flag, collection=FLAGS, prepare=_with_id), next_cursor
 
     async def count_open_flags(self) -> dict[str, int]:
         return {
@@ -284,10 +333,12 @@ class WellbeingRepository:
         )
         return result.modified_count
 
-    async def resolved_flags_pending_erasure(self) -> list[Document]:
-        """Flags kept past their student's erasure that a counsellor has resolved since, with their events out."""
-        docs = await self.flags.find({"erasure_pending": True, "status": "resolved"}).to_list(None)
-        return [d for d in docs if not d.get(OUTBOX_FIELD)]
+    async def resolved_flags_pending_erasure(self) -> list[tuple[str, str]]:
+        """(flag id, student id) of the flags kept past their student's erasure that a counsellor has resolved
+        since, with their events out (ids only: a flag that no longer fits the model is erased all the same)."""
+        query = {"erasure_pending": True, "status": "resolved"}
+        docs = await self.flags.find(query, {"student_id": 1, OUTBOX_FIELD: 1}).to_list(None)
+        return [(d["_id"], d["student_id"]) for d in docs if not d.get(OUTBOX_FIELD)]
 
     async def delete_flag(self, *, flag_id: str) -> bool:
         result = await self.flags.delete_one({"_id": flag_id, "status": "resolved"})

@@ -10,7 +10,8 @@ from typing import Any
 from pymongo.errors import PyMongoError
 
 from medsupport_shared.auth import Principal
-from wellbeing.checkins import WellbeingContext
+from medsupport_shared.domain_errors import NotFound
+from wellbeing.context import WellbeingContext
 from wellbeing.domain.resources import Resource, needs_for, resources_for_result
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,20 @@ def resource_view(resource: Resource) -> dict[str, Any]:
     return {**asdict(resource), "needs": list(resource.needs), "audiences": list(resource.audiences)}
 
 
-class ResourceNotFound(LookupError):
-    pass
+NO_RESOURCE = "no resource with that id"
+
+
+async def list_resources(
+    *, ctx: WellbeingContext, need: str | None, kind: str | None, limit: int | None, cursor: str | None
+) -> tuple[list[Resource], str | None]:
+    return await ctx.resources.page(need=need, kind=kind, limit=limit, cursor=cursor)
+
+
+async def get_resource(*, ctx: WellbeingContext, resource_id: str) -> Resource:
+    found = await ctx.resources.get(resource_id=resource_id)
+    if found is None:
+        raise NotFound(NO_RESOURCE)
+    return found
 
 
 async def add_resource(*, ctx: WellbeingContext, fields: dict[str, Any]) -> Resource:
@@ -32,7 +45,7 @@ async def add_resource(*, ctx: WellbeingContext, fields: dict[str, Any]) -> Reso
 
 async def replace_resource(*, ctx: WellbeingContext, resource_id: str, fields: dict[str, Any]) -> Resource:
     if await ctx.resources.get(resource_id=resource_id) is None:
-        raise ResourceNotFound(resource_id)
+        raise NotFound(NO_RESOURCE)
     resource = _resource(resource_id, fields)
     await ctx.resources.save(resource=resource)
     return resource
@@ -40,7 +53,7 @@ async def replace_resource(*, ctx: WellbeingContext, resource_id: str, fields: d
 
 async def remove_resource(*, ctx: WellbeingContext, resource_id: str) -> None:
     if not await ctx.resources.delete(resource_id=resource_id):
-        raise ResourceNotFound(resource_id)
+        raise NotFound(NO_RESOURCE)
 
 
 def _resource(resource_id: str, fields: dict[str, Any]) -> Resource:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from medsupport_shared.errors import ProblemDetail
 from medsupport_shared.inputs import StrictInput
 from wellbeing import examples
-from wellbeing.instruments import INSTRUMENTS, Instrument
+from wellbeing.domain.instruments import INSTRUMENTS, Instrument
 from wellbeing.resource_schemas import ResourceOut
 from wellbeing.settings import CrisisResource
 

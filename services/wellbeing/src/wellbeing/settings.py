@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 
 from medsupport_shared.settings import DEVELOPMENT_ENCRYPTION_KEY, ServiceSettings
-from wellbeing.flag_rules import FlagThresholds
+from wellbeing.domain.flag_rules import FlagThresholds
 
 
 class CrisisResource(BaseModel):

@@ -13,32 +13,21 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter, Gauge
 from pymongo.errors import ConnectionFailure
 
 from medsupport_shared.auth import Principal
 from medsupport_shared.event_types import FlagRaised
 from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.kafka import PublishFailed
-from wellbeing.checkins import (
-    CheckinAttempt,
-    WellbeingContext,
-    apply_flag,
-    assess_answers,
-    flag_id_for,
-    flag_raised_event_id,
-)
+from wellbeing.checkins import CheckinAttempt
+from wellbeing.context import WellbeingContext
+from wellbeing.domain.flag_rules import assess_answers
+from wellbeing.domain.flags import flag_id_for, flag_raised_event_id
+from wellbeing.flags import apply_flag
+from wellbeing.metrics import RAISED_WITHOUT_STORE, SPOOL_PENDING
 from wellbeing.urgent_spool import SpooledFlag
 
 log = logging.getLogger(__name__)
-RAISED_WITHOUT_STORE = Counter(
-    "medsupport_wellbeing_urgent_flags_without_store_total",
-    "Urgent flags raised while the database was down (spooled and published straight to Kafka)",
-    ["path"],
-)
-SPOOL_PENDING = Gauge(
-    "medsupport_wellbeing_urgent_spool_pending", "Urgent flags in the local spool, not yet in the store"
-)
 
 
 async def raise_without_store(

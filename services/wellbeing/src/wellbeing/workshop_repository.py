@@ -83,10 +83,11 @@ class WorkshopRepository:
         query = {"reminded": False, "remind_at": {"$lte": now}, "starts_at": {"$gt": now}}
         return await self.seats.find(query, {OUTBOX_FIELD: 0}).limit(limit).to_list(None)
 
-    async def mark_reminded(self, *, seat_id: str, entry: Document) -> bool:
+    async def mark_reminded(self, *, seat_id: str, entries: list[Document]) -> bool:
         """Exactly once per seat: only the sweep that finds it unreminded writes the reminder."""
         result = await self.seats.update_one(
-            {"_id": seat_id, "reminded": False}, {"$set": {"reminded": True}, "$push": {OUTBOX_FIELD: entry}}
+            {"_id": seat_id, "reminded": False},
+            {"$set": {"reminded": True}, "$push": {OUTBOX_FIELD: {"$each": entries}}},
         )
         return result.modified_count == 1
 

@@ -8,7 +8,7 @@ import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
 from medsupport_shared.testing import auth, eventually
-from wellbeing.checkins import flag_id_for, flag_raised_event_id
+from wellbeing.domain.flags import flag_id_for, flag_raised_event_id
 
 pytestmark = pytest.mark.integration
 STUDENT = auth("s1", "student", cohort="2027")
@@ -82,7 +82,7 @@ async def test_wherever_the_database_fails_an_urgent_check_in_raises_one_flag_an
     await wellbeing.reader.wait_for(lambda e: e.type == "flag.raised", timeout=30)
     monkeypatch.undo()  # the database is back: the flag is in the queue, raised once, under one id
     flag = await eventually(lambda: wellbeing.repo.flag(flag_id=flag_id_for(body["id"])), timeout=30)
-    assert flag["status"] == "open" and flag["severity"] == "urgent" and flag["checkin_ids"] == [body["id"]]
+    assert flag.status == "open" and flag.severity == "urgent" and list(flag.checkin_ids) == [body["id"]]
     await eventually(lambda: not list((wellbeing.settings.urgent_spool_path).glob("*.flag")), timeout=30)
     await asyncio.sleep(1)  # a sweep or replay that raised it again would have published by now
     raised = [e for e in wellbeing.reader.events if e.type == "flag.raised"]

@@ -7,7 +7,7 @@ import pytest
 
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import auth
-from wellbeing.flag_rules import SEVERITY_RANK, TOP_PRIORITY, queue_key
+from wellbeing.domain.flag_rules import SEVERITY_RANK, TOP_PRIORITY, queue_key
 
 pytestmark = pytest.mark.integration
 COUNSELLOR = auth("c1", "counsellor")

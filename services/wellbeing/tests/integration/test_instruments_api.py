@@ -3,7 +3,7 @@
 import pytest
 
 from medsupport_shared.testing import auth
-from wellbeing.instruments import INSTRUMENTS
+from wellbeing.domain.instruments import INSTRUMENTS
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 
 from medsupport_shared.testing import TopicReader, auth, eventually, running
 from wellbeing.app import create_app
-from wellbeing.checkins import flag_id_for, flag_raised_event_id
+from wellbeing.domain.flags import flag_id_for, flag_raised_event_id
 from wellbeing.settings import WellbeingSettings
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wellbeing.summary import cohort_summary, month_label, window_start
+from wellbeing.domain.cohort_summary import cohort_summary, month_label, window_start
 
 MIN = 5
 START = datetime(2026, 9, 1, tzinfo=UTC)

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wellbeing.summary import suppress_small_cells
+from wellbeing.domain.cohort_summary import suppress_small_cells
 
 MIN = 5
 

@@ -2,10 +2,17 @@
 
 import pytest
 
-from wellbeing.checkins import urgent_from_answers
-from wellbeing.flag_rules import TOP_PRIORITY, Assessment, FlagThresholds, OpenFlag, assess, merge
-from wellbeing.instruments import INSTRUMENTS
-from wellbeing.scoring import score
+from wellbeing.domain.flag_rules import (
+    TOP_PRIORITY,
+    Assessment,
+    FlagThresholds,
+    OpenFlag,
+    assess,
+    merge,
+    urgent_from_answers,
+)
+from wellbeing.domain.instruments import INSTRUMENTS
+from wellbeing.domain.scoring import score
 
 from .test_scoring import answers_totalling
 
@@ -119,7 +126,7 @@ def test_merge_accumulates_reasons_and_only_raises_severity():
 def test_queue_key_orders_urgent_first_then_priority_then_oldest():
     from datetime import UTC, datetime, timedelta, timezone
 
-    from wellbeing.flag_rules import queue_key
+    from wellbeing.domain.flag_rules import queue_key
 
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     flags = {

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wellbeing.instruments import INSTRUMENTS, PSS10, WHO5
-from wellbeing.scoring import AnswerError, item_scores, score
+from wellbeing.domain.instruments import INSTRUMENTS, PSS10, WHO5
+from wellbeing.domain.scoring import AnswerError, item_scores, score
 
 
 def answers_totalling(code: str, total: int) -> list[int]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
+from medsupport_shared.domain_errors import Unprocessable
+
 ReferralKind = Literal["self", "concern"]
 SelfReferralReason = Literal[
     "low_mood", "anxiety", "stress", "sleep", "relationships", "bereavement", "study_pressure", "other"
@@ -78,7 +80,7 @@ class Referral:
         return self.status != "closed"
 
 
-class TriageRefused(ValueError):
+class TriageRefused(Unprocessable):
     """A triage step that the referral's state does not allow."""
 
 

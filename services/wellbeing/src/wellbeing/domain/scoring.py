@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wellbeing.instruments import Instrument
+from wellbeing.domain.instruments import Instrument
 
 PSS_REVERSE_MAX = 4
 

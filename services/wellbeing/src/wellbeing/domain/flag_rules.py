@@ -10,7 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from wellbeing.scoring import Score
+from wellbeing.domain import scoring
+from wellbeing.domain.instruments import INSTRUMENTS
+from wellbeing.domain.scoring import Score
 
 Severity = Literal["none", "elevated", "urgent"]
 SEVERITY_RANK: dict[str, int] = {"none": 0, "elevated": 1, "urgent": 2}
@@ -85,6 +87,29 @@ def assess(
         reasons.append("burnout_positive")
     severity: Severity = "urgent" if urgent else ("elevated" if reasons else "none")
     return Assessment(severity=severity, reasons=tuple(reasons), priority=priority if not urgent else TOP_PRIORITY)
+
+
+def assess_answers(
+    *, instrument: str, answers: list[int], thresholds: FlagThresholds
+) -> tuple[Score, Assessment] | None:
+    """The score and the assessment of the answers alone (no history), before any read or write; None
+    when they do not score."""
+    definition = INSTRUMENTS.get(instrument)
+    if definition is None:
+        return None
+    try:
+        result = scoring.score(definition, answers)
+    except scoring.AnswerError:
+        return None
+    return result, assess(result, answers, thresholds=thresholds)
+
+
+def urgent_from_answers(*, instrument: str, answers: list[int], thresholds: FlagThresholds) -> bool:
+    """Whether the answers alone make the check-in urgent, known before any read or write: urgency
+    never depends on the student's history (the trend rules only ever raise ``elevated``), so the
+    crisis resources can be given, and the flag raised, whatever fails afterwards."""
+    assessed = assess_answers(instrument=instrument, answers=answers, thresholds=thresholds)
+    return assessed is not None and assessed[1].severity == "urgent"
 
 
 @dataclass(frozen=True)
