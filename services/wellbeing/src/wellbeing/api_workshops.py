@@ -12,7 +12,7 @@ from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 from wellbeing import workshops
 from wellbeing.context import Context
-from wellbeing.domain.workshops import Workshop
+from wellbeing.domain.workshops import Seat, Workshop
 from wellbeing.workshop_schemas import SeatOut, WorkshopIn, WorkshopOut, WorkshopPage
 
 Keepers = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.WELLBEING_LEAD))]
@@ -29,13 +29,13 @@ def view(workshop: Workshop, taken: workshops.SeatsTaken) -> dict[str, Any]:
     }
 
 
-def seat_view(seat: dict[str, Any]) -> dict[str, Any]:
+def seat_view(seat: Seat) -> dict[str, Any]:
     return {
-        "workshop_id": seat["workshop_id"],
-        "session_id": seat["session_id"],
-        "seat": seat["_id"],
-        "starts_at": seat["starts_at"],
-        "signed_up_at": seat["signed_up_at"],
+        "workshop_id": seat.workshop_id,
+        "session_id": seat.session_id,
+        "seat": seat.id,
+        "starts_at": seat.starts_at,
+        "signed_up_at": seat.signed_up_at,
     }
 
 

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD
-from wellbeing.domain.workshops import Session, Workshop
+from wellbeing.domain.workshops import Seat, Session, Workshop
 
 Document = dict[str, Any]
 WORKSHOPS, SEATS = "workshops", "workshop_seats"
@@ -25,6 +25,32 @@ def from_document(doc: Document) -> Workshop:
         for s in doc.get("sessions", [])
     )
     return Workshop(id=doc["_id"], title=doc["title"], description=doc.get("description", ""), sessions=sessions)
+
+
+def seat_document(seat: Seat) -> Document:
+    return {
+        "_id": seat.id,
+        "workshop_id": seat.workshop_id,
+        "session_id": seat.session_id,
+        "student_id": seat.student_id,
+        "starts_at": seat.starts_at,
+        "remind_at": seat.remind_at,
+        "reminded": seat.reminded,
+        "signed_up_at": seat.signed_up_at,
+    }
+
+
+def seat_from_document(doc: Document) -> Seat:
+    return Seat(
+        id=doc["_id"],
+        workshop_id=doc["workshop_id"],
+        session_id=doc["session_id"],
+        student_id=doc["student_id"],
+        starts_at=doc["starts_at"],
+        remind_at=doc["remind_at"],
+        signed_up_at=doc["signed_up_at"],
+        reminded=bool(doc.get("reminded")),
+    )
 
 
 class WorkshopRepository:
@@ -64,13 +90,14 @@ class WorkshopRepository:
             taken[seat["session_id"]] += 1
         return taken
 
-    async def seat_of(self, *, session_id: str, student_id: str) -> Document | None:
-        return await self.seats.find_one({"session_id": session_id, "student_id": student_id}, {OUTBOX_FIELD: 0})
+    async def seat_of(self, *, session_id: str, student_id: str) -> Seat | None:
+        doc = await self.seats.find_one({"session_id": session_id, "student_id": student_id}, {OUTBOX_FIELD: 0})
+        return seat_from_document(doc) if doc else None
 
-    async def take_seat(self, *, seat: Document) -> bool:
+    async def take_seat(self, *, seat: Seat) -> bool:
         """False when the seat (or this student's seat in the session) is already taken."""
         try:
-            await self.seats.insert_one(seat)
+            await self.seats.insert_one(seat_document(seat))
         except DuplicateKeyError:
             return False
         return True
@@ -79,9 +106,9 @@ class WorkshopRepository:
         result = await self.seats.delete_one({"session_id": session_id, "student_id": student_id})
         return result.deleted_count == 1
 
-    async def seats_to_remind(self, *, now: datetime, limit: int = 500) -> list[Document]:
+    async def seats_to_remind(self, *, now: datetime, limit: int = 500) -> list[Seat]:
         query = {"reminded": False, "remind_at": {"$lte": now}, "starts_at": {"$gt": now}}
-        return await self.seats.find(query, {OUTBOX_FIELD: 0}).limit(limit).to_list(None)
+        return [seat_from_document(d) async for d in self.seats.find(query, {OUTBOX_FIELD: 0}).limit(limit)]
 
     async def mark_reminded(self, *, seat_id: str, entries: list[Document]) -> bool:
         """Exactly once per seat: only the sweep that finds it unreminded writes the reminder."""

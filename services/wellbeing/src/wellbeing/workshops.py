@@ -14,6 +14,7 @@ from medsupport_shared.event_types import WorkshopReminderDue
 from medsupport_shared.events import utcnow
 from wellbeing.context import WellbeingContext
 from wellbeing.domain.workshops import (
+    Seat,
     Session,
     Workshop,
     may_change_sign_up,
@@ -63,7 +64,7 @@ async def _session(ctx: WellbeingContext, workshop_id: str, session_id: str) -> 
     return session
 
 
-async def sign_up(*, ctx: WellbeingContext, principal: Principal, workshop_id: str, session_id: str) -> dict[str, Any]:
+async def sign_up(*, ctx: WellbeingContext, principal: Principal, workshop_id: str, session_id: str) -> Seat:
     """Take the first free seat; signing up again answers with the seat already held."""
     session = await _session(ctx, workshop_id, session_id)
     if held := await ctx.workshops.seat_of(session_id=session_id, student_id=principal.sub):
@@ -71,16 +72,15 @@ async def sign_up(*, ctx: WellbeingContext, principal: Principal, workshop_id: s
     if not may_change_sign_up(session, now=utcnow()):
         raise Conflict(SIGN_UP_CLOSED)
     for seat_id in seat_ids(session):
-        seat = {
-            "_id": seat_id,
-            "workshop_id": workshop_id,
-            "session_id": session_id,
-            "student_id": principal.sub,
-            "starts_at": session.starts_at,
-            "remind_at": reminder_window_start(session.starts_at, hours_before=ctx.settings.workshop_reminder_hours),
-            "reminded": False,
-            "signed_up_at": utcnow(),
-        }
+        seat = Seat(
+            id=seat_id,
+            workshop_id=workshop_id,
+            session_id=session_id,
+            student_id=principal.sub,
+            starts_at=session.starts_at,
+            remind_at=reminder_window_start(session.starts_at, hours_before=ctx.settings.workshop_reminder_hours),
+            signed_up_at=utcnow(),
+        )
         if await ctx.workshops.take_seat(seat=seat):
             return seat
         if held := await ctx.workshops.seat_of(session_id=session_id, student_id=principal.sub):
@@ -100,13 +100,13 @@ async def send_workshop_reminders(*, ctx: WellbeingContext) -> int:
     sent = 0
     for seat in await ctx.workshops.seats_to_remind(now=utcnow()):
         due = WorkshopReminderDue(
-            workshop_id=seat["workshop_id"],
-            session_id=seat["session_id"],
-            student_id=seat["student_id"],
-            starts_at=seat["starts_at"],
-            reminder_id=seat["_id"],
+            workshop_id=seat.workshop_id,
+            session_id=seat.session_id,
+            student_id=seat.student_id,
+            starts_at=seat.starts_at,
+            reminder_id=seat.id,
         )
-        if await ctx.changes.record(SEATS, seat["_id"], _mark_reminded(ctx, seat["_id"]), due, wait=True):
+        if await ctx.changes.record(SEATS, seat.id, _mark_reminded(ctx, seat.id), due, wait=True):
             sent += 1
     return sent
 

@@ -27,6 +27,20 @@ class Workshop:
         return next((s for s in self.sessions if s.id == session_id), None)
 
 
+@dataclass(frozen=True)
+class Seat:
+    """One student's place in a session; its id is one of the session's slot ids (``seat_ids``)."""
+
+    id: str
+    workshop_id: str
+    session_id: str
+    student_id: str
+    starts_at: datetime
+    remind_at: datetime
+    signed_up_at: datetime
+    reminded: bool = False
+
+
 def seat_ids(session: Session) -> list[str]:
     """The session's seats in the order they are offered: a sign-up takes the first free one."""
     return [f"{session.id}:seat:{n}" for n in range(session.seats)]
