@@ -50,6 +50,18 @@ async def test_an_urgent_check_in_raises_a_flag_whose_ids_derive_from_the_check_
     )
 
 
+async def test_with_kafka_away_the_flag_event_waits_in_the_outbox_and_no_latency_is_measured(tmp_path):
+    stack = fake_stack(tmp_path)
+    stack.outbox.down = True
+    before = latency_observations("urgent")
+    outcome = await check_in(stack, URGENT)
+    await stack.settle()
+    assert outcome.flag_id is not None and not stack.outbox.published
+    [left] = stack.repo.flags[outcome.flag_id]["outbox"]
+    assert left["id"] == flag_raised_event_id(outcome.checkin_id), "kept for the relay, under its derived id"
+    assert latency_observations("urgent") == before, "only an event Kafka acknowledged is measured"
+
+
 async def test_a_routine_check_in_raises_no_flag_and_without_consent_keeps_no_answers(tmp_path):
     stack = fake_stack(tmp_path)
     outcome = await check_in(stack, NONE, note="a private note")
