@@ -29,7 +29,7 @@ from wellbeing.domain.resources import Resource
 from wellbeing.domain.scoring import AnswerError, Score, score
 from wellbeing.flags import apply_flag
 from wellbeing.metrics import CHECKINS_RECORDED
-from wellbeing.repository import CHECKINS, Document
+from wellbeing.repository import CHECKINS, Document, worrying_checkin
 from wellbeing.resources import resources_for_checkin
 
 
@@ -133,7 +133,8 @@ async def record_checkin(
     if stored:
         await ctx.repo.remember_latest_score(checkin=document)
     CHECKINS_RECORDED.labels(instrument, assessment.severity).inc()
-    flag_id = await apply_flag(ctx=ctx, checkin=document, started=started) if document["flag_pending"] else None
+    worrying = worrying_checkin(document) if document["flag_pending"] else None
+    flag_id = await apply_flag(ctx=ctx, checkin=worrying, started=started) if worrying else None
     attempt.flag_id = flag_id
     await ctx.repo.postpone_reminder(student_id=principal.sub, now=now)
     severity = assessment.severity

@@ -17,10 +17,10 @@ from medsupport_shared.event_types import FlagRaised, FlagResolved, FlagUpdated
 from medsupport_shared.events import new_event, utcnow
 from wellbeing import privacy
 from wellbeing.context import WellbeingContext
-from wellbeing.domain.flag_rules import Assessment
 from wellbeing.domain.flags import (
     Flag,
     FlagStatus,
+    WorryingCheckin,
     flag_id_for,
     flag_raised_event_id,
     merged_flag,
@@ -36,15 +36,13 @@ ATTEMPTS = 20
 
 
 async def apply_flag(
-    *, ctx: WellbeingContext, checkin: Document, started: float | None = None, raised_at: datetime | None = None
+    *, ctx: WellbeingContext, checkin: WorryingCheckin, started: float | None = None, raised_at: datetime | None = None
 ) -> str:
     """Raise the student's flag, or update the open one; idempotent per check-in (a flag it raised has
     the id ``flag_id_for(checkin)``). ``raised_at``: when the flag was raised outside the store (the
     urgent spool), so it keeps its place in the queue."""
     started = started if started is not None else time.perf_counter()
-    student_id, checkin_id = checkin["student_id"], checkin["_id"]
-    new = Assessment(severity=checkin["severity"], reasons=tuple(checkin["reasons"]), priority=checkin["priority"])
-    share_with_mentor = checkin.get("share_with_mentor", False)
+    student_id, checkin_id, share_with_mentor = checkin.student_id, checkin.checkin_id, checkin.share_with_mentor
     for _ in range(ATTEMPTS):
         now = utcnow()
         current = await ctx.repo.open_flag(student_id=student_id)
@@ -53,14 +51,7 @@ async def apply_flag(
             if await ctx.repo.flag(flag_id=flag_id) is not None:  # raised already (and perhaps resolved since)
                 await ctx.repo.mark_flag_applied(checkin_id=checkin_id, flag_id=flag_id)
                 return flag_id
-            flag = raised_flag(
-                checkin_id=checkin_id,
-                student_id=student_id,
-                cohort=checkin.get("cohort"),
-                instrument=checkin["instrument"],
-                assessment=new,
-                at=raised_at or now,
-            )
+            flag = raised_flag(checkin, at=raised_at or now)
             event = new_event(
                 FlagRaised(
                     flag_id=flag.id,
@@ -84,7 +75,7 @@ async def apply_flag(
         if checkin_id in current.checkin_ids:
             await ctx.repo.mark_flag_applied(checkin_id=checkin_id, flag_id=current.id)
             return current.id
-        after = merged_flag(current, checkin_id=checkin_id, instrument=checkin["instrument"], assessment=new, at=now)
+        after = merged_flag(current, checkin, at=now)
         updated = FlagUpdated(
             flag_id=current.id,
             student_id=student_id,

@@ -12,8 +12,8 @@ from pymongo.errors import DuplicateKeyError
 from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
-from wellbeing.domain.flag_rules import queue_key
-from wellbeing.domain.flags import Flag
+from wellbeing.domain.flag_rules import Assessment, queue_key
+from wellbeing.domain.flags import Flag, WorryingCheckin
 
 Document = dict[str, Any]
 CHECKINS, FLAGS, CONSENTS, AUDIT, REMINDERS = "checkins", "flags", "consents", "audit", "reminders"
@@ -51,6 +51,18 @@ def flag_document(flag: Flag) -> Document:
 
 def flag_from_document(doc: Document) -> Flag | None:
     return parse_document(doc, Flag, collection=FLAGS, prepare=_with_id)
+
+
+def worrying_checkin(doc: Document) -> WorryingCheckin:
+    """What a flag takes from a stored check-in."""
+    return WorryingCheckin(
+        checkin_id=doc["_id"],
+        student_id=doc["student_id"],
+        cohort=doc.get("cohort"),
+        instrument=doc["instrument"],
+        assessment=Assessment(severity=doc["severity"], reasons=tuple(doc["reasons"]), priority=doc["priority"]),
+        share_with_mentor=doc.get("share_with_mentor", False),
+    )
 
 
 def _with_id(doc: Document) -> Document:
@@ -184,9 +196,9 @@ class WellbeingRepository:
         projection = {"instrument": 1, "score": 1, "percentage": 1, "band": 1, "severity": 1, "recorded_at": 1}
         return await self.checkins.find(query, projection).sort("recorded_at", ASCENDING).to_list(None)
 
-    async def pending_flag_checkins(self, *, older_than: datetime) -> list[Document]:
+    async def pending_flag_checkins(self, *, older_than: datetime) -> list[WorryingCheckin]:
         found = self.checkins.find({"flag_pending": True, "recorded_at": {"$lte": older_than}}, {OUTBOX_FIELD: 0})
-        return await found.limit(200).to_list(None)
+        return [worrying_checkin(d) for d in await found.limit(200).to_list(None)]
 
     async def mark_flag_applied(self, *, checkin_id: str, flag_id: str) -> None:
         await self.checkins.update_one({"_id": checkin_id}, {"$set": {"flag_pending": False, "flag_id": flag_id}})

@@ -12,6 +12,7 @@ and a pending-flag sweep of a check-in that did get recorded raises that very fl
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from pymongo.errors import ConnectionFailure
 
@@ -21,8 +22,8 @@ from medsupport_shared.events import CloudEvent, new_event, utcnow
 from medsupport_shared.kafka import PublishFailed
 from wellbeing.checkins import CheckinAttempt
 from wellbeing.context import WellbeingContext
-from wellbeing.domain.flag_rules import assess_answers
-from wellbeing.domain.flags import flag_id_for, flag_raised_event_id
+from wellbeing.domain.flag_rules import Assessment, Severity, assess_answers
+from wellbeing.domain.flags import WorryingCheckin, flag_id_for, flag_raised_event_id
 from wellbeing.flags import apply_flag
 from wellbeing.metrics import RAISED_WITHOUT_STORE, SPOOL_PENDING
 from wellbeing.urgent_spool import SpooledFlag
@@ -113,16 +114,17 @@ async def replay_spool(*, ctx: WellbeingContext) -> int:
     for flag in pending:
         if not flag.published and not kafka_down:
             kafka_down = not await _publish(ctx, flag)  # one timeout per pass is enough
-        checkin = {
-            "_id": flag.checkin_id,
-            "student_id": flag.student_id,
-            "cohort": flag.cohort,
-            "instrument": flag.instrument,
-            "severity": flag.severity,
-            "reasons": flag.reasons,
-            "priority": flag.priority,
-            "share_with_mentor": False,
-        }
+        checkin = WorryingCheckin(
+            checkin_id=flag.checkin_id,
+            student_id=flag.student_id,
+            cohort=flag.cohort,
+            instrument=flag.instrument,
+            # the severity as spooled (a spool file is never refused for its value: the flag must reach the store)
+            assessment=Assessment(
+                severity=cast(Severity, flag.severity), reasons=tuple(flag.reasons), priority=flag.priority
+            ),
+            share_with_mentor=False,  # the consent could not be read: the mentor is not told
+        )
         try:
             flag_id = await apply_flag(ctx=ctx, checkin=checkin, raised_at=flag.raised_at)
         except ConnectionFailure:

@@ -7,7 +7,7 @@ import pytest
 
 from medsupport_shared.mongo import create_client
 from wellbeing.domain.flag_rules import Assessment
-from wellbeing.domain.flags import merged_flag, raised_flag, resolved_flag
+from wellbeing.domain.flags import WorryingCheckin, merged_flag, raised_flag, resolved_flag
 from wellbeing.repository import WellbeingRepository
 from wellbeing.settings import WellbeingSettings
 
@@ -43,10 +43,14 @@ async def outbox_ids(repo, flag_id):
     return [e["id"] for e in doc.get("outbox", [])]
 
 
-def raised(checkin_id, assessment=ELEVATED, student_id="s1"):
-    return raised_flag(
-        checkin_id=checkin_id, student_id=student_id, cohort="2027", instrument="phq9", assessment=assessment, at=T0
+def worrying(checkin_id, assessment=ELEVATED, student_id="s1"):
+    return WorryingCheckin(
+        checkin_id=checkin_id, student_id=student_id, cohort="2027", instrument="phq9", assessment=assessment
     )
+
+
+def raised(checkin_id, assessment=ELEVATED, student_id="s1"):
+    return raised_flag(worrying(checkin_id, assessment, student_id), at=T0)
 
 
 async def test_one_open_flag_per_student_read_back_as_written(repo):
@@ -63,7 +67,7 @@ async def test_one_open_flag_per_student_read_back_as_written(repo):
 async def test_an_update_applies_only_to_the_version_read(repo):
     flag = raised("c1")
     await repo.insert_flag(flag=flag, entries=[])
-    after = merged_flag(flag, checkin_id="c2", instrument="phq9", assessment=URGENT, at=T0 + timedelta(minutes=5))
+    after = merged_flag(flag, worrying("c2", URGENT), at=T0 + timedelta(minutes=5))
     assert await repo.update_open_flag(before=flag, after=after, checkin_id="c2", entries=[{"id": "e2"}])
     assert not await repo.update_open_flag(before=flag, after=after, checkin_id="c3", entries=[{"id": "e3"}])
     stored = await repo.open_flag(student_id="s1")

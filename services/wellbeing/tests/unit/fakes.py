@@ -18,11 +18,11 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.events import CloudEvent
 from medsupport_shared.outbox import OUTBOX_FIELD, parse_entry
 from wellbeing.context import WellbeingContext
-from wellbeing.domain.flags import Flag
+from wellbeing.domain.flags import Flag, WorryingCheckin
 from wellbeing.domain.referrals import Referral
 from wellbeing.referral_repository import from_document as referral_from_document
 from wellbeing.referral_repository import to_document as referral_to_document
-from wellbeing.repository import flag_document, flag_from_document
+from wellbeing.repository import flag_document, flag_from_document, worrying_checkin
 from wellbeing.settings import WellbeingSettings
 
 Document = dict[str, Any]
@@ -81,9 +81,9 @@ class FakeWellbeingRepository:
                 f: checkin.get(f) for f in fields
             }
 
-    async def pending_flag_checkins(self, *, older_than: datetime) -> list[Document]:
+    async def pending_flag_checkins(self, *, older_than: datetime) -> list[WorryingCheckin]:
         return [
-            _without_outbox(c)
+            worrying_checkin(c)
             for c in self.checkins.values()
             if c.get("flag_pending") and c["recorded_at"] <= older_than
         ]

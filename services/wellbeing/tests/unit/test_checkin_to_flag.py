@@ -11,6 +11,7 @@ from medsupport_shared.domain_errors import Conflict, NotFound, Unprocessable
 from wellbeing import flags
 from wellbeing.checkins import CheckinAttempt, record_checkin
 from wellbeing.domain.flags import flag_id_for, flag_raised_event_id
+from wellbeing.repository import worrying_checkin
 
 from .fakes import fake_stack
 
@@ -90,7 +91,7 @@ async def test_a_second_worrying_check_in_updates_the_open_flag(tmp_path):
 async def test_applying_the_same_check_in_twice_changes_nothing(tmp_path):
     stack = fake_stack(tmp_path)
     outcome = await check_in(stack, URGENT)
-    checkin = dict(stack.repo.checkins[outcome.checkin_id])
+    checkin = worrying_checkin(stack.repo.checkins[outcome.checkin_id])
     assert await flags.apply_flag(ctx=stack.ctx, checkin=checkin) == outcome.flag_id
     await stack.settle()
     assert (await stack.repo.flag(flag_id=outcome.flag_id)).version == 1

@@ -4,6 +4,7 @@ open, resolved with an outcome (pure: the entity and how it changes; the use cas
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -25,6 +26,19 @@ def flag_id_for(checkin_id: str) -> str:
 
 def flag_raised_event_id(checkin_id: str) -> str:
     return str(uuid.uuid5(FLAG_IDS, f"flag.raised:{checkin_id}"))
+
+
+@dataclass(frozen=True)
+class WorryingCheckin:
+    """What a flag takes from the worrying check-in that raises or updates it: ids, codes, the student's
+    consent to tell their mentor; never answers nor notes."""
+
+    checkin_id: str
+    student_id: str
+    cohort: str | None
+    instrument: str
+    assessment: Assessment
+    share_with_mentor: bool = False
 
 
 class Flag(BaseModel):
@@ -57,40 +71,39 @@ class Flag(BaseModel):
         return self.status == "open"
 
 
-def raised_flag(
-    *, checkin_id: str, student_id: str, cohort: str | None, instrument: str, assessment: Assessment, at: datetime
-) -> Flag:
+def raised_flag(checkin: WorryingCheckin, *, at: datetime) -> Flag:
     """The flag a worrying check-in raises when its student has none open (its id derived from the check-in)."""
+    assessment = checkin.assessment
     return Flag(
-        id=flag_id_for(checkin_id),
-        student_id=student_id,
+        id=flag_id_for(checkin.checkin_id),
+        student_id=checkin.student_id,
         status="open",
-        cohort=cohort,
+        cohort=checkin.cohort,
         severity=assessment.severity,
         reasons=assessment.reasons,
         priority=assessment.priority,
-        instrument=instrument,
+        instrument=checkin.instrument,
         raised_at=at,
         updated_at=at,
         queue_key=queue_key(assessment.severity, assessment.priority, at),
-        checkin_ids=(checkin_id,),
+        checkin_ids=(checkin.checkin_id,),
         version=1,
     )
 
 
-def merged_flag(flag: Flag, *, checkin_id: str, instrument: str, assessment: Assessment, at: datetime) -> Flag:
+def merged_flag(flag: Flag, checkin: WorryingCheckin, *, at: datetime) -> Flag:
     """The open flag after one more worrying check-in (reasons accumulate; severity and priority only rise);
     it keeps its place in the queue by when it was raised."""
-    merged = merge(OpenFlag(flag.severity, flag.reasons, flag.priority), assessment)
+    merged = merge(OpenFlag(flag.severity, flag.reasons, flag.priority), checkin.assessment)
     return flag.model_copy(
         update={
             "severity": merged.severity,
             "reasons": merged.reasons,
             "priority": merged.priority,
             "queue_key": queue_key(merged.severity, merged.priority, flag.raised_at),
-            "instrument": instrument,
+            "instrument": checkin.instrument,
             "updated_at": at,
-            "checkin_ids": (*flag.checkin_ids, checkin_id),
+            "checkin_ids": (*flag.checkin_ids, checkin.checkin_id),
             "version": flag.version + 1,
         }
     )
