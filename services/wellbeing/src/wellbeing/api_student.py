@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
-from pymongo.errors import ConnectionFailure
 
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, NotFound, problem_responses
@@ -136,7 +135,7 @@ async def create_checkin(
     except Exception as exc:
         if not urgent:
             raise
-        if isinstance(exc, ConnectionFailure) and await urgent_flags.raise_without_store(
+        if urgent_flags.database_down(exc) and await urgent_flags.raise_without_store(
             ctx=ctx, principal=principal, instrument=body.instrument, answers=body.answers, attempt=attempt
         ):
             return JSONResponse(status_code=202, content=_urgent_reply_without_store(ctx, body, attempt))

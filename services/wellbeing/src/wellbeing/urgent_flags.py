@@ -31,6 +31,11 @@ from wellbeing.urgent_spool import SpooledFlag
 log = logging.getLogger(__name__)
 
 
+def database_down(exc: BaseException) -> bool:
+    """Whether a failed check-in failed because the database does not answer (the case the spool is for)."""
+    return isinstance(exc, ConnectionFailure)
+
+
 async def raise_without_store(
     *, ctx: WellbeingContext, principal: Principal, instrument: str, answers: list[int], attempt: CheckinAttempt
 ) -> bool:
