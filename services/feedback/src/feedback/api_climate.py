@@ -23,11 +23,11 @@ from feedback.climate_schemas import (
     RotationIn,
     RotationOut,
 )
+from feedback.context import Context
 from feedback.domain.climate import DEFAULT_PULSE, ClimateInstrument, InvalidAnswers
 from feedback.domain.climate_results import GroupBy
 from feedback.domain.climate_results import Query as ResultsQuery
 from feedback.domain.rotations import NotOnRoster, PulseNotOpen
-from feedback.services import Services
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, problem_responses
 from medsupport_shared.inputs import PageCursor, PageLimit
@@ -75,9 +75,9 @@ def _as_problems() -> Iterator[None]:
     },
 )
 async def list_instruments(
-    _: CurrentPrincipal, svc: Services, limit: PageLimit = 50, cursor: PageCursor = None
+    _: CurrentPrincipal, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None
 ) -> dict[str, Any]:
-    found = await climate_instruments.all_instruments(svc)
+    found = await climate_instruments.all_instruments(ctx)
     items, next_cursor = paginate_sequence(found, key=lambda i: i.code, limit=limit, cursor=cursor)  # 400: cursor
     return {"items": items, "next_cursor": next_cursor}
 
@@ -88,9 +88,9 @@ async def list_instruments(
     summary="One climate instrument",
     responses={**problem_responses(401, 404)},
 )
-async def get_instrument(code: Code, _: CurrentPrincipal, svc: Services) -> Any:
+async def get_instrument(code: Code, _: CurrentPrincipal, ctx: Context) -> Any:
     with _as_problems():
-        return await climate_instruments.instrument_by_code(svc, code)
+        return await climate_instruments.instrument_by_code(ctx, code)
 
 
 @router.put(
@@ -102,11 +102,11 @@ async def get_instrument(code: Code, _: CurrentPrincipal, svc: Services) -> Any:
     "cannot be replaced (409): load a new version under a new code.",
     responses={**problem_responses(401, 403, 409, 422)},
 )
-async def put_instrument(code: Code, body: ClimateInstrument, _: Admin, svc: Services) -> Any:
+async def put_instrument(code: Code, body: ClimateInstrument, _: Admin, ctx: Context) -> Any:
     if body.code != code:
         raise Unprocessable("the instrument's code must match the path")
     with _as_problems():
-        return await climate_instruments.load_instrument(svc, body)
+        return await climate_instruments.load_instrument(ctx, body)
 
 
 @router.put(
@@ -119,9 +119,9 @@ async def put_instrument(code: Code, body: ClimateInstrument, _: Admin, svc: Ser
     "answer window (`CLIMATE_RESPONSE_DAYS` after the end) has closed.",
     responses={**_example(200, ROTATION_EXAMPLE), **problem_responses(401, 403, 404, 409, 422)},
 )
-async def put_rotation(rotation_id: RotationId, body: RotationIn, _: Admin, svc: Services) -> Any:
+async def put_rotation(rotation_id: RotationId, body: RotationIn, _: Admin, ctx: Context) -> Any:
     with _as_problems():
-        return await rotations.save_rotation(svc, rotation_id, body)
+        return await rotations.save_rotation(ctx, rotation_id, body)
 
 
 @router.get(
@@ -130,9 +130,9 @@ async def put_rotation(rotation_id: RotationId, body: RotationIn, _: Admin, svc:
     summary="A rotation (admin, clerkship director)",
     responses={**_example(200, ROTATION_EXAMPLE), **problem_responses(401, 403, 404)},
 )
-async def get_rotation(rotation_id: RotationId, _: Leader, svc: Services) -> Any:
+async def get_rotation(rotation_id: RotationId, _: Leader, ctx: Context) -> Any:
     with _as_problems():
-        return await rotations.get_rotation(svc, rotation_id)
+        return await rotations.get_rotation(ctx, rotation_id)
 
 
 @router.post(
@@ -150,9 +150,9 @@ async def get_rotation(rotation_id: RotationId, _: Leader, svc: Services) -> Any
         **problem_responses(401, 403, 404, 409, 422),
     },
 )
-async def answer_pulse(rotation_id: RotationId, body: ClimateAnswersIn, student: Student, svc: Services) -> Any:
+async def answer_pulse(rotation_id: RotationId, body: ClimateAnswersIn, student: Student, ctx: Context) -> Any:
     with _as_problems():
-        await climate_responses.answer(svc, student_id=student.sub, rotation_id=rotation_id, answers=body.answers)
+        await climate_responses.answer(ctx, student_id=student.sub, rotation_id=rotation_id, answers=body.answers)
     return {"rotation_id": rotation_id, "accepted": True, "anonymous": True}
 
 
@@ -181,8 +181,8 @@ async def answer_pulse(rotation_id: RotationId, body: ClimateAnswersIn, student:
         **problem_responses(401, 403),
     },
 )
-async def my_invitations(student: Student, svc: Services) -> Any:
-    return {"items": await climate_responses.invitations(svc, student_id=student.sub), "next_cursor": None}
+async def my_invitations(student: Student, ctx: Context) -> Any:
+    return {"items": await climate_responses.invitations(ctx, student_id=student.sub), "next_cursor": None}
 
 
 RESULTS_EXAMPLE = {
@@ -228,7 +228,7 @@ RESULTS_EXAMPLE = {
 )
 async def climate_results_view(
     _: Leader,
-    svc: Services,
+    ctx: Context,
     group_by: GroupBy = "site",
     site: Label = None,
     specialty: Label = None,
@@ -239,4 +239,4 @@ async def climate_results_view(
 ) -> Any:
     query = ResultsQuery(group_by, site, specialty, period, ended_from, ended_to)
     with _as_problems():
-        return await climate_results.results(svc, query, instrument_code=instrument)
+        return await climate_results.results(ctx, query, instrument_code=instrument)

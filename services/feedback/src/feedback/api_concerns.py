@@ -24,9 +24,9 @@ from feedback.concern_schemas import (
     ReporterConcernView,
     TriageIn,
 )
+from feedback.context import Context, FeedbackContext
 from feedback.domain.concerns import ConcernCategory, ConcernStatus, keyed_digest
 from feedback.domain.ratelimit import client_key
-from feedback.services import FeedbackServices, Services
 from medsupport_shared import correlation
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, TokenVerifier, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, Unauthorized, problem_responses
@@ -76,11 +76,11 @@ NOT_FOUND_CODE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _client(request: Request, svc: FeedbackServices) -> str:
+def _client(request: Request, ctx: FeedbackContext) -> str:
     """The client address, used only as a rate-limit key (stored only as a keyed hash, one window long);
     ``X-Forwarded-For`` counts only when the peer is one of ``TRUSTED_PROXIES``."""
     peer = request.client.host if request.client else None
-    return client_key(peer, request.headers.get("x-forwarded-for"), svc.trusted_proxies)
+    return client_key(peer, request.headers.get("x-forwarded-for"), ctx.trusted_proxies)
 
 
 async def _named_principal(request: Request) -> Principal:
@@ -129,23 +129,23 @@ async def _named_principal(request: Request) -> Principal:
     },
 )
 async def report_concern(
-    body: ConcernCreate, request: Request, svc: Services, idempotency_key: IdempotencyKey = None
+    body: ConcernCreate, request: Request, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     if body.anonymous:
         correlation.forget_caller()  # drop the browser's correlation and trace ids for everything that follows
         result, replayed = await concerns.raise_anonymous_concern(
-            svc=svc, body=body, client=_client(request, svc), idempotency_key=idempotency_key
+            ctx=ctx, body=body, client=_client(request, ctx), idempotency_key=idempotency_key
         )
         return JSONResponse(
             to_jsonable_python(result), status_code=201, headers={REPLAY_HEADER: "true"} if replayed else None
         )
     principal = await _named_principal(request)
-    return await svc.idempotency.run(
+    return await ctx.idempotency.run(
         key=idempotency_key,
         scope="concerns.create",
         owner=principal.sub,
         payload=body,
-        create=lambda: concerns.raise_named_concern(svc=svc, principal=principal, body=body),
+        create=lambda: concerns.raise_named_concern(ctx=ctx, principal=principal, body=body),
     )
 
 
@@ -158,9 +158,9 @@ async def report_concern(
     openapi_extra={"security": []},
     responses={**_example(200, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
 )
-async def follow_up(body: FollowUpIn, request: Request, svc: Services) -> Any:
+async def follow_up(body: FollowUpIn, request: Request, ctx: Context) -> Any:
     correlation.forget_caller()
-    return await concerns.follow_up(svc=svc, code=body.code, client=_client(request, svc))
+    return await concerns.follow_up(ctx=ctx, code=body.code, client=_client(request, ctx))
 
 
 @router.post(
@@ -173,16 +173,16 @@ async def follow_up(body: FollowUpIn, request: Request, svc: Services) -> Any:
     responses={**_example(201, REPORTER_EXAMPLE), **NOT_FOUND_CODE, **problem_responses(422, 429)},
 )
 async def reply_anonymously(
-    body: FollowUpMessageIn, request: Request, svc: Services, idempotency_key: IdempotencyKey = None
+    body: FollowUpMessageIn, request: Request, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
     correlation.forget_caller()
-    return await svc.idempotency.run(
+    return await ctx.idempotency.run(
         key=idempotency_key,
         scope="concerns.follow-up.messages",
-        owner=keyed_digest(svc.code_secret, "follow-up-owner", body.code),  # the report, never a person
+        owner=keyed_digest(ctx.code_secret, "follow-up-owner", body.code),  # the report, never a person
         payload=body,
         create=lambda: concerns.reply_with_code(
-            svc=svc, code=body.code, message=body.message, client=_client(request, svc)
+            ctx=ctx, code=body.code, message=body.message, client=_client(request, ctx)
         ),
     )
 
@@ -196,13 +196,13 @@ async def reply_anonymously(
 )
 async def list_concerns(
     _: Officer,
-    svc: Services,
+    ctx: Context,
     status: Annotated[ConcernStatus | None, Query()] = None,
     category: Annotated[ConcernCategory | None, Query()] = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    return await concerns.list_concerns(svc=svc, status=status, category=category, limit=limit, cursor=cursor)
+    return await concerns.list_concerns(ctx=ctx, status=status, category=category, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -215,10 +215,8 @@ async def list_concerns(
         **problem_responses(401, 422),
     },
 )
-async def list_mine(
-    principal: CurrentPrincipal, svc: Services, limit: PageLimit = 50, cursor: PageCursor = None
-) -> Any:
-    return await concerns.list_my_concerns(svc=svc, principal=principal, limit=limit, cursor=cursor)
+async def list_mine(principal: CurrentPrincipal, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None) -> Any:
+    return await concerns.list_my_concerns(ctx=ctx, principal=principal, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -229,8 +227,8 @@ async def list_mine(
     "Anyone else gets 404.",
     responses={**_example(200, OFFICER_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def get_concern(concern_id: str, principal: CurrentPrincipal, svc: Services) -> Any:
-    return await concerns.get_concern(svc=svc, principal=principal, concern_id=concern_id)
+async def get_concern(concern_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
+    return await concerns.get_concern(ctx=ctx, principal=principal, concern_id=concern_id)
 
 
 @router.patch(
@@ -242,8 +240,8 @@ async def get_concern(concern_id: str, principal: CurrentPrincipal, svc: Service
     "(id, category, status, time).",
     responses={**_example(200, OFFICER_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404, 409)},
 )
-async def triage(concern_id: str, body: TriageIn, principal: Officer, svc: Services) -> Any:
-    return await concerns.triage(svc=svc, principal=principal, concern_id=concern_id, body=body)
+async def triage(concern_id: str, body: TriageIn, principal: Officer, ctx: Context) -> Any:
+    return await concerns.triage(ctx=ctx, principal=principal, concern_id=concern_id, body=body)
 
 
 @router.post(
@@ -259,13 +257,13 @@ async def post_message(
     concern_id: str,
     body: MessageIn,
     principal: CurrentPrincipal,
-    svc: Services,
+    ctx: Context,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    return await svc.idempotency.run(
+    return await ctx.idempotency.run(
         key=idempotency_key,
         scope=f"concerns.messages.{concern_id}",
         owner=principal.sub,
         payload=body,
-        create=lambda: concerns.post_message(svc=svc, principal=principal, concern_id=concern_id, message=body.message),
+        create=lambda: concerns.post_message(ctx=ctx, principal=principal, concern_id=concern_id, message=body.message),
     )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from feedback import cohort, feedback_items, feedback_requests
+from feedback.context import Context
 from feedback.domain.feedback import ContextKind, RequestStatus
 from feedback.schemas import (
     CohortSummaryOut,
@@ -18,7 +19,6 @@ from feedback.schemas import (
     FeedbackRequestPage,
     FeedbackResponseIn,
 )
-from feedback.services import Services
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
@@ -86,14 +86,14 @@ router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
     responses={**_example(201, REQUEST_EXAMPLE), **problem_responses(*AUTH_ERRORS, 409, 429)},
 )
 async def create_request(
-    body: FeedbackRequestCreate, principal: Student, svc: Services, idempotency_key: IdempotencyKey = None
+    body: FeedbackRequestCreate, principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    return await svc.idempotency.run(
+    return await ctx.idempotency.run(
         key=idempotency_key,
         scope="feedback_requests.create",
         owner=principal.sub,
         payload=body,
-        create=lambda: feedback_requests.request_feedback(svc=svc, principal=principal, body=body),
+        create=lambda: feedback_requests.request_feedback(ctx=ctx, principal=principal, body=body),
     )
 
 
@@ -107,14 +107,14 @@ async def create_request(
 )
 async def list_requests(
     principal: CurrentPrincipal,
-    svc: Services,
+    ctx: Context,
     view: Annotated[feedback_requests.RequestView | None, Query()] = None,
     status: Annotated[RequestStatus | None, Query()] = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
     return await feedback_requests.list_requests(
-        svc=svc, principal=principal, view=view, status=status, limit=limit, cursor=cursor
+        ctx=ctx, principal=principal, view=view, status=status, limit=limit, cursor=cursor
     )
 
 
@@ -124,8 +124,8 @@ async def list_requests(
     summary="One feedback request (the student who asked or the assessor)",
     responses={**_example(200, REQUEST_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def get_request(request_id: str, principal: CurrentPrincipal, svc: Services) -> Any:
-    return await feedback_requests.get_request(svc=svc, principal=principal, request_id=request_id)
+async def get_request(request_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
+    return await feedback_requests.get_request(ctx=ctx, principal=principal, request_id=request_id)
 
 
 @requests_router.post(
@@ -137,8 +137,8 @@ async def get_request(request_id: str, principal: CurrentPrincipal, svc: Service
         **problem_responses(*AUTH_ERRORS, 404, 409),
     },
 )
-async def cancel_request(request_id: str, principal: Student, svc: Services) -> Any:
-    return await feedback_requests.cancel_request(svc=svc, principal=principal, request_id=request_id)
+async def cancel_request(request_id: str, principal: Student, ctx: Context) -> Any:
+    return await feedback_requests.cancel_request(ctx=ctx, principal=principal, request_id=request_id)
 
 
 @requests_router.get(
@@ -175,9 +175,9 @@ async def cancel_request(request_id: str, principal: Student, svc: Services) -> 
     },
 )
 async def cohort_view(
-    _: FacultyOrAdmin, svc: Services, context_kind: Annotated[ContextKind | None, Query()] = None
+    _: FacultyOrAdmin, ctx: Context, context_kind: Annotated[ContextKind | None, Query()] = None
 ) -> Any:
-    return await cohort.cohort_summary(svc=svc, context_kind=context_kind)
+    return await cohort.cohort_summary(ctx=ctx, context_kind=context_kind)
 
 
 # ------------------------------------------------------------------ feedback
@@ -195,14 +195,14 @@ async def cohort_view(
     responses={**_example(201, FEEDBACK_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404, 409, 429)},
 )
 async def create_feedback(
-    body: FeedbackCreate, principal: Author, svc: Services, idempotency_key: IdempotencyKey = None
+    body: FeedbackCreate, principal: Author, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    return await svc.idempotency.run(
+    return await ctx.idempotency.run(
         key=idempotency_key,
         scope="feedback.create",
         owner=principal.sub,
         payload=body,
-        create=lambda: feedback_items.submit_feedback(svc=svc, principal=principal, body=body),
+        create=lambda: feedback_items.submit_feedback(ctx=ctx, principal=principal, body=body),
     )
 
 
@@ -216,14 +216,14 @@ async def create_feedback(
 )
 async def list_feedback(
     principal: CurrentPrincipal,
-    svc: Services,
+    ctx: Context,
     view: Annotated[feedback_items.FeedbackView | None, Query()] = None,
     context_kind: Annotated[ContextKind | None, Query()] = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
     return await feedback_items.list_feedback(
-        svc=svc, principal=principal, view=view, context_kind=context_kind, limit=limit, cursor=cursor
+        ctx=ctx, principal=principal, view=view, context_kind=context_kind, limit=limit, cursor=cursor
     )
 
 
@@ -234,8 +234,8 @@ async def list_feedback(
     description="Anyone else gets 404, whether or not the item exists.",
     responses={**_example(200, FEEDBACK_EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def get_feedback(feedback_id: str, principal: CurrentPrincipal, svc: Services) -> Any:
-    return await feedback_items.get_feedback(svc=svc, principal=principal, feedback_id=feedback_id)
+async def get_feedback(feedback_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
+    return await feedback_items.get_feedback(ctx=ctx, principal=principal, feedback_id=feedback_id)
 
 
 @router.put(
@@ -249,5 +249,5 @@ async def get_feedback(feedback_id: str, principal: CurrentPrincipal, svc: Servi
         **problem_responses(*AUTH_ERRORS, 404),
     },
 )
-async def respond(feedback_id: str, body: FeedbackResponseIn, principal: Student, svc: Services) -> Any:
-    return await feedback_items.respond_to_feedback(svc=svc, principal=principal, feedback_id=feedback_id, body=body)
+async def respond(feedback_id: str, body: FeedbackResponseIn, principal: Student, ctx: Context) -> Any:
+    return await feedback_items.respond_to_feedback(ctx=ctx, principal=principal, feedback_id=feedback_id, body=body)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from feedback import reflections
 from feedback.api_feedback import Student, _example
+from feedback.context import Context
 from feedback.schemas import ReflectionCreate, ReflectionOut, ReflectionPage, ReflectionUpdate, ShareIn
-from feedback.services import Services
 from medsupport_shared.auth import CurrentPrincipal
 from medsupport_shared.errors import AUTH_ERRORS, problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
@@ -41,14 +41,14 @@ EXAMPLE = {
     responses={**_example(201, {**EXAMPLE, "shares": []}), **problem_responses(*AUTH_ERRORS, 409)},
 )
 async def create_reflection(
-    body: ReflectionCreate, principal: Student, svc: Services, idempotency_key: IdempotencyKey = None
+    body: ReflectionCreate, principal: Student, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    return await svc.idempotency.run(
+    return await ctx.idempotency.run(
         key=idempotency_key,
         scope="reflections.create",
         owner=principal.sub,
         payload=body,
-        create=lambda: reflections.write_reflection(svc=svc, principal=principal, body=body),
+        create=lambda: reflections.write_reflection(ctx=ctx, principal=principal, body=body),
     )
 
 
@@ -62,12 +62,12 @@ async def create_reflection(
 )
 async def list_reflections(
     principal: CurrentPrincipal,
-    svc: Services,
+    ctx: Context,
     view: Annotated[reflections.ReflectionView | None, Query()] = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
-    return await reflections.list_reflections(svc=svc, principal=principal, view=view, limit=limit, cursor=cursor)
+    return await reflections.list_reflections(ctx=ctx, principal=principal, view=view, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -77,8 +77,8 @@ async def list_reflections(
     description="Anyone else gets 404, whether or not it exists.",
     responses={**_example(200, EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def get_reflection(reflection_id: str, principal: CurrentPrincipal, svc: Services) -> Any:
-    return await reflections.get_reflection(svc=svc, principal=principal, reflection_id=reflection_id)
+async def get_reflection(reflection_id: str, principal: CurrentPrincipal, ctx: Context) -> Any:
+    return await reflections.get_reflection(ctx=ctx, principal=principal, reflection_id=reflection_id)
 
 
 @router.patch(
@@ -87,8 +87,8 @@ async def get_reflection(reflection_id: str, principal: CurrentPrincipal, svc: S
     summary="Edit your reflection",
     responses={**_example(200, EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def update_reflection(reflection_id: str, body: ReflectionUpdate, principal: Student, svc: Services) -> Any:
-    return await reflections.update_reflection(svc=svc, principal=principal, reflection_id=reflection_id, body=body)
+async def update_reflection(reflection_id: str, body: ReflectionUpdate, principal: Student, ctx: Context) -> Any:
+    return await reflections.update_reflection(ctx=ctx, principal=principal, reflection_id=reflection_id, body=body)
 
 
 @router.put(
@@ -99,9 +99,9 @@ async def update_reflection(reflection_id: str, body: ReflectionUpdate, principa
     "the mentorship ends). `faculty`: a named faculty member, who reads it with a `faculty` token.",
     responses={**_example(200, EXAMPLE), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def share(reflection_id: str, user_id: UserId, body: ShareIn, principal: Student, svc: Services) -> Any:
+async def share(reflection_id: str, user_id: UserId, body: ShareIn, principal: Student, ctx: Context) -> Any:
     return await reflections.share_reflection(
-        svc=svc, principal=principal, reflection_id=reflection_id, user_id=user_id, body=body
+        ctx=ctx, principal=principal, reflection_id=reflection_id, user_id=user_id, body=body
     )
 
 
@@ -111,7 +111,7 @@ async def share(reflection_id: str, user_id: UserId, body: ShareIn, principal: S
     summary="Stop sharing a reflection with someone",
     responses={**_example(200, {**EXAMPLE, "shares": []}), **problem_responses(*AUTH_ERRORS, 404)},
 )
-async def unshare(reflection_id: str, user_id: UserId, principal: Student, svc: Services) -> Any:
+async def unshare(reflection_id: str, user_id: UserId, principal: Student, ctx: Context) -> Any:
     return await reflections.unshare_reflection(
-        svc=svc, principal=principal, reflection_id=reflection_id, user_id=user_id
+        ctx=ctx, principal=principal, reflection_id=reflection_id, user_id=user_id
     )

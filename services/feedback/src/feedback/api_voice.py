@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from feedback import voice
 from feedback.api_feedback import _example
+from feedback.context import Context
 from feedback.domain.voice import BOARD, MoveNotAllowed, ReasonRequired, SuggestionStatus
-from feedback.services import Services
 from feedback.voice_repository import AlreadyVoted
 from feedback.voice_schemas import SuggestionCreate, SuggestionMove, SuggestionOut, SuggestionPage, VoteOut
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
@@ -67,14 +67,14 @@ def _as_problems() -> Iterator[None]:
     responses={**_example(201, SUGGESTION_EXAMPLE), **problem_responses(401, 403, 409, 422)},
 )
 async def post_suggestion(
-    body: SuggestionCreate, student: Student, svc: Services, idempotency_key: IdempotencyKey = None
+    body: SuggestionCreate, student: Student, ctx: Context, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    return await svc.idempotency.run(
+    return await ctx.idempotency.run(
         key=None if body.anonymous else idempotency_key,
         scope="suggestions.create",
         owner=student.sub,
         payload=body,
-        create=lambda: voice.post(svc, author=student, body=body),
+        create=lambda: voice.post(ctx, author=student, body=body),
     )
 
 
@@ -87,13 +87,13 @@ async def post_suggestion(
 async def list_suggestions(
     programme: Programme,
     _: CurrentPrincipal,
-    svc: Services,
+    ctx: Context,
     status: Annotated[list[SuggestionStatus] | None, Query(max_length=5)] = None,
     limit: PageLimit = 50,
     cursor: PageCursor = None,
 ) -> Any:
     statuses = [s.value for s in status] if status else None
-    return await voice.board(svc, programme=programme, statuses=statuses, limit=limit, cursor=cursor)
+    return await voice.board(ctx, programme=programme, statuses=statuses, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -104,10 +104,10 @@ async def list_suggestions(
     responses={**_example(200, {"items": [SUGGESTION_EXAMPLE], "next_cursor": None}), **problem_responses(400, 401)},
 )
 async def you_said_we_did(
-    programme: Programme, _: CurrentPrincipal, svc: Services, limit: PageLimit = 50, cursor: PageCursor = None
+    programme: Programme, _: CurrentPrincipal, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None
 ) -> Any:
     statuses = [s.value for s in BOARD]
-    return await voice.board(svc, programme=programme, statuses=statuses, limit=limit, cursor=cursor)
+    return await voice.board(ctx, programme=programme, statuses=statuses, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -120,9 +120,9 @@ async def you_said_we_did(
         **problem_responses(401, 403, 404, 409, 422),
     },
 )
-async def vote(suggestion_id: SuggestionId, student: Student, svc: Services) -> Any:
+async def vote(suggestion_id: SuggestionId, student: Student, ctx: Context) -> Any:
     with _as_problems():
-        return await voice.vote(svc, student_id=student.sub, suggestion_id=suggestion_id)
+        return await voice.vote(ctx, student_id=student.sub, suggestion_id=suggestion_id)
 
 
 @router.patch(
@@ -134,6 +134,6 @@ async def vote(suggestion_id: SuggestionId, student: Student, svc: Services) -> 
     "Emits `suggestion.updated` (the author id only when named).",
     responses={**_example(200, SUGGESTION_EXAMPLE), **problem_responses(401, 403, 404, 409, 422)},
 )
-async def move_suggestion(suggestion_id: SuggestionId, body: SuggestionMove, staff: Staff, svc: Services) -> Any:
+async def move_suggestion(suggestion_id: SuggestionId, body: SuggestionMove, staff: Staff, ctx: Context) -> Any:
     with _as_problems():
-        return await voice.move(svc, staff=staff, suggestion_id=suggestion_id, body=body)
+        return await voice.move(ctx, staff=staff, suggestion_id=suggestion_id, body=body)

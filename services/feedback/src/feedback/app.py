@@ -18,8 +18,8 @@ from feedback import (
 )
 from feedback.climate_repository import CLIMATE_OUTBOX_COLLECTIONS, ClimateRepository
 from feedback.concern_repository import CONCERNS, ConcernRepository
+from feedback.context import FeedbackContext
 from feedback.repository import OUTBOX_COLLECTIONS, FeedbackRepository
-from feedback.services import FeedbackServices
 from feedback.settings import FeedbackSettings
 from feedback.voice_repository import SUGGESTIONS, VoiceRepository
 from medsupport_shared.app_factory import create_service_app
@@ -52,7 +52,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     settings = settings or FeedbackSettings()
     cipher = FieldCipher(settings.text_encryption_key)
 
-    async def compose(runtime: ServiceRuntime) -> FeedbackServices:
+    async def compose(runtime: ServiceRuntime) -> FeedbackContext:
         repo, concern_repo = FeedbackRepository(runtime.db), ConcernRepository(runtime.db)
         await repo.ensure_indexes()
         await concern_repo.ensure_indexes()
@@ -63,7 +63,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             runtime.db[RATE_COUNTERS], secret=settings.data_encryption_key.get_secret_value().encode()
         )
         await counters.ensure_indexes()
-        svc = FeedbackServices(
+        ctx = FeedbackContext(
             settings=settings,
             repo=repo,
             concerns=concern_repo,
@@ -76,22 +76,22 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         )
         runtime.outbox.register(*OUTBOX_COLLECTIONS, CONCERNS, *CLIMATE_OUTBOX_COLLECTIONS, SUGGESTIONS)
         runtime.publishes_to(FEEDBACK_TOPIC)
-        runtime.add_consumer(name="feedback", topics=consumers.TOPICS, handlers=consumers.handlers(svc))
+        runtime.add_consumer(name="feedback", topics=consumers.TOPICS, handlers=consumers.handlers(ctx))
         runtime.every(
             settings.overdue_sweep_interval_seconds,
             "overdue-requests",
-            lambda: feedback_requests.sweep_overdue(svc=svc),
+            lambda: feedback_requests.sweep_overdue(ctx=ctx),
         )
-        runtime.every(settings.climate_sweep_interval_seconds, "climate-invitations", lambda: rotations.invite_due(svc))
+        runtime.every(settings.climate_sweep_interval_seconds, "climate-invitations", lambda: rotations.invite_due(ctx))
         runtime.every(
-            settings.climate_sweep_interval_seconds, "climate-alerts", lambda: climate_results.sweep_alerts(svc)
+            settings.climate_sweep_interval_seconds, "climate-alerts", lambda: climate_results.sweep_alerts(ctx)
         )
         runtime.every(
-            settings.overdue_sweep_interval_seconds, "concern-triage", lambda: concern_escalation.sweep_untriaged(svc)
+            settings.overdue_sweep_interval_seconds, "concern-triage", lambda: concern_escalation.sweep_untriaged(ctx)
         )
         runtime.every(60, "rate-counters", counters.sweep)
         runtime.every(3600, "concern-idempotency", lambda: concern_repo.forget_expired_idempotency(now=utcnow()))
-        return svc
+        return ctx
 
     return create_service_app(
         settings=settings,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from feedback.context import FeedbackContext
 from feedback.domain.climate import DEFAULT_PULSE, ClimateInstrument
-from feedback.services import FeedbackServices
 
 
 class InstrumentNotFound(Exception):
@@ -15,24 +15,24 @@ class InstrumentLocked(Exception):
     changed items would make their released figures change)."""
 
 
-async def all_instruments(svc: FeedbackServices) -> list[ClimateInstrument]:
-    loaded = [ClimateInstrument.model_validate(data) for data in await svc.climate.instruments_loaded()]
+async def all_instruments(ctx: FeedbackContext) -> list[ClimateInstrument]:
+    loaded = [ClimateInstrument.model_validate(data) for data in await ctx.climate.instruments_loaded()]
     return [DEFAULT_PULSE, *loaded]
 
 
-async def instrument_by_code(svc: FeedbackServices, code: str) -> ClimateInstrument:
+async def instrument_by_code(ctx: FeedbackContext, code: str) -> ClimateInstrument:
     if code == DEFAULT_PULSE.code:
         return DEFAULT_PULSE
-    data = await svc.climate.instrument(code=code)
+    data = await ctx.climate.instrument(code=code)
     if data is None:
         raise InstrumentNotFound(code)
     return ClimateInstrument.model_validate(data)
 
 
-async def load_instrument(svc: FeedbackServices, instrument: ClimateInstrument) -> ClimateInstrument:
+async def load_instrument(ctx: FeedbackContext, instrument: ClimateInstrument) -> ClimateInstrument:
     if instrument.code == DEFAULT_PULSE.code:
         raise InstrumentLocked("the built-in pulse cannot be replaced; load yours under another code")
-    if await svc.climate.instrument_in_use(code=instrument.code):
+    if await ctx.climate.instrument_in_use(code=instrument.code):
         raise InstrumentLocked("rotations hold answers to this instrument; load a new version under a new code")
-    await svc.climate.save_instrument(code=instrument.code, data=instrument.model_dump(mode="json"))
+    await ctx.climate.save_instrument(code=instrument.code, data=instrument.model_dump(mode="json"))
     return instrument

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from feedback import climate_instruments
+from feedback.context import FeedbackContext
 from feedback.domain.climate import check_answers
 from feedback.domain.rotations import answer_token, check_can_answer
 from feedback.rotations import RotationNotFound, rotation_of
-from feedback.services import FeedbackServices
 from medsupport_shared.events import utcnow
 
 MAX_CAS_ATTEMPTS = 50
@@ -25,45 +25,45 @@ class AnswerNotStored(Exception):
     """Too many students answered the same rotation at the same instant; the student may try again."""
 
 
-def _token(svc: FeedbackServices, student_id: str, rotation_id: str) -> str:
-    secret = svc.settings.climate_token_secret.get_secret_value().encode()
+def _token(ctx: FeedbackContext, student_id: str, rotation_id: str) -> str:
+    secret = ctx.settings.climate_token_secret.get_secret_value().encode()
     return answer_token(secret, student_id=student_id, rotation_id=rotation_id)
 
 
 async def answer(
-    svc: FeedbackServices, *, student_id: str, rotation_id: str, answers: dict[str, int], now: datetime | None = None
+    ctx: FeedbackContext, *, student_id: str, rotation_id: str, answers: dict[str, int], now: datetime | None = None
 ) -> None:
     now = now or utcnow()
-    doc = await svc.climate.rotation(rotation_id=rotation_id)
+    doc = await ctx.climate.rotation(rotation_id=rotation_id)
     if doc is None:
         raise RotationNotFound(rotation_id)
     rotation = rotation_of(doc)
-    check_can_answer(rotation, student_id, now, svc.settings.climate_response_days)  # NotOnRoster, PulseNotOpen
-    instrument = await climate_instruments.instrument_by_code(svc, rotation.instrument_code or "")
+    check_can_answer(rotation, student_id, now, ctx.settings.climate_response_days)  # NotOnRoster, PulseNotOpen
+    instrument = await climate_instruments.instrument_by_code(ctx, rotation.instrument_code or "")
     check_answers(instrument, answers)  # InvalidAnswers
-    token = _token(svc, student_id, rotation_id)
-    await svc.climate.claim_token(token=token)  # AlreadyAnswered
+    token = _token(ctx, student_id, rotation_id)
+    await ctx.climate.claim_token(token=token)  # AlreadyAnswered
     try:
-        await _store(svc, rotation_id, {"id": secrets.token_hex(16), "day": now.date().isoformat(), "answers": answers})
+        await _store(ctx, rotation_id, {"id": secrets.token_hex(16), "day": now.date().isoformat(), "answers": answers})
     except BaseException:
-        await svc.climate.release_token(token=token)  # not stored: the student may answer again
+        await ctx.climate.release_token(token=token)  # not stored: the student may answer again
         raise
 
 
-async def _store(svc: FeedbackServices, rotation_id: str, response: dict[str, Any]) -> None:
+async def _store(ctx: FeedbackContext, rotation_id: str, response: dict[str, Any]) -> None:
     for _ in range(MAX_CAS_ATTEMPTS):
-        responses, rev = await svc.climate.answers_of(rotation_id=rotation_id)
+        responses, rev = await ctx.climate.answers_of(rotation_id=rotation_id)
         responses.insert(secrets.randbelow(len(responses) + 1), response)
-        if await svc.climate.replace_answers(rotation_id=rotation_id, responses=responses, rev=rev):
+        if await ctx.climate.replace_answers(rotation_id=rotation_id, responses=responses, rev=rev):
             return
     raise AnswerNotStored
 
 
-async def invitations(svc: FeedbackServices, *, student_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+async def invitations(ctx: FeedbackContext, *, student_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
     """The open pulses of the student's rotations, and whether they have answered each (by their token)."""
     now = now or utcnow()
     out = []
-    for doc in await svc.climate.open_rotations_of(student_id=student_id, now=now):
+    for doc in await ctx.climate.open_rotations_of(student_id=student_id, now=now):
         rotation = rotation_of(doc)
         out.append(
             {
@@ -72,8 +72,8 @@ async def invitations(svc: FeedbackServices, *, student_id: str, now: datetime |
                 "specialty": rotation.specialty,
                 "period": rotation.period,
                 "instrument": rotation.instrument_code,
-                "closes_at": rotation.closes_at(svc.settings.climate_response_days),
-                "answered": await svc.climate.token_exists(token=_token(svc, student_id, rotation.id)),
+                "closes_at": rotation.closes_at(ctx.settings.climate_response_days),
+                "answered": await ctx.climate.token_exists(token=_token(ctx, student_id, rotation.id)),
             }
         )
     return out

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from feedback import climate_instruments
 from feedback.climate_repository import CLIMATE_ALERTS
+from feedback.context import FeedbackContext
 from feedback.domain.climate import ClimateInstrument, subscale_range
 from feedback.domain.climate_results import (
     Query,
@@ -27,7 +28,6 @@ from feedback.domain.climate_results import (
     trend,
 )
 from feedback.rotations import rotation_of
-from feedback.services import FeedbackServices
 from medsupport_shared.event_types import ClimateAlertRaised
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
@@ -36,10 +36,10 @@ log = logging.getLogger(__name__)
 CONCERN_CATEGORIES = ("mistreatment", "discrimination", "bias")
 
 
-async def released_cells(svc: FeedbackServices, instrument: ClimateInstrument, now: datetime) -> list[RotationCell]:
-    docs = [d for d in await svc.climate.released_rotations(now=now) if d.get("instrument_code") == instrument.code]
-    stored = await svc.climate.answers_by_rotation(rotation_ids=[d["_id"] for d in docs])
-    min_group = svc.settings.min_group_size
+async def released_cells(ctx: FeedbackContext, instrument: ClimateInstrument, now: datetime) -> list[RotationCell]:
+    docs = [d for d in await ctx.climate.released_rotations(now=now) if d.get("instrument_code") == instrument.code]
+    stored = await ctx.climate.answers_by_rotation(rotation_ids=[d["_id"] for d in docs])
+    min_group = ctx.settings.min_group_size
     cells = [
         rotation_cell(rotation_of(d), [r["answers"] for r in stored.get(d["_id"], [])], instrument, min_group=min_group)
         for d in docs
@@ -47,23 +47,23 @@ async def released_cells(svc: FeedbackServices, instrument: ClimateInstrument, n
     return [cell for cell in cells if cell is not None]
 
 
-async def _concern_counts(svc: FeedbackServices, sites: list[str], query: Query) -> dict[str, dict[str, int | None]]:
-    facts = await svc.climate.concern_facts(sites=sites, categories=list(CONCERN_CATEGORIES))
+async def _concern_counts(ctx: FeedbackContext, sites: list[str], query: Query) -> dict[str, dict[str, int | None]]:
+    facts = await ctx.climate.concern_facts(sites=sites, categories=list(CONCERN_CATEGORIES))
     return concern_counts(
         ((f["site"], month_of(f["created_at"]), f["category"]) for f in facts),
         sites=sites,
         categories=CONCERN_CATEGORIES,
         first_month=month_of(query.ended_from) if query.ended_from else None,
         last_month=month_of(query.ended_to) if query.ended_to else None,
-        min_group=svc.settings.min_group_size,
+        min_group=ctx.settings.min_group_size,
     )
 
 
-async def results(svc: FeedbackServices, query: Query, *, instrument_code: str | None) -> dict[str, Any]:
-    instrument = await climate_instruments.instrument_by_code(svc, instrument_code or svc.settings.climate_instrument)
-    cells = await released_cells(svc, instrument, utcnow())
+async def results(ctx: FeedbackContext, query: Query, *, instrument_code: str | None) -> dict[str, Any]:
+    instrument = await climate_instruments.instrument_by_code(ctx, instrument_code or ctx.settings.climate_instrument)
+    cells = await released_cells(ctx, instrument, utcnow())
     groups = group_cells(cells, query)
-    concerns = await _concern_counts(svc, sorted(groups), query) if query.group_by == "site" and groups else {}
+    concerns = await _concern_counts(ctx, sorted(groups), query) if query.group_by == "site" and groups else {}
     out = []
     for key in sorted(groups):
         group = groups[key]
@@ -87,7 +87,7 @@ async def results(svc: FeedbackServices, query: Query, *, instrument_code: str |
     return {
         "instrument": instrument.code,
         "group_by": query.group_by,
-        "min_group_size": svc.settings.min_group_size,
+        "min_group_size": ctx.settings.min_group_size,
         "groups": out,
     }
 
@@ -96,47 +96,47 @@ def alert_id(site: str, period: str, reason: str) -> str:
     return hashlib.sha256(f"climate-alert|{site}|{period}|{reason}".encode()).hexdigest()[:32]
 
 
-async def sweep_alerts(svc: FeedbackServices, *, now: datetime | None = None) -> int:
+async def sweep_alerts(ctx: FeedbackContext, *, now: datetime | None = None) -> int:
     """A site whose released climate worsened beyond the threshold since its previous period alerts its
     clerkship director, once per (site, period): the alert id is derived, stored with its event."""
     now = now or utcnow()
     raised = 0
-    for instrument in await climate_instruments.all_instruments(svc):
-        cells = await released_cells(svc, instrument, now)
+    for instrument in await climate_instruments.all_instruments(ctx):
+        cells = await released_cells(ctx, instrument, now)
         ranges = {s.code: subscale_range(instrument, s.code) for s in instrument.subscales}
-        for drop in climate_drops(cells, instrument, threshold=svc.settings.climate_drop_threshold, ranges=ranges):
+        for drop in climate_drops(cells, instrument, threshold=ctx.settings.climate_drop_threshold, ranges=ranges):
             directors = {
                 c.rotation.director_id
                 for c in cells
                 if c.rotation.site == drop.site and c.rotation.period == drop.period and c.rotation.director_id
             }
             director = min(directors) if len(directors) == 1 else None
-            if await _raise(svc, drop.site, drop.period, "climate_drop", list(drop.subscales), director, now):
+            if await _raise(ctx, drop.site, drop.period, "climate_drop", list(drop.subscales), director, now):
                 raised += 1
-    raised += await _concern_clusters(svc, now)
-    svc.sweeps["climate-alerts"] = svc.sweeps.get("climate-alerts", 0) + 1
+    raised += await _concern_clusters(ctx, now)
+    ctx.sweeps["climate-alerts"] = ctx.sweeps.get("climate-alerts", 0) + 1
     return raised
 
 
-async def _concern_clusters(svc: FeedbackServices, now: datetime) -> int:
+async def _concern_clusters(ctx: FeedbackContext, now: datetime) -> int:
     """Sites named by at least ``climate_cluster_reports`` recent mistreatment, discrimination or bias
     reports: an alert once per site and calendar month, without the count or the reports."""
-    since = now - timedelta(days=svc.settings.climate_cluster_days)
-    facts = await svc.climate.concern_facts_since(since=since, categories=list(CONCERN_CATEGORIES))
-    clustered = clustered_sites((f["site"] for f in facts), threshold=svc.settings.climate_cluster_reports)
+    since = now - timedelta(days=ctx.settings.climate_cluster_days)
+    facts = await ctx.climate.concern_facts_since(since=since, categories=list(CONCERN_CATEGORIES))
+    clustered = clustered_sites((f["site"] for f in facts), threshold=ctx.settings.climate_cluster_reports)
     if not clustered:
         return 0
-    directors = await svc.climate.directors_by_site()
+    directors = await ctx.climate.directors_by_site()
     raised = 0
     for site in clustered:
         named = directors.get(site, set())
-        if await _raise(svc, site, month_of(now), "concern_cluster", [], min(named) if len(named) == 1 else None, now):
+        if await _raise(ctx, site, month_of(now), "concern_cluster", [], min(named) if len(named) == 1 else None, now):
             raised += 1
     return raised
 
 
 async def _raise(
-    svc: FeedbackServices,
+    ctx: FeedbackContext,
     site: str,
     period: str,
     reason: Literal["climate_drop", "concern_cluster"],
@@ -154,10 +154,10 @@ async def _raise(
         director_id=director,
         raised_at=now,
     )
-    entry = outbox_entry(new_event(payload, source=svc.source, event_id=ident))
+    entry = outbox_entry(new_event(payload, source=ctx.source, event_id=ident))
     document = {"site": site, "period": period, "reason": reason, "raised_at": now}
-    if not await svc.climate.record_alert(alert_id=ident, document=document, entries=[entry]):
+    if not await ctx.climate.record_alert(alert_id=ident, document=document, entries=[entry]):
         return False
-    await svc.publish(CLIMATE_ALERTS, ident, [entry])
+    await ctx.publish(CLIMATE_ALERTS, ident, [entry])
     log.info("climate alert raised", extra={"alert_id": ident, "reason": reason})
     return True

@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from feedback.context import FeedbackContext
 from feedback.domain import cohort as rules
 from feedback.domain.feedback import ContextKind
-from feedback.services import FeedbackServices
 
 Document = dict[str, Any]
 
 
-async def cohort_summary(*, svc: FeedbackServices, context_kind: ContextKind | None) -> dict[str, Any]:
+async def cohort_summary(*, ctx: FeedbackContext, context_kind: ContextKind | None) -> dict[str, Any]:
     query: Document = {"context_kind": context_kind.value} if context_kind else {}
     feedback = [
         rules.FeedbackFact(d["context_key"], d["student_id"], d["author_id"], d["author_kind"])
-        async for d in svc.repo.feedback_facts(query=query)
+        async for d in ctx.repo.feedback_facts(query=query)
     ]
     requests = [
         rules.RequestFact(
@@ -26,6 +26,6 @@ async def cohort_summary(*, svc: FeedbackServices, context_kind: ContextKind | N
             bool(d.get("overdue_emitted")),
             d.get("turnaround_seconds"),
         )
-        async for d in svc.repo.request_facts(query=query)
+        async for d in ctx.repo.request_facts(query=query)
     ]
-    return asdict(rules.summarize(feedback, requests, min_group_size=svc.settings.cohort_min_group_size))
+    return asdict(rules.summarize(feedback, requests, min_group_size=ctx.settings.cohort_min_group_size))

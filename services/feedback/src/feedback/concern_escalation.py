@@ -7,8 +7,8 @@ import hashlib
 from datetime import datetime, timedelta
 
 from feedback.concern_repository import CONCERNS
+from feedback.context import FeedbackContext
 from feedback.domain.concerns import anonymous_timestamp
-from feedback.services import FeedbackServices
 from medsupport_shared.event_types import ConcernTriageOverdue
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
@@ -18,11 +18,11 @@ def triage_overdue_event_id(concern_id: str) -> str:
     return hashlib.sha256(f"concern.triage_overdue|{concern_id}".encode()).hexdigest()[:32]
 
 
-async def sweep_untriaged(svc: FeedbackServices, *, now: datetime | None = None) -> int:
+async def sweep_untriaged(ctx: FeedbackContext, *, now: datetime | None = None) -> int:
     now = now or utcnow()
-    deadline = timedelta(hours=svc.settings.concern_triage_hours)
+    deadline = timedelta(hours=ctx.settings.concern_triage_hours)
     escalated = 0
-    for doc in await svc.concerns.untriaged_before(before=now - deadline):
+    for doc in await ctx.concerns.untriaged_before(before=now - deadline):
         due_at = doc["created_at"] + deadline
         if doc["anonymous"]:  # like every time kept about an anonymous report: on the hour
             due_at = anonymous_timestamp(due_at)
@@ -31,11 +31,11 @@ async def sweep_untriaged(svc: FeedbackServices, *, now: datetime | None = None)
         )
         # the event's time is the deadline itself, not the moment the sweep ran
         entry = outbox_entry(
-            new_event(payload, source=svc.source, event_id=triage_overdue_event_id(doc["_id"]), time=due_at)
+            new_event(payload, source=ctx.source, event_id=triage_overdue_event_id(doc["_id"]), time=due_at)
         )
         entry["correlation_id"] = entry["traceparent"] = None
-        if await svc.concerns.mark_triage_overdue(concern_id=doc["_id"], entries=[entry]):
-            await svc.publish(CONCERNS, doc["_id"], [entry])
+        if await ctx.concerns.mark_triage_overdue(concern_id=doc["_id"], entries=[entry]):
+            await ctx.publish(CONCERNS, doc["_id"], [entry])
             escalated += 1
-    svc.sweeps["concern-triage"] = svc.sweeps.get("concern-triage", 0) + 1
+    ctx.sweeps["concern-triage"] = ctx.sweeps.get("concern-triage", 0) + 1
     return escalated

@@ -15,8 +15,8 @@ from typing import Any
 from feedback import metrics
 from feedback.concern_repository import CONCERNS
 from feedback.concern_schemas import ConcernCreate, TriageIn
+from feedback.context import FeedbackContext
 from feedback.domain import concerns as rules
-from feedback.services import FeedbackServices
 from medsupport_shared.auth import Principal
 from medsupport_shared.errors import Conflict, NotFound, TooManyRequests, Unprocessable
 from medsupport_shared.event_types import ConcernRaised, ConcernUpdated
@@ -32,17 +32,17 @@ IDEMPOTENCY_RETENTION = timedelta(hours=24)
 # ------------------------------------------------------------------ views
 
 
-def _messages(svc: FeedbackServices, document: Document, *, officer: bool) -> list[dict[str, Any]]:
+def _messages(ctx: FeedbackContext, document: Document, *, officer: bool) -> list[dict[str, Any]]:
     out = []
     for message in document.get("messages", []):
-        item = {"from": message["from"], "body": svc.decrypt(message["body"]) or "", "at": message["at"]}
+        item = {"from": message["from"], "body": ctx.decrypt(message["body"]) or "", "at": message["at"]}
         if officer:
             item["officer_id"] = message.get("officer_id")
         out.append(item)
     return out
 
 
-def _common(svc: FeedbackServices, document: Document) -> dict[str, Any]:
+def _common(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
     return {
         "id": document["_id"],
         "category": document["category"],
@@ -50,23 +50,23 @@ def _common(svc: FeedbackServices, document: Document) -> dict[str, Any]:
         "status": document["status"],
         "reported_at": document["created_at"],
         "updated_at": document["updated_at"],
-        "description": svc.decrypt(document["description"]) or "",
-        "when": svc.decrypt(document["when"]) or "",
-        "where": svc.decrypt(document["where"]) or "",
-        "people_involved": svc.decrypt(document.get("people_involved")),
-        "outcome": svc.decrypt(document.get("outcome")),
+        "description": ctx.decrypt(document["description"]) or "",
+        "when": ctx.decrypt(document["when"]) or "",
+        "where": ctx.decrypt(document["where"]) or "",
+        "people_involved": ctx.decrypt(document.get("people_involved")),
+        "outcome": ctx.decrypt(document.get("outcome")),
     }
 
 
-def reporter_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
-    return {**_common(svc, document), "messages": _messages(svc, document, officer=False)}
+def reporter_view(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
+    return {**_common(ctx, document), "messages": _messages(ctx, document, officer=False)}
 
 
-def officer_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
+def officer_view(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
     return {
-        **_common(svc, document),
+        **_common(ctx, document),
         "reporter_id": document.get("reporter_id"),
-        "messages": _messages(svc, document, officer=True),
+        "messages": _messages(ctx, document, officer=True),
         "history": document.get("history", []),
         "surge": bool(document.get("surge", False)),
     }
@@ -88,7 +88,7 @@ def _event_for(document: Document, *, raised: bool) -> Any:
     return ConcernUpdated(**common, status=document["status"], updated_at=document["updated_at"])
 
 
-def _new_document(svc: FeedbackServices, body: ConcernCreate, *, concern_id: str, surge: bool = False) -> Document:
+def _new_document(ctx: FeedbackContext, body: ConcernCreate, *, concern_id: str, surge: bool = False) -> Document:
     now = utcnow()
     at = rules.anonymous_timestamp(now) if body.anonymous else now
     return {
@@ -96,10 +96,10 @@ def _new_document(svc: FeedbackServices, body: ConcernCreate, *, concern_id: str
         "_id": concern_id,
         "category": body.category.value,
         "anonymous": body.anonymous,
-        "description": svc.encrypt(body.description),
-        "when": svc.encrypt(body.when),
-        "where": svc.encrypt(body.where),
-        "people_involved": svc.encrypt(body.people_involved),
+        "description": ctx.encrypt(body.description),
+        "when": ctx.encrypt(body.when),
+        "where": ctx.encrypt(body.where),
+        "people_involved": ctx.encrypt(body.people_involved),
         "site": body.site,
         "status": rules.ConcernStatus.RECEIVED.value,
         "outcome": None,
@@ -110,21 +110,21 @@ def _new_document(svc: FeedbackServices, body: ConcernCreate, *, concern_id: str
     }
 
 
-async def _store_new(svc: FeedbackServices, document: Document) -> None:
-    event = new_event(_event_for(document, raised=True), source=svc.source, time=document["created_at"])
+async def _store_new(ctx: FeedbackContext, document: Document) -> None:
+    event = new_event(_event_for(document, raised=True), source=ctx.source, time=document["created_at"])
     entry = outbox_entry(event)
     if document["anonymous"]:
         # The request's correlation and trace ids come from the reporter's browser; do not keep them.
         entry["correlation_id"] = entry["traceparent"] = None
-    await svc.concerns.insert(document=document, entries=[entry])
-    await svc.publish(CONCERNS, document["_id"], [entry])
+    await ctx.concerns.insert(document=document, entries=[entry])
+    await ctx.publish(CONCERNS, document["_id"], [entry])
     metrics.CONCERNS_RAISED.labels(document["category"], str(document["anonymous"]).lower()).inc()
 
 
-async def raise_named_concern(*, svc: FeedbackServices, principal: Principal, body: ConcernCreate) -> dict[str, Any]:
-    document = _new_document(svc, body, concern_id=uuid.uuid4().hex)
+async def raise_named_concern(*, ctx: FeedbackContext, principal: Principal, body: ConcernCreate) -> dict[str, Any]:
+    document = _new_document(ctx, body, concern_id=uuid.uuid4().hex)
     document["reporter_id"] = principal.sub
-    await _store_new(svc, document)
+    await _store_new(ctx, document)
     return {
         "id": document["_id"],
         "anonymous": False,
@@ -144,33 +144,33 @@ def _created(document: Document, code: str) -> dict[str, Any]:
     }
 
 
-async def _count_anonymous_report(svc: FeedbackServices, client: str) -> bool:
+async def _count_anonymous_report(ctx: FeedbackContext, client: str) -> bool:
     """Refuse a client's report beyond its allowance (429); returns True when the channel as a whole is
     past its surge threshold. Many distinct clients never close the channel: they only raise the surge."""
-    window = svc.settings.anonymous_rate_window_seconds
-    mine = await svc.counters.hit("concern", client, window_seconds=window)
-    if mine.count > svc.settings.anonymous_rate_limit:
+    window = ctx.settings.anonymous_rate_window_seconds
+    mine = await ctx.counters.hit("concern", client, window_seconds=window)
+    if mine.count > ctx.settings.anonymous_rate_limit:
         metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns").inc()
         raise TooManyRequests("too many anonymous reports from here; try again later", retry_after=mine.retry_after)
-    everyone = await svc.counters.hit("concern-all", "", window_seconds=window)
-    if everyone.count <= svc.settings.anonymous_surge_threshold:
+    everyone = await ctx.counters.hit("concern-all", "", window_seconds=window)
+    if everyone.count <= ctx.settings.anonymous_surge_threshold:
         return False
     metrics.ANONYMOUS_SURGE.inc()
-    if everyone.count == svc.settings.anonymous_surge_threshold + 1:
+    if everyone.count == ctx.settings.anonymous_surge_threshold + 1:
         log.warning("anonymous concern reports passed the surge threshold; reports are accepted and marked")
     return True
 
 
-async def _fresh_anonymous(svc: FeedbackServices, body: ConcernCreate, *, surge: bool) -> dict[str, Any]:
-    document = _new_document(svc, body, concern_id=uuid.uuid4().hex, surge=surge)
+async def _fresh_anonymous(ctx: FeedbackContext, body: ConcernCreate, *, surge: bool) -> dict[str, Any]:
+    document = _new_document(ctx, body, concern_id=uuid.uuid4().hex, surge=surge)
     code = rules.new_follow_up_code()
-    document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
-    await _store_new(svc, document)
+    document["code_hash"] = rules.hash_code(secret=ctx.code_secret, code=code)
+    await _store_new(ctx, document)
     return _created(document, code)
 
 
 async def raise_anonymous_concern(
-    *, svc: FeedbackServices, body: ConcernCreate, client: str, idempotency_key: str | None
+    *, ctx: FeedbackContext, body: ConcernCreate, client: str, idempotency_key: str | None
 ) -> tuple[dict[str, Any], bool]:
     """Store an anonymous report; returns (body, replayed).
 
@@ -180,16 +180,16 @@ async def raise_anonymous_concern(
     with a random code, never a 409: the same key with another body, or from another client (who
     learned or guessed the key and the text), or while the first is still in progress. So a key
     reveals nothing, and a predictable key gives no one the first reporter's code."""
-    surge = await _count_anonymous_report(svc, client)
+    surge = await _count_anonymous_report(ctx, client)
     if idempotency_key is None or len(idempotency_key) < rules.MIN_ANONYMOUS_KEY_LENGTH:
-        return await _fresh_anonymous(svc, body, surge=surge), False
+        return await _fresh_anonymous(ctx, body, surge=surge), False
 
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
-    key_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-key", client, idempotency_key)
-    body_hash = rules.keyed_digest(svc.code_secret, "concern-idempotency-body", client, idempotency_key, canonical)
-    code = rules.derived_follow_up_code(secret=svc.code_secret, seed=body_hash)
+    key_hash = rules.keyed_digest(ctx.code_secret, "concern-idempotency-key", client, idempotency_key)
+    body_hash = rules.keyed_digest(ctx.code_secret, "concern-idempotency-body", client, idempotency_key, canonical)
+    code = rules.derived_follow_up_code(secret=ctx.code_secret, seed=body_hash)
     concern_id = uuid.uuid4().hex
-    earlier = await svc.concerns.claim_idempotency(
+    earlier = await ctx.concerns.claim_idempotency(
         key_hash=key_hash,
         body_hash=body_hash,
         concern_id=concern_id,
@@ -197,16 +197,16 @@ async def raise_anonymous_concern(
         expires_at=rules.anonymous_timestamp(utcnow() + IDEMPOTENCY_RETENTION) + timedelta(hours=1),
     )
     if earlier is not None:
-        existing = await svc.concerns.get(concern_id=earlier["concern_id"])
+        existing = await ctx.concerns.get(concern_id=earlier["concern_id"])
         if existing is None or not rules.codes_match(earlier["body_hash"], body_hash):
-            return await _fresh_anonymous(svc, body, surge=surge), False
+            return await _fresh_anonymous(ctx, body, surge=surge), False
         return _created(existing, code), True
-    document = _new_document(svc, body, concern_id=concern_id, surge=surge)
-    document["code_hash"] = rules.hash_code(secret=svc.code_secret, code=code)
+    document = _new_document(ctx, body, concern_id=concern_id, surge=surge)
+    document["code_hash"] = rules.hash_code(secret=ctx.code_secret, code=code)
     try:
-        await _store_new(svc, document)
+        await _store_new(ctx, document)
     except BaseException:
-        await svc.concerns.release_idempotency(key_hash=key_hash)
+        await ctx.concerns.release_idempotency(key_hash=key_hash)
         raise
     return _created(document, code), False
 
@@ -214,42 +214,42 @@ async def raise_anonymous_concern(
 # ------------------------------------------------------------------ following up with a code
 
 
-async def _by_code(*, svc: FeedbackServices, code: str, client: str) -> Document:
+async def _by_code(*, ctx: FeedbackContext, code: str, client: str) -> Document:
     """The same work and the same answer for a wrong, malformed or unknown code."""
-    attempt = await svc.counters.hit("follow-up", client, window_seconds=svc.settings.anonymous_rate_window_seconds)
-    if attempt.count > svc.settings.follow_up_rate_limit:
+    attempt = await ctx.counters.hit("follow-up", client, window_seconds=ctx.settings.anonymous_rate_window_seconds)
+    if attempt.count > ctx.settings.follow_up_rate_limit:
         metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns/follow-up").inc()
         raise TooManyRequests("too many follow-up attempts from here; try again later", retry_after=attempt.retry_after)
-    candidate = rules.hash_code(secret=svc.code_secret, code=code)
-    document = await svc.concerns.by_code_hash(code_hash=candidate)
+    candidate = rules.hash_code(secret=ctx.code_secret, code=code)
+    document = await ctx.concerns.by_code_hash(code_hash=candidate)
     if document is None or not rules.codes_match(str(document.get("code_hash", "")), candidate):
         raise NotFound(NO_MATCH)
     return document
 
 
-async def follow_up(*, svc: FeedbackServices, code: str, client: str) -> dict[str, Any]:
-    return reporter_view(svc, await _by_code(svc=svc, code=code, client=client))
+async def follow_up(*, ctx: FeedbackContext, code: str, client: str) -> dict[str, Any]:
+    return reporter_view(ctx, await _by_code(ctx=ctx, code=code, client=client))
 
 
-async def reply_with_code(*, svc: FeedbackServices, code: str, message: str, client: str) -> dict[str, Any]:
-    document = await _by_code(svc=svc, code=code, client=client)
+async def reply_with_code(*, ctx: FeedbackContext, code: str, message: str, client: str) -> dict[str, Any]:
+    document = await _by_code(ctx=ctx, code=code, client=client)
     at = rules.anonymous_timestamp(utcnow())
-    updated = await _append_message(svc=svc, document=document, sender="reporter", body=message, at=at)
-    return reporter_view(svc, updated)
+    updated = await _append_message(ctx=ctx, document=document, sender="reporter", body=message, at=at)
+    return reporter_view(ctx, updated)
 
 
 # ------------------------------------------------------------------ named reporters and officers
 
 
 async def _append_message(
-    *, svc: FeedbackServices, document: Document, sender: str, body: str, at: Any, officer_id: str | None = None
+    *, ctx: FeedbackContext, document: Document, sender: str, body: str, at: Any, officer_id: str | None = None
 ) -> Document:
     if len(document.get("messages", [])) >= rules.MAX_MESSAGES:
         raise Unprocessable(f"a concern holds at most {rules.MAX_MESSAGES} messages")
-    message: Document = {"id": uuid.uuid4().hex, "from": sender, "body": svc.encrypt(body), "at": at}
+    message: Document = {"id": uuid.uuid4().hex, "from": sender, "body": ctx.encrypt(body), "at": at}
     if officer_id is not None:
         message["officer_id"] = officer_id
-    updated = await svc.concerns.update(
+    updated = await ctx.concerns.update(
         concern_id=document["_id"],
         expected={},
         update={"$push": {"messages": message}, "$set": {"updated_at": at}},
@@ -260,31 +260,31 @@ async def _append_message(
     return updated
 
 
-async def get_concern(*, svc: FeedbackServices, principal: Principal, concern_id: str) -> dict[str, Any]:
-    document = await svc.concerns.get(concern_id=concern_id)
+async def get_concern(*, ctx: FeedbackContext, principal: Principal, concern_id: str) -> dict[str, Any]:
+    document = await ctx.concerns.get(concern_id=concern_id)
     if document is not None and principal.has_any("concerns_officer"):
-        return officer_view(svc, document)
+        return officer_view(ctx, document)
     if document is not None and not document["anonymous"] and document.get("reporter_id") == principal.sub:
-        return reporter_view(svc, document)
+        return reporter_view(ctx, document)
     raise NotFound("no concern with that id for you")
 
 
-async def post_message(*, svc: FeedbackServices, principal: Principal, concern_id: str, message: str) -> dict[str, Any]:
-    document = await svc.concerns.get(concern_id=concern_id)
+async def post_message(*, ctx: FeedbackContext, principal: Principal, concern_id: str, message: str) -> dict[str, Any]:
+    document = await ctx.concerns.get(concern_id=concern_id)
     if document is not None and principal.has_any("concerns_officer"):
         updated = await _append_message(
-            svc=svc, document=document, sender="officer", body=message, at=utcnow(), officer_id=principal.sub
+            ctx=ctx, document=document, sender="officer", body=message, at=utcnow(), officer_id=principal.sub
         )
-        return officer_view(svc, updated)
+        return officer_view(ctx, updated)
     if document is not None and not document["anonymous"] and document.get("reporter_id") == principal.sub:
-        updated = await _append_message(svc=svc, document=document, sender="reporter", body=message, at=utcnow())
-        return reporter_view(svc, updated)
+        updated = await _append_message(ctx=ctx, document=document, sender="reporter", body=message, at=utcnow())
+        return reporter_view(ctx, updated)
     raise NotFound("no concern with that id for you")
 
 
 async def list_concerns(
     *,
-    svc: FeedbackServices,
+    ctx: FeedbackContext,
     status: rules.ConcernStatus | None,
     category: rules.ConcernCategory | None,
     limit: int | None,
@@ -295,21 +295,21 @@ async def list_concerns(
         query["status"] = status.value
     if category is not None:
         query["category"] = category.value
-    items, next_cursor = await svc.concerns.list_concerns(query=query, limit=limit, cursor=cursor)
-    return {"items": [officer_view(svc, d) for d in items], "next_cursor": next_cursor}
+    items, next_cursor = await ctx.concerns.list_concerns(query=query, limit=limit, cursor=cursor)
+    return {"items": [officer_view(ctx, d) for d in items], "next_cursor": next_cursor}
 
 
 async def list_my_concerns(
-    *, svc: FeedbackServices, principal: Principal, limit: int | None, cursor: str | None
+    *, ctx: FeedbackContext, principal: Principal, limit: int | None, cursor: str | None
 ) -> dict[str, Any]:
-    items, next_cursor = await svc.concerns.list_concerns(
+    items, next_cursor = await ctx.concerns.list_concerns(
         query={"reporter_id": principal.sub, "anonymous": False}, limit=limit, cursor=cursor
     )
-    return {"items": [reporter_view(svc, d) for d in items], "next_cursor": next_cursor}
+    return {"items": [reporter_view(ctx, d) for d in items], "next_cursor": next_cursor}
 
 
-async def triage(*, svc: FeedbackServices, principal: Principal, concern_id: str, body: TriageIn) -> dict[str, Any]:
-    document = await svc.concerns.get(concern_id=concern_id)
+async def triage(*, ctx: FeedbackContext, principal: Principal, concern_id: str, body: TriageIn) -> dict[str, Any]:
+    document = await ctx.concerns.get(concern_id=concern_id)
     if document is None:
         raise NotFound("no concern with that id")
     current = rules.ConcernStatus(document["status"])
@@ -324,14 +324,14 @@ async def triage(*, svc: FeedbackServices, principal: Principal, concern_id: str
         changes["status"] = body.status.value
         update["$push"] = {"history": {"status": body.status.value, "at": now, "by": principal.sub}}
     if body.outcome is not None:
-        changes["outcome"] = svc.encrypt(body.outcome)
+        changes["outcome"] = ctx.encrypt(body.outcome)
     after = {**document, **changes}
-    event = new_event(_event_for(after, raised=False), source=svc.source, time=now)
+    event = new_event(_event_for(after, raised=False), source=ctx.source, time=now)
     entry = outbox_entry(event)
-    updated = await svc.concerns.update(
+    updated = await ctx.concerns.update(
         concern_id=concern_id, expected={"status": current.value}, update=update, entries=[entry]
     )
     if updated is None:
         raise Conflict("the concern changed meanwhile; reload and try again")
-    await svc.publish(CONCERNS, concern_id, [entry])
-    return officer_view(svc, updated)
+    await ctx.publish(CONCERNS, concern_id, [entry])
+    return officer_view(ctx, updated)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from feedback.services import FeedbackServices
+from feedback.context import FeedbackContext
 from medsupport_shared.erasure import ErasedStudents, unless_erased
 from medsupport_shared.event_types import (
     MENTORSHIP_TOPIC,
@@ -21,14 +21,14 @@ TOPICS = [MENTORSHIP_TOPIC, PLATFORM_TOPIC]
 log = logging.getLogger(__name__)
 
 
-def handlers(svc: FeedbackServices) -> Handlers:
+def handlers(ctx: FeedbackContext) -> Handlers:
     # Erased students (keyed hashes): a mentorship from before the erasure, replayed, is not re-created.
     erased = ErasedStudents(
-        svc.repo.feedback.database, secret=svc.settings.data_encryption_key.get_secret_value().encode()
+        ctx.repo.feedback.database, secret=ctx.settings.data_encryption_key.get_secret_value().encode()
     )
 
     async def remember_mentor(event: CloudEvent, payload: MentorAssigned) -> None:
-        await svc.repo.record_mentorship(
+        await ctx.repo.record_mentorship(
             assignment_id=payload.assignment_id,
             mentor_id=payload.mentor_id,
             mentee_id=payload.mentee_id,
@@ -36,17 +36,17 @@ def handlers(svc: FeedbackServices) -> Handlers:
         )
 
     async def withdraw_mentor_shares(event: CloudEvent, payload: MentorshipEnded) -> None:
-        await svc.repo.end_mentorship(
+        await ctx.repo.end_mentorship(
             assignment_id=payload.assignment_id, mentor_id=payload.mentor_id, mentee_id=payload.mentee_id
         )
 
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
         await erased.remember(payload.student_id, at=event.time)
-        counts = await svc.repo.erase_student(student_id=payload.student_id)
-        counts["idempotency_replies"] = await svc.idempotency.forget_owner(payload.student_id)
-        counts["named_concerns"] = await svc.concerns.forget_reporter(reporter_id=payload.student_id)
-        counts["rotation_rosters"] = await svc.climate.forget_student(student_id=payload.student_id)
-        counts["named_suggestions"] = await svc.voice.forget_author(author_id=payload.student_id)
+        counts = await ctx.repo.erase_student(student_id=payload.student_id)
+        counts["idempotency_replies"] = await ctx.idempotency.forget_owner(payload.student_id)
+        counts["named_concerns"] = await ctx.concerns.forget_reporter(reporter_id=payload.student_id)
+        counts["rotation_rosters"] = await ctx.climate.forget_student(student_id=payload.student_id)
+        counts["named_suggestions"] = await ctx.voice.forget_author(author_id=payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "counts": counts})
 
     return {
@@ -54,7 +54,7 @@ def handlers(svc: FeedbackServices) -> Handlers:
             erased,
             remember_mentor,
             lambda p: p.mentee_id,
-            erase_again=lambda student_id: svc.repo.erase_student(student_id=student_id),
+            erase_again=lambda student_id: ctx.repo.erase_student(student_id=student_id),
         ),
         MentorshipEnded: withdraw_mentor_shares,
         StudentErasureRequested: erase_student,

@@ -6,11 +6,11 @@ import uuid
 from typing import Any, Literal
 
 from feedback import metrics
+from feedback.context import FeedbackContext
 from feedback.domain import feedback as rules
 from feedback.feedback_requests import fulfil_request
 from feedback.repository import FEEDBACK
 from feedback.schemas import FeedbackCreate, FeedbackResponseIn
-from feedback.services import FeedbackServices
 from medsupport_shared.auth import Principal
 from medsupport_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from medsupport_shared.event_types import FeedbackSubmitted
@@ -27,7 +27,7 @@ def context_of(document: Document) -> dict[str, Any]:
     return {"kind": document["context_kind"], "id": document["context_id"], "label": document.get("context_label")}
 
 
-def feedback_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
+def feedback_view(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
     view = {
         "id": document["_id"],
         "student_id": document["student_id"],
@@ -42,11 +42,11 @@ def feedback_view(svc: FeedbackServices, document: Document) -> dict[str, Any]:
         "created_at": document["created_at"],
     }
     for name in _TEXT_FIELDS:
-        view[name] = svc.decrypt(document.get(name))
+        view[name] = ctx.decrypt(document.get(name))
     return view
 
 
-async def submit_feedback(*, svc: FeedbackServices, principal: Principal, body: FeedbackCreate) -> dict[str, Any]:
+async def submit_feedback(*, ctx: FeedbackContext, principal: Principal, body: FeedbackCreate) -> dict[str, Any]:
     context = body.context.as_rule()
     try:
         author_kind = rules.author_kind_for(
@@ -54,20 +54,20 @@ async def submit_feedback(*, svc: FeedbackServices, principal: Principal, body: 
             author_id=principal.sub,
             student_id=body.student_id,
             context=context,
-            peer_feedback_kinds=svc.settings.peer_feedback_context_kinds,
+            peer_feedback_kinds=ctx.settings.peer_feedback_context_kinds,
         )
     except rules.NotAllowed as exc:
         raise Forbidden(str(exc)) from exc
     if author_kind is rules.AuthorKind.PEER:  # each item alerts its student: a peer may not flood anyone
         await limit_per_user(
-            svc.counters,
+            ctx.counters,
             scope="peer-feedback",
             user=principal.sub,
-            limit=svc.settings.peer_feedback_per_hour,
+            limit=ctx.settings.peer_feedback_per_hour,
             window_seconds=3600,
             what="peer feedback items",
         )
-    request = await _request_to_fulfil(svc=svc, principal=principal, body=body)
+    request = await _request_to_fulfil(ctx=ctx, principal=principal, body=body)
     now, feedback_id = utcnow(), uuid.uuid4().hex
     document: Document = {
         "_id": feedback_id,
@@ -78,10 +78,10 @@ async def submit_feedback(*, svc: FeedbackServices, principal: Principal, body: 
         "context_id": context.id,
         "context_key": context.key,
         "context_label": body.context.label,
-        "strengths": svc.encrypt(body.strengths),
-        "areas_for_growth": svc.encrypt(body.areas_for_growth),
-        "next_steps": svc.encrypt(body.next_steps),
-        "free_text": svc.encrypt(body.free_text),
+        "strengths": ctx.encrypt(body.strengths),
+        "areas_for_growth": ctx.encrypt(body.areas_for_growth),
+        "next_steps": ctx.encrypt(body.next_steps),
+        "free_text": ctx.encrypt(body.free_text),
         "rating": body.rating.model_dump() if body.rating else None,
         "request_id": body.request_id,
         "discussed": False,
@@ -96,21 +96,21 @@ async def submit_feedback(*, svc: FeedbackServices, principal: Principal, body: 
             context=context.key,
             submitted_at=now,
         ),
-        source=svc.source,
+        source=ctx.source,
     )
     entry = outbox_entry(event)
-    await svc.repo.insert_feedback(document=document, entries=[entry])
-    await svc.publish(FEEDBACK, feedback_id, [entry])
+    await ctx.repo.insert_feedback(document=document, entries=[entry])
+    await ctx.publish(FEEDBACK, feedback_id, [entry])
     metrics.FEEDBACK_SUBMITTED.labels(author_kind.value, context.kind.value).inc()
     if request is not None:
-        await fulfil_request(svc=svc, request=request, feedback_id=feedback_id, at=now)
-    return feedback_view(svc, document)
+        await fulfil_request(ctx=ctx, request=request, feedback_id=feedback_id, at=now)
+    return feedback_view(ctx, document)
 
 
-async def _request_to_fulfil(*, svc: FeedbackServices, principal: Principal, body: FeedbackCreate) -> Document | None:
+async def _request_to_fulfil(*, ctx: FeedbackContext, principal: Principal, body: FeedbackCreate) -> Document | None:
     if body.request_id is None:
         return None
-    request = await svc.repo.get_request(request_id=body.request_id)
+    request = await ctx.repo.get_request(request_id=body.request_id)
     if request is None or request["assessor_id"] != principal.sub:
         raise NotFound("no feedback request with that id is addressed to you")
     if (request["context_kind"], request["context_id"]) != (body.context.kind.value, body.context.id):
@@ -131,18 +131,18 @@ async def _request_to_fulfil(*, svc: FeedbackServices, principal: Principal, bod
     return request
 
 
-async def get_feedback(*, svc: FeedbackServices, principal: Principal, feedback_id: str) -> dict[str, Any]:
-    document = await svc.repo.get_feedback(feedback_id=feedback_id)
+async def get_feedback(*, ctx: FeedbackContext, principal: Principal, feedback_id: str) -> dict[str, Any]:
+    document = await ctx.repo.get_feedback(feedback_id=feedback_id)
     if document is None or not rules.may_read_feedback(
         reader_id=principal.sub, student_id=document["student_id"], author_id=document["author_id"]
     ):
         raise NotFound("no feedback with that id for you")
-    return feedback_view(svc, document)
+    return feedback_view(ctx, document)
 
 
 async def list_feedback(
     *,
-    svc: FeedbackServices,
+    ctx: FeedbackContext,
     principal: Principal,
     view: FeedbackView | None,
     context_kind: rules.ContextKind | None,
@@ -160,15 +160,15 @@ async def list_feedback(
         query = {"author_id": principal.sub}
     if context_kind is not None:
         query["context_kind"] = context_kind.value
-    items, next_cursor = await svc.repo.list_feedback(query=query, limit=limit, cursor=cursor)
-    return {"items": [feedback_view(svc, d) for d in items], "next_cursor": next_cursor}
+    items, next_cursor = await ctx.repo.list_feedback(query=query, limit=limit, cursor=cursor)
+    return {"items": [feedback_view(ctx, d) for d in items], "next_cursor": next_cursor}
 
 
 async def respond_to_feedback(
-    *, svc: FeedbackServices, principal: Principal, feedback_id: str, body: FeedbackResponseIn
+    *, ctx: FeedbackContext, principal: Principal, feedback_id: str, body: FeedbackResponseIn
 ) -> dict[str, Any]:
     """The student marks the feedback as discussed (or not) and adds or replaces their response."""
-    existing = await svc.repo.get_feedback(feedback_id=feedback_id)
+    existing = await ctx.repo.get_feedback(feedback_id=feedback_id)
     if existing is None or existing["student_id"] != principal.sub:
         raise NotFound("no feedback with that id about you")
     now = utcnow()
@@ -178,9 +178,9 @@ async def respond_to_feedback(
     elif not body.discussed:
         changes["discussed_at"] = None
     if body.response is not None:
-        changes["response"] = svc.encrypt(body.response)
+        changes["response"] = ctx.encrypt(body.response)
         changes["responded_at"] = now
-    updated = await svc.repo.set_response(feedback_id=feedback_id, student_id=principal.sub, changes=changes)
+    updated = await ctx.repo.set_response(feedback_id=feedback_id, student_id=principal.sub, changes=changes)
     if updated is None:
         raise NotFound("no feedback with that id about you")
-    return feedback_view(svc, updated)
+    return feedback_view(ctx, updated)

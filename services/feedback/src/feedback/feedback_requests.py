@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from feedback import metrics
+from feedback.context import FeedbackContext
 from feedback.domain import feedback as rules
 from feedback.repository import REQUESTS
 from feedback.schemas import FeedbackRequestCreate
-from feedback.services import FeedbackServices
 from medsupport_shared.auth import Principal
 from medsupport_shared.errors import Conflict, Forbidden, NotFound
 from medsupport_shared.event_types import FeedbackOverdue, FeedbackRequested
@@ -28,7 +28,7 @@ def overdue_event_id(request_id: str) -> str:
     return str(uuid.uuid5(_OVERDUE_EVENT_NAMESPACE, f"feedback.overdue:{request_id}"))
 
 
-def request_view(svc: FeedbackServices, document: Document, *, now: datetime | None = None) -> dict[str, Any]:
+def request_view(ctx: FeedbackContext, document: Document, *, now: datetime | None = None) -> dict[str, Any]:
     status = rules.RequestStatus(document["status"])
     return {
         "id": document["_id"],
@@ -39,7 +39,7 @@ def request_view(svc: FeedbackServices, document: Document, *, now: datetime | N
             "id": document["context_id"],
             "label": document.get("context_label"),
         },
-        "note": svc.decrypt(document.get("note")),
+        "note": ctx.decrypt(document.get("note")),
         "status": status.value,
         "requested_at": document["created_at"],
         "due_at": document["due_at"],
@@ -53,24 +53,24 @@ def request_view(svc: FeedbackServices, document: Document, *, now: datetime | N
 
 
 async def request_feedback(
-    *, svc: FeedbackServices, principal: Principal, body: FeedbackRequestCreate
+    *, ctx: FeedbackContext, principal: Principal, body: FeedbackRequestCreate
 ) -> dict[str, Any]:
     try:
         rules.check_request(student_id=principal.sub, assessor_id=body.assessor_id)
     except rules.NotAllowed as exc:
         raise Forbidden(str(exc)) from exc
     await limit_per_user(  # each request alerts an assessor: a flood would bury staff inboxes
-        svc.counters,
+        ctx.counters,
         scope="feedback-request",
         user=principal.sub,
-        limit=svc.settings.feedback_requests_per_hour,
+        limit=ctx.settings.feedback_requests_per_hour,
         window_seconds=3600,
         what="feedback requests",
     )
     context = body.context.as_rule()
     now, request_id = utcnow(), uuid.uuid4().hex
     due = rules.due_at(
-        requested_at=now, kind=context.kind, due_by_kind=svc.settings.due_by_kind, default=svc.settings.default_due
+        requested_at=now, kind=context.kind, due_by_kind=ctx.settings.due_by_kind, default=ctx.settings.default_due
     )
     document: Document = {
         "_id": request_id,
@@ -80,7 +80,7 @@ async def request_feedback(
         "context_id": context.id,
         "context_key": context.key,
         "context_label": body.context.label,
-        "note": svc.encrypt(body.note),
+        "note": ctx.encrypt(body.note),
         "status": rules.RequestStatus.OPEN.value,
         "created_at": now,
         "due_at": due,
@@ -95,24 +95,24 @@ async def request_feedback(
             due_at=due,
             requested_at=now,
         ),
-        source=svc.source,
+        source=ctx.source,
     )
     entry = outbox_entry(event)
-    await svc.repo.insert_request(document=document, entries=[entry])
-    await svc.publish(REQUESTS, request_id, [entry])
-    return request_view(svc, document, now=now)
+    await ctx.repo.insert_request(document=document, entries=[entry])
+    await ctx.publish(REQUESTS, request_id, [entry])
+    return request_view(ctx, document, now=now)
 
 
-async def get_request(*, svc: FeedbackServices, principal: Principal, request_id: str) -> dict[str, Any]:
-    document = await svc.repo.get_request(request_id=request_id)
+async def get_request(*, ctx: FeedbackContext, principal: Principal, request_id: str) -> dict[str, Any]:
+    document = await ctx.repo.get_request(request_id=request_id)
     if document is None or principal.sub not in (document["student_id"], document["assessor_id"]):
         raise NotFound("no feedback request with that id for you")
-    return request_view(svc, document)
+    return request_view(ctx, document)
 
 
 async def list_requests(
     *,
-    svc: FeedbackServices,
+    ctx: FeedbackContext,
     principal: Principal,
     view: RequestView | None,
     status: rules.RequestStatus | None,
@@ -130,25 +130,25 @@ async def list_requests(
         query = {"assessor_id": principal.sub}
     if status is not None:
         query["status"] = status.value
-    items, next_cursor = await svc.repo.list_requests(query=query, limit=limit, cursor=cursor)
+    items, next_cursor = await ctx.repo.list_requests(query=query, limit=limit, cursor=cursor)
     now = utcnow()
-    return {"items": [request_view(svc, d, now=now) for d in items], "next_cursor": next_cursor}
+    return {"items": [request_view(ctx, d, now=now) for d in items], "next_cursor": next_cursor}
 
 
-async def cancel_request(*, svc: FeedbackServices, principal: Principal, request_id: str) -> dict[str, Any]:
-    document = await svc.repo.get_request(request_id=request_id)
+async def cancel_request(*, ctx: FeedbackContext, principal: Principal, request_id: str) -> dict[str, Any]:
+    document = await ctx.repo.get_request(request_id=request_id)
     if document is None or document["student_id"] != principal.sub:
         raise NotFound("no feedback request with that id from you")
-    if not await svc.repo.close_request(
+    if not await ctx.repo.close_request(
         request_id=request_id, changes={"status": rules.RequestStatus.CANCELLED.value, "cancelled_at": utcnow()}
     ):
         raise Conflict(f"the request is already {document['status']}")
-    return await get_request(svc=svc, principal=principal, request_id=request_id)
+    return await get_request(ctx=ctx, principal=principal, request_id=request_id)
 
 
-async def fulfil_request(*, svc: FeedbackServices, request: Document, feedback_id: str, at: datetime) -> bool:
+async def fulfil_request(*, ctx: FeedbackContext, request: Document, feedback_id: str, at: datetime) -> bool:
     took = rules.turnaround(requested_at=request["created_at"], fulfilled_at=at)
-    closed = await svc.repo.close_request(
+    closed = await ctx.repo.close_request(
         request_id=request["_id"],
         changes={
             "status": rules.RequestStatus.FULFILLED.value,
@@ -162,17 +162,17 @@ async def fulfil_request(*, svc: FeedbackServices, request: Document, feedback_i
     return closed
 
 
-async def sweep_overdue(*, svc: FeedbackServices) -> int:
+async def sweep_overdue(*, ctx: FeedbackContext) -> int:
     """Emit ``feedback.overdue`` once for each open request past its due time.
 
     The flag ``overdue_emitted`` flips in the same conditional single-document write that puts the
     event in the request's outbox, so the event is written once however many sweeps, restarts or
     instances look at the request, and the relay publishes it even after a crash."""
     now, emitted = utcnow(), 0
-    for request in await svc.repo.due_requests(now=now):
-        answered = await svc.repo.feedback_for_request(request_id=request["_id"])
+    for request in await ctx.repo.due_requests(now=now):
+        answered = await ctx.repo.feedback_for_request(request_id=request["_id"])
         if answered is not None:  # fulfilled, but the process stopped between the two writes
-            await fulfil_request(svc=svc, request=request, feedback_id=answered["_id"], at=answered["created_at"])
+            await fulfil_request(ctx=ctx, request=request, feedback_id=answered["_id"], at=answered["created_at"])
             continue
         event = new_event(
             FeedbackOverdue(
@@ -183,14 +183,14 @@ async def sweep_overdue(*, svc: FeedbackServices) -> int:
                 due_at=request["due_at"],
                 overdue_at=now,
             ),
-            source=svc.source,
+            source=ctx.source,
             event_id=overdue_event_id(request["_id"]),
         )
         entry = outbox_entry(event)
-        if await svc.repo.mark_overdue(request_id=request["_id"], overdue_at=now, entries=[entry]):
+        if await ctx.repo.mark_overdue(request_id=request["_id"], overdue_at=now, entries=[entry]):
             emitted += 1
             metrics.REQUESTS_OVERDUE.labels(request["context_kind"]).inc()
-            await svc.publish(REQUESTS, request["_id"], [entry])
-    metrics.REQUESTS_OPEN_OVERDUE.set(await svc.repo.count_open_overdue(now=now))
-    svc.sweeps["overdue"] = svc.sweeps.get("overdue", 0) + 1
+            await ctx.publish(REQUESTS, request["_id"], [entry])
+    metrics.REQUESTS_OPEN_OVERDUE.set(await ctx.repo.count_open_overdue(now=now))
+    ctx.sweeps["overdue"] = ctx.sweeps.get("overdue", 0) + 1
     return emitted

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
+from feedback.context import FeedbackContext
 from feedback.domain import feedback as rules
 from feedback.schemas import ReflectionCreate, ReflectionUpdate, ShareIn
-from feedback.services import FeedbackServices
 from medsupport_shared.auth import Principal
 from medsupport_shared.errors import Forbidden, NotFound, Unprocessable
 from medsupport_shared.events import utcnow
@@ -30,14 +30,14 @@ def sharing(shares: list[Document]) -> Document:
     return {"shares": shares, "share_keys": [share_key(s["user_id"], s["relationship"]) for s in shares]}
 
 
-def reflection_view(svc: FeedbackServices, document: Document, *, reader_id: str) -> dict[str, Any]:
+def reflection_view(ctx: FeedbackContext, document: Document, *, reader_id: str) -> dict[str, Any]:
     own = reader_id == document["student_id"]
     return {
         "id": document["_id"],
         "student_id": document["student_id"],
         "kind": document["kind"],
-        "title": svc.decrypt(document.get("title")) or "",
-        "body": svc.decrypt(document.get("body")) or "",
+        "title": ctx.decrypt(document.get("title")) or "",
+        "body": ctx.decrypt(document.get("body")) or "",
         "rating": document.get("rating"),
         "linked_feedback_ids": document.get("linked_feedback_ids", []),
         "shares": document.get("shares", []) if own else [],
@@ -46,9 +46,9 @@ def reflection_view(svc: FeedbackServices, document: Document, *, reader_id: str
     }
 
 
-async def _check_links(*, svc: FeedbackServices, student_id: str, feedback_ids: list[str]) -> list[str]:
+async def _check_links(*, ctx: FeedbackContext, student_id: str, feedback_ids: list[str]) -> list[str]:
     unique = list(dict.fromkeys(feedback_ids))
-    if unique and await svc.repo.count_own_feedback(student_id=student_id, feedback_ids=unique) != len(unique):
+    if unique and await ctx.repo.count_own_feedback(student_id=student_id, feedback_ids=unique) != len(unique):
         raise Unprocessable(
             "a reflection links only to feedback about you",
             errors=[{"loc": ["body", "linked_feedback_ids"], "msg": "unknown feedback id"}],
@@ -56,43 +56,43 @@ async def _check_links(*, svc: FeedbackServices, student_id: str, feedback_ids: 
     return unique
 
 
-async def write_reflection(*, svc: FeedbackServices, principal: Principal, body: ReflectionCreate) -> dict[str, Any]:
-    links = await _check_links(svc=svc, student_id=principal.sub, feedback_ids=body.linked_feedback_ids)
+async def write_reflection(*, ctx: FeedbackContext, principal: Principal, body: ReflectionCreate) -> dict[str, Any]:
+    links = await _check_links(ctx=ctx, student_id=principal.sub, feedback_ids=body.linked_feedback_ids)
     now = utcnow()
     document: Document = {
         "_id": uuid.uuid4().hex,
         "student_id": principal.sub,
         "kind": body.kind,
-        "title": svc.encrypt(body.title),
-        "body": svc.encrypt(body.body),
+        "title": ctx.encrypt(body.title),
+        "body": ctx.encrypt(body.body),
         "rating": body.rating.model_dump() if body.rating else None,
         "linked_feedback_ids": links,
         **sharing([]),
         "created_at": now,
         "updated_at": now,
     }
-    await svc.repo.insert_reflection(document=document)
-    return reflection_view(svc, document, reader_id=principal.sub)
+    await ctx.repo.insert_reflection(document=document)
+    return reflection_view(ctx, document, reader_id=principal.sub)
 
 
-async def _own(*, svc: FeedbackServices, principal: Principal, reflection_id: str) -> Document:
-    document = await svc.repo.get_reflection(reflection_id=reflection_id)
+async def _own(*, ctx: FeedbackContext, principal: Principal, reflection_id: str) -> Document:
+    document = await ctx.repo.get_reflection(reflection_id=reflection_id)
     if document is None or document["student_id"] != principal.sub:
         raise NotFound("no reflection with that id for you")
     return document
 
 
-async def get_reflection(*, svc: FeedbackServices, principal: Principal, reflection_id: str) -> dict[str, Any]:
-    document = await svc.repo.get_reflection(reflection_id=reflection_id)
+async def get_reflection(*, ctx: FeedbackContext, principal: Principal, reflection_id: str) -> dict[str, Any]:
+    document = await ctx.repo.get_reflection(reflection_id=reflection_id)
     if document is None or not rules.may_read_reflection(
         reader_id=principal.sub, reader_roles=principal.roles, owner_id=document["student_id"], shares=_shares(document)
     ):
         raise NotFound("no reflection with that id for you")
-    return reflection_view(svc, document, reader_id=principal.sub)
+    return reflection_view(ctx, document, reader_id=principal.sub)
 
 
 async def list_reflections(
-    *, svc: FeedbackServices, principal: Principal, view: ReflectionView | None, limit: int | None, cursor: str | None
+    *, ctx: FeedbackContext, principal: Principal, view: ReflectionView | None, limit: int | None, cursor: str | None
 ) -> dict[str, Any]:
     chosen = view or ("mine" if principal.has_any("student") else "shared")
     if chosen == "mine":
@@ -106,38 +106,38 @@ async def list_reflections(
         if not held:
             raise Forbidden("reflections are shared with mentors and faculty members only")
         query = {"share_keys": {"$in": [share_key(principal.sub, r.value) for r in held]}}
-    items, next_cursor = await svc.repo.list_reflections(query=query, limit=limit, cursor=cursor)
-    return {"items": [reflection_view(svc, d, reader_id=principal.sub) for d in items], "next_cursor": next_cursor}
+    items, next_cursor = await ctx.repo.list_reflections(query=query, limit=limit, cursor=cursor)
+    return {"items": [reflection_view(ctx, d, reader_id=principal.sub) for d in items], "next_cursor": next_cursor}
 
 
 async def update_reflection(
-    *, svc: FeedbackServices, principal: Principal, reflection_id: str, body: ReflectionUpdate
+    *, ctx: FeedbackContext, principal: Principal, reflection_id: str, body: ReflectionUpdate
 ) -> dict[str, Any]:
-    await _own(svc=svc, principal=principal, reflection_id=reflection_id)
+    await _own(ctx=ctx, principal=principal, reflection_id=reflection_id)
     changes: Document = {"updated_at": utcnow()}
     if body.title is not None:
-        changes["title"] = svc.encrypt(body.title)
+        changes["title"] = ctx.encrypt(body.title)
     if body.body is not None:
-        changes["body"] = svc.encrypt(body.body)
+        changes["body"] = ctx.encrypt(body.body)
     if body.rating is not None:
         changes["rating"] = body.rating.model_dump()
     if body.linked_feedback_ids is not None:
         changes["linked_feedback_ids"] = await _check_links(
-            svc=svc, student_id=principal.sub, feedback_ids=body.linked_feedback_ids
+            ctx=ctx, student_id=principal.sub, feedback_ids=body.linked_feedback_ids
         )
-    updated = await svc.repo.update_reflection(
+    updated = await ctx.repo.update_reflection(
         reflection_id=reflection_id, student_id=principal.sub, update={"$set": changes}
     )
     if updated is None:
         raise NotFound("no reflection with that id for you")
-    return reflection_view(svc, updated, reader_id=principal.sub)
+    return reflection_view(ctx, updated, reader_id=principal.sub)
 
 
 async def share_reflection(
-    *, svc: FeedbackServices, principal: Principal, reflection_id: str, user_id: str, body: ShareIn
+    *, ctx: FeedbackContext, principal: Principal, reflection_id: str, user_id: str, body: ShareIn
 ) -> dict[str, Any]:
-    document = await _own(svc=svc, principal=principal, reflection_id=reflection_id)
-    is_mentor = body.relationship is rules.ShareRelationship.MENTOR and await svc.repo.is_current_mentor(
+    document = await _own(ctx=ctx, principal=principal, reflection_id=reflection_id)
+    is_mentor = body.relationship is rules.ShareRelationship.MENTOR and await ctx.repo.is_current_mentor(
         mentee_id=principal.sub, mentor_id=user_id
     )
     try:
@@ -151,24 +151,24 @@ async def share_reflection(
         raise Unprocessable(f"a reflection can be shared with at most {rules.MAX_SHARES} people")
     now = utcnow()
     shares.append({"user_id": user_id, "relationship": body.relationship.value, "shared_at": now})
-    updated = await svc.repo.update_reflection(
+    updated = await ctx.repo.update_reflection(
         reflection_id=reflection_id, student_id=principal.sub, update={"$set": {**sharing(shares), "updated_at": now}}
     )
     if updated is None:
         raise NotFound("no reflection with that id for you")
-    return reflection_view(svc, updated, reader_id=principal.sub)
+    return reflection_view(ctx, updated, reader_id=principal.sub)
 
 
 async def unshare_reflection(
-    *, svc: FeedbackServices, principal: Principal, reflection_id: str, user_id: str
+    *, ctx: FeedbackContext, principal: Principal, reflection_id: str, user_id: str
 ) -> dict[str, Any]:
-    document = await _own(svc=svc, principal=principal, reflection_id=reflection_id)
+    document = await _own(ctx=ctx, principal=principal, reflection_id=reflection_id)
     shares = [s for s in document.get("shares", []) if s["user_id"] != user_id]
-    updated = await svc.repo.update_reflection(
+    updated = await ctx.repo.update_reflection(
         reflection_id=reflection_id,
         student_id=principal.sub,
         update={"$set": {**sharing(shares), "updated_at": utcnow()}},
     )
     if updated is None:
         raise NotFound("no reflection with that id for you")
-    return reflection_view(svc, updated, reader_id=principal.sub)
+    return reflection_view(ctx, updated, reader_id=principal.sub)

@@ -13,8 +13,8 @@ from typing import Any
 from feedback import climate_instruments
 from feedback.climate_repository import ROTATIONS
 from feedback.climate_schemas import RotationIn
+from feedback.context import FeedbackContext
 from feedback.domain.rotations import Rotation, invitation_event_id
-from feedback.services import FeedbackServices
 from medsupport_shared.event_types import ClimateInvited
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.outbox import outbox_entry
@@ -69,19 +69,19 @@ def rotation_view(doc: Document, *, response_days: int, now: datetime) -> dict[s
     }
 
 
-async def save_rotation(svc: FeedbackServices, rotation_id: str, body: RotationIn) -> dict[str, Any]:
-    code = body.instrument or svc.settings.climate_instrument
-    await climate_instruments.instrument_by_code(svc, code)  # InstrumentNotFound
-    existing = await svc.climate.rotation(rotation_id=rotation_id)
+async def save_rotation(ctx: FeedbackContext, rotation_id: str, body: RotationIn) -> dict[str, Any]:
+    code = body.instrument or ctx.settings.climate_instrument
+    await climate_instruments.instrument_by_code(ctx, code)  # InstrumentNotFound
+    existing = await ctx.climate.rotation(rotation_id=rotation_id)
     if existing and existing.get("answered") and existing.get("instrument_code") != code:
         raise InstrumentFixed("students have answered this rotation's pulse; its instrument cannot change")
-    days = svc.settings.climate_response_days
+    days = ctx.settings.climate_response_days
     ended_at = datetime.combine(body.end_date, time.min, tzinfo=UTC)
     closes_at = ended_at + timedelta(days=days)
     now = utcnow()
     if existing and existing["closes_at"].replace(tzinfo=UTC) <= now < closes_at:
         raise PulseClosed("this rotation's pulse has closed and cannot reopen; its end date can only move earlier")
-    saved = await svc.climate.save_rotation(
+    saved = await ctx.climate.save_rotation(
         rotation_id=rotation_id,
         fields={
             "site": body.site,
@@ -99,37 +99,37 @@ async def save_rotation(svc: FeedbackServices, rotation_id: str, body: RotationI
     return rotation_view(saved, response_days=days, now=now)
 
 
-async def get_rotation(svc: FeedbackServices, rotation_id: str) -> dict[str, Any]:
-    doc = await svc.climate.rotation(rotation_id=rotation_id)
+async def get_rotation(ctx: FeedbackContext, rotation_id: str) -> dict[str, Any]:
+    doc = await ctx.climate.rotation(rotation_id=rotation_id)
     if doc is None:
         raise RotationNotFound(rotation_id)
-    return rotation_view(doc, response_days=svc.settings.climate_response_days, now=utcnow())
+    return rotation_view(doc, response_days=ctx.settings.climate_response_days, now=utcnow())
 
 
-async def invite_due(svc: FeedbackServices, *, now: datetime | None = None) -> int:
+async def invite_due(ctx: FeedbackContext, *, now: datetime | None = None) -> int:
     """Invite the students of every rotation whose pulse is open and who were not invited yet."""
     now = now or utcnow()
     invited = 0
-    for doc in await svc.climate.due_for_invitations(now=now):
+    for doc in await ctx.climate.due_for_invitations(now=now):
         rotation = rotation_of(doc)
         new = sorted(rotation.student_ids - set(doc.get("invited_ids", ())))
         if not new:
             continue
-        closes_at = rotation.closes_at(svc.settings.climate_response_days)
+        closes_at = rotation.closes_at(ctx.settings.climate_response_days)
         entries = [
             outbox_entry(
                 new_event(
                     ClimateInvited(rotation_id=rotation.id, student_id=sid, closes_at=closes_at, invited_at=now),
-                    source=svc.source,
+                    source=ctx.source,
                     event_id=invitation_event_id(rotation.id, sid),
                 )
             )
             for sid in new
         ]
-        if await svc.climate.record_invitations(
+        if await ctx.climate.record_invitations(
             rotation_id=rotation.id, rev=doc["rev"], student_ids=new, entries=entries
         ):
-            await svc.publish(ROTATIONS, rotation.id, entries)
+            await ctx.publish(ROTATIONS, rotation.id, entries)
             invited += len(new)
-    svc.sweeps["climate-invitations"] = svc.sweeps.get("climate-invitations", 0) + 1
+    ctx.sweeps["climate-invitations"] = ctx.sweeps.get("climate-invitations", 0) + 1
     return invited

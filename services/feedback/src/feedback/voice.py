@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from feedback.context import FeedbackContext
 from feedback.domain import voice as rules
 from feedback.domain.concerns import anonymous_timestamp
 from feedback.domain.rotations import keyed_token
-from feedback.services import FeedbackServices
 from feedback.voice_repository import SUGGESTIONS
 from feedback.voice_schemas import SuggestionCreate, SuggestionMove
 from medsupport_shared.auth import Principal
@@ -31,31 +31,31 @@ class StatusChanged(Exception):
     """Someone else moved the suggestion first."""
 
 
-def view(svc: FeedbackServices, doc: Document) -> dict[str, Any]:
+def view(ctx: FeedbackContext, doc: Document) -> dict[str, Any]:
     return {
         "id": doc["_id"],
         "programme": doc["programme"],
-        "title": svc.decrypt(doc["title"]) or "",
-        "body": svc.decrypt(doc["body"]) or "",
+        "title": ctx.decrypt(doc["title"]) or "",
+        "body": ctx.decrypt(doc["body"]) or "",
         "anonymous": doc["anonymous"],
         "author_id": None if doc["anonymous"] else doc.get("author_id"),
         "status": doc["status"],
-        "response": svc.decrypt(doc.get("response")),
-        "decline_reason": svc.decrypt(doc.get("decline_reason")),
+        "response": ctx.decrypt(doc.get("response")),
+        "decline_reason": ctx.decrypt(doc.get("decline_reason")),
         "votes": doc.get("votes", 0),
         "created_at": doc["created_at"],
         "updated_at": doc["updated_at"],
     }
 
 
-async def post(svc: FeedbackServices, *, author: Principal, body: SuggestionCreate) -> dict[str, Any]:
+async def post(ctx: FeedbackContext, *, author: Principal, body: SuggestionCreate) -> dict[str, Any]:
     now = utcnow()
     at = anonymous_timestamp(now) if body.anonymous else now
     doc: Document = {
         "_id": secrets.token_hex(16),
         "programme": body.programme,
-        "title": svc.encrypt(body.title),
-        "body": svc.encrypt(body.body),
+        "title": ctx.encrypt(body.title),
+        "body": ctx.encrypt(body.body),
         "anonymous": body.anonymous,
         "status": rules.SuggestionStatus.OPEN.value,
         "votes": 0,
@@ -65,30 +65,30 @@ async def post(svc: FeedbackServices, *, author: Principal, body: SuggestionCrea
     }
     if not body.anonymous:
         doc["author_id"] = author.sub
-    await svc.voice.insert(document=doc)
-    return view(svc, doc)
+    await ctx.voice.insert(document=doc)
+    return view(ctx, doc)
 
 
 async def board(
-    svc: FeedbackServices, *, programme: str, statuses: list[str] | None, limit: int | None, cursor: str | None
+    ctx: FeedbackContext, *, programme: str, statuses: list[str] | None, limit: int | None, cursor: str | None
 ) -> dict[str, Any]:
-    docs, next_cursor = await svc.voice.page(programme=programme, statuses=statuses, limit=limit, cursor=cursor)
-    return {"items": [view(svc, d) for d in docs], "next_cursor": next_cursor}
+    docs, next_cursor = await ctx.voice.page(programme=programme, statuses=statuses, limit=limit, cursor=cursor)
+    return {"items": [view(ctx, d) for d in docs], "next_cursor": next_cursor}
 
 
-async def vote(svc: FeedbackServices, *, student_id: str, suggestion_id: str) -> dict[str, Any]:
-    if await svc.voice.get(suggestion_id=suggestion_id) is None:
+async def vote(ctx: FeedbackContext, *, student_id: str, suggestion_id: str) -> dict[str, Any]:
+    if await ctx.voice.get(suggestion_id=suggestion_id) is None:
         raise SuggestionNotFound(suggestion_id)
-    secret = svc.settings.climate_token_secret.get_secret_value().encode()
+    secret = ctx.settings.climate_token_secret.get_secret_value().encode()
     token = keyed_token(secret, person_id=student_id, scope=f"suggestion:{suggestion_id}")
-    doc = await svc.voice.vote(token=token, suggestion_id=suggestion_id)  # AlreadyVoted
+    doc = await ctx.voice.vote(token=token, suggestion_id=suggestion_id)  # AlreadyVoted
     if doc is None:
         raise SuggestionNotFound(suggestion_id)
     return {"id": suggestion_id, "votes": doc.get("votes", 0), "voted": True}
 
 
-async def move(svc: FeedbackServices, *, staff: Principal, suggestion_id: str, body: SuggestionMove) -> dict[str, Any]:
-    doc = await svc.voice.get(suggestion_id=suggestion_id)
+async def move(ctx: FeedbackContext, *, staff: Principal, suggestion_id: str, body: SuggestionMove) -> dict[str, Any]:
+    doc = await ctx.voice.get(suggestion_id=suggestion_id)
     if doc is None:
         raise SuggestionNotFound(suggestion_id)
     current = rules.SuggestionStatus(doc["status"])
@@ -97,9 +97,9 @@ async def move(svc: FeedbackServices, *, staff: Principal, suggestion_id: str, b
     at = anonymous_timestamp(now) if doc["anonymous"] else now
     changes: Document = {"status": body.status.value, "updated_at": at}
     if body.response is not None:
-        changes["response"] = svc.encrypt(body.response)
+        changes["response"] = ctx.encrypt(body.response)
     if body.status is rules.SuggestionStatus.DECLINED:
-        changes["decline_reason"] = svc.encrypt(body.reason)
+        changes["decline_reason"] = ctx.encrypt(body.reason)
     payload = SuggestionUpdated(
         suggestion_id=suggestion_id,
         programme=doc["programme"],
@@ -108,10 +108,10 @@ async def move(svc: FeedbackServices, *, staff: Principal, suggestion_id: str, b
         updated_at=at,
         author_id=None if doc["anonymous"] else doc.get("author_id"),
     )
-    entry = outbox_entry(new_event(payload, source=svc.source, time=at))
+    entry = outbox_entry(new_event(payload, source=ctx.source, time=at))
     if doc["anonymous"]:
         entry["correlation_id"] = entry["traceparent"] = None
-    moved = await svc.voice.move(
+    moved = await ctx.voice.move(
         suggestion_id=suggestion_id,
         expected_status=current.value,
         changes=changes,
@@ -120,5 +120,5 @@ async def move(svc: FeedbackServices, *, staff: Principal, suggestion_id: str, b
     )
     if moved is None:
         raise StatusChanged("the suggestion was moved by someone else; reload it")
-    await svc.publish(SUGGESTIONS, suggestion_id, [entry])
-    return view(svc, moved)
+    await ctx.publish(SUGGESTIONS, suggestion_id, [entry])
+    return view(ctx, moved)

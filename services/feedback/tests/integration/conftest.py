@@ -31,7 +31,7 @@ class Stack:
         self.app, self.client, self.reader, self.settings, self.logs = app, client, reader, settings, logs
 
     @property
-    def svc(self):
+    def ctx(self):
         return self.app.state.services
 
     @property

@@ -87,8 +87,8 @@ async def test_students_are_invited_once_when_a_rotation_ends_even_across_a_rest
     async with make_stack(settings) as restarted:
         await restarted.client.put("/v1/rotations/rot-1", json=roster([1, 2, 3]), headers=ADMIN)
         await restarted.reader.wait_for(lambda e: e.type == "climate.invited" and e.data["student_id"] == "s3")
-        start = restarted.svc.sweeps.get("climate-invitations", 0)
-        await eventually(lambda: restarted.svc.sweeps.get("climate-invitations", 0) >= start + 5, timeout=20)
+        start = restarted.ctx.sweeps.get("climate-invitations", 0)
+        await eventually(lambda: restarted.ctx.sweeps.get("climate-invitations", 0) >= start + 5, timeout=20)
         invited = [(e.data["rotation_id"], e.data["student_id"]) for e in restarted.events("climate.invited")]
         assert sorted(invited) == [("rot-1", "s1"), ("rot-1", "s2"), ("rot-1", "s3")]
         mine = (await restarted.client.get("/v1/me/climate-invitations", headers=student(1))).json()["items"]
@@ -184,8 +184,8 @@ async def test_a_site_whose_climate_drops_alerts_its_clerkship_director_once(mak
         (event,) = await stack.reader.wait_for(lambda e: e.type == "climate.alert_raised")
         assert event.data["site"] == "north" and event.data["period"] == "2026-b2"
         assert event.data["subscales"] == ["psychological_safety"] and event.data["director_id"] == "d1"
-        start = stack.svc.sweeps.get("climate-alerts", 0)
-        await eventually(lambda: stack.svc.sweeps.get("climate-alerts", 0) >= start + 5, timeout=20)
+        start = stack.ctx.sweeps.get("climate-alerts", 0)
+        await eventually(lambda: stack.ctx.sweeps.get("climate-alerts", 0) >= start + 5, timeout=20)
         assert len(stack.events("climate.alert_raised")) == 1
         trend = (await client.get("/v1/climate/results", headers=DIRECTOR)).json()["groups"][0]["trend"]
         assert [p["period"] for p in trend] == ["2026-b1", "2026-b2"]

@@ -14,8 +14,8 @@ CONCERN = {"category": "bias", "description": "d", "when": "w", "where": "x"}
 
 
 async def sweeps(stack, by):
-    start = stack.svc.sweeps.get("concern-triage", 0)
-    await eventually(lambda: stack.svc.sweeps.get("concern-triage", 0) >= start + by, timeout=20)
+    start = stack.ctx.sweeps.get("concern-triage", 0)
+    await eventually(lambda: stack.ctx.sweeps.get("concern-triage", 0) >= start + by, timeout=20)
 
 
 async def test_untriaged_concerns_escalate_once(make_stack, isolation):

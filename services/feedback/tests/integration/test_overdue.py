@@ -20,8 +20,8 @@ def ask(kind="encounter", context_id="lp-1"):
 
 
 async def sweeps_advance(stack, by):
-    start = stack.svc.sweeps.get("overdue", 0)
-    await eventually(lambda: stack.svc.sweeps.get("overdue", 0) >= start + by, timeout=20, message="sweeps ran")
+    start = stack.ctx.sweeps.get("overdue", 0)
+    await eventually(lambda: stack.ctx.sweeps.get("overdue", 0) >= start + by, timeout=20, message="sweeps ran")
 
 
 async def test_overdue_emitted_exactly_once_across_a_restart(make_stack, isolation):
@@ -79,11 +79,11 @@ async def test_an_overdue_event_written_before_a_crash_is_published_once_after_r
             source=settings.source,
             event_id=overdue_event_id(request["id"]),
         )
-        wrote = await stack.svc.repo.mark_overdue(
+        wrote = await stack.ctx.repo.mark_overdue(
             request_id=request["id"], overdue_at=now, entries=[outbox_entry(event)]
         )
         assert wrote
-        again = await stack.svc.repo.mark_overdue(
+        again = await stack.ctx.repo.mark_overdue(
             request_id=request["id"], overdue_at=now, entries=[outbox_entry(event)]
         )
         assert not again, "the conditional write happens once"

@@ -1,4 +1,5 @@
-"""What the use cases need, built once in the app's lifespan and reached through ``Annotated`` deps."""
+"""The feedback service's context: what the use cases need, built once in the app's lifespan (app.py), and its
+FastAPI dependency ``Context``, the one home for the routes' dependencies."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from medsupport_shared.rate_limits import WindowCounters
 
 
 @dataclass
-class FeedbackServices:
+class FeedbackContext:
     settings: FeedbackSettings
     repo: FeedbackRepository
     concerns: ConcernRepository
@@ -65,9 +66,9 @@ class FeedbackServices:
         return self.cipher.decrypt(token) if isinstance(token, str) else None
 
 
-def get_services(request: Request) -> FeedbackServices:
-    services: FeedbackServices = request.app.state.services
-    return services
+def get_context(request: Request) -> FeedbackContext:
+    ctx: FeedbackContext = request.app.state.services  # whatever compose() returned (app_factory)
+    return ctx
 
 
-Services = Annotated[FeedbackServices, Depends(get_services)]
+Context = Annotated[FeedbackContext, Depends(get_context)]
