@@ -1,10 +1,8 @@
 """Routes of the climate pulse: instruments as data, rosters from the institution, anonymous answers,
-released results for leaders. Each route calls one use case; use-case errors become problem+json here."""
+released results for leaders. Each route calls one use case; its domain errors answer as problem+json."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,7 +10,6 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from feedback import climate_instruments, climate_responses, climate_results, rotations
 from feedback.api_feedback import _example
-from feedback.climate_repository import AlreadyAnswered
 from feedback.climate_schemas import (
     ROTATION_EXAMPLE,
     ClimateAnswerAccepted,
@@ -24,12 +21,11 @@ from feedback.climate_schemas import (
     RotationOut,
 )
 from feedback.context import Context
-from feedback.domain.climate import DEFAULT_PULSE, ClimateInstrument, InvalidAnswers
+from feedback.domain.climate import DEFAULT_PULSE, ClimateInstrument
 from feedback.domain.climate_results import GroupBy
 from feedback.domain.climate_results import Query as ResultsQuery
-from feedback.domain.rotations import NotOnRoster, PulseNotOpen
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from medsupport_shared.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, problem_responses
+from medsupport_shared.errors import ServiceUnavailable, Unprocessable, problem_responses
 from medsupport_shared.inputs import PageCursor, PageLimit
 from medsupport_shared.mongo import paginate_sequence
 
@@ -40,28 +36,6 @@ Leader = Annotated[Principal, Depends(require_roles(Role.CLERKSHIP_DIRECTOR, Rol
 RotationId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")]
 Code = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Label = Annotated[str | None, Query(min_length=1, max_length=200)]
-
-
-@contextmanager
-def _as_problems() -> Iterator[None]:
-    try:
-        yield
-    except (rotations.RotationNotFound, climate_instruments.InstrumentNotFound) as exc:
-        raise NotFound(
-            f"no {'rotation' if isinstance(exc, rotations.RotationNotFound) else 'instrument'} {exc}"
-        ) from exc
-    except NotOnRoster as exc:
-        raise Forbidden("you are not on this rotation's roster") from exc
-    except PulseNotOpen as exc:
-        raise Conflict("this rotation's pulse is not open (it opens when the rotation ends, for a set time)") from exc
-    except AlreadyAnswered as exc:
-        raise Conflict("you have already answered this rotation's pulse") from exc
-    except InvalidAnswers as exc:
-        raise Unprocessable(str(exc)) from exc
-    except (climate_instruments.InstrumentLocked, rotations.InstrumentFixed, rotations.PulseClosed) as exc:
-        raise Conflict(str(exc)) from exc
-    except climate_responses.AnswerNotStored as exc:
-        raise ServiceUnavailable("too many answers at once; try again") from exc
 
 
 @router.get(
@@ -89,8 +63,7 @@ async def list_instruments(
     responses={**problem_responses(401, 404)},
 )
 async def get_instrument(code: Code, _: CurrentPrincipal, ctx: Context) -> Any:
-    with _as_problems():
-        return await climate_instruments.instrument_by_code(ctx, code)
+    return await climate_instruments.instrument_by_code(ctx, code)
 
 
 @router.put(
@@ -105,8 +78,7 @@ async def get_instrument(code: Code, _: CurrentPrincipal, ctx: Context) -> Any:
 async def put_instrument(code: Code, body: ClimateInstrument, _: Admin, ctx: Context) -> Any:
     if body.code != code:
         raise Unprocessable("the instrument's code must match the path")
-    with _as_problems():
-        return await climate_instruments.load_instrument(ctx, body)
+    return await climate_instruments.load_instrument(ctx, body)
 
 
 @router.put(
@@ -120,8 +92,7 @@ async def put_instrument(code: Code, body: ClimateInstrument, _: Admin, ctx: Con
     responses={**_example(200, ROTATION_EXAMPLE), **problem_responses(401, 403, 404, 409, 422)},
 )
 async def put_rotation(rotation_id: RotationId, body: RotationIn, _: Admin, ctx: Context) -> Any:
-    with _as_problems():
-        return await rotations.save_rotation(ctx, rotation_id, body)
+    return await rotations.save_rotation(ctx, rotation_id, body)
 
 
 @router.get(
@@ -131,8 +102,7 @@ async def put_rotation(rotation_id: RotationId, body: RotationIn, _: Admin, ctx:
     responses={**_example(200, ROTATION_EXAMPLE), **problem_responses(401, 403, 404)},
 )
 async def get_rotation(rotation_id: RotationId, _: Leader, ctx: Context) -> Any:
-    with _as_problems():
-        return await rotations.get_rotation(ctx, rotation_id)
+    return await rotations.get_rotation(ctx, rotation_id)
 
 
 @router.post(
@@ -151,8 +121,10 @@ async def get_rotation(rotation_id: RotationId, _: Leader, ctx: Context) -> Any:
     },
 )
 async def answer_pulse(rotation_id: RotationId, body: ClimateAnswersIn, student: Student, ctx: Context) -> Any:
-    with _as_problems():
+    try:
         await climate_responses.answer(ctx, student_id=student.sub, rotation_id=rotation_id, answers=body.answers)
+    except climate_responses.AnswerNotStored as exc:  # no domain refusal: a transient conflict, try again
+        raise ServiceUnavailable("too many answers at once; try again") from exc
     return {"rotation_id": rotation_id, "accepted": True, "anonymous": True}
 
 
@@ -238,5 +210,4 @@ async def climate_results_view(
     instrument: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$")] = None,
 ) -> Any:
     query = ResultsQuery(group_by, site, specialty, period, ended_from, ended_to)
-    with _as_problems():
-        return await climate_results.results(ctx, query, instrument_code=instrument)
+    return await climate_results.results(ctx, query, instrument_code=instrument)

@@ -3,8 +3,6 @@ status, and each programme's published "you said, we did" board."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -12,11 +10,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from feedback import voice
 from feedback.api_feedback import _example
 from feedback.context import Context
-from feedback.domain.voice import BOARD, MoveNotAllowed, ReasonRequired, SuggestionStatus
-from feedback.voice_repository import AlreadyVoted
+from feedback.domain.voice import BOARD, SuggestionStatus
 from feedback.voice_schemas import SuggestionCreate, SuggestionMove, SuggestionOut, SuggestionPage, VoteOut
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from medsupport_shared.errors import Conflict, NotFound, Unprocessable, problem_responses
+from medsupport_shared.errors import problem_responses
 from medsupport_shared.idempotency import IdempotencyKey
 from medsupport_shared.inputs import PageCursor, PageLimit
 
@@ -40,20 +37,6 @@ SUGGESTION_EXAMPLE = {
     "created_at": "2026-02-03T10:00:00Z",
     "updated_at": "2026-03-20T09:00:00Z",
 }
-
-
-@contextmanager
-def _as_problems() -> Iterator[None]:
-    try:
-        yield
-    except voice.SuggestionNotFound as exc:
-        raise NotFound("no such suggestion") from exc
-    except AlreadyVoted as exc:
-        raise Conflict("you have already voted for this suggestion") from exc
-    except (MoveNotAllowed, voice.StatusChanged) as exc:
-        raise Conflict(str(exc)) from exc
-    except ReasonRequired as exc:
-        raise Unprocessable(str(exc)) from exc
 
 
 @router.post(
@@ -121,8 +104,7 @@ async def you_said_we_did(
     },
 )
 async def vote(suggestion_id: SuggestionId, student: Student, ctx: Context) -> Any:
-    with _as_problems():
-        return await voice.vote(ctx, student_id=student.sub, suggestion_id=suggestion_id)
+    return await voice.vote(ctx, student_id=student.sub, suggestion_id=suggestion_id)
 
 
 @router.patch(
@@ -135,5 +117,4 @@ async def vote(suggestion_id: SuggestionId, student: Student, ctx: Context) -> A
     responses={**_example(200, SUGGESTION_EXAMPLE), **problem_responses(401, 403, 404, 409, 422)},
 )
 async def move_suggestion(suggestion_id: SuggestionId, body: SuggestionMove, staff: Staff, ctx: Context) -> Any:
-    with _as_problems():
-        return await voice.move(ctx, staff=staff, suggestion_id=suggestion_id, body=body)
+    return await voice.move(ctx, staff=staff, suggestion_id=suggestion_id, body=body)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from feedback.context import FeedbackContext
 from feedback.domain.climate import DEFAULT_PULSE, ClimateInstrument
+from medsupport_shared.domain_errors import Conflict, NotFound
 
 
-class InstrumentNotFound(Exception):
-    pass
+class InstrumentNotFound(NotFound):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no instrument {code}")
 
 
-class InstrumentLocked(Exception):
+class InstrumentLocked(Conflict):
     """The code is the built-in pulse's, or rotations already hold answers to it (rescoring them under
     changed items would make their released figures change)."""
 

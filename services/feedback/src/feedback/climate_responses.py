@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from feedback import climate_instruments
+from feedback.climate_repository import AlreadyAnswered
 from feedback.context import FeedbackContext
 from feedback.domain.climate import check_answers
 from feedback.domain.rotations import answer_token, check_can_answer
 from feedback.rotations import RotationNotFound, rotation_of
+from medsupport_shared.domain_errors import Conflict
 from medsupport_shared.events import utcnow
 
 MAX_CAS_ATTEMPTS = 50
@@ -42,7 +44,10 @@ async def answer(
     instrument = await climate_instruments.instrument_by_code(ctx, rotation.instrument_code or "")
     check_answers(instrument, answers)  # InvalidAnswers
     token = _token(ctx, student_id, rotation_id)
-    await ctx.climate.claim_token(token=token)  # AlreadyAnswered
+    try:
+        await ctx.climate.claim_token(token=token)
+    except AlreadyAnswered as exc:
+        raise Conflict("you have already answered this rotation's pulse") from exc
     try:
         await _store(ctx, rotation_id, {"id": secrets.token_hex(16), "day": now.date().isoformat(), "answers": answers})
     except BaseException:

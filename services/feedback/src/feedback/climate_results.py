@@ -30,7 +30,6 @@ from feedback.domain.climate_results import (
 from feedback.rotations import rotation_of
 from medsupport_shared.event_types import ClimateAlertRaised
 from medsupport_shared.events import new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
 
 log = logging.getLogger(__name__)
 CONCERN_CATEGORIES = ("mistreatment", "discrimination", "bias")
@@ -154,10 +153,13 @@ async def _raise(
         director_id=director,
         raised_at=now,
     )
-    entry = outbox_entry(new_event(payload, source=ctx.source, event_id=ident))
     document = {"site": site, "period": period, "reason": reason, "raised_at": now}
-    if not await ctx.climate.record_alert(alert_id=ident, document=document, entries=[entry]):
+    if not await ctx.record(
+        CLIMATE_ALERTS,
+        ident,
+        lambda entries: ctx.climate.record_alert(alert_id=ident, document=document, entries=entries),
+        new_event(payload, source=ctx.source, event_id=ident),
+    ):
         return False
-    await ctx.publish(CLIMATE_ALERTS, ident, [entry])
     log.info("climate alert raised", extra={"alert_id": ident, "reason": reason})
     return True

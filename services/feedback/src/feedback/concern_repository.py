@@ -34,8 +34,9 @@ class ConcernRepository:
             ],
         )
 
-    async def insert(self, *, document: Document, entries: list[Document]) -> None:
+    async def insert(self, *, document: Document, entries: list[Document]) -> bool:
         await self.concerns.insert_one(with_outbox(document, *entries))
+        return True
 
     async def get(self, *, concern_id: str) -> Document | None:
         return await self.concerns.find_one({"_id": concern_id}, {"outbox": 0})

@@ -18,10 +18,9 @@ from feedback.concern_schemas import ConcernCreate, TriageIn
 from feedback.context import FeedbackContext
 from feedback.domain import concerns as rules
 from medsupport_shared.auth import Principal
-from medsupport_shared.errors import Conflict, NotFound, TooManyRequests, Unprocessable
+from medsupport_shared.domain_errors import Conflict, NotFound, TooManyRequests, Unprocessable
 from medsupport_shared.event_types import ConcernRaised, ConcernUpdated
 from medsupport_shared.events import new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
 
 Document = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -112,12 +111,13 @@ def _new_document(ctx: FeedbackContext, body: ConcernCreate, *, concern_id: str,
 
 async def _store_new(ctx: FeedbackContext, document: Document) -> None:
     event = new_event(_event_for(document, raised=True), source=ctx.source, time=document["created_at"])
-    entry = outbox_entry(event)
-    if document["anonymous"]:
-        # The request's correlation and trace ids come from the reporter's browser; do not keep them.
-        entry["correlation_id"] = entry["traceparent"] = None
-    await ctx.concerns.insert(document=document, entries=[entry])
-    await ctx.publish(CONCERNS, document["_id"], [entry])
+    await ctx.record(
+        CONCERNS,
+        document["_id"],
+        lambda entries: ctx.concerns.insert(document=document, entries=entries),
+        event,
+        anonymous=document["anonymous"],  # the request's correlation and trace ids come from the reporter's browser
+    )
     metrics.CONCERNS_RAISED.labels(document["category"], str(document["anonymous"]).lower()).inc()
 
 
@@ -327,11 +327,15 @@ async def triage(*, ctx: FeedbackContext, principal: Principal, concern_id: str,
         changes["outcome"] = ctx.encrypt(body.outcome)
     after = {**document, **changes}
     event = new_event(_event_for(after, raised=False), source=ctx.source, time=now)
-    entry = outbox_entry(event)
-    updated = await ctx.concerns.update(
-        concern_id=concern_id, expected={"status": current.value}, update=update, entries=[entry]
-    )
-    if updated is None:
+    updated: Document | None = None
+
+    async def write(entries: list[Document]) -> bool:
+        nonlocal updated
+        updated = await ctx.concerns.update(
+            concern_id=concern_id, expected={"status": current.value}, update=update, entries=entries
+        )
+        return updated is not None
+
+    if not await ctx.record(CONCERNS, concern_id, write, event) or updated is None:
         raise Conflict("the concern changed meanwhile; reload and try again")
-    await ctx.publish(CONCERNS, concern_id, [entry])
     return officer_view(ctx, updated)

@@ -3,8 +3,6 @@ FastAPI dependency ``Context``, the one home for the routes' dependencies."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -17,8 +15,9 @@ from feedback.repository import FeedbackRepository
 from feedback.settings import FeedbackSettings
 from feedback.voice_repository import VoiceRepository
 from medsupport_shared.crypto import FieldCipher
+from medsupport_shared.events import CloudEvent, EventData
 from medsupport_shared.idempotency import IdempotencyStore
-from medsupport_shared.outbox import Outbox
+from medsupport_shared.outbox import ChangeRecorder, Outbox, Write
 from medsupport_shared.rate_limits import WindowCounters
 
 
@@ -38,14 +37,30 @@ class FeedbackContext:
     """How many times each sweep has completed (observability and tests)."""
     publish_wait_seconds: float = 1.0
 
-    async def publish(self, collection: str, document_id: Any, entries: Iterable[dict[str, Any]]) -> None:
-        """Publish fresh outbox entries, waiting a little for Kafka before answering.
+    changes: ChangeRecorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.changes = ChangeRecorder(self.outbox, source=self.settings.source)
+
+    async def record(
+        self, collection: str, document_id: Any, write: Write, *events: EventData | CloudEvent, anonymous: bool = False
+    ) -> bool:
+        """Record a change with its events (one write), then publish them, waiting a little for Kafka before
+        answering; answers whether the write wrote.
 
         Waiting matters on FerretDB, where updates are read-modify-write: an outbox ``$pull`` still in
         flight could overwrite the caller's next change to the same document. If Kafka is slow or down
-        the answer does not wait longer; the publish goes on in the background and the relay retries."""
-        task = self.outbox.dispatch(collection, document_id, entries)  # supervised, drained at shutdown
-        await asyncio.wait({task}, timeout=self.publish_wait_seconds)
+        the answer does not wait longer; the publish goes on in the background and the relay retries.
+        ``anonymous``: the entries keep no correlation or trace id (they would come from the reporter's browser)."""
+
+        async def write_unlinked(entries: list[dict[str, Any]]) -> object:
+            for entry in entries:
+                entry["correlation_id"] = entry["traceparent"] = None
+            return await write(entries)
+
+        return await self.changes.record(
+            collection, document_id, write_unlinked if anonymous else write, *events, wait=self.publish_wait_seconds
+        )
 
     @property
     def trusted_proxies(self) -> list[Network]:

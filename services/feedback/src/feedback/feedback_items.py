@@ -12,10 +12,9 @@ from feedback.feedback_requests import fulfil_request
 from feedback.repository import FEEDBACK
 from feedback.schemas import FeedbackCreate, FeedbackResponseIn
 from medsupport_shared.auth import Principal
-from medsupport_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from medsupport_shared.domain_errors import Conflict, Forbidden, NotFound, Unprocessable
 from medsupport_shared.event_types import FeedbackSubmitted
-from medsupport_shared.events import new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
+from medsupport_shared.events import utcnow
 from medsupport_shared.rate_limits import limit_per_user
 
 Document = dict[str, Any]
@@ -87,20 +86,17 @@ async def submit_feedback(*, ctx: FeedbackContext, principal: Principal, body: F
         "discussed": False,
         "created_at": now,
     }
-    event = new_event(
-        FeedbackSubmitted(
-            feedback_id=feedback_id,
-            student_id=body.student_id,
-            author_id=principal.sub,
-            kind=author_kind.value,
-            context=context.key,
-            submitted_at=now,
-        ),
-        source=ctx.source,
+    submitted = FeedbackSubmitted(
+        feedback_id=feedback_id,
+        student_id=body.student_id,
+        author_id=principal.sub,
+        kind=author_kind.value,
+        context=context.key,
+        submitted_at=now,
     )
-    entry = outbox_entry(event)
-    await ctx.repo.insert_feedback(document=document, entries=[entry])
-    await ctx.publish(FEEDBACK, feedback_id, [entry])
+    await ctx.record(
+        FEEDBACK, feedback_id, lambda entries: ctx.repo.insert_feedback(document=document, entries=entries), submitted
+    )
     metrics.FEEDBACK_SUBMITTED.labels(author_kind.value, context.kind.value).inc()
     if request is not None:
         await fulfil_request(ctx=ctx, request=request, feedback_id=feedback_id, at=now)

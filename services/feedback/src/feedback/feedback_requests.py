@@ -12,10 +12,9 @@ from feedback.domain import feedback as rules
 from feedback.repository import REQUESTS
 from feedback.schemas import FeedbackRequestCreate
 from medsupport_shared.auth import Principal
-from medsupport_shared.errors import Conflict, Forbidden, NotFound
+from medsupport_shared.domain_errors import Conflict, Forbidden, NotFound
 from medsupport_shared.event_types import FeedbackOverdue, FeedbackRequested
 from medsupport_shared.events import new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
 from medsupport_shared.rate_limits import limit_per_user
 
 Document = dict[str, Any]
@@ -86,20 +85,17 @@ async def request_feedback(
         "due_at": due,
         "overdue_emitted": False,
     }
-    event = new_event(
-        FeedbackRequested(
-            request_id=request_id,
-            student_id=principal.sub,
-            assessor_id=body.assessor_id,
-            context=context.key,
-            due_at=due,
-            requested_at=now,
-        ),
-        source=ctx.source,
+    requested = FeedbackRequested(
+        request_id=request_id,
+        student_id=principal.sub,
+        assessor_id=body.assessor_id,
+        context=context.key,
+        due_at=due,
+        requested_at=now,
     )
-    entry = outbox_entry(event)
-    await ctx.repo.insert_request(document=document, entries=[entry])
-    await ctx.publish(REQUESTS, request_id, [entry])
+    await ctx.record(
+        REQUESTS, request_id, lambda entries: ctx.repo.insert_request(document=document, entries=entries), requested
+    )
     return request_view(ctx, document, now=now)
 
 
@@ -174,23 +170,30 @@ async def sweep_overdue(*, ctx: FeedbackContext) -> int:
         if answered is not None:  # fulfilled, but the process stopped between the two writes
             await fulfil_request(ctx=ctx, request=request, feedback_id=answered["_id"], at=answered["created_at"])
             continue
-        event = new_event(
-            FeedbackOverdue(
-                request_id=request["_id"],
-                student_id=request["student_id"],
-                assessor_id=request["assessor_id"],
-                context=request["context_key"],
-                due_at=request["due_at"],
-                overdue_at=now,
-            ),
-            source=ctx.source,
-            event_id=overdue_event_id(request["_id"]),
-        )
-        entry = outbox_entry(event)
-        if await ctx.repo.mark_overdue(request_id=request["_id"], overdue_at=now, entries=[entry]):
+        if await _mark_overdue(ctx, request, now=now):
             emitted += 1
             metrics.REQUESTS_OVERDUE.labels(request["context_kind"]).inc()
-            await ctx.publish(REQUESTS, request["_id"], [entry])
     metrics.REQUESTS_OPEN_OVERDUE.set(await ctx.repo.count_open_overdue(now=now))
     ctx.sweeps["overdue"] = ctx.sweeps.get("overdue", 0) + 1
     return emitted
+
+
+async def _mark_overdue(ctx: FeedbackContext, request: Document, *, now: datetime) -> bool:
+    event = new_event(
+        FeedbackOverdue(
+            request_id=request["_id"],
+            student_id=request["student_id"],
+            assessor_id=request["assessor_id"],
+            context=request["context_key"],
+            due_at=request["due_at"],
+            overdue_at=now,
+        ),
+        source=ctx.source,
+        event_id=overdue_event_id(request["_id"]),
+    )
+    return await ctx.record(
+        REQUESTS,
+        request["_id"],
+        lambda entries: ctx.repo.mark_overdue(request_id=request["_id"], overdue_at=now, entries=entries),
+        event,
+    )

@@ -9,7 +9,7 @@ from feedback.context import FeedbackContext
 from feedback.domain import feedback as rules
 from feedback.schemas import ReflectionCreate, ReflectionUpdate, ShareIn
 from medsupport_shared.auth import Principal
-from medsupport_shared.errors import Forbidden, NotFound, Unprocessable
+from medsupport_shared.domain_errors import Forbidden, NotFound, Unprocessable
 from medsupport_shared.events import utcnow
 
 Document = dict[str, Any]

@@ -47,8 +47,9 @@ class FeedbackRepository:
 
     # ------------------------------------------------------------ feedback
 
-    async def insert_feedback(self, *, document: Document, entries: list[Document]) -> None:
+    async def insert_feedback(self, *, document: Document, entries: list[Document]) -> bool:
         await self.feedback.insert_one(with_outbox(document, *entries))
+        return True
 
     async def get_feedback(self, *, feedback_id: str) -> Document | None:
         return await self.feedback.find_one({"_id": feedback_id}, {"outbox": 0})
@@ -70,8 +71,9 @@ class FeedbackRepository:
 
     # ------------------------------------------------------------ requests
 
-    async def insert_request(self, *, document: Document, entries: list[Document]) -> None:
+    async def insert_request(self, *, document: Document, entries: list[Document]) -> bool:
         await self.requests.insert_one(with_outbox(document, *entries))
+        return True
 
     async def get_request(self, *, request_id: str) -> Document | None:
         return await self.requests.find_one({"_id": request_id}, {"outbox": 0})

@@ -15,23 +15,24 @@ from feedback.climate_repository import ROTATIONS
 from feedback.climate_schemas import RotationIn
 from feedback.context import FeedbackContext
 from feedback.domain.rotations import Rotation, invitation_event_id
+from medsupport_shared.domain_errors import Conflict, NotFound
 from medsupport_shared.event_types import ClimateInvited
 from medsupport_shared.events import new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
 
 Document = dict[str, Any]
 log = logging.getLogger(__name__)
 
 
-class RotationNotFound(Exception):
-    pass
+class RotationNotFound(NotFound):
+    def __init__(self, rotation_id: str) -> None:
+        super().__init__(f"no rotation {rotation_id}")
 
 
-class InstrumentFixed(Exception):
+class InstrumentFixed(Conflict):
     """A rotation's students have answered: its instrument can no longer change."""
 
 
-class PulseClosed(Exception):
+class PulseClosed(Conflict):
     """A pulse whose window has closed cannot reopen: answers added after figures were shown would be
     revealed by comparing the figures before and after."""
 
@@ -115,21 +116,28 @@ async def invite_due(ctx: FeedbackContext, *, now: datetime | None = None) -> in
         new = sorted(rotation.student_ids - set(doc.get("invited_ids", ())))
         if not new:
             continue
-        closes_at = rotation.closes_at(ctx.settings.climate_response_days)
-        entries = [
-            outbox_entry(
-                new_event(
-                    ClimateInvited(rotation_id=rotation.id, student_id=sid, closes_at=closes_at, invited_at=now),
-                    source=ctx.source,
-                    event_id=invitation_event_id(rotation.id, sid),
-                )
-            )
-            for sid in new
-        ]
-        if await ctx.climate.record_invitations(
-            rotation_id=rotation.id, rev=doc["rev"], student_ids=new, entries=entries
-        ):
-            await ctx.publish(ROTATIONS, rotation.id, entries)
+        if await _invite(ctx, rotation, rev=doc["rev"], student_ids=new, now=now):
             invited += len(new)
     ctx.sweeps["climate-invitations"] = ctx.sweeps.get("climate-invitations", 0) + 1
     return invited
+
+
+async def _invite(ctx: FeedbackContext, rotation: Rotation, *, rev: int, student_ids: list[str], now: datetime) -> bool:
+    """The invitations and the students' ``invited_ids`` in one write, unless the rotation changed since read."""
+    closes_at = rotation.closes_at(ctx.settings.climate_response_days)
+    events = [
+        new_event(
+            ClimateInvited(rotation_id=rotation.id, student_id=sid, closes_at=closes_at, invited_at=now),
+            source=ctx.source,
+            event_id=invitation_event_id(rotation.id, sid),
+        )
+        for sid in student_ids
+    ]
+    return await ctx.record(
+        ROTATIONS,
+        rotation.id,
+        lambda entries: ctx.climate.record_invitations(
+            rotation_id=rotation.id, rev=rev, student_ids=student_ids, entries=entries
+        ),
+        *events,
+    )

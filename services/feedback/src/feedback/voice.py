@@ -13,21 +13,22 @@ from feedback.context import FeedbackContext
 from feedback.domain import voice as rules
 from feedback.domain.concerns import anonymous_timestamp
 from feedback.domain.rotations import keyed_token
-from feedback.voice_repository import SUGGESTIONS
+from feedback.voice_repository import SUGGESTIONS, AlreadyVoted
 from feedback.voice_schemas import SuggestionCreate, SuggestionMove
 from medsupport_shared.auth import Principal
+from medsupport_shared.domain_errors import Conflict, NotFound
 from medsupport_shared.event_types import SuggestionUpdated
 from medsupport_shared.events import new_event, utcnow
-from medsupport_shared.outbox import outbox_entry
 
 Document = dict[str, Any]
 
 
-class SuggestionNotFound(Exception):
-    pass
+class SuggestionNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such suggestion")
 
 
-class StatusChanged(Exception):
+class StatusChanged(Conflict):
     """Someone else moved the suggestion first."""
 
 
@@ -78,19 +79,22 @@ async def board(
 
 async def vote(ctx: FeedbackContext, *, student_id: str, suggestion_id: str) -> dict[str, Any]:
     if await ctx.voice.get(suggestion_id=suggestion_id) is None:
-        raise SuggestionNotFound(suggestion_id)
+        raise SuggestionNotFound()
     secret = ctx.settings.climate_token_secret.get_secret_value().encode()
     token = keyed_token(secret, person_id=student_id, scope=f"suggestion:{suggestion_id}")
-    doc = await ctx.voice.vote(token=token, suggestion_id=suggestion_id)  # AlreadyVoted
+    try:
+        doc = await ctx.voice.vote(token=token, suggestion_id=suggestion_id)
+    except AlreadyVoted as exc:
+        raise Conflict("you have already voted for this suggestion") from exc
     if doc is None:
-        raise SuggestionNotFound(suggestion_id)
+        raise SuggestionNotFound()
     return {"id": suggestion_id, "votes": doc.get("votes", 0), "voted": True}
 
 
 async def move(ctx: FeedbackContext, *, staff: Principal, suggestion_id: str, body: SuggestionMove) -> dict[str, Any]:
     doc = await ctx.voice.get(suggestion_id=suggestion_id)
     if doc is None:
-        raise SuggestionNotFound(suggestion_id)
+        raise SuggestionNotFound()
     current = rules.SuggestionStatus(doc["status"])
     rules.check_move(current, body.status, reason=body.reason)  # MoveNotAllowed, ReasonRequired
     now = utcnow()
@@ -108,17 +112,20 @@ async def move(ctx: FeedbackContext, *, staff: Principal, suggestion_id: str, bo
         updated_at=at,
         author_id=None if doc["anonymous"] else doc.get("author_id"),
     )
-    entry = outbox_entry(new_event(payload, source=ctx.source, time=at))
-    if doc["anonymous"]:
-        entry["correlation_id"] = entry["traceparent"] = None
-    moved = await ctx.voice.move(
-        suggestion_id=suggestion_id,
-        expected_status=current.value,
-        changes=changes,
-        history={"status": body.status.value, "at": at, "by": staff.sub},
-        entries=[entry],
-    )
-    if moved is None:
+    moved: Document | None = None
+
+    async def write(entries: list[Document]) -> bool:
+        nonlocal moved
+        moved = await ctx.voice.move(
+            suggestion_id=suggestion_id,
+            expected_status=current.value,
+            changes=changes,
+            history={"status": body.status.value, "at": at, "by": staff.sub},
+            entries=entries,
+        )
+        return moved is not None
+
+    event = new_event(payload, source=ctx.source, time=at)
+    if not await ctx.record(SUGGESTIONS, suggestion_id, write, event, anonymous=doc["anonymous"]) or moved is None:
         raise StatusChanged("the suggestion was moved by someone else; reload it")
-    await ctx.publish(SUGGESTIONS, suggestion_id, [entry])
     return view(ctx, moved)

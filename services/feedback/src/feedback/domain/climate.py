@@ -14,6 +14,8 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from medsupport_shared.domain_errors import Unprocessable
+
 Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 
 
@@ -113,7 +115,7 @@ def instrument_problems(instrument: ClimateInstrument) -> list[str]:
     return problems
 
 
-class InvalidAnswers(ValueError):
+class InvalidAnswers(Unprocessable, ValueError):
     """Answers that do not fit the instrument (the message names the item, never echoes the value)."""
 
 

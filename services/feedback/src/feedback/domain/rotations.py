@@ -14,6 +14,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from medsupport_shared.domain_errors import Conflict, Forbidden
+
 
 @dataclass(frozen=True)
 class Rotation:
@@ -41,12 +43,14 @@ class Rotation:
         return self.grades_final and now >= self.closes_at(response_days)
 
 
-class NotOnRoster(Exception):
-    pass
+class NotOnRoster(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("you are not on this rotation's roster")
 
 
-class PulseNotOpen(Exception):
-    pass
+class PulseNotOpen(Conflict):
+    def __init__(self) -> None:
+        super().__init__("this rotation's pulse is not open (it opens when the rotation ends, for a set time)")
 
 
 def check_can_answer(rotation: Rotation, student_id: str, now: datetime, response_days: int) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+from medsupport_shared.domain_errors import Conflict, Unprocessable
+
 
 class SuggestionStatus(StrEnum):
     OPEN = "open"
@@ -35,11 +37,11 @@ BOARD: Final = (SuggestionStatus.PLANNED, SuggestionStatus.DONE, SuggestionStatu
 """What the published board shows: what was taken up, done, or declined (with the reason)."""
 
 
-class MoveNotAllowed(Exception):
+class MoveNotAllowed(Conflict):
     pass
 
 
-class ReasonRequired(Exception):
+class ReasonRequired(Unprocessable):
     pass
 
 
