@@ -13,10 +13,10 @@ Document = dict[str, Any]
 
 
 async def cohort_summary(*, ctx: FeedbackContext, context_kind: ContextKind | None) -> dict[str, Any]:
-    query: Document = {"context_kind": context_kind.value} if context_kind else {}
+    kind = context_kind.value if context_kind else None
     feedback = [
         rules.FeedbackFact(d["context_key"], d["student_id"], d["author_id"], d["author_kind"])
-        async for d in ctx.repo.feedback_facts(query=query)
+        async for d in ctx.repo.feedback_facts(context_kind=kind)
     ]
     requests = [
         rules.RequestFact(
@@ -26,6 +26,6 @@ async def cohort_summary(*, ctx: FeedbackContext, context_kind: ContextKind | No
             bool(d.get("overdue_emitted")),
             d.get("turnaround_seconds"),
         )
-        async for d in ctx.repo.request_facts(query=query)
+        async for d in ctx.repo.request_facts(context_kind=kind)
     ]
     return asdict(rules.summarize(feedback, requests, min_group_size=ctx.settings.cohort_min_group_size))

@@ -45,19 +45,45 @@ class ConcernRepository:
         return await self.concerns.find_one({"code_hash": code_hash, "anonymous": True}, {"outbox": 0})
 
     async def list_concerns(
-        self, *, query: Document, limit: int | None, cursor: str | None
+        self, *, status: str | None, category: str | None, limit: int | None, cursor: str | None
     ) -> tuple[list[Document], str | None]:
+        """Every concern, newest first, optionally of one status and category (for the concerns officer)."""
+        query = {name: value for name, value in (("status", status), ("category", category)) if value is not None}
         return await paginate(self.concerns, query, limit=limit, cursor=cursor, projection={"outbox": 0})
 
-    async def update(
-        self, *, concern_id: str, expected: Document, update: Document, entries: list[Document]
-    ) -> Document | None:
-        """Apply ``update`` if the document still matches ``expected`` (optimistic check on status)."""
-        full = dict(update)
-        if entries:  # merged with the update's own $push (push_outbox would replace it)
-            full["$push"] = {**update.get("$push", {}), OUTBOX_FIELD: {"$each": entries}}
+    async def named_by(
+        self, *, reporter_id: str, limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        """The reports this person made by name (an anonymous report is never theirs to list)."""
+        query = {"reporter_id": reporter_id, "anonymous": False}
+        return await paginate(self.concerns, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+
+    async def append_message(self, *, concern_id: str, message: Document, at: datetime) -> Document | None:
         return await self.concerns.find_one_and_update(
-            {"_id": concern_id, **expected}, full, return_document=ReturnDocument.AFTER
+            {"_id": concern_id},
+            {"$push": {"messages": message}, "$set": {"updated_at": at}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def triage(
+        self,
+        *,
+        concern_id: str,
+        expected_status: str,
+        changes: Document,
+        history: Document | None,
+        entries: list[Document],
+    ) -> Document | None:
+        """Set ``changes`` (and append the status move to ``history``) with the events, if the concern is still
+        in ``expected_status`` (an optimistic check: two officers never both move it)."""
+        push: Document = {}
+        if history is not None:
+            push["history"] = history
+        if entries:
+            push[OUTBOX_FIELD] = {"$each": entries}
+        update: Document = {"$set": changes, **({"$push": push} if push else {})}
+        return await self.concerns.find_one_and_update(
+            {"_id": concern_id, "status": expected_status}, update, return_document=ReturnDocument.AFTER
         )
 
     async def claim_idempotency(

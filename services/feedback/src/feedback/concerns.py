@@ -249,12 +249,7 @@ async def _append_message(
     message: Document = {"id": uuid.uuid4().hex, "from": sender, "body": ctx.encrypt(body), "at": at}
     if officer_id is not None:
         message["officer_id"] = officer_id
-    updated = await ctx.concerns.update(
-        concern_id=document["_id"],
-        expected={},
-        update={"$push": {"messages": message}, "$set": {"updated_at": at}},
-        entries=[],
-    )
+    updated = await ctx.concerns.append_message(concern_id=document["_id"], message=message, at=at)
     if updated is None:
         raise NotFound("no such concern")
     return updated
@@ -290,21 +285,19 @@ async def list_concerns(
     limit: int | None,
     cursor: str | None,
 ) -> dict[str, Any]:
-    query: Document = {}
-    if status is not None:
-        query["status"] = status.value
-    if category is not None:
-        query["category"] = category.value
-    items, next_cursor = await ctx.concerns.list_concerns(query=query, limit=limit, cursor=cursor)
+    items, next_cursor = await ctx.concerns.list_concerns(
+        status=status.value if status else None,
+        category=category.value if category else None,
+        limit=limit,
+        cursor=cursor,
+    )
     return {"items": [officer_view(ctx, d) for d in items], "next_cursor": next_cursor}
 
 
 async def list_my_concerns(
     *, ctx: FeedbackContext, principal: Principal, limit: int | None, cursor: str | None
 ) -> dict[str, Any]:
-    items, next_cursor = await ctx.concerns.list_concerns(
-        query={"reporter_id": principal.sub, "anonymous": False}, limit=limit, cursor=cursor
-    )
+    items, next_cursor = await ctx.concerns.named_by(reporter_id=principal.sub, limit=limit, cursor=cursor)
     return {"items": [reporter_view(ctx, d) for d in items], "next_cursor": next_cursor}
 
 
@@ -315,14 +308,14 @@ async def triage(*, ctx: FeedbackContext, principal: Principal, concern_id: str,
     current = rules.ConcernStatus(document["status"])
     now = utcnow()
     changes: Document = {"updated_at": now}
-    update: Document = {"$set": changes}
+    history: Document | None = None
     if body.status is not None and body.status is not current:
         try:
             rules.check_transition(current, body.status)
         except rules.TransitionNotAllowed as exc:
             raise Conflict(str(exc)) from exc
         changes["status"] = body.status.value
-        update["$push"] = {"history": {"status": body.status.value, "at": now, "by": principal.sub}}
+        history = {"status": body.status.value, "at": now, "by": principal.sub}
     if body.outcome is not None:
         changes["outcome"] = ctx.encrypt(body.outcome)
     after = {**document, **changes}
@@ -331,8 +324,8 @@ async def triage(*, ctx: FeedbackContext, principal: Principal, concern_id: str,
 
     async def write(entries: list[Document]) -> bool:
         nonlocal updated
-        updated = await ctx.concerns.update(
-            concern_id=concern_id, expected={"status": current.value}, update=update, entries=entries
+        updated = await ctx.concerns.triage(
+            concern_id=concern_id, expected_status=current.value, changes=changes, history=history, entries=entries
         )
         return updated is not None
 

@@ -149,14 +149,16 @@ async def list_feedback(
     if chosen == "received":
         if not principal.has_any("student"):
             raise Forbidden("only students receive feedback; use view=authored")
-        query: Document = {"student_id": principal.sub}
-    else:
-        if not principal.has_any("faculty", "student"):
-            raise Forbidden("only faculty and students write feedback")
-        query = {"author_id": principal.sub}
-    if context_kind is not None:
-        query["context_kind"] = context_kind.value
-    items, next_cursor = await ctx.repo.list_feedback(query=query, limit=limit, cursor=cursor)
+    elif not principal.has_any("faculty", "student"):
+        raise Forbidden("only faculty and students write feedback")
+    received = chosen == "received"
+    items, next_cursor = await ctx.repo.list_feedback(
+        student_id=principal.sub if received else None,
+        author_id=None if received else principal.sub,
+        context_kind=context_kind.value if context_kind else None,
+        limit=limit,
+        cursor=cursor,
+    )
     return {"items": [feedback_view(ctx, d) for d in items], "next_cursor": next_cursor}
 
 

@@ -119,14 +119,16 @@ async def list_requests(
     if chosen == "mine":
         if not principal.has_any("student"):
             raise Forbidden("only students ask for feedback; use view=assigned")
-        query: Document = {"student_id": principal.sub}
-    else:
-        if not principal.has_any("faculty", "student"):
-            raise Forbidden("only faculty (or peers) are asked for feedback")
-        query = {"assessor_id": principal.sub}
-    if status is not None:
-        query["status"] = status.value
-    items, next_cursor = await ctx.repo.list_requests(query=query, limit=limit, cursor=cursor)
+    elif not principal.has_any("faculty", "student"):
+        raise Forbidden("only faculty (or peers) are asked for feedback")
+    own = chosen == "mine"
+    items, next_cursor = await ctx.repo.list_requests(
+        student_id=principal.sub if own else None,
+        assessor_id=None if own else principal.sub,
+        status=status.value if status else None,
+        limit=limit,
+        cursor=cursor,
+    )
     now = utcnow()
     return {"items": [request_view(ctx, d, now=now) for d in items], "next_cursor": next_cursor}
 

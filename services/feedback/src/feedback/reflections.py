@@ -26,7 +26,7 @@ def share_key(user_id: str, relationship: str) -> str:
 
 
 def sharing(shares: list[Document]) -> Document:
-    """The ``$set`` of a new share list together with its keys."""
+    """The changes of a new share list together with its keys."""
     return {"shares": shares, "share_keys": [share_key(s["user_id"], s["relationship"]) for s in shares]}
 
 
@@ -98,15 +98,16 @@ async def list_reflections(
     if chosen == "mine":
         if not principal.has_any("student"):
             raise Forbidden("only students write reflections; use view=shared")
-        query: Document = {"student_id": principal.sub}
+        items, next_cursor = await ctx.repo.reflections_of(student_id=principal.sub, limit=limit, cursor=cursor)
     else:
         held = [
             r for r in (rules.ShareRelationship.MENTOR, rules.ShareRelationship.FACULTY) if r.value in principal.roles
         ]
         if not held:
             raise Forbidden("reflections are shared with mentors and faculty members only")
-        query = {"share_keys": {"$in": [share_key(principal.sub, r.value) for r in held]}}
-    items, next_cursor = await ctx.repo.list_reflections(query=query, limit=limit, cursor=cursor)
+        items, next_cursor = await ctx.repo.reflections_shared_with(
+            share_keys=[share_key(principal.sub, r.value) for r in held], limit=limit, cursor=cursor
+        )
     return {"items": [reflection_view(ctx, d, reader_id=principal.sub) for d in items], "next_cursor": next_cursor}
 
 
@@ -125,9 +126,7 @@ async def update_reflection(
         changes["linked_feedback_ids"] = await _check_links(
             ctx=ctx, student_id=principal.sub, feedback_ids=body.linked_feedback_ids
         )
-    updated = await ctx.repo.update_reflection(
-        reflection_id=reflection_id, student_id=principal.sub, update={"$set": changes}
-    )
+    updated = await ctx.repo.update_reflection(reflection_id=reflection_id, student_id=principal.sub, changes=changes)
     if updated is None:
         raise NotFound("no reflection with that id for you")
     return reflection_view(ctx, updated, reader_id=principal.sub)
@@ -152,7 +151,7 @@ async def share_reflection(
     now = utcnow()
     shares.append({"user_id": user_id, "relationship": body.relationship.value, "shared_at": now})
     updated = await ctx.repo.update_reflection(
-        reflection_id=reflection_id, student_id=principal.sub, update={"$set": {**sharing(shares), "updated_at": now}}
+        reflection_id=reflection_id, student_id=principal.sub, changes={**sharing(shares), "updated_at": now}
     )
     if updated is None:
         raise NotFound("no reflection with that id for you")
@@ -167,7 +166,7 @@ async def unshare_reflection(
     updated = await ctx.repo.update_reflection(
         reflection_id=reflection_id,
         student_id=principal.sub,
-        update={"$set": {**sharing(shares), "updated_at": utcnow()}},
+        changes={**sharing(shares), "updated_at": utcnow()},
     )
     if updated is None:
         raise NotFound("no reflection with that id for you")

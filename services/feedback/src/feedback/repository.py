@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,11 @@ REQUESTS = "feedback_requests"
 REFLECTIONS = "reflections"
 MENTORSHIPS = "mentorships"
 OUTBOX_COLLECTIONS = (FEEDBACK, REQUESTS)
+
+
+def _only(**fields: str | None) -> Document:
+    """An equality filter on the fields given (None: not filtered)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 class FeedbackRepository:
@@ -58,8 +64,16 @@ class FeedbackRepository:
         return await self.feedback.find_one({"request_id": request_id}, {"outbox": 0})
 
     async def list_feedback(
-        self, *, query: Document, limit: int | None, cursor: str | None
+        self,
+        *,
+        student_id: str | None = None,
+        author_id: str | None = None,
+        context_kind: str | None = None,
+        limit: int | None,
+        cursor: str | None,
     ) -> tuple[list[Document], str | None]:
+        """Newest first: the feedback about ``student_id`` or written by ``author_id``, optionally of one kind."""
+        query = _only(student_id=student_id, author_id=author_id, context_kind=context_kind)
         return await paginate(self.feedback, query, limit=limit, cursor=cursor, projection={"outbox": 0})
 
     async def set_response(self, *, feedback_id: str, student_id: str, changes: Document) -> Document | None:
@@ -79,8 +93,16 @@ class FeedbackRepository:
         return await self.requests.find_one({"_id": request_id}, {"outbox": 0})
 
     async def list_requests(
-        self, *, query: Document, limit: int | None, cursor: str | None
+        self,
+        *,
+        student_id: str | None = None,
+        assessor_id: str | None = None,
+        status: str | None = None,
+        limit: int | None,
+        cursor: str | None,
     ) -> tuple[list[Document], str | None]:
+        """Newest first: the requests ``student_id`` made or addressed to ``assessor_id``, optionally in one status."""
+        query = _only(student_id=student_id, assessor_id=assessor_id, status=status)
         return await paginate(self.requests, query, limit=limit, cursor=cursor, projection={"outbox": 0})
 
     async def close_request(self, *, request_id: str, changes: Document) -> bool:
@@ -114,14 +136,21 @@ class FeedbackRepository:
     async def get_reflection(self, *, reflection_id: str) -> Document | None:
         return await self.reflections.find_one({"_id": reflection_id})
 
-    async def list_reflections(
-        self, *, query: Document, limit: int | None, cursor: str | None
+    async def reflections_of(
+        self, *, student_id: str, limit: int | None, cursor: str | None
     ) -> tuple[list[Document], str | None]:
-        return await paginate(self.reflections, query, limit=limit, cursor=cursor)
+        return await paginate(self.reflections, {"student_id": student_id}, limit=limit, cursor=cursor)
 
-    async def update_reflection(self, *, reflection_id: str, student_id: str, update: Document) -> Document | None:
+    async def reflections_shared_with(
+        self, *, share_keys: list[str], limit: int | None, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        """Reflections shared under any of these ``relationship:user`` keys."""
+        return await paginate(self.reflections, {"share_keys": {"$in": share_keys}}, limit=limit, cursor=cursor)
+
+    async def update_reflection(self, *, reflection_id: str, student_id: str, changes: Document) -> Document | None:
+        """Set ``changes`` on the student's own reflection; None when it is not theirs (or gone)."""
         return await self.reflections.find_one_and_update(
-            {"_id": reflection_id, "student_id": student_id}, update, return_document=ReturnDocument.AFTER
+            {"_id": reflection_id, "student_id": student_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
         )
 
     async def count_own_feedback(self, *, student_id: str, feedback_ids: list[str]) -> int:
@@ -164,12 +193,15 @@ class FeedbackRepository:
 
     # ------------------------------------------------------------ cohort view and erasure
 
-    def feedback_facts(self, *, query: Document) -> Any:
-        return self.feedback.find(query, {"context_key": 1, "student_id": 1, "author_id": 1, "author_kind": 1})
+    def feedback_facts(self, *, context_kind: str | None) -> AsyncIterator[Document]:
+        """Who gave and received feedback in which context (no text), of every context or one kind."""
+        return self.feedback.find(
+            _only(context_kind=context_kind), {"context_key": 1, "student_id": 1, "author_id": 1, "author_kind": 1}
+        )
 
-    def request_facts(self, *, query: Document) -> Any:
+    def request_facts(self, *, context_kind: str | None) -> AsyncIterator[Document]:
         return self.requests.find(
-            query,
+            _only(context_kind=context_kind),
             {"context_key": 1, "student_id": 1, "status": 1, "overdue_emitted": 1, "turnaround_seconds": 1},
         )
 
