@@ -9,6 +9,8 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from feedback.domain.entities import Concern
+from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
 
@@ -16,6 +18,10 @@ Document = dict[str, Any]
 CONCERNS = "concerns"
 ANONYMOUS_IDEMPOTENCY = "concern_idempotency"
 """Keyed hashes of anonymous submissions' Idempotency-Keys (no raw key, no identity)."""
+
+
+def _concern(doc: Document | None) -> Concern | None:
+    return None if doc is None else parse_document(doc, Concern, collection=CONCERNS)
 
 
 class ConcernRepository:
@@ -38,31 +44,35 @@ class ConcernRepository:
         await self.concerns.insert_one(with_outbox(document, *entries))
         return True
 
-    async def get(self, *, concern_id: str) -> Document | None:
-        return await self.concerns.find_one({"_id": concern_id}, {"outbox": 0})
+    async def get(self, *, concern_id: str) -> Concern | None:
+        return _concern(await self.concerns.find_one({"_id": concern_id}, {"outbox": 0}))
 
-    async def by_code_hash(self, *, code_hash: str) -> Document | None:
-        return await self.concerns.find_one({"code_hash": code_hash, "anonymous": True}, {"outbox": 0})
+    async def by_code_hash(self, *, code_hash: str) -> Concern | None:
+        return _concern(await self.concerns.find_one({"code_hash": code_hash, "anonymous": True}, {"outbox": 0}))
 
     async def list_concerns(
         self, *, status: str | None, category: str | None, limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+    ) -> tuple[list[Concern], str | None]:
         """Every concern, newest first, optionally of one status and category (for the concerns officer)."""
         query = {name: value for name, value in (("status", status), ("category", category)) if value is not None}
-        return await paginate(self.concerns, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        found, next_cursor = await paginate(self.concerns, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        return parse_documents(found, Concern, collection=CONCERNS), next_cursor
 
     async def named_by(
         self, *, reporter_id: str, limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+    ) -> tuple[list[Concern], str | None]:
         """The reports this person made by name (an anonymous report is never theirs to list)."""
         query = {"reporter_id": reporter_id, "anonymous": False}
-        return await paginate(self.concerns, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        found, next_cursor = await paginate(self.concerns, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        return parse_documents(found, Concern, collection=CONCERNS), next_cursor
 
-    async def append_message(self, *, concern_id: str, message: Document, at: datetime) -> Document | None:
-        return await self.concerns.find_one_and_update(
-            {"_id": concern_id},
-            {"$push": {"messages": message}, "$set": {"updated_at": at}},
-            return_document=ReturnDocument.AFTER,
+    async def append_message(self, *, concern_id: str, message: Document, at: datetime) -> Concern | None:
+        return _concern(
+            await self.concerns.find_one_and_update(
+                {"_id": concern_id},
+                {"$push": {"messages": message}, "$set": {"updated_at": at}},
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     async def triage(
@@ -73,7 +83,7 @@ class ConcernRepository:
         changes: Document,
         history: Document | None,
         entries: list[Document],
-    ) -> Document | None:
+    ) -> Concern | None:
         """Set ``changes`` (and append the status move to ``history``) with the events, if the concern is still
         in ``expected_status`` (an optimistic check: two officers never both move it)."""
         push: Document = {}
@@ -82,8 +92,10 @@ class ConcernRepository:
         if entries:
             push[OUTBOX_FIELD] = {"$each": entries}
         update: Document = {"$set": changes, **({"$push": push} if push else {})}
-        return await self.concerns.find_one_and_update(
-            {"_id": concern_id, "status": expected_status}, update, return_document=ReturnDocument.AFTER
+        return _concern(
+            await self.concerns.find_one_and_update(
+                {"_id": concern_id, "status": expected_status}, update, return_document=ReturnDocument.AFTER
+            )
         )
 
     async def claim_idempotency(

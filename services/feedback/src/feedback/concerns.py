@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from feedback import metrics
@@ -17,6 +17,7 @@ from feedback.concern_repository import CONCERNS
 from feedback.concern_schemas import ConcernCreate, TriageIn
 from feedback.context import FeedbackContext
 from feedback.domain import concerns as rules
+from feedback.domain.entities import Concern
 from medsupport_shared.auth import Principal
 from medsupport_shared.domain_errors import Conflict, NotFound, TooManyRequests, Unprocessable
 from medsupport_shared.event_types import ConcernRaised, ConcernUpdated
@@ -31,60 +32,60 @@ IDEMPOTENCY_RETENTION = timedelta(hours=24)
 # ------------------------------------------------------------------ views
 
 
-def _messages(ctx: FeedbackContext, document: Document, *, officer: bool) -> list[dict[str, Any]]:
+def _messages(ctx: FeedbackContext, concern: Concern, *, officer: bool) -> list[dict[str, Any]]:
     out = []
-    for message in document.get("messages", []):
-        item = {"from": message["from"], "body": ctx.decrypt(message["body"]) or "", "at": message["at"]}
+    for message in concern.messages:
+        item = {"from": message.sender, "body": ctx.decrypt(message.body) or "", "at": message.at}
         if officer:
-            item["officer_id"] = message.get("officer_id")
+            item["officer_id"] = message.officer_id
         out.append(item)
     return out
 
 
-def _common(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
+def _common(ctx: FeedbackContext, concern: Concern) -> dict[str, Any]:
     return {
-        "id": document["_id"],
-        "category": document["category"],
-        "anonymous": document["anonymous"],
-        "status": document["status"],
-        "reported_at": document["created_at"],
-        "updated_at": document["updated_at"],
-        "description": ctx.decrypt(document["description"]) or "",
-        "when": ctx.decrypt(document["when"]) or "",
-        "where": ctx.decrypt(document["where"]) or "",
-        "people_involved": ctx.decrypt(document.get("people_involved")),
-        "outcome": ctx.decrypt(document.get("outcome")),
+        "id": concern.id,
+        "category": concern.category.value,
+        "anonymous": concern.anonymous,
+        "status": concern.status.value,
+        "reported_at": concern.created_at,
+        "updated_at": concern.updated_at,
+        "description": ctx.decrypt(concern.description) or "",
+        "when": ctx.decrypt(concern.when) or "",
+        "where": ctx.decrypt(concern.where) or "",
+        "people_involved": ctx.decrypt(concern.people_involved),
+        "outcome": ctx.decrypt(concern.outcome),
     }
 
 
-def reporter_view(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
-    return {**_common(ctx, document), "messages": _messages(ctx, document, officer=False)}
+def reporter_view(ctx: FeedbackContext, concern: Concern) -> dict[str, Any]:
+    return {**_common(ctx, concern), "messages": _messages(ctx, concern, officer=False)}
 
 
-def officer_view(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
+def officer_view(ctx: FeedbackContext, concern: Concern) -> dict[str, Any]:
     return {
-        **_common(ctx, document),
-        "reporter_id": document.get("reporter_id"),
-        "messages": _messages(ctx, document, officer=True),
-        "history": document.get("history", []),
-        "surge": bool(document.get("surge", False)),
+        **_common(ctx, concern),
+        "reporter_id": concern.reporter_id,
+        "messages": _messages(ctx, concern, officer=True),
+        "history": concern.history,
+        "surge": concern.surge,
     }
 
 
 # ------------------------------------------------------------------ raising a concern
 
 
-def _event_for(document: Document, *, raised: bool) -> Any:
+def _event_for(concern: Concern, *, raised: bool) -> ConcernRaised | ConcernUpdated:
     common: dict[str, Any] = {
-        "concern_id": document["_id"],
-        "category": document["category"],
-        "anonymous": document["anonymous"],
+        "concern_id": concern.id,
+        "category": concern.category.value,
+        "anonymous": concern.anonymous,
     }
-    if not document["anonymous"] and document.get("reporter_id"):
-        common["reporter_id"] = document["reporter_id"]
+    if not concern.anonymous and concern.reporter_id:
+        common["reporter_id"] = concern.reporter_id
     if raised:
-        return ConcernRaised(**common, reported_at=document["created_at"])
-    return ConcernUpdated(**common, status=document["status"], updated_at=document["updated_at"])
+        return ConcernRaised(**common, reported_at=concern.created_at)
+    return ConcernUpdated(**common, status=concern.status.value, updated_at=concern.updated_at)
 
 
 def _new_document(ctx: FeedbackContext, body: ConcernCreate, *, concern_id: str, surge: bool = False) -> Document:
@@ -109,8 +110,9 @@ def _new_document(ctx: FeedbackContext, body: ConcernCreate, *, concern_id: str,
     }
 
 
-async def _store_new(ctx: FeedbackContext, document: Document) -> None:
-    event = new_event(_event_for(document, raised=True), source=ctx.source, time=document["created_at"])
+async def _store_new(ctx: FeedbackContext, document: Document) -> Concern:
+    concern = Concern.model_validate(document)
+    event = new_event(_event_for(concern, raised=True), source=ctx.source, time=concern.created_at)
     await ctx.record(
         CONCERNS,
         document["_id"],
@@ -118,28 +120,29 @@ async def _store_new(ctx: FeedbackContext, document: Document) -> None:
         event,
         anonymous=document["anonymous"],  # the request's correlation and trace ids come from the reporter's browser
     )
-    metrics.CONCERNS_RAISED.labels(document["category"], str(document["anonymous"]).lower()).inc()
+    metrics.CONCERNS_RAISED.labels(concern.category.value, str(concern.anonymous).lower()).inc()
+    return concern
 
 
 async def raise_named_concern(*, ctx: FeedbackContext, principal: Principal, body: ConcernCreate) -> dict[str, Any]:
     document = _new_document(ctx, body, concern_id=uuid.uuid4().hex)
     document["reporter_id"] = principal.sub
-    await _store_new(ctx, document)
+    concern = await _store_new(ctx, document)
     return {
-        "id": document["_id"],
+        "id": concern.id,
         "anonymous": False,
-        "status": document["status"],
-        "reported_at": document["created_at"],
+        "status": concern.status.value,
+        "reported_at": concern.created_at,
         "follow_up_code": None,
     }
 
 
-def _created(document: Document, code: str) -> dict[str, Any]:
+def _created(concern: Concern, code: str) -> dict[str, Any]:
     return {
-        "id": document["_id"],
+        "id": concern.id,
         "anonymous": True,
-        "status": document["status"],
-        "reported_at": document["created_at"],
+        "status": concern.status.value,
+        "reported_at": concern.created_at,
         "follow_up_code": code,
     }
 
@@ -165,8 +168,7 @@ async def _fresh_anonymous(ctx: FeedbackContext, body: ConcernCreate, *, surge: 
     document = _new_document(ctx, body, concern_id=uuid.uuid4().hex, surge=surge)
     code = rules.new_follow_up_code()
     document["code_hash"] = rules.hash_code(secret=ctx.code_secret, code=code)
-    await _store_new(ctx, document)
-    return _created(document, code)
+    return _created(await _store_new(ctx, document), code)
 
 
 async def raise_anonymous_concern(
@@ -204,27 +206,27 @@ async def raise_anonymous_concern(
     document = _new_document(ctx, body, concern_id=concern_id, surge=surge)
     document["code_hash"] = rules.hash_code(secret=ctx.code_secret, code=code)
     try:
-        await _store_new(ctx, document)
+        concern = await _store_new(ctx, document)
     except BaseException:
         await ctx.concerns.release_idempotency(key_hash=key_hash)
         raise
-    return _created(document, code), False
+    return _created(concern, code), False
 
 
 # ------------------------------------------------------------------ following up with a code
 
 
-async def _by_code(*, ctx: FeedbackContext, code: str, client: str) -> Document:
+async def _by_code(*, ctx: FeedbackContext, code: str, client: str) -> Concern:
     """The same work and the same answer for a wrong, malformed or unknown code."""
     attempt = await ctx.counters.hit("follow-up", client, window_seconds=ctx.settings.anonymous_rate_window_seconds)
     if attempt.count > ctx.settings.follow_up_rate_limit:
         metrics.ANONYMOUS_RATE_LIMITED.labels("/v1/concerns/follow-up").inc()
         raise TooManyRequests("too many follow-up attempts from here; try again later", retry_after=attempt.retry_after)
     candidate = rules.hash_code(secret=ctx.code_secret, code=code)
-    document = await ctx.concerns.by_code_hash(code_hash=candidate)
-    if document is None or not rules.codes_match(str(document.get("code_hash", "")), candidate):
+    concern = await ctx.concerns.by_code_hash(code_hash=candidate)
+    if concern is None or not rules.codes_match(concern.code_hash or "", candidate):
         raise NotFound(NO_MATCH)
-    return document
+    return concern
 
 
 async def follow_up(*, ctx: FeedbackContext, code: str, client: str) -> dict[str, Any]:
@@ -232,9 +234,9 @@ async def follow_up(*, ctx: FeedbackContext, code: str, client: str) -> dict[str
 
 
 async def reply_with_code(*, ctx: FeedbackContext, code: str, message: str, client: str) -> dict[str, Any]:
-    document = await _by_code(ctx=ctx, code=code, client=client)
+    concern = await _by_code(ctx=ctx, code=code, client=client)
     at = rules.anonymous_timestamp(utcnow())
-    updated = await _append_message(ctx=ctx, document=document, sender="reporter", body=message, at=at)
+    updated = await _append_message(ctx=ctx, concern=concern, sender="reporter", body=message, at=at)
     return reporter_view(ctx, updated)
 
 
@@ -242,37 +244,41 @@ async def reply_with_code(*, ctx: FeedbackContext, code: str, message: str, clie
 
 
 async def _append_message(
-    *, ctx: FeedbackContext, document: Document, sender: str, body: str, at: Any, officer_id: str | None = None
-) -> Document:
-    if len(document.get("messages", [])) >= rules.MAX_MESSAGES:
+    *, ctx: FeedbackContext, concern: Concern, sender: str, body: str, at: datetime, officer_id: str | None = None
+) -> Concern:
+    if len(concern.messages) >= rules.MAX_MESSAGES:
         raise Unprocessable(f"a concern holds at most {rules.MAX_MESSAGES} messages")
     message: Document = {"id": uuid.uuid4().hex, "from": sender, "body": ctx.encrypt(body), "at": at}
     if officer_id is not None:
         message["officer_id"] = officer_id
-    updated = await ctx.concerns.append_message(concern_id=document["_id"], message=message, at=at)
+    updated = await ctx.concerns.append_message(concern_id=concern.id, message=message, at=at)
     if updated is None:
         raise NotFound("no such concern")
     return updated
 
 
 async def get_concern(*, ctx: FeedbackContext, principal: Principal, concern_id: str) -> dict[str, Any]:
-    document = await ctx.concerns.get(concern_id=concern_id)
-    if document is not None and principal.has_any("concerns_officer"):
-        return officer_view(ctx, document)
-    if document is not None and not document["anonymous"] and document.get("reporter_id") == principal.sub:
-        return reporter_view(ctx, document)
+    concern = await ctx.concerns.get(concern_id=concern_id)
+    if concern is not None and principal.has_any("concerns_officer"):
+        return officer_view(ctx, concern)
+    if concern is not None and _named_by(concern, principal):
+        return reporter_view(ctx, concern)
     raise NotFound("no concern with that id for you")
 
 
+def _named_by(concern: Concern, principal: Principal) -> bool:
+    return not concern.anonymous and concern.reporter_id == principal.sub
+
+
 async def post_message(*, ctx: FeedbackContext, principal: Principal, concern_id: str, message: str) -> dict[str, Any]:
-    document = await ctx.concerns.get(concern_id=concern_id)
-    if document is not None and principal.has_any("concerns_officer"):
+    concern = await ctx.concerns.get(concern_id=concern_id)
+    if concern is not None and principal.has_any("concerns_officer"):
         updated = await _append_message(
-            ctx=ctx, document=document, sender="officer", body=message, at=utcnow(), officer_id=principal.sub
+            ctx=ctx, concern=concern, sender="officer", body=message, at=utcnow(), officer_id=principal.sub
         )
         return officer_view(ctx, updated)
-    if document is not None and not document["anonymous"] and document.get("reporter_id") == principal.sub:
-        updated = await _append_message(ctx=ctx, document=document, sender="reporter", body=message, at=utcnow())
+    if concern is not None and _named_by(concern, principal):
+        updated = await _append_message(ctx=ctx, concern=concern, sender="reporter", body=message, at=utcnow())
         return reporter_view(ctx, updated)
     raise NotFound("no concern with that id for you")
 
@@ -302,10 +308,10 @@ async def list_my_concerns(
 
 
 async def triage(*, ctx: FeedbackContext, principal: Principal, concern_id: str, body: TriageIn) -> dict[str, Any]:
-    document = await ctx.concerns.get(concern_id=concern_id)
-    if document is None:
+    concern = await ctx.concerns.get(concern_id=concern_id)
+    if concern is None:
         raise NotFound("no concern with that id")
-    current = rules.ConcernStatus(document["status"])
+    current = concern.status
     now = utcnow()
     changes: Document = {"updated_at": now}
     history: Document | None = None
@@ -318,9 +324,9 @@ async def triage(*, ctx: FeedbackContext, principal: Principal, concern_id: str,
         history = {"status": body.status.value, "at": now, "by": principal.sub}
     if body.outcome is not None:
         changes["outcome"] = ctx.encrypt(body.outcome)
-    after = {**document, **changes}
+    after = concern.model_copy(update={"status": body.status or current, "updated_at": now})
     event = new_event(_event_for(after, raised=False), source=ctx.source, time=now)
-    updated: Document | None = None
+    updated: Concern | None = None
 
     async def write(entries: list[Document]) -> bool:
         nonlocal updated

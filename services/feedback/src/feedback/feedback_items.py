@@ -8,6 +8,7 @@ from typing import Any, Literal
 from feedback import metrics
 from feedback.context import FeedbackContext
 from feedback.domain import feedback as rules
+from feedback.domain.entities import FeedbackItem, FeedbackRequest
 from feedback.feedback_requests import fulfil_request
 from feedback.repository import FEEDBACK
 from feedback.schemas import FeedbackCreate, FeedbackResponseIn
@@ -19,30 +20,27 @@ from medsupport_shared.rate_limits import limit_per_user
 
 Document = dict[str, Any]
 FeedbackView = Literal["received", "authored"]
-_TEXT_FIELDS = ("strengths", "areas_for_growth", "next_steps", "free_text", "response")
 
 
-def context_of(document: Document) -> dict[str, Any]:
-    return {"kind": document["context_kind"], "id": document["context_id"], "label": document.get("context_label")}
-
-
-def feedback_view(ctx: FeedbackContext, document: Document) -> dict[str, Any]:
-    view = {
-        "id": document["_id"],
-        "student_id": document["student_id"],
-        "author_id": document["author_id"],
-        "author_kind": document["author_kind"],
-        "context": context_of(document),
-        "rating": document.get("rating"),
-        "request_id": document.get("request_id"),
-        "discussed": document.get("discussed", False),
-        "discussed_at": document.get("discussed_at"),
-        "responded_at": document.get("responded_at"),
-        "created_at": document["created_at"],
+def feedback_view(ctx: FeedbackContext, item: FeedbackItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "student_id": item.student_id,
+        "author_id": item.author_id,
+        "author_kind": item.author_kind.value,
+        "context": {"kind": item.context_kind, "id": item.context_id, "label": item.context_label},
+        "rating": item.rating,
+        "request_id": item.request_id,
+        "discussed": item.discussed,
+        "discussed_at": item.discussed_at,
+        "responded_at": item.responded_at,
+        "created_at": item.created_at,
+        "strengths": ctx.decrypt(item.strengths),
+        "areas_for_growth": ctx.decrypt(item.areas_for_growth),
+        "next_steps": ctx.decrypt(item.next_steps),
+        "free_text": ctx.decrypt(item.free_text),
+        "response": ctx.decrypt(item.response),
     }
-    for name in _TEXT_FIELDS:
-        view[name] = ctx.decrypt(document.get(name))
-    return view
 
 
 async def submit_feedback(*, ctx: FeedbackContext, principal: Principal, body: FeedbackCreate) -> dict[str, Any]:
@@ -100,25 +98,27 @@ async def submit_feedback(*, ctx: FeedbackContext, principal: Principal, body: F
     metrics.FEEDBACK_SUBMITTED.labels(author_kind.value, context.kind.value).inc()
     if request is not None:
         await fulfil_request(ctx=ctx, request=request, feedback_id=feedback_id, at=now)
-    return feedback_view(ctx, document)
+    return feedback_view(ctx, FeedbackItem.model_validate(document))
 
 
-async def _request_to_fulfil(*, ctx: FeedbackContext, principal: Principal, body: FeedbackCreate) -> Document | None:
+async def _request_to_fulfil(
+    *, ctx: FeedbackContext, principal: Principal, body: FeedbackCreate
+) -> FeedbackRequest | None:
     if body.request_id is None:
         return None
     request = await ctx.repo.get_request(request_id=body.request_id)
-    if request is None or request["assessor_id"] != principal.sub:
+    if request is None or request.assessor_id != principal.sub:
         raise NotFound("no feedback request with that id is addressed to you")
-    if (request["context_kind"], request["context_id"]) != (body.context.kind.value, body.context.id):
+    if (request.context_kind, request.context_id) != (body.context.kind.value, body.context.id):
         raise Unprocessable(
             "the feedback's context must be the request's context",
             errors=[{"loc": ["body", "context"], "msg": "does not match the request"}],
         )
     try:
         rules.check_fulfilment(
-            status=rules.RequestStatus(request["status"]),
-            request_student_id=request["student_id"],
-            request_assessor_id=request["assessor_id"],
+            status=request.status,
+            request_student_id=request.student_id,
+            request_assessor_id=request.assessor_id,
             feedback_student_id=body.student_id,
             author_id=principal.sub,
         )
@@ -128,12 +128,12 @@ async def _request_to_fulfil(*, ctx: FeedbackContext, principal: Principal, body
 
 
 async def get_feedback(*, ctx: FeedbackContext, principal: Principal, feedback_id: str) -> dict[str, Any]:
-    document = await ctx.repo.get_feedback(feedback_id=feedback_id)
-    if document is None or not rules.may_read_feedback(
-        reader_id=principal.sub, student_id=document["student_id"], author_id=document["author_id"]
+    item = await ctx.repo.get_feedback(feedback_id=feedback_id)
+    if item is None or not rules.may_read_feedback(
+        reader_id=principal.sub, student_id=item.student_id, author_id=item.author_id
     ):
         raise NotFound("no feedback with that id for you")
-    return feedback_view(ctx, document)
+    return feedback_view(ctx, item)
 
 
 async def list_feedback(
@@ -167,11 +167,11 @@ async def respond_to_feedback(
 ) -> dict[str, Any]:
     """The student marks the feedback as discussed (or not) and adds or replaces their response."""
     existing = await ctx.repo.get_feedback(feedback_id=feedback_id)
-    if existing is None or existing["student_id"] != principal.sub:
+    if existing is None or existing.student_id != principal.sub:
         raise NotFound("no feedback with that id about you")
     now = utcnow()
     changes: Document = {"discussed": body.discussed}
-    if body.discussed and not existing.get("discussed"):
+    if body.discussed and not existing.discussed:
         changes["discussed_at"] = now
     elif not body.discussed:
         changes["discussed_at"] = None

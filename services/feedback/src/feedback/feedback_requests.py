@@ -9,6 +9,7 @@ from typing import Any, Literal
 from feedback import metrics
 from feedback.context import FeedbackContext
 from feedback.domain import feedback as rules
+from feedback.domain.entities import FeedbackRequest
 from feedback.repository import REQUESTS
 from feedback.schemas import FeedbackRequestCreate
 from medsupport_shared.auth import Principal
@@ -27,27 +28,22 @@ def overdue_event_id(request_id: str) -> str:
     return str(uuid.uuid5(_OVERDUE_EVENT_NAMESPACE, f"feedback.overdue:{request_id}"))
 
 
-def request_view(ctx: FeedbackContext, document: Document, *, now: datetime | None = None) -> dict[str, Any]:
-    status = rules.RequestStatus(document["status"])
+def request_view(ctx: FeedbackContext, request: FeedbackRequest, *, now: datetime | None = None) -> dict[str, Any]:
     return {
-        "id": document["_id"],
-        "student_id": document["student_id"],
-        "assessor_id": document["assessor_id"],
-        "context": {
-            "kind": document["context_kind"],
-            "id": document["context_id"],
-            "label": document.get("context_label"),
-        },
-        "note": ctx.decrypt(document.get("note")),
-        "status": status.value,
-        "requested_at": document["created_at"],
-        "due_at": document["due_at"],
-        "overdue": rules.is_overdue(status=status, due=document["due_at"], now=now or utcnow()),
-        "overdue_at": document.get("overdue_at"),
-        "fulfilled_at": document.get("fulfilled_at"),
-        "feedback_id": document.get("feedback_id"),
-        "turnaround_seconds": document.get("turnaround_seconds"),
-        "cancelled_at": document.get("cancelled_at"),
+        "id": request.id,
+        "student_id": request.student_id,
+        "assessor_id": request.assessor_id,
+        "context": {"kind": request.context_kind, "id": request.context_id, "label": request.context_label},
+        "note": ctx.decrypt(request.note),
+        "status": request.status.value,
+        "requested_at": request.created_at,
+        "due_at": request.due_at,
+        "overdue": rules.is_overdue(status=request.status, due=request.due_at, now=now or utcnow()),
+        "overdue_at": request.overdue_at,
+        "fulfilled_at": request.fulfilled_at,
+        "feedback_id": request.feedback_id,
+        "turnaround_seconds": request.turnaround_seconds,
+        "cancelled_at": request.cancelled_at,
     }
 
 
@@ -96,14 +92,14 @@ async def request_feedback(
     await ctx.record(
         REQUESTS, request_id, lambda entries: ctx.repo.insert_request(document=document, entries=entries), requested
     )
-    return request_view(ctx, document, now=now)
+    return request_view(ctx, FeedbackRequest.model_validate(document), now=now)
 
 
 async def get_request(*, ctx: FeedbackContext, principal: Principal, request_id: str) -> dict[str, Any]:
-    document = await ctx.repo.get_request(request_id=request_id)
-    if document is None or principal.sub not in (document["student_id"], document["assessor_id"]):
+    request = await ctx.repo.get_request(request_id=request_id)
+    if request is None or principal.sub not in (request.student_id, request.assessor_id):
         raise NotFound("no feedback request with that id for you")
-    return request_view(ctx, document)
+    return request_view(ctx, request)
 
 
 async def list_requests(
@@ -134,20 +130,20 @@ async def list_requests(
 
 
 async def cancel_request(*, ctx: FeedbackContext, principal: Principal, request_id: str) -> dict[str, Any]:
-    document = await ctx.repo.get_request(request_id=request_id)
-    if document is None or document["student_id"] != principal.sub:
+    request = await ctx.repo.get_request(request_id=request_id)
+    if request is None or request.student_id != principal.sub:
         raise NotFound("no feedback request with that id from you")
     if not await ctx.repo.close_request(
         request_id=request_id, changes={"status": rules.RequestStatus.CANCELLED.value, "cancelled_at": utcnow()}
     ):
-        raise Conflict(f"the request is already {document['status']}")
+        raise Conflict(f"the request is already {request.status.value}")
     return await get_request(ctx=ctx, principal=principal, request_id=request_id)
 
 
-async def fulfil_request(*, ctx: FeedbackContext, request: Document, feedback_id: str, at: datetime) -> bool:
-    took = rules.turnaround(requested_at=request["created_at"], fulfilled_at=at)
+async def fulfil_request(*, ctx: FeedbackContext, request: FeedbackRequest, feedback_id: str, at: datetime) -> bool:
+    took = rules.turnaround(requested_at=request.created_at, fulfilled_at=at)
     closed = await ctx.repo.close_request(
-        request_id=request["_id"],
+        request_id=request.id,
         changes={
             "status": rules.RequestStatus.FULFILLED.value,
             "fulfilled_at": at,
@@ -156,7 +152,7 @@ async def fulfil_request(*, ctx: FeedbackContext, request: Document, feedback_id
         },
     )
     if closed:
-        metrics.REQUEST_TURNAROUND.labels(request["context_kind"]).observe(took.total_seconds())
+        metrics.REQUEST_TURNAROUND.labels(request.context_kind).observe(took.total_seconds())
     return closed
 
 
@@ -168,34 +164,34 @@ async def sweep_overdue(*, ctx: FeedbackContext) -> int:
     instances look at the request, and the relay publishes it even after a crash."""
     now, emitted = utcnow(), 0
     for request in await ctx.repo.due_requests(now=now):
-        answered = await ctx.repo.feedback_for_request(request_id=request["_id"])
+        answered = await ctx.repo.feedback_for_request(request_id=request.id)
         if answered is not None:  # fulfilled, but the process stopped between the two writes
-            await fulfil_request(ctx=ctx, request=request, feedback_id=answered["_id"], at=answered["created_at"])
+            await fulfil_request(ctx=ctx, request=request, feedback_id=answered.id, at=answered.created_at)
             continue
         if await _mark_overdue(ctx, request, now=now):
             emitted += 1
-            metrics.REQUESTS_OVERDUE.labels(request["context_kind"]).inc()
+            metrics.REQUESTS_OVERDUE.labels(request.context_kind).inc()
     metrics.REQUESTS_OPEN_OVERDUE.set(await ctx.repo.count_open_overdue(now=now))
     ctx.sweeps["overdue"] = ctx.sweeps.get("overdue", 0) + 1
     return emitted
 
 
-async def _mark_overdue(ctx: FeedbackContext, request: Document, *, now: datetime) -> bool:
+async def _mark_overdue(ctx: FeedbackContext, request: FeedbackRequest, *, now: datetime) -> bool:
     event = new_event(
         FeedbackOverdue(
-            request_id=request["_id"],
-            student_id=request["student_id"],
-            assessor_id=request["assessor_id"],
-            context=request["context_key"],
-            due_at=request["due_at"],
+            request_id=request.id,
+            student_id=request.student_id,
+            assessor_id=request.assessor_id,
+            context=request.context_key,
+            due_at=request.due_at,
             overdue_at=now,
         ),
         source=ctx.source,
-        event_id=overdue_event_id(request["_id"]),
+        event_id=overdue_event_id(request.id),
     )
     return await ctx.record(
         REQUESTS,
-        request["_id"],
-        lambda entries: ctx.repo.mark_overdue(request_id=request["_id"], overdue_at=now, entries=entries),
+        request.id,
+        lambda entries: ctx.repo.mark_overdue(request_id=request.id, overdue_at=now, entries=entries),
         event,
     )

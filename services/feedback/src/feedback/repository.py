@@ -9,6 +9,8 @@ from typing import Any
 from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from feedback.domain.entities import FeedbackItem, FeedbackRequest
+from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import push_outbox, with_outbox
 
@@ -18,6 +20,14 @@ REQUESTS = "feedback_requests"
 REFLECTIONS = "reflections"
 MENTORSHIPS = "mentorships"
 OUTBOX_COLLECTIONS = (FEEDBACK, REQUESTS)
+
+
+def _item(doc: Document | None) -> FeedbackItem | None:
+    return None if doc is None else parse_document(doc, FeedbackItem, collection=FEEDBACK)
+
+
+def _request(doc: Document | None) -> FeedbackRequest | None:
+    return None if doc is None else parse_document(doc, FeedbackRequest, collection=REQUESTS)
 
 
 def _only(**fields: str | None) -> Document:
@@ -57,11 +67,11 @@ class FeedbackRepository:
         await self.feedback.insert_one(with_outbox(document, *entries))
         return True
 
-    async def get_feedback(self, *, feedback_id: str) -> Document | None:
-        return await self.feedback.find_one({"_id": feedback_id}, {"outbox": 0})
+    async def get_feedback(self, *, feedback_id: str) -> FeedbackItem | None:
+        return _item(await self.feedback.find_one({"_id": feedback_id}, {"outbox": 0}))
 
-    async def feedback_for_request(self, *, request_id: str) -> Document | None:
-        return await self.feedback.find_one({"request_id": request_id}, {"outbox": 0})
+    async def feedback_for_request(self, *, request_id: str) -> FeedbackItem | None:
+        return _item(await self.feedback.find_one({"request_id": request_id}, {"outbox": 0}))
 
     async def list_feedback(
         self,
@@ -71,16 +81,19 @@ class FeedbackRepository:
         context_kind: str | None = None,
         limit: int | None,
         cursor: str | None,
-    ) -> tuple[list[Document], str | None]:
+    ) -> tuple[list[FeedbackItem], str | None]:
         """Newest first: the feedback about ``student_id`` or written by ``author_id``, optionally of one kind."""
         query = _only(student_id=student_id, author_id=author_id, context_kind=context_kind)
-        return await paginate(self.feedback, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        found, next_cursor = await paginate(self.feedback, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        return parse_documents(found, FeedbackItem, collection=FEEDBACK), next_cursor
 
-    async def set_response(self, *, feedback_id: str, student_id: str, changes: Document) -> Document | None:
-        return await self.feedback.find_one_and_update(
-            {"_id": feedback_id, "student_id": student_id},
-            {"$set": changes},
-            return_document=ReturnDocument.AFTER,
+    async def set_response(self, *, feedback_id: str, student_id: str, changes: Document) -> FeedbackItem | None:
+        return _item(
+            await self.feedback.find_one_and_update(
+                {"_id": feedback_id, "student_id": student_id},
+                {"$set": changes},
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     # ------------------------------------------------------------ requests
@@ -89,8 +102,8 @@ class FeedbackRepository:
         await self.requests.insert_one(with_outbox(document, *entries))
         return True
 
-    async def get_request(self, *, request_id: str) -> Document | None:
-        return await self.requests.find_one({"_id": request_id}, {"outbox": 0})
+    async def get_request(self, *, request_id: str) -> FeedbackRequest | None:
+        return _request(await self.requests.find_one({"_id": request_id}, {"outbox": 0}))
 
     async def list_requests(
         self,
@@ -100,21 +113,22 @@ class FeedbackRepository:
         status: str | None = None,
         limit: int | None,
         cursor: str | None,
-    ) -> tuple[list[Document], str | None]:
+    ) -> tuple[list[FeedbackRequest], str | None]:
         """Newest first: the requests ``student_id`` made or addressed to ``assessor_id``, optionally in one status."""
         query = _only(student_id=student_id, assessor_id=assessor_id, status=status)
-        return await paginate(self.requests, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        found, next_cursor = await paginate(self.requests, query, limit=limit, cursor=cursor, projection={"outbox": 0})
+        return parse_documents(found, FeedbackRequest, collection=REQUESTS), next_cursor
 
     async def close_request(self, *, request_id: str, changes: Document) -> bool:
         """Open -> fulfilled/cancelled; False when the request was no longer open."""
         result = await self.requests.update_one({"_id": request_id, "status": "open"}, {"$set": changes})
         return result.modified_count == 1
 
-    async def due_requests(self, *, now: datetime, batch: int = 200) -> list[Document]:
+    async def due_requests(self, *, now: datetime, batch: int = 200) -> list[FeedbackRequest]:
         found = self.requests.find(
             {"status": "open", "overdue_emitted": False, "due_at": {"$lte": now}}, {"outbox": 0}
         ).limit(batch)
-        return await found.to_list(None)
+        return parse_documents(await found.to_list(None), FeedbackRequest, collection=REQUESTS)
 
     async def mark_overdue(self, *, request_id: str, overdue_at: datetime, entries: list[Document]) -> bool:
         """The one conditional single-document write that makes ``feedback.overdue`` exactly-once:
