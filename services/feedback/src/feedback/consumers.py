@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from feedback import erasure
 from feedback.context import FeedbackContext
 from medsupport_shared.erasure import ErasedStudents, unless_erased
 from medsupport_shared.event_types import (
@@ -42,11 +43,7 @@ def handlers(ctx: FeedbackContext) -> Handlers:
 
     async def erase_student(event: CloudEvent, payload: StudentErasureRequested) -> None:
         await erased.remember(payload.student_id, at=event.time)
-        counts = await ctx.repo.erase_student(student_id=payload.student_id)
-        counts["idempotency_replies"] = await ctx.idempotency.forget_owner(payload.student_id)
-        counts["named_concerns"] = await ctx.concerns.forget_reporter(reporter_id=payload.student_id)
-        counts["rotation_rosters"] = await ctx.climate.forget_student(student_id=payload.student_id)
-        counts["named_suggestions"] = await ctx.voice.forget_author(author_id=payload.student_id)
+        counts = await erasure.erase_student(ctx, student_id=payload.student_id)
         log.info("student data erased", extra={"event_id": event.id, "counts": counts})
 
     return {
