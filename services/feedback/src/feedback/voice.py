@@ -12,6 +12,7 @@ from typing import Any
 from feedback.context import FeedbackContext
 from feedback.domain import voice as rules
 from feedback.domain.concerns import anonymous_timestamp
+from feedback.domain.entities import Suggestion
 from feedback.domain.rotations import keyed_token
 from feedback.voice_repository import SUGGESTIONS, AlreadyVoted
 from feedback.voice_schemas import SuggestionCreate, SuggestionMove
@@ -32,20 +33,20 @@ class StatusChanged(Conflict):
     """Someone else moved the suggestion first."""
 
 
-def view(ctx: FeedbackContext, doc: Document) -> dict[str, Any]:
+def view(ctx: FeedbackContext, suggestion: Suggestion) -> dict[str, Any]:
     return {
-        "id": doc["_id"],
-        "programme": doc["programme"],
-        "title": ctx.decrypt(doc["title"]) or "",
-        "body": ctx.decrypt(doc["body"]) or "",
-        "anonymous": doc["anonymous"],
-        "author_id": None if doc["anonymous"] else doc.get("author_id"),
-        "status": doc["status"],
-        "response": ctx.decrypt(doc.get("response")),
-        "decline_reason": ctx.decrypt(doc.get("decline_reason")),
-        "votes": doc.get("votes", 0),
-        "created_at": doc["created_at"],
-        "updated_at": doc["updated_at"],
+        "id": suggestion.id,
+        "programme": suggestion.programme,
+        "title": ctx.decrypt(suggestion.title) or "",
+        "body": ctx.decrypt(suggestion.body) or "",
+        "anonymous": suggestion.anonymous,
+        "author_id": None if suggestion.anonymous else suggestion.author_id,
+        "status": suggestion.status.value,
+        "response": ctx.decrypt(suggestion.response),
+        "decline_reason": ctx.decrypt(suggestion.decline_reason),
+        "votes": suggestion.votes,
+        "created_at": suggestion.created_at,
+        "updated_at": suggestion.updated_at,
     }
 
 
@@ -67,7 +68,7 @@ async def post(ctx: FeedbackContext, *, author: Principal, body: SuggestionCreat
     if not body.anonymous:
         doc["author_id"] = author.sub
     await ctx.voice.insert(document=doc)
-    return view(ctx, doc)
+    return view(ctx, Suggestion.model_validate(doc))
 
 
 async def board(
@@ -83,22 +84,22 @@ async def vote(ctx: FeedbackContext, *, student_id: str, suggestion_id: str) -> 
     secret = ctx.settings.climate_token_secret.get_secret_value().encode()
     token = keyed_token(secret, person_id=student_id, scope=f"suggestion:{suggestion_id}")
     try:
-        doc = await ctx.voice.vote(token=token, suggestion_id=suggestion_id)
+        voted = await ctx.voice.vote(token=token, suggestion_id=suggestion_id)
     except AlreadyVoted as exc:
         raise Conflict("you have already voted for this suggestion") from exc
-    if doc is None:
+    if voted is None:
         raise SuggestionNotFound()
-    return {"id": suggestion_id, "votes": doc.get("votes", 0), "voted": True}
+    return {"id": suggestion_id, "votes": voted.votes, "voted": True}
 
 
 async def move(ctx: FeedbackContext, *, staff: Principal, suggestion_id: str, body: SuggestionMove) -> dict[str, Any]:
-    doc = await ctx.voice.get(suggestion_id=suggestion_id)
-    if doc is None:
+    suggestion = await ctx.voice.get(suggestion_id=suggestion_id)
+    if suggestion is None:
         raise SuggestionNotFound()
-    current = rules.SuggestionStatus(doc["status"])
+    current = suggestion.status
     rules.check_move(current, body.status, reason=body.reason)  # MoveNotAllowed, ReasonRequired
     now = utcnow()
-    at = anonymous_timestamp(now) if doc["anonymous"] else now
+    at = anonymous_timestamp(now) if suggestion.anonymous else now
     changes: Document = {"status": body.status.value, "updated_at": at}
     if body.response is not None:
         changes["response"] = ctx.encrypt(body.response)
@@ -106,13 +107,13 @@ async def move(ctx: FeedbackContext, *, staff: Principal, suggestion_id: str, bo
         changes["decline_reason"] = ctx.encrypt(body.reason)
     payload = SuggestionUpdated(
         suggestion_id=suggestion_id,
-        programme=doc["programme"],
+        programme=suggestion.programme,
         status=body.status.value,
-        anonymous=doc["anonymous"],
+        anonymous=suggestion.anonymous,
         updated_at=at,
-        author_id=None if doc["anonymous"] else doc.get("author_id"),
+        author_id=None if suggestion.anonymous else suggestion.author_id,
     )
-    moved: Document | None = None
+    moved: Suggestion | None = None
 
     async def write(entries: list[Document]) -> bool:
         nonlocal moved
@@ -126,6 +127,6 @@ async def move(ctx: FeedbackContext, *, staff: Principal, suggestion_id: str, bo
         return moved is not None
 
     event = new_event(payload, source=ctx.source, time=at)
-    if not await ctx.record(SUGGESTIONS, suggestion_id, write, event, anonymous=doc["anonymous"]) or moved is None:
+    if not await ctx.record(SUGGESTIONS, suggestion_id, write, event, anonymous=suggestion.anonymous) or moved is None:
         raise StatusChanged("the suggestion was moved by someone else; reload it")
     return view(ctx, moved)

@@ -9,6 +9,8 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from feedback.domain.entities import Suggestion
+from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
 
@@ -19,6 +21,10 @@ VOTES = "suggestion_votes"
 
 class AlreadyVoted(Exception):
     pass
+
+
+def _suggestion(doc: Document | None) -> Suggestion | None:
+    return None if doc is None else parse_document(doc, Suggestion, collection=SUGGESTIONS)
 
 
 class VoiceRepository:
@@ -35,41 +41,42 @@ class VoiceRepository:
     async def insert(self, *, document: Document) -> None:
         await self.suggestions.insert_one(with_outbox(document))
 
-    async def get(self, *, suggestion_id: str) -> Document | None:
-        return await self.suggestions.find_one({"_id": suggestion_id}, {OUTBOX_FIELD: 0})
+    async def get(self, *, suggestion_id: str) -> Suggestion | None:
+        return _suggestion(await self.suggestions.find_one({"_id": suggestion_id}, {OUTBOX_FIELD: 0}))
 
     async def page(
         self, *, programme: str, statuses: list[str] | None, limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+    ) -> tuple[list[Suggestion], str | None]:
         query: Document = {"programme": programme}
         if statuses:
             query["status"] = {"$in": statuses}
-        return await paginate(self.suggestions, query, limit=limit, cursor=cursor, projection={OUTBOX_FIELD: 0})
+        found, next_cursor = await paginate(
+            self.suggestions, query, limit=limit, cursor=cursor, projection={OUTBOX_FIELD: 0}
+        )
+        return parse_documents(found, Suggestion, collection=SUGGESTIONS), next_cursor
 
     async def move(
         self, *, suggestion_id: str, expected_status: str, changes: Document, history: Document, entries: list[Document]
-    ) -> Document | None:
-        found = await self.suggestions.find_one_and_update(
-            {"_id": suggestion_id, "status": expected_status},
-            {"$set": changes, "$push": {"history": history, OUTBOX_FIELD: {"$each": entries}}},
-            return_document=ReturnDocument.AFTER,
+    ) -> Suggestion | None:
+        return _suggestion(
+            await self.suggestions.find_one_and_update(
+                {"_id": suggestion_id, "status": expected_status},
+                {"$set": changes, "$push": {"history": history, OUTBOX_FIELD: {"$each": entries}}},
+                return_document=ReturnDocument.AFTER,
+            )
         )
-        if found is not None:
-            found.pop(OUTBOX_FIELD, None)
-        return found
 
-    async def vote(self, *, token: str, suggestion_id: str) -> Document | None:
+    async def vote(self, *, token: str, suggestion_id: str) -> Suggestion | None:
         """Claim the voter's token, then count the vote (a token without a count is a lost vote, never two)."""
         try:
             await self.votes.insert_one({"_id": token})
         except DuplicateKeyError as exc:
             raise AlreadyVoted from exc
-        found = await self.suggestions.find_one_and_update(
-            {"_id": suggestion_id}, {"$inc": {"votes": 1}}, return_document=ReturnDocument.AFTER
+        return _suggestion(
+            await self.suggestions.find_one_and_update(
+                {"_id": suggestion_id}, {"$inc": {"votes": 1}}, return_document=ReturnDocument.AFTER
+            )
         )
-        if found is not None:
-            found.pop(OUTBOX_FIELD, None)
-        return found
 
     async def forget_author(self, *, author_id: str) -> int:
         """Erasure: a named suggestion stays for the programme, without its author."""

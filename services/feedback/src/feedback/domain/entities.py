@@ -1,5 +1,5 @@
-"""The things of this service that change, typed as they are stored: feedback items, feedback requests and
-concern reports. The repositories parse stored documents into them (``_id`` becomes ``id``; a document that
+"""The things of this service that change, typed as they are stored: feedback items, feedback requests,
+concern reports and suggestions. The repositories parse stored documents into them (``_id`` becomes ``id``; a document that
 no longer fits is skipped and counted, see ``medsupport_shared.documents``), so the use cases read fields,
 not dictionary keys. Free text stays as stored: a ciphertext token (``str``) or None."""
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from feedback.domain.concerns import ConcernCategory, ConcernStatus
 from feedback.domain.feedback import AuthorKind, RequestStatus
+from feedback.domain.voice import SuggestionStatus
 
 
 class Entity(BaseModel):
@@ -88,5 +89,22 @@ class Concern(Entity):
     reporter_id: str | None = None
     code_hash: str | None = None
     surge: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class Suggestion(Entity):
+    """A student's suggestion to their programme. An anonymous one has no ``author_id`` (never stored), and its
+    times are on the hour."""
+
+    programme: str
+    title: str | None = None
+    body: str | None = None
+    anonymous: bool
+    author_id: str | None = None
+    status: SuggestionStatus
+    response: str | None = None
+    decline_reason: str | None = None
+    votes: int = 0
     created_at: datetime
     updated_at: datetime
