@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from feedback.context import FeedbackContext
 from feedback.domain import feedback as rules
+from feedback.domain.entities import Reflection, ReflectionShare
 from feedback.schemas import ReflectionCreate, ReflectionUpdate, ShareIn
 from medsupport_shared.auth import Principal
 from medsupport_shared.domain_errors import Forbidden, NotFound, Unprocessable
@@ -16,8 +17,8 @@ Document = dict[str, Any]
 ReflectionView = Literal["mine", "shared"]
 
 
-def _shares(document: Document) -> list[tuple[str, rules.ShareRelationship]]:
-    return [(s["user_id"], rules.ShareRelationship(s["relationship"])) for s in document.get("shares", [])]
+def _stored(share: ReflectionShare) -> Document:
+    return {"user_id": share.user_id, "relationship": share.relationship.value, "shared_at": share.shared_at}
 
 
 def share_key(user_id: str, relationship: str) -> str:
@@ -30,19 +31,19 @@ def sharing(shares: list[Document]) -> Document:
     return {"shares": shares, "share_keys": [share_key(s["user_id"], s["relationship"]) for s in shares]}
 
 
-def reflection_view(ctx: FeedbackContext, document: Document, *, reader_id: str) -> dict[str, Any]:
-    own = reader_id == document["student_id"]
+def reflection_view(ctx: FeedbackContext, reflection: Reflection, *, reader_id: str) -> dict[str, Any]:
+    own = reader_id == reflection.student_id
     return {
-        "id": document["_id"],
-        "student_id": document["student_id"],
-        "kind": document["kind"],
-        "title": ctx.decrypt(document.get("title")) or "",
-        "body": ctx.decrypt(document.get("body")) or "",
-        "rating": document.get("rating"),
-        "linked_feedback_ids": document.get("linked_feedback_ids", []),
-        "shares": document.get("shares", []) if own else [],
-        "created_at": document["created_at"],
-        "updated_at": document["updated_at"],
+        "id": reflection.id,
+        "student_id": reflection.student_id,
+        "kind": reflection.kind,
+        "title": ctx.decrypt(reflection.title) or "",
+        "body": ctx.decrypt(reflection.body) or "",
+        "rating": reflection.rating,
+        "linked_feedback_ids": reflection.linked_feedback_ids,
+        "shares": [_stored(s) for s in reflection.shares] if own else [],
+        "created_at": reflection.created_at,
+        "updated_at": reflection.updated_at,
     }
 
 
@@ -72,23 +73,26 @@ async def write_reflection(*, ctx: FeedbackContext, principal: Principal, body: 
         "updated_at": now,
     }
     await ctx.repo.insert_reflection(document=document)
-    return reflection_view(ctx, document, reader_id=principal.sub)
+    return reflection_view(ctx, Reflection.model_validate(document), reader_id=principal.sub)
 
 
-async def _own(*, ctx: FeedbackContext, principal: Principal, reflection_id: str) -> Document:
-    document = await ctx.repo.get_reflection(reflection_id=reflection_id)
-    if document is None or document["student_id"] != principal.sub:
+async def _own(*, ctx: FeedbackContext, principal: Principal, reflection_id: str) -> Reflection:
+    reflection = await ctx.repo.get_reflection(reflection_id=reflection_id)
+    if reflection is None or reflection.student_id != principal.sub:
         raise NotFound("no reflection with that id for you")
-    return document
+    return reflection
 
 
 async def get_reflection(*, ctx: FeedbackContext, principal: Principal, reflection_id: str) -> dict[str, Any]:
-    document = await ctx.repo.get_reflection(reflection_id=reflection_id)
-    if document is None or not rules.may_read_reflection(
-        reader_id=principal.sub, reader_roles=principal.roles, owner_id=document["student_id"], shares=_shares(document)
+    reflection = await ctx.repo.get_reflection(reflection_id=reflection_id)
+    if reflection is None or not rules.may_read_reflection(
+        reader_id=principal.sub,
+        reader_roles=principal.roles,
+        owner_id=reflection.student_id,
+        shares=[(s.user_id, s.relationship) for s in reflection.shares],
     ):
         raise NotFound("no reflection with that id for you")
-    return reflection_view(ctx, document, reader_id=principal.sub)
+    return reflection_view(ctx, reflection, reader_id=principal.sub)
 
 
 async def list_reflections(
@@ -135,7 +139,7 @@ async def update_reflection(
 async def share_reflection(
     *, ctx: FeedbackContext, principal: Principal, reflection_id: str, user_id: str, body: ShareIn
 ) -> dict[str, Any]:
-    document = await _own(ctx=ctx, principal=principal, reflection_id=reflection_id)
+    reflection = await _own(ctx=ctx, principal=principal, reflection_id=reflection_id)
     is_mentor = body.relationship is rules.ShareRelationship.MENTOR and await ctx.repo.is_current_mentor(
         mentee_id=principal.sub, mentor_id=user_id
     )
@@ -145,7 +149,7 @@ async def share_reflection(
         )
     except rules.NotAllowed as exc:
         raise Unprocessable(str(exc), errors=[{"loc": ["path", "user_id"], "msg": str(exc)}]) from exc
-    shares = [s for s in document.get("shares", []) if s["user_id"] != user_id]
+    shares = [_stored(s) for s in reflection.shares if s.user_id != user_id]
     if len(shares) >= rules.MAX_SHARES:
         raise Unprocessable(f"a reflection can be shared with at most {rules.MAX_SHARES} people")
     now = utcnow()
@@ -161,8 +165,8 @@ async def share_reflection(
 async def unshare_reflection(
     *, ctx: FeedbackContext, principal: Principal, reflection_id: str, user_id: str
 ) -> dict[str, Any]:
-    document = await _own(ctx=ctx, principal=principal, reflection_id=reflection_id)
-    shares = [s for s in document.get("shares", []) if s["user_id"] != user_id]
+    reflection = await _own(ctx=ctx, principal=principal, reflection_id=reflection_id)
+    shares = [_stored(s) for s in reflection.shares if s.user_id != user_id]
     updated = await ctx.repo.update_reflection(
         reflection_id=reflection_id,
         student_id=principal.sub,

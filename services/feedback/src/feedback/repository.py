@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from feedback.domain.entities import FeedbackItem, FeedbackRequest
+from feedback.domain.entities import FeedbackItem, FeedbackRequest, Reflection
 from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import push_outbox, with_outbox
@@ -28,6 +28,10 @@ def _item(doc: Document | None) -> FeedbackItem | None:
 
 def _request(doc: Document | None) -> FeedbackRequest | None:
     return None if doc is None else parse_document(doc, FeedbackRequest, collection=REQUESTS)
+
+
+def _reflection(doc: Document | None) -> Reflection | None:
+    return None if doc is None else parse_document(doc, Reflection, collection=REFLECTIONS)
 
 
 def _only(**fields: str | None) -> Document:
@@ -147,24 +151,31 @@ class FeedbackRepository:
     async def insert_reflection(self, *, document: Document) -> None:
         await self.reflections.insert_one(document)
 
-    async def get_reflection(self, *, reflection_id: str) -> Document | None:
-        return await self.reflections.find_one({"_id": reflection_id})
+    async def get_reflection(self, *, reflection_id: str) -> Reflection | None:
+        return _reflection(await self.reflections.find_one({"_id": reflection_id}))
 
     async def reflections_of(
         self, *, student_id: str, limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
-        return await paginate(self.reflections, {"student_id": student_id}, limit=limit, cursor=cursor)
+    ) -> tuple[list[Reflection], str | None]:
+        found, next_cursor = await paginate(self.reflections, {"student_id": student_id}, limit=limit, cursor=cursor)
+        return parse_documents(found, Reflection, collection=REFLECTIONS), next_cursor
 
     async def reflections_shared_with(
         self, *, share_keys: list[str], limit: int | None, cursor: str | None
-    ) -> tuple[list[Document], str | None]:
+    ) -> tuple[list[Reflection], str | None]:
         """Reflections shared under any of these ``relationship:user`` keys."""
-        return await paginate(self.reflections, {"share_keys": {"$in": share_keys}}, limit=limit, cursor=cursor)
+        query = {"share_keys": {"$in": share_keys}}
+        found, next_cursor = await paginate(self.reflections, query, limit=limit, cursor=cursor)
+        return parse_documents(found, Reflection, collection=REFLECTIONS), next_cursor
 
-    async def update_reflection(self, *, reflection_id: str, student_id: str, changes: Document) -> Document | None:
+    async def update_reflection(self, *, reflection_id: str, student_id: str, changes: Document) -> Reflection | None:
         """Set ``changes`` on the student's own reflection; None when it is not theirs (or gone)."""
-        return await self.reflections.find_one_and_update(
-            {"_id": reflection_id, "student_id": student_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        return _reflection(
+            await self.reflections.find_one_and_update(
+                {"_id": reflection_id, "student_id": student_id},
+                {"$set": changes},
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     async def count_own_feedback(self, *, student_id: str, feedback_ids: list[str]) -> int:

@@ -1,5 +1,5 @@
 """The things of this service that change, typed as they are stored: feedback items, feedback requests,
-concern reports and suggestions. The repositories parse stored documents into them (``_id`` becomes ``id``; a document that
+reflections, concern reports and suggestions. The repositories parse stored documents into them (``_id`` becomes ``id``; a document that
 no longer fits is skipped and counted, see ``medsupport_shared.documents``), so the use cases read fields,
 not dictionary keys. Free text stays as stored: a ciphertext token (``str``) or None."""
 
@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from feedback.domain.concerns import ConcernCategory, ConcernStatus
-from feedback.domain.feedback import AuthorKind, RequestStatus
+from feedback.domain.feedback import AuthorKind, RequestStatus, ShareRelationship
 from feedback.domain.voice import SuggestionStatus
 
 
@@ -60,6 +60,28 @@ class FeedbackRequest(Entity):
     feedback_id: str | None = None
     turnaround_seconds: float | None = None
     cancelled_at: datetime | None = None
+
+
+class ReflectionShare(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    user_id: str
+    relationship: ShareRelationship
+    shared_at: datetime
+
+
+class Reflection(Entity):
+    """A student's reflection or self-assessment: theirs alone unless shared with a named mentor or faculty member."""
+
+    student_id: str
+    kind: str
+    title: str | None = None
+    body: str | None = None
+    rating: dict[str, Any] | None = None
+    linked_feedback_ids: list[str] = Field(default_factory=list)
+    shares: list[ReflectionShare] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
 
 
 class ConcernMessage(BaseModel):
