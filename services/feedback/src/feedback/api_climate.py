@@ -27,7 +27,6 @@ from feedback.domain.climate_results import Query as ResultsQuery
 from medsupport_shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from medsupport_shared.errors import ServiceUnavailable, Unprocessable, problem_responses
 from medsupport_shared.inputs import PageCursor, PageLimit
-from medsupport_shared.mongo import paginate_sequence
 
 router = APIRouter(tags=["climate"])
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
@@ -51,8 +50,7 @@ Label = Annotated[str | None, Query(min_length=1, max_length=200)]
 async def list_instruments(
     _: CurrentPrincipal, ctx: Context, limit: PageLimit = 50, cursor: PageCursor = None
 ) -> dict[str, Any]:
-    found = await climate_instruments.all_instruments(ctx)
-    items, next_cursor = paginate_sequence(found, key=lambda i: i.code, limit=limit, cursor=cursor)  # 400: cursor
+    items, next_cursor = await climate_instruments.instruments_page(ctx, limit=limit, cursor=cursor)
     return {"items": items, "next_cursor": next_cursor}
 
 

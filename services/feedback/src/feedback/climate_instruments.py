@@ -5,6 +5,7 @@ from __future__ import annotations
 from feedback.context import FeedbackContext
 from feedback.domain.climate import DEFAULT_PULSE, ClimateInstrument
 from medsupport_shared.domain_errors import Conflict, NotFound
+from medsupport_shared.mongo import paginate_sequence
 
 
 class InstrumentNotFound(NotFound):
@@ -20,6 +21,13 @@ class InstrumentLocked(Conflict):
 async def all_instruments(ctx: FeedbackContext) -> list[ClimateInstrument]:
     loaded = [ClimateInstrument.model_validate(data) for data in await ctx.climate.instruments_loaded()]
     return [DEFAULT_PULSE, *loaded]
+
+
+async def instruments_page(
+    ctx: FeedbackContext, *, limit: int | None, cursor: str | None
+) -> tuple[list[ClimateInstrument], str | None]:
+    """One page of the instruments, by code (a cursor that is not one of ours is a 400)."""
+    return paginate_sequence(await all_instruments(ctx), key=lambda i: i.code, limit=limit, cursor=cursor)
 
 
 async def instrument_by_code(ctx: FeedbackContext, code: str) -> ClimateInstrument:
