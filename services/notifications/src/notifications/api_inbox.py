@@ -18,7 +18,8 @@ from medsupport_shared.auth import CurrentPrincipal, get_principal
 from medsupport_shared.errors import AUTH_ERRORS, TooManyRequests, Unauthorized, problem_responses
 from medsupport_shared.events import utcnow
 from medsupport_shared.inputs import PageCursor, PageLimit, as_utc_instant
-from notifications.alerts import acknowledge, alert_view
+from notifications.acknowledgement import acknowledge
+from notifications.alert_views import alert_view
 from notifications.api_alert_reads import Purpose
 from notifications.context import Context
 from notifications.inbox import follow_inbox, inbox_page, issue_stream_ticket, read_alert, use_stream_ticket

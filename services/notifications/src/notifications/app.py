@@ -12,7 +12,6 @@ from medsupport_shared.app_factory import create_service_app
 from medsupport_shared.event_types import NOTIFICATIONS_TOPIC, WELLBEING_TOPIC
 from medsupport_shared.runtime import ServiceRuntime
 from notifications import (
-    alerts,
     api_alert_reads,
     api_directory,
     api_imports,
@@ -21,6 +20,7 @@ from notifications import (
     api_routes,
     consumers,
     deliveries,
+    escalation,
     retention,
 )
 from notifications.channels import channel_registry
@@ -84,8 +84,10 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
             name="notifications-flags", topics=[WELLBEING_TOPIC], handlers=consumers.flag_handlers(ctx), lane="flags"
         )
         runtime.every(settings.delivery_sweep_interval_seconds, "deliveries", lambda: deliveries.deliver_due(ctx=ctx))
-        runtime.every(settings.escalation_sweep_interval_seconds, "escalations", lambda: alerts.escalate_due(ctx=ctx))
-        runtime.every(15, "open-urgent-gauge", lambda: alerts.refresh_open_urgent_gauge(ctx=ctx))
+        runtime.every(
+            settings.escalation_sweep_interval_seconds, "escalations", lambda: escalation.escalate_due(ctx=ctx)
+        )
+        runtime.every(15, "open-urgent-gauge", lambda: escalation.refresh_open_urgent_gauge(ctx=ctx))
         runtime.every(retention.SWEEP_SECONDS, "retention", lambda: retention.expire_old(ctx=ctx))
         return ctx
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import Counter, Histogram
 from pymongo.errors import PyMongoError
 
 from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
@@ -20,22 +19,10 @@ from notifications.channels import ChannelError, alert_url
 from notifications.coarse_time import hour_floor, send_delay
 from notifications.context import NotificationsContext
 from notifications.delivery_policy import QuietHours, backoff_seconds, deferred_until
+from notifications.metrics import DELIVERY_ATTEMPTS, EVENT_TO_FIRST_DELIVERY, OUTCOME_WRITE_RETRIES
 from notifications.repository import DELIVERIES, Document
 
 log = logging.getLogger(__name__)
-DELIVERY_ATTEMPTS = Counter(
-    "medsupport_notifications_delivery_attempts_total", "Delivery attempts by outcome", ["channel", "outcome"]
-)
-OUTCOME_WRITE_RETRIES = Counter(
-    "medsupport_notifications_delivery_outcome_write_retries_total",
-    "Delivery outcomes not yet written because the database did not answer (retried until it does)",
-)
-EVENT_TO_FIRST_DELIVERY = Histogram(
-    "medsupport_notifications_event_to_first_delivery_seconds",
-    "From the source event to the first delivered channel",
-    ["severity"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600),
-)
 
 
 def plan_deliveries(
@@ -149,7 +136,7 @@ async def attempt_delivery(*, ctx: NotificationsContext, delivery: Document) -> 
         if claimed is None:
             return  # another worker has it
         delivery = claimed
-        alert = await ctx.repo.alert(alert_id=delivery["alert_id"])
+        alert = await ctx.repo.alert_document(alert_id=delivery["alert_id"])
         person = await ctx.repo.person(person_id=delivery["recipient_id"]) if alert else None
     except PyMongoError as exc:
         log.warning("delivery left for the sweep: database unreachable", extra=_failure(delivery, exc))

@@ -18,7 +18,7 @@ from medsupport_shared.events import utcnow
 from notifications import alert_access
 from notifications.alert_chain import chain_view
 from notifications.alert_reads import record_reads
-from notifications.alerts import alert_view
+from notifications.alert_views import alert_view
 from notifications.coarse_time import hour_floor
 from notifications.context import NotificationsContext
 from notifications.repository import ALERTS, Document
@@ -123,7 +123,7 @@ async def read_alert(
     ctx: NotificationsContext, principal: Principal, alert_id: str, *, purpose: str | None
 ) -> AlertDetail:
     """An alert the principal may read (NotFound, as for an unknown id, otherwise), audited first."""
-    alert = await ctx.repo.alert(alert_id=alert_id)
+    alert = await ctx.repo.alert_document(alert_id=alert_id)
     if alert is None or not alert_access.may_read(alert, principal):  # the families each role may read
         raise NotFound("no alert with that id")
     await record_reads(ctx, principal, [alert], via="alert", purpose=purpose)

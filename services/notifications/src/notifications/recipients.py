@@ -7,12 +7,11 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from prometheus_client import Counter
-
 from medsupport_shared.documents import parse_document
 from notifications.context import NotificationsContext
 from notifications.domain.event_facts import fallback_roles_of
 from notifications.event_info import EventInfo, for_mentor, redacted
+from notifications.metrics import ROUTED_TO_FALLBACK, SAFETY_FLOOR_ROUTES, UNMATCHED_EVENTS
 from notifications.repository import ROTAS, Document
 from notifications.rota import Rota, on_call
 from notifications.routing import ALL_CHANNELS, DEFAULT_RULES, PERSON_KINDS, RouteRule, Target, matching_rules
@@ -28,19 +27,6 @@ from notifications.safety import (
 )
 
 log = logging.getLogger(__name__)
-ROUTED_TO_FALLBACK = Counter(
-    "medsupport_notifications_fallback_routes_total",
-    "Alerts whose target resolved to nobody and went to the fallback roles instead",
-    ["rule_id"],
-)
-UNMATCHED_EVENTS = Counter(
-    "medsupport_notifications_unmatched_events_total", "Routable events that no enabled rule matched", ["event_type"]
-)
-SAFETY_FLOOR_ROUTES = Counter(
-    "medsupport_notifications_safety_floor_routes_total",
-    "Urgent wellbeing flags that no enabled rule routed to a counselling person, sent by the safety floor",
-    ["via"],
-)
 _URGENT_DEFAULT = next(rule for rule in DEFAULT_RULES if rule.id == "wellbeing-urgent")
 SAFETY_FLOOR_RULE = RouteRule(
     id=SAFETY_FLOOR_RULE_ID,

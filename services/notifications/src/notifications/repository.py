@@ -10,9 +10,11 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from medsupport_shared.documents import parse_documents
+from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
+from notifications.domain.alerts import Alert
+from notifications.domain.grouping import Fold
 from notifications.routing import DEFAULT_RULES, RouteRule
 from notifications.safety import roles_of
 
@@ -30,6 +32,18 @@ NO_OUTBOX = {OUTBOX_FIELD: 0}
 
 def _with_id(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {**doc, "id": doc.get("_id")}
+
+
+def _parse_alert(doc: Document) -> Alert | None:
+    return parse_document(doc, Alert, collection=ALERTS, log_id=True)  # alert ids are digests: nothing personal
+
+
+def _parse_alerts(docs: list[Document]) -> list[Alert]:
+    return parse_documents(docs, Alert, collection=ALERTS, log_id=True)
+
+
+def _stop_timer(alert: Alert) -> Document:
+    return {"escalation.next_at": None} if alert.escalation else {}
 
 
 class NotificationsRepository:
@@ -174,25 +188,52 @@ class NotificationsRepository:
 
     # ---------------------------------------------------------------- alerts
 
-    async def alert(self, *, alert_id: str) -> Document | None:
+    async def alert(self, *, alert_id: str) -> Alert | None:
+        """The alert, or None when there is none or it no longer fits the model (logged and skipped)."""
+        found = await self.alerts.find_one({"_id": alert_id}, NO_OUTBOX)
+        return None if found is None else _parse_alert(found)
+
+    async def alert_document(self, *, alert_id: str) -> Document | None:
+        """The stored alert as it is, for views and for what channels send (built from the document)."""
         return await self.alerts.find_one({"_id": alert_id}, NO_OUTBOX)
 
-    async def insert_alert(self, *, alert: Document, entries: list[Document]) -> bool:
+    async def insert_alert(self, *, alert: Alert | Document, entries: list[Document]) -> bool:
+        """False when an alert with its id exists (a redelivery). A plain document is stored as it is."""
+        document = alert.to_document() if isinstance(alert, Alert) else alert
         try:
-            await self.alerts.insert_one(with_outbox(alert, *entries))
+            await self.alerts.insert_one(with_outbox(document, *entries))
         except DuplicateKeyError:
             return False
         return True
 
-    async def open_group_alert(self, *, group_key: str, since: datetime) -> Document | None:
-        return await self.alerts.find_one(
+    async def open_group_alert(self, *, group_key: str, since: datetime) -> Alert | None:
+        found = await self.alerts.find_one(
             {"group_key": group_key, "status": "open", "created_at": {"$gte": since}},
             NO_OUTBOX,
             sort=[("created_at", DESCENDING)],
         )
+        return None if found is None else _parse_alert(found)
 
-    async def update_alert(
-        self, *, alert: Document, changes: Document, push: Document | None = None, entries: list[Document] | None = None
+    async def fold_alert(self, *, alert: Alert, fold: Fold) -> bool:
+        """Write a fold (False when the alert changed since ``alert`` was read)."""
+        push = None if fold.new_event_id is None else {"event_ids": fold.new_event_id}
+        return await self._update_alert(alert, fold.changes, push=push)
+
+    async def acknowledge_alert(self, *, alert: Alert, by: str, at: datetime, entries: list[Document]) -> bool:
+        changes = {"status": "acknowledged", "acknowledged_at": at, "acknowledged_by": by, "updated_at": at}
+        return await self._update_alert(alert, changes | _stop_timer(alert), entries=entries)
+
+    async def resolve_alert(self, *, alert: Alert, at: datetime) -> bool:
+        return await self._update_alert(alert, {"status": "resolved", "updated_at": at} | _stop_timer(alert))
+
+    async def escalate_alert(
+        self, *, alert: Alert, level: int, next_at: datetime | None, at: datetime, entries: list[Document]
+    ) -> bool:
+        changes = {"escalation.level": level, "escalation.next_at": next_at, "updated_at": at}
+        return await self._update_alert(alert, changes, entries=entries)
+
+    async def _update_alert(
+        self, alert: Alert, changes: Document, *, push: Document | None = None, entries: list[Document] | None = None
     ) -> bool:
         update: Document = {"$set": changes, "$inc": {"version": 1}}
         pushes = dict(push or {})
@@ -200,7 +241,7 @@ class NotificationsRepository:
             pushes[OUTBOX_FIELD] = {"$each": entries}
         if pushes:
             update["$push"] = pushes
-        result = await self.alerts.update_one({"_id": alert["_id"], "version": alert["version"]}, update)
+        result = await self.alerts.update_one({"_id": alert.id, "version": alert.version}, update)
         return result.modified_count == 1
 
     async def page_inbox(
@@ -230,12 +271,17 @@ class NotificationsRepository:
         found = self.alerts.find({"recipient_id": recipient_id, **changed}, NO_OUTBOX)
         return await found.sort([("updated_at", ASCENDING), ("_id", ASCENDING)]).limit(200).to_list(None)
 
-    async def due_escalations(self, *, now: datetime) -> list[Document]:
+    async def due_escalations(self, *, now: datetime) -> list[Alert]:
+        """Open alerts whose next escalation step is due (one that fits no more is logged and skipped)."""
         found = self.alerts.find({"status": "open", "escalation.next_at": {"$lte": now}}, NO_OUTBOX)
-        return await found.limit(200).to_list(None)
+        return _parse_alerts(await found.limit(200).to_list(None))
 
     async def chain(self, *, root_id: str) -> list[Document]:
+        """The stored alerts of an escalation chain as they are (for the chain's view)."""
         return await self.alerts.find({"root_id": root_id}, NO_OUTBOX).to_list(None)
+
+    async def chain_alerts(self, *, root_id: str) -> list[Alert]:
+        return _parse_alerts(await self.chain(root_id=root_id))
 
     async def chain_starts_since(self, *, since: datetime, severities: Collection[str]) -> list[Document]:
         """The first alert (level 0) of each chain created since ``since``, with only what timing needs."""
@@ -243,11 +289,11 @@ class NotificationsRepository:
         fields = {"severity": 1, "created_at": 1, "acknowledged_at": 1, "status": 1}
         return await self.alerts.find(query, fields).to_list(None)
 
-    async def open_alerts_about(self, *, subject_id: str, families: tuple[str, ...]) -> list[Document]:
+    async def open_alerts_about(self, *, subject_id: str, families: tuple[str, ...]) -> list[Alert]:
         """Open alerts about a student, redacted notices included (they keep the student hidden)."""
         about = [{"subject_id": subject_id}, {"redacted_subject_id": subject_id}]
         query = {"$or": about, "family": {"$in": list(families)}, "status": "open"}
-        return await self.alerts.find(query, NO_OUTBOX).to_list(None)
+        return _parse_alerts(await self.alerts.find(query, NO_OUTBOX).to_list(None))
 
     async def mark_first_delivery(self, *, alert_id: str, at: datetime) -> bool:
         result = await self.alerts.update_one(

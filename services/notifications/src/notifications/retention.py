@@ -14,13 +14,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from prometheus_client import Counter
-
 from medsupport_shared.events import utcnow
 from notifications.context import NotificationsContext
+from notifications.metrics import EXPIRED
 
 log = logging.getLogger(__name__)
-EXPIRED = Counter("medsupport_notifications_expired_documents_total", "Documents deleted by retention", ["collection"])
 SWEEP_SECONDS = 3600.0
 
 

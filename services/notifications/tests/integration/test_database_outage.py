@@ -10,7 +10,7 @@ from fastapi import FastAPI, Response
 
 from medsupport_shared.testing import eventually, running, serving
 from medsupport_shared.testing.pytest_plugin import DisposableInfrastructure
-from notifications.deliveries import OUTCOME_WRITE_RETRIES
+from notifications.metrics import OUTCOME_WRITE_RETRIES
 
 from .conftest import wait_for_consumer
 

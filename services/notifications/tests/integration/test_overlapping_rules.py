@@ -47,7 +47,7 @@ async def test_a_narrow_rule_does_not_strip_the_urgent_alerts_channels_or_escala
         # the event routed again (past the consumer's inbox) changes nothing and sends nothing twice
         sent = len([m for m in stack.mailbox.messages if m[0] == ["c1@med.example.edu"]])
         assert await route_event(ctx=app.state.services, event=event) == []
-        assert (await repo.alert(alert_id=alert["_id"]))["version"] == alert["version"]
+        assert (await repo.alert_document(alert_id=alert["_id"]))["version"] == alert["version"]
         deliveries = await repo.deliveries.find({"alert_id": alert["_id"]}).to_list(None)
         assert sorted(d["channel"] for d in deliveries) == ["email", "inapp", "webhook"]
         assert len([m for m in stack.mailbox.messages if m[0] == ["c1@med.example.edu"]]) == sent
