@@ -14,6 +14,7 @@ from medsupport_shared.documents import parse_document, parse_documents
 from medsupport_shared.mongo import ensure_indexes, paginate
 from medsupport_shared.outbox import OUTBOX_FIELD, with_outbox
 from notifications.domain.alerts import Alert
+from notifications.domain.deliveries import Delivery
 from notifications.domain.grouping import Fold
 from notifications.routing import DEFAULT_RULES, RouteRule
 from notifications.safety import roles_of
@@ -306,12 +307,13 @@ class NotificationsRepository:
 
     # ---------------------------------------------------------------- deliveries
 
-    async def insert_deliveries(self, *, deliveries: list[Document]) -> list[Document]:
+    async def insert_deliveries(self, *, deliveries: list[Document]) -> list[Delivery]:
+        """The deliveries inserted (one whose id exists, planned by an earlier attempt, is left alone)."""
         created = []
         for delivery in deliveries:
             try:
                 await self.deliveries.insert_one(delivery)
-                created.append(delivery)
+                created.append(Delivery.model_validate(delivery))
             except DuplicateKeyError:
                 continue
         return created
@@ -322,7 +324,7 @@ class NotificationsRepository:
 
     async def due_deliveries(
         self, *, now: datetime, limit: int = 100, exclude: Collection[str] = (), urgent: bool | None = None
-    ) -> list[Document]:
+    ) -> list[Delivery]:
         """Due deliveries (only urgent or only routine ones if ``urgent`` says so), leaving out ``exclude``
         (those this instance is already on)."""
         query: Document = {
@@ -335,15 +337,22 @@ class NotificationsRepository:
             query["severity"] = "urgent" if urgent else {"$ne": "urgent"}
         if exclude:
             query["_id"] = {"$nin": list(exclude)}
-        return await self.deliveries.find(query, NO_OUTBOX).limit(limit).to_list(None)
+        found = await self.deliveries.find(query, NO_OUTBOX).limit(limit).to_list(None)
+        return parse_documents(found, Delivery, collection=DELIVERIES, log_id=True)
 
-    async def claim_delivery(self, *, delivery: Document, lease_until: datetime, now: datetime) -> bool:
+    async def claim_delivery(self, *, delivery: Delivery | Document, lease_until: datetime, now: datetime) -> bool:
         """One worker per attempt, held by a unique key (a conditional update alone is not atomic on
         FerretDB): the lease document ``<delivery id>:<attempt number>`` can be inserted once. A lease
         whose claimer lost the database before marking the delivery ``sending`` is taken over once it
-        has expired (deleting it by its old expiry lets exactly one worker do so)."""
-        lease_id = f"{delivery['_id']}:{delivery['attempt_count']}"
-        lease = {"_id": lease_id, "delivery_id": delivery["_id"], "until": lease_until}
+        has expired (deleting it by its old expiry lets exactly one worker do so). A plain document is read
+        for its id and attempt count."""
+        delivery_id, attempt_count = (
+            (delivery.id, delivery.attempt_count)
+            if isinstance(delivery, Delivery)
+            else (delivery["_id"], delivery["attempt_count"])
+        )
+        lease_id = f"{delivery_id}:{attempt_count}"
+        lease = {"_id": lease_id, "delivery_id": delivery_id, "until": lease_until}
         try:
             await self.leases.insert_one(lease)
         except DuplicateKeyError:
@@ -355,19 +364,15 @@ class NotificationsRepository:
             except DuplicateKeyError:
                 return False
         result = await self.deliveries.update_one(
-            {
-                "_id": delivery["_id"],
-                "attempt_count": delivery["attempt_count"],
-                "status": {"$in": ["pending", "sending"]},
-            },
+            {"_id": delivery_id, "attempt_count": attempt_count, "status": {"$in": ["pending", "sending"]}},
             {"$set": {"status": "sending", "lease_until": lease_until}},
         )
         return result.modified_count == 1
 
-    async def expire_lease(self, *, delivery: Document, now: datetime) -> Document | None:
+    async def expire_lease(self, *, delivery: Delivery, now: datetime) -> Delivery | None:
         """A worker died mid-attempt: count the attempt as failed and make the delivery due again."""
         result = await self.deliveries.update_one(
-            {"_id": delivery["_id"], "status": "sending", "attempt_count": delivery["attempt_count"]},
+            {"_id": delivery.id, "status": "sending", "attempt_count": delivery.attempt_count},
             {
                 "$set": {"status": "pending", "next_attempt_at": now, "lease_until": None},
                 "$inc": {"attempt_count": 1},
@@ -376,7 +381,8 @@ class NotificationsRepository:
         )
         if result.modified_count != 1:
             return None
-        return await self.deliveries.find_one({"_id": delivery["_id"]}, NO_OUTBOX)
+        found = await self.deliveries.find_one({"_id": delivery.id}, NO_OUTBOX)
+        return None if found is None else parse_document(found, Delivery, collection=DELIVERIES, log_id=True)
 
     async def finish_delivery(
         self, *, delivery_id: str, changes: Document, attempt: Document, entries: list[Document]

@@ -8,7 +8,7 @@ import pytest
 
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import eventually, running
-from notifications.deliveries import plan_deliveries
+from notifications.domain.deliveries import plan_deliveries
 
 pytestmark = pytest.mark.integration
 DEADLINE = 2.5

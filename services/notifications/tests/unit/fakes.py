@@ -15,6 +15,7 @@ from medsupport_shared.outbox import OUTBOX_FIELD, parse_entry, with_outbox
 from medsupport_shared.supervision import TaskSupervisor
 from notifications.context import NotificationsContext
 from notifications.domain.alerts import Alert
+from notifications.domain.deliveries import Delivery
 from notifications.domain.grouping import Fold
 from notifications.repository import ALERTS
 from notifications.routing import DEFAULT_RULES, RouteRule
@@ -140,14 +141,14 @@ class FakeRepository:
         return sum(1 for a in self.alerts.values() if a.get("status") == "open" and a.get("urgent") is True)
 
     # ------------------------------------------------------------ deliveries
-    async def insert_deliveries(self, *, deliveries: list[Document]) -> list[Document]:
+    async def insert_deliveries(self, *, deliveries: list[Document]) -> list[Delivery]:
         created = [d for d in deliveries if d["_id"] not in self.deliveries]
         self.deliveries |= {d["_id"]: copy.deepcopy(d) for d in created}
-        return created
+        return [Delivery.model_validate(d) for d in created]
 
     async def due_deliveries(
         self, *, now: datetime, limit: int = 100, exclude: Collection[str] = (), urgent: bool | None = None
-    ) -> list[Document]:
+    ) -> list[Delivery]:
         return []  # the unit tests look at what was planned; sending is the integration tests' part
 
     # ------------------------------------------------------------ for the tests

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 from medsupport_shared.event_types import ConcernRaised
 from medsupport_shared.events import new_event
 from notifications.coarse_time import hour_floor, send_delay
-from notifications.deliveries import plan_deliveries
+from notifications.domain.deliveries import plan_deliveries
 from notifications.event_info import describe
 
 AT = datetime(2026, 11, 25, 10, 37, 12, 345678, tzinfo=UTC)
