@@ -1,6 +1,7 @@
 """The alert use cases (route an event, group, upgrade, acknowledge, escalate, close) through the in-memory
 fakes: fast checks of their rules; the integration tests check the same against Kafka and MongoDB."""
 
+import inspect
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,8 @@ from notifications.alerts import close_alerts_for_resolved_flag, route_event
 from notifications.coarse_time import hour_floor
 from notifications.escalation import escalate_due
 from notifications.event_info import REDACTED_FAMILY
-
-from .fakes import FakeRepository, fake_context, staff
+from notifications.repository import NotificationsRepository
+from services.notifications.tests.unit.fakes_alerts import FakeRepository, fake_context, staff
 
 PEOPLE = [
     staff("c1", "counsellor"),
@@ -152,3 +153,11 @@ async def test_an_anonymous_reports_alert_and_its_outbox_entry_keep_the_hour_onl
     assert entry["created_at"] == alert["created_at"]  # stored in the document: not the exact minute either
     (event,) = ctx.outbox.events("alert.created")
     assert event.time == alert["created_at"]
+
+
+def test_the_fake_has_the_real_repositorys_signatures():
+    methods = [name for name, _ in inspect.getmembers(FakeRepository, inspect.iscoroutinefunction)]
+    assert len(methods) >= 20
+    for name in methods:
+        fake, real = getattr(FakeRepository, name), getattr(NotificationsRepository, name)
+        assert list(inspect.signature(fake).parameters) == list(inspect.signature(real).parameters), name
