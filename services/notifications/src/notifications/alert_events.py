@@ -1,4 +1,5 @@
-"""The events alerts publish, and the recorder every alert change goes through (its outbox, then Kafka)."""
+"""The events alerts publish, and the recorder every change of an alert or a delivery goes through (the
+document's outbox, then Kafka)."""
 
 from __future__ import annotations
 

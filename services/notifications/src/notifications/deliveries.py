@@ -13,7 +13,7 @@ from pymongo.errors import PyMongoError
 
 from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
 from medsupport_shared.events import CloudEvent, new_event, utcnow
-from medsupport_shared.outbox import ChangeRecorder
+from notifications.alert_events import recorder
 from notifications.channels import ChannelError, alert_url
 from notifications.coarse_time import send_delay
 from notifications.context import NotificationsContext
@@ -116,7 +116,7 @@ async def attempt_delivery(*, ctx: NotificationsContext, delivery: Delivery) -> 
         await _record(ctx=ctx, delivery_id=delivery.id, changes=changes, outcome=outcome, entries=entries)
         return True
 
-    await ChangeRecorder(ctx.outbox, source=ctx.source).record(DELIVERIES, delivery.id, write, *events)
+    await recorder(ctx).record(DELIVERIES, delivery.id, write, *events)
     if outcome["outcome"] == "delivered" and alert is not None and alert.get("first_delivered_at") is None:
         await _observe_first_delivery(ctx=ctx, alert=alert, now=delivery.stamp(now))
 
