@@ -25,7 +25,7 @@ from bench.loadgen import HttpClient, open_loop, poll
 from bench.stats import Recorder, histogram_quantiles, median_of
 from medsupport_shared.events import utcnow
 from medsupport_shared.testing import free_port, serving, token_for
-from notifications.delivery_policy import verify
+from notifications.domain.delivery_policy import verify
 
 COUNSELLOR = "bench-c1"
 WEBHOOK_SECRET = "bench-webhook-secret"

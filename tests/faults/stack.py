@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from pydantic_core import to_jsonable_python
 
 from medsupport_shared.testing import auth, free_port
-from notifications.delivery_policy import verify
+from notifications.domain.delivery_policy import verify
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "faults-webhook-secret"

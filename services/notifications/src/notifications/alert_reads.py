@@ -8,8 +8,8 @@ import uuid
 from medsupport_shared.auth import Principal
 from medsupport_shared.documents import valid_documents
 from medsupport_shared.events import utcnow
-from notifications.alert_access import audited_ids, read_record
 from notifications.context import NotificationsContext
+from notifications.domain.alert_access import audited_ids, read_record
 from notifications.repository import ALERT_READS, Document
 from notifications.schemas import AlertRead, alert_read_view
 

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from medsupport_shared.domain_errors import Conflict
 from medsupport_shared.events import CloudEvent, EventData, utcnow
 from notifications.alert_events import created_event, recorder
-from notifications.coarse_time import hour_floor
 from notifications.context import NotificationsContext
 from notifications.deliveries import start_deliveries
 from notifications.domain.alerts import Alert, derived_id, new_alert
+from notifications.domain.coarse_time import hour_floor
 from notifications.domain.grouping import GROUPED_FAMILIES, Reach, fold, group_key
 from notifications.event_info import REDACTED_FAMILY, EventInfo, describe
 from notifications.metrics import ALERTS_CREATED, ALERTS_GROUPED

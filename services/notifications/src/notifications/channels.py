@@ -11,7 +11,7 @@ import aiosmtplib
 import httpx
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from notifications.delivery_policy import sign
+from notifications.domain.delivery_policy import sign
 from notifications.settings import NotificationsSettings
 from notifications.webhook_targets import WebhookTarget, WebhookTargetRefused
 

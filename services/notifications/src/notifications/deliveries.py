@@ -15,10 +15,10 @@ from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
 from medsupport_shared.events import CloudEvent, new_event, utcnow
 from notifications.alert_events import recorder
 from notifications.channels import ChannelError, alert_url
-from notifications.coarse_time import send_delay
 from notifications.context import NotificationsContext
-from notifications.delivery_policy import backoff_seconds
+from notifications.domain.coarse_time import send_delay
 from notifications.domain.deliveries import Delivery, plan_deliveries
+from notifications.domain.delivery_policy import backoff_seconds
 from notifications.metrics import DELIVERY_ATTEMPTS, EVENT_TO_FIRST_DELIVERY, OUTCOME_WRITE_RETRIES
 from notifications.repository import DELIVERIES, Document
 

@@ -15,12 +15,12 @@ from medsupport_shared.auth import Principal
 from medsupport_shared.documents import valid_documents
 from medsupport_shared.domain_errors import NotFound
 from medsupport_shared.events import utcnow
-from notifications import alert_access
-from notifications.alert_chain import chain_view
 from notifications.alert_reads import record_reads
 from notifications.alert_views import alert_view
-from notifications.coarse_time import hour_floor
 from notifications.context import NotificationsContext
+from notifications.domain import alert_access
+from notifications.domain.alert_chain import chain_view
+from notifications.domain.coarse_time import hour_floor
 from notifications.repository import ALERTS, Document
 from notifications.schemas import AlertOut
 

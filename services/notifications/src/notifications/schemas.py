@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StrictBool
 from medsupport_shared.inputs import StrictInput
 from medsupport_shared.mongo import encode_cursor
 from notifications import examples
-from notifications.delivery_policy import QuietHours
+from notifications.domain.delivery_policy import QuietHours
 from notifications.domain.event_facts import ROUTABLE
 from notifications.rota import Shift
 from notifications.routing import DEFAULT_RULES, Channel, EscalationStep, RouteRule

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, EmailStr, Field, HttpUrl, SecretStr, field_
 from pydantic_settings import NoDecode
 
 from medsupport_shared.settings import DEVELOPMENT_WEBHOOK_SECRET, ServiceSettings
-from notifications.delivery_policy import known_zone
+from notifications.domain.delivery_policy import known_zone
 from notifications.webhook_targets import WebhookPolicy
 
 

@@ -13,7 +13,7 @@ from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.kafka import EventPublisher
 from medsupport_shared.testing import TopicReader, auth, free_port, serving
 from notifications.app import create_app
-from notifications.delivery_policy import verify
+from notifications.domain.delivery_policy import verify
 from notifications.settings import NotificationsSettings
 
 SECRET = "test-webhook-secret"

@@ -9,7 +9,7 @@ import pytest
 from medsupport_shared.event_types import ConcernRaised
 from medsupport_shared.events import new_event, utcnow
 from medsupport_shared.testing import auth, eventually, running
-from notifications.coarse_time import hour_floor
+from notifications.domain.coarse_time import hour_floor
 
 from .conftest import ADMIN, wait_for_consumer
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from medsupport_shared.auth import Principal
-from notifications.alert_access import audited_ids, may_read, read_record
+from notifications.domain.alert_access import audited_ids, may_read, read_record
 from notifications.safety import health_role_change, last_holder_problems
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from medsupport_shared.auth import Principal
-from notifications.alert_chain import chain_view
+from notifications.domain.alert_chain import chain_view
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from medsupport_shared.event_types import ConcernRaised, FlagRaised
 from medsupport_shared.events import new_event, utcnow
 from notifications.acknowledgement import acknowledge
 from notifications.alerts import close_alerts_for_resolved_flag, route_event
-from notifications.coarse_time import hour_floor
+from notifications.domain.coarse_time import hour_floor
 from notifications.escalation import escalate_due
 from notifications.event_info import REDACTED_FAMILY
 from notifications.repository import NotificationsRepository

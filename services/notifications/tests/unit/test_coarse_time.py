@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from medsupport_shared.event_types import ConcernRaised
 from medsupport_shared.events import new_event
-from notifications.coarse_time import hour_floor, send_delay
+from notifications.domain.coarse_time import hour_floor, send_delay
 from notifications.domain.deliveries import plan_deliveries
 from notifications.event_info import describe
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 import pytest
 from pydantic import ValidationError
 
-from notifications.delivery_policy import QuietHours, backoff_seconds, deferred_until, sign, verify
+from notifications.domain.delivery_policy import QuietHours, backoff_seconds, deferred_until, sign, verify
 
 
 def test_signature_is_hex_hmac_sha256_of_the_body():

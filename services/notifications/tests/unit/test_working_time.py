@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notifications.domain.working_time import due_at
 from notifications.routing import DEFAULT_RULES
-from notifications.working_time import due_at
 
 UTC_ZONE = ZoneInfo("UTC")
 DAY = 24 * 60

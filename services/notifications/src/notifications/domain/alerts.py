@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from notifications.domain.working_time import due_at
 from notifications.event_info import REDACTED_LINK, EventInfo
 from notifications.routing import EscalationStep
-from notifications.working_time import due_at
 
 Document = dict[str, Any]
 AlertStatus = Literal["open", "acknowledged", "resolved"]

@@ -8,8 +8,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from notifications.coarse_time import hour_floor
-from notifications.delivery_policy import QuietHours, deferred_until
+from notifications.domain.coarse_time import hour_floor
+from notifications.domain.delivery_policy import QuietHours, deferred_until
 
 Document = dict[str, Any]
 DeliveryStatus = Literal["pending", "sending", "delivered", "failed", "skipped"]

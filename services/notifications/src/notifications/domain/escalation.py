@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from notifications.coarse_time import hour_floor
 from notifications.domain.alerts import Alert, derived_id, new_alert, step_due
+from notifications.domain.coarse_time import hour_floor
 from notifications.event_info import EventInfo
 from notifications.routing import EscalationStep
 
