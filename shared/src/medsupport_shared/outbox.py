@@ -201,11 +201,8 @@ class ChangeRecorder:
         self.source = source
 
     def entry(self, event: EventData | CloudEvent) -> Document:
-        """The outbox entry of a payload (enveloped now, from this service) or of a ready envelope, which keeps
-        its own time as the entry's (an anonymous report's event is dated to the hour, in the document too)."""
-        if isinstance(event, CloudEvent):
-            return outbox_entry(event) | {"created_at": event.time}
-        return outbox_entry(new_event(event, source=self.source))
+        """The outbox entry of a payload (enveloped now, from this service) or of a ready envelope."""
+        return outbox_entry(event if isinstance(event, CloudEvent) else new_event(event, source=self.source))
 
     async def record(
         self,

@@ -1,14 +1,17 @@
-"""The events alerts publish, and the recorder every change of an alert or a delivery goes through (the
-document's outbox, then Kafka)."""
+"""The events alerts publish, and how a change of an alert or a delivery is recorded with them (the document's
+outbox, then Kafka)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from medsupport_shared.event_types import AlertCreated
-from medsupport_shared.events import CloudEvent, new_event
-from medsupport_shared.outbox import ChangeRecorder
+from medsupport_shared.events import new_event
+from medsupport_shared.outbox import ChangeRecorder, Write
 from notifications.context import NotificationsContext
 from notifications.domain.alerts import Alert
 from notifications.event_info import REDACTED_FAMILY
+from notifications.repository import ALERTS, Document
 from notifications.safety import CONCERN_FAMILIES, PRIVATE_FAMILIES
 
 EVENT_PRIVATE_FAMILIES = PRIVATE_FAMILIES | CONCERN_FAMILIES | {REDACTED_FAMILY}
@@ -16,6 +19,18 @@ EVENT_PRIVATE_FAMILIES = PRIVATE_FAMILIES | CONCERN_FAMILIES | {REDACTED_FAMILY}
 
 def recorder(ctx: NotificationsContext) -> ChangeRecorder:
     return ChangeRecorder(ctx.outbox, source=ctx.source)
+
+
+def dated(write: Write, at: datetime) -> Write:
+    """``write``, storing its outbox entries as created at ``at``: about an anonymous report, the entries kept in
+    the document carry its rounded time, like their events, never the exact moment."""
+
+    async def write_dated(entries: list[Document]) -> object:
+        for entry in entries:  # the very entries published next, so the relay's removal still matches them
+            entry["created_at"] = at
+        return await write(entries)
+
+    return write_dated
 
 
 def alert_created(alert: Alert) -> AlertCreated:
@@ -33,9 +48,15 @@ def alert_created(alert: Alert) -> AlertCreated:
     )
 
 
-def created_event(ctx: NotificationsContext, alert: Alert) -> AlertCreated | CloudEvent:
-    """``alert.created``; about an anonymous report, its time (and so the Kafka record's timestamp and its
-    outbox entry's) is the alert's rounded creation time, not the moment it was made."""
+async def record_created(ctx: NotificationsContext, alert: Alert) -> bool:
+    """Store a new alert with its ``alert.created`` and publish it; False when it exists already (a redelivery).
+    About an anonymous report the event's time (so the Kafka record's timestamp) and its outbox entry's are the
+    alert's rounded creation time, not the moment it was made."""
+
+    async def store(entries: list[Document]) -> bool:
+        return await ctx.repo.insert_alert(alert=alert, entries=entries)
+
     if not alert.coarse_times:
-        return alert_created(alert)
-    return new_event(alert_created(alert), source=ctx.source, time=alert.created_at)
+        return await recorder(ctx).record(ALERTS, alert.id, store, alert_created(alert))
+    event = new_event(alert_created(alert), source=ctx.source, time=alert.created_at)
+    return await recorder(ctx).record(ALERTS, alert.id, dated(store, alert.created_at), event)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from medsupport_shared.domain_errors import Conflict
 from medsupport_shared.events import CloudEvent, EventData, utcnow
-from notifications.alert_events import created_event, recorder
+from notifications.alert_events import record_created
 from notifications.context import NotificationsContext
 from notifications.deliveries import start_deliveries
 from notifications.domain.alerts import Alert, derived_id, new_alert
@@ -22,7 +22,6 @@ from notifications.domain.grouping import GROUPED_FAMILIES, Reach, fold, group_k
 from notifications.event_info import REDACTED_FAMILY, EventInfo, describe
 from notifications.metrics import ALERTS_CREATED, ALERTS_GROUPED
 from notifications.recipients import plan_routing, shown_to
-from notifications.repository import ALERTS, Document
 from notifications.routing import RouteRule
 
 log = logging.getLogger(__name__)
@@ -92,10 +91,7 @@ async def alert_recipient(
         zone=ctx.settings.working_zone,
     )
 
-    async def store(entries: list[Document]) -> bool:
-        return await ctx.repo.insert_alert(alert=alert, entries=entries)
-
-    if not await recorder(ctx).record(ALERTS, alert_id, store, created_event(ctx, alert)):
+    if not await record_created(ctx, alert):
         return None
     if not info.coarse_times:  # a scraped increment would time an anonymous report to the scrape interval
         ALERTS_CREATED.labels(info.event_type, info.severity).inc()

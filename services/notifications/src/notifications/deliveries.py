@@ -13,7 +13,7 @@ from pymongo.errors import PyMongoError
 
 from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
 from medsupport_shared.events import CloudEvent, new_event, utcnow
-from notifications.alert_events import recorder
+from notifications.alert_events import dated, recorder
 from notifications.channels import ChannelError, alert_url
 from notifications.context import NotificationsContext
 from notifications.domain.coarse_time import send_delay
@@ -116,7 +116,8 @@ async def attempt_delivery(*, ctx: NotificationsContext, delivery: Delivery) -> 
         await _record(ctx=ctx, delivery_id=delivery.id, changes=changes, outcome=outcome, entries=entries)
         return True
 
-    await recorder(ctx).record(DELIVERIES, delivery.id, write, *events)
+    store = dated(write, delivery.stamp(now)) if delivery.coarse_times else write  # rounded like its events
+    await recorder(ctx).record(DELIVERIES, delivery.id, store, *events)
     if outcome["outcome"] == "delivered" and alert is not None and alert.get("first_delivered_at") is None:
         await _observe_first_delivery(ctx=ctx, alert=alert, now=delivery.stamp(now))
 

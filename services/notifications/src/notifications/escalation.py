@@ -9,7 +9,7 @@ from datetime import datetime
 from medsupport_shared.documents import INVALID_DOCUMENTS
 from medsupport_shared.event_types import AlertEscalated
 from medsupport_shared.events import utcnow
-from notifications.alert_events import created_event, recorder
+from notifications.alert_events import record_created, recorder
 from notifications.context import NotificationsContext
 from notifications.deliveries import start_deliveries
 from notifications.domain.alerts import Alert
@@ -61,10 +61,7 @@ async def _escalate_one(*, ctx: NotificationsContext, alert: Alert, now: datetim
         told = shown_to(info, await ctx.repo.person(person_id=recipient), escalated=True)
         child = escalated_alert(alert, due, recipient_id=recipient, told=told, now=now)
 
-        async def store(entries: list[Document], child: Alert = child) -> bool:
-            return await ctx.repo.insert_alert(alert=child, entries=entries)
-
-        if await changes.record(ALERTS, child.id, store, created_event(ctx, child)):
+        if await record_created(ctx, child):
             await start_deliveries(ctx=ctx, alert=child.to_document(), channels=child.channels)
             ctx.hub.notify(recipient)
     return True
