@@ -90,7 +90,6 @@ async def alert_recipient(
         group_key=key,
         zone=ctx.settings.working_zone,
     )
-
     if not await record_created(ctx, alert):
         return None
     if not info.coarse_times:  # a scraped increment would time an anonymous report to the scrape interval

@@ -50,17 +50,15 @@ async def _escalate_one(*, ctx: NotificationsContext, alert: Alert, now: datetim
         recipient_ids=recipients,
         escalated_at=now,
     )
-    changes = recorder(ctx)
 
     async def step_up(entries: list[Document]) -> bool:
         return await ctx.repo.escalate_alert(alert=alert, level=due.level, next_at=due.next_at, at=now, entries=entries)
 
-    if not await changes.record(ALERTS, alert.id, step_up, escalated):
+    if not await recorder(ctx).record(ALERTS, alert.id, step_up, escalated):
         return False  # acknowledged or escalated by another instance meanwhile
     for recipient in recipients:
         told = shown_to(info, await ctx.repo.person(person_id=recipient), escalated=True)
         child = escalated_alert(alert, due, recipient_id=recipient, told=told, now=now)
-
         if await record_created(ctx, child):
             await start_deliveries(ctx=ctx, alert=child.to_document(), channels=child.channels)
             ctx.hub.notify(recipient)
