@@ -375,11 +375,12 @@ class MeetingReminderDue(EventData):
 class _AlertEvent(EventData):
     topic = NOTIFICATIONS_TOPIC
     alert_id: str
-    subject_id: str
-    """The student (or anonymous concern) the alert is about."""
+    subject_id: str | None = None
+    """The student the alert is about; absent for wellbeing-flag and concern alerts (health data, reporters),
+    as in ``alert.created``: the alert id stands in as the event's subject."""
 
     def event_subject(self) -> str:
-        return self.subject_id
+        return self.subject_id or self.alert_id
 
 
 class AlertCreated(EventData):

@@ -6,7 +6,7 @@ from medsupport_shared.auth import Principal
 from medsupport_shared.domain_errors import NotFound
 from medsupport_shared.event_types import AlertAcknowledged
 from medsupport_shared.events import utcnow
-from notifications.alert_events import recorder
+from notifications.alert_events import public_subject, recorder
 from notifications.context import NotificationsContext
 from notifications.domain.alerts import Alert
 from notifications.metrics import TIME_TO_ACK
@@ -31,7 +31,7 @@ async def acknowledge(*, ctx: NotificationsContext, principal: Principal, alert_
             continue
         own = member.id == alert_id
         acknowledged = AlertAcknowledged(
-            alert_id=alert_id, subject_id=alert.subject_id, acknowledged_by=principal.sub, acknowledged_at=now
+            alert_id=alert_id, subject_id=public_subject(alert), acknowledged_by=principal.sub, acknowledged_at=now
         )
 
         async def store(entries: list[Document], member: Alert = member) -> bool:

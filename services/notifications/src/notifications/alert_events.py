@@ -33,10 +33,24 @@ def dated(write: Write, at: datetime) -> Write:
     return write_dated
 
 
+def is_private(family: str, redacted_subject_id: str | None) -> bool:
+    """Whether an alert's events must not name whom it is about (health data, a concern's reporter)."""
+    return family in EVENT_PRIVATE_FAMILIES or redacted_subject_id is not None
+
+
+def public_subject(alert: Alert | Document) -> str | None:
+    """The subject an alert's events may carry: None for wellbeing and concern alerts (the alert id stands in)."""
+    if isinstance(alert, Alert):
+        return None if is_private(alert.family, alert.redacted_subject_id) else alert.subject_id
+    private = is_private(str(alert.get("family", "")), alert.get("redacted_subject_id"))
+    subject = alert.get("subject_id")
+    return None if private or not isinstance(subject, str) else subject
+
+
 def alert_created(alert: Alert) -> AlertCreated:
     """``alert.created`` for ops and audit consumers: for wellbeing and concern alerts neither the student (or
     reporter) nor the kind of event that caused them; the alert id stands in as the event's subject."""
-    private = alert.family in EVENT_PRIVATE_FAMILIES or alert.redacted_subject_id is not None
+    private = is_private(alert.family, alert.redacted_subject_id)
     return AlertCreated(
         alert_id=alert.id,
         subject_id=None if private else alert.subject_id,

@@ -13,7 +13,7 @@ from pymongo.errors import PyMongoError
 
 from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
 from medsupport_shared.events import CloudEvent, new_event, utcnow
-from notifications.alert_events import dated, recorder
+from notifications.alert_events import dated, public_subject, recorder
 from notifications.channels import ChannelError, alert_url
 from notifications.context import NotificationsContext
 from notifications.domain.coarse_time import send_delay
@@ -146,7 +146,7 @@ def _failed(
     if final:
         failed = DeliveryFailed(
             alert_id=delivery.alert_id,
-            subject_id=(alert or {}).get("subject_id", delivery.recipient_id),
+            subject_id=public_subject(alert) if alert is not None else None,
             recipient_id=delivery.recipient_id,
             channel=delivery.channel,
             attempts=attempt_no,
@@ -168,7 +168,7 @@ def _delivered(*, ctx: NotificationsContext, delivery: Delivery, alert: Document
     log.info("alert delivered", extra={"alert_id": alert["_id"], "channel": delivery.channel})
     delivered = AlertDelivered(
         alert_id=alert["_id"],
-        subject_id=alert["subject_id"],
+        subject_id=public_subject(alert),
         recipient_id=delivery.recipient_id,
         channel=delivery.channel,
         attempt=delivery.attempt_count + 1,

@@ -9,7 +9,7 @@ from datetime import datetime
 from medsupport_shared.documents import INVALID_DOCUMENTS
 from medsupport_shared.event_types import AlertEscalated
 from medsupport_shared.events import utcnow
-from notifications.alert_events import record_created, recorder
+from notifications.alert_events import public_subject, record_created, recorder
 from notifications.context import NotificationsContext
 from notifications.deliveries import start_deliveries
 from notifications.domain.alerts import Alert
@@ -44,7 +44,7 @@ async def _escalate_one(*, ctx: NotificationsContext, alert: Alert, now: datetim
     recipients = await resolve_or_fall_back(ctx=ctx, rule_id=alert.rule_id, target=target, info=info, at=now)
     escalated = AlertEscalated(
         alert_id=alert.id,
-        subject_id=alert.subject_id,
+        subject_id=public_subject(alert),
         level=due.level,
         target=target.label(),
         recipient_ids=recipients,

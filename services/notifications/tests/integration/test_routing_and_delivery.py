@@ -130,6 +130,13 @@ async def test_unacknowledged_urgent_alert_escalates_to_the_lead_then_admin_but_
             (1, None, True),
             (2, "admin-1", False),
         ]
+        # ops and audit consumers of alert events never learn whom a wellbeing alert is about
+        await reader.wait_for(lambda e: e.type == "alert.acknowledged", count=2)
+        await reader.wait_for(lambda e: e.type == "alert.delivered")
+        kinds = {"alert.created", "alert.delivered", "alert.escalated", "alert.acknowledged"}
+        about = [(e.type, e.subject, e.data.get("subject_id")) for e in reader.events if e.type in kinds]
+        assert {kind for kind, _, _ in about} == kinds
+        assert not [a for a in about if {"s1", "s2"} & {a[1], a[2]}], about
 
 
 async def _two(client):
