@@ -27,3 +27,8 @@ def test_a_payload_class_outside_the_catalogue_is_refused():
 
 def test_every_catalogued_model_can_be_handled():
     assert set(by_event_type(dict.fromkeys((s.model for s in EVENT_CATALOG.values()), _handle))) == set(EVENT_CATALOG)
+
+
+def test_a_handler_keyed_by_the_wire_type_string_is_refused_with_a_clear_reason():
+    with pytest.raises(ValueError, match="keyed by payload class"):
+        by_event_type({"checkin.recorded": _handle})  # type: ignore[dict-item]

@@ -141,7 +141,7 @@ async def test_dead_letters_are_listed_with_their_reason_and_replayed_once(isola
         return EventConsumer(
             name="recorder",
             topics=[TOPIC],
-            handlers={"checkin.recorded": handler},
+            handlers={CheckinRecorded: handler},
             group_id=f"{isolation.topic_prefix}group",
             bootstrap_servers=bootstrap,
             publisher=publisher,

@@ -47,7 +47,8 @@ def by_event_type(handlers: Handlers) -> dict[str, EventHandler]:
     for payload_type, handler in handlers.items():
         spec = EVENT_CATALOG.get(getattr(payload_type, "event_type", ""))
         if spec is None or spec.model is not payload_type:
-            raise ValueError(f"{payload_type.__name__} is not an event of the catalogue")
+            name = getattr(payload_type, "__name__", repr(payload_type))
+            raise ValueError(f"{name} is not an event of the catalogue (handlers are keyed by payload class)")
         table[spec.event_type] = handler
     return table
 
