@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import IndexModel
@@ -32,15 +32,17 @@ log = logging.getLogger(__name__)
 Document = dict[str, Any]
 
 
-def outbox_entry(event: CloudEvent) -> Document:
-    """The stored form of one pending event (the envelope as JSON text, plus its correlation)."""
+def outbox_entry(event: CloudEvent, *, at: datetime | None = None, unlinked: bool = False) -> Document:
+    """The stored form of one pending event (the envelope as JSON text, plus its correlation). ``at`` dates the
+    entry (an anonymous report's rounded time, never the moment); ``unlinked`` keeps no correlation or trace id
+    (they would come from an anonymous reporter's browser)."""
     return {
         "id": event.id,
         "type": event.type,
         "event": event.model_dump_json(),
-        "created_at": utcnow(),
-        "correlation_id": correlation.current_correlation_id(),
-        "traceparent": correlation.current_traceparent(),
+        "created_at": at or utcnow(),
+        "correlation_id": None if unlinked else correlation.current_correlation_id(),
+        "traceparent": None if unlinked else correlation.current_traceparent(),
     }
 
 
@@ -200,9 +202,10 @@ class ChangeRecorder:
         self.outbox = outbox
         self.source = source
 
-    def entry(self, event: EventData | CloudEvent) -> Document:
-        """The outbox entry of a payload (enveloped now, from this service) or of a ready envelope."""
-        return outbox_entry(event if isinstance(event, CloudEvent) else new_event(event, source=self.source))
+    def entry(self, event: EventData | CloudEvent, *, at: datetime | None = None, unlinked: bool = False) -> Document:
+        """The outbox entry of a payload (enveloped from this service, at ``at`` or now) or of a ready envelope."""
+        envelope = event if isinstance(event, CloudEvent) else new_event(event, source=self.source, time=at)
+        return outbox_entry(envelope, at=at, unlinked=unlinked)
 
     async def record(
         self,
@@ -212,11 +215,15 @@ class ChangeRecorder:
         *events: EventData | CloudEvent,
         wait: bool | float = False,
         on_published: Callable[[bool], None] | None = None,
+        at: datetime | None = None,
+        unlinked: bool = False,
     ) -> bool:
         """Write the change with its events, then publish them: in the background (``wait=False``), waiting
         up to ``wait`` seconds for Kafka, or until they left (``wait=True``, for sweeps that must know).
-        Answers whether the write wrote; ``on_published`` hears whether every event left."""
-        entries = [self.entry(e) for e in events]
+        Answers whether the write wrote; ``on_published`` hears whether every event left. About an anonymous
+        report, ``at`` dates its events and their entries (a rounded time) and ``unlinked`` drops the request's
+        correlation and trace ids."""
+        entries = [self.entry(e, at=at, unlinked=unlinked) for e in events]
         if not await write(entries):
             return False
         if not entries:

@@ -52,14 +52,8 @@ class FeedbackContext:
         flight could overwrite the caller's next change to the same document. If Kafka is slow or down
         the answer does not wait longer; the publish goes on in the background and the relay retries.
         ``anonymous``: the entries keep no correlation or trace id (they would come from the reporter's browser)."""
-
-        async def write_unlinked(entries: list[dict[str, Any]]) -> object:
-            for entry in entries:
-                entry["correlation_id"] = entry["traceparent"] = None
-            return await write(entries)
-
         return await self.changes.record(
-            collection, document_id, write_unlinked if anonymous else write, *events, wait=self.publish_wait_seconds
+            collection, document_id, write, *events, wait=self.publish_wait_seconds, unlinked=anonymous
         )
 
     @property

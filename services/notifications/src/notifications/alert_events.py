@@ -3,11 +3,8 @@ outbox, then Kafka)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from medsupport_shared.event_types import AlertCreated
-from medsupport_shared.events import new_event
-from medsupport_shared.outbox import ChangeRecorder, Write
+from medsupport_shared.outbox import ChangeRecorder
 from notifications.context import NotificationsContext
 from notifications.domain.alerts import Alert
 from notifications.event_info import REDACTED_FAMILY
@@ -19,18 +16,6 @@ EVENT_PRIVATE_FAMILIES = PRIVATE_FAMILIES | CONCERN_FAMILIES | {REDACTED_FAMILY}
 
 def recorder(ctx: NotificationsContext) -> ChangeRecorder:
     return ChangeRecorder(ctx.outbox, source=ctx.source)
-
-
-def dated(write: Write, at: datetime) -> Write:
-    """``write``, storing its outbox entries as created at ``at``: about an anonymous report, the entries kept in
-    the document carry its rounded time, like their events, never the exact moment."""
-
-    async def write_dated(entries: list[Document]) -> object:
-        for entry in entries:  # the very entries published next, so the relay's removal still matches them
-            entry["created_at"] = at
-        return await write(entries)
-
-    return write_dated
 
 
 def is_private(family: str, redacted_subject_id: str | None) -> bool:
@@ -70,7 +55,5 @@ async def record_created(ctx: NotificationsContext, alert: Alert) -> bool:
     async def store(entries: list[Document]) -> bool:
         return await ctx.repo.insert_alert(alert=alert, entries=entries)
 
-    if not alert.coarse_times:
-        return await recorder(ctx).record(ALERTS, alert.id, store, alert_created(alert))
-    event = new_event(alert_created(alert), source=ctx.source, time=alert.created_at)
-    return await recorder(ctx).record(ALERTS, alert.id, dated(store, alert.created_at), event)
+    at = alert.created_at if alert.coarse_times else None
+    return await recorder(ctx).record(ALERTS, alert.id, store, alert_created(alert), at=at)

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from pymongo.errors import PyMongoError
 
 from medsupport_shared.event_types import AlertDelivered, DeliveryFailed
-from medsupport_shared.events import CloudEvent, new_event, utcnow
-from notifications.alert_events import dated, public_subject, recorder
+from medsupport_shared.events import utcnow
+from notifications.alert_events import public_subject, recorder
 from notifications.channels import ChannelError, alert_url
 from notifications.context import NotificationsContext
 from notifications.domain.coarse_time import send_delay
@@ -23,7 +23,7 @@ from notifications.metrics import DELIVERY_ATTEMPTS, EVENT_TO_FIRST_DELIVERY, OU
 from notifications.repository import DELIVERIES, Document
 
 log = logging.getLogger(__name__)
-Outcome = tuple[Document, Document, list[AlertDelivered | DeliveryFailed | CloudEvent]]
+Outcome = tuple[Document, Document, list[AlertDelivered | DeliveryFailed]]
 """The delivery's changed fields, the attempt recorded, the events it publishes."""
 
 
@@ -116,8 +116,9 @@ async def attempt_delivery(*, ctx: NotificationsContext, delivery: Delivery) -> 
         await _record(ctx=ctx, delivery_id=delivery.id, changes=changes, outcome=outcome, entries=entries)
         return True
 
-    store = dated(write, delivery.stamp(now)) if delivery.coarse_times else write  # rounded like its events
-    await recorder(ctx).record(DELIVERIES, delivery.id, store, *events)
+    # about an anonymous report, its events and their entries carry the attempt's rounded time
+    at = delivery.stamp(now) if delivery.coarse_times else None
+    await recorder(ctx).record(DELIVERIES, delivery.id, write, *events, at=at)
     if outcome["outcome"] == "delivered" and alert is not None and alert.get("first_delivered_at") is None:
         await _observe_first_delivery(ctx=ctx, alert=alert, now=delivery.stamp(now))
 
@@ -142,7 +143,7 @@ def _failed(
     final = error.permanent or attempt_no >= ctx.settings.delivery_max_attempts
     DELIVERY_ATTEMPTS.labels(delivery.channel, "failed" if final else "retry").inc()
     changes: Document = {"status": "failed" if final else "pending", "lease_until": None, "reason": str(error)}
-    events: list[AlertDelivered | DeliveryFailed | CloudEvent] = []
+    events: list[AlertDelivered | DeliveryFailed] = []
     if final:
         failed = DeliveryFailed(
             alert_id=delivery.alert_id,
@@ -153,7 +154,7 @@ def _failed(
             error=str(error)[:200],
             failed_at=stamp,
         )
-        events.append(_event(delivery, failed, stamp, ctx.source))
+        events.append(failed)
         log.warning("delivery failed for good", extra={"delivery_id": delivery.id, "error": str(error)})
     else:
         s = ctx.settings
@@ -177,15 +178,7 @@ def _delivered(*, ctx: NotificationsContext, delivery: Delivery, alert: Document
     changes: Document = {"status": "delivered", "delivered_at": stamp, "lease_until": None, "reason": None}
     if delivery.coarse_times:
         changes["next_attempt_at"] = None  # when it was due tells its random delay, no longer needed
-    return changes, {"at": stamp, "outcome": "delivered"}, [_event(delivery, delivered, stamp, ctx.source)]
-
-
-def _event(
-    delivery: Delivery, data: AlertDelivered | DeliveryFailed, stamp: datetime, source: str
-) -> AlertDelivered | DeliveryFailed | CloudEvent:
-    """The event as it is, or about an anonymous report enveloped at the attempt's rounded time (which its
-    outbox entry and Kafka record then carry too)."""
-    return new_event(data, source=source, time=stamp) if delivery.coarse_times else data
+    return changes, {"at": stamp, "outcome": "delivered"}, [delivered]
 
 
 async def _record(
