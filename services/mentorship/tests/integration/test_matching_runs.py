@@ -120,10 +120,10 @@ async def test_flag_priority_is_learned_from_events_and_cleared_when_resolved(st
 
     await eventually(cleared, timeout=30)
     await stack.mentor("m1", capacity=1)
-    await stack.wants("a-first-by-id")
-    await stack.wants("s-flagged")
+    await stack.wants("a-better-fit")
+    await stack.wants("s-flagged", specialty="paediatrics")  # a worse fit: only a priority would place them
     run = (await stack.client.post("/v1/matching/runs", json={"dry_run": True}, headers=ADMIN)).json()
-    assert [m["mentee_id"] for m in run["matches"]] == ["a-first-by-id"]  # no priority any more
+    assert [m["mentee_id"] for m in run["matches"]] == ["a-better-fit"]  # no priority any more
 
 
 async def test_a_run_agrees_with_the_pure_matching_on_the_same_data(stack: Stack) -> None:
@@ -193,8 +193,8 @@ async def test_a_run_agrees_with_the_pure_matching_on_the_same_data(stack: Stack
 
 async def test_a_dry_run_does_not_tell_who_has_a_flag_and_a_real_run_still_puts_them_first(stack: Stack) -> None:
     await stack.mentor("m1", capacity=1)
-    await stack.wants("a-first-by-id")
-    await stack.wants("z-in-need")
+    await stack.wants("a-better-fit")
+    await stack.wants("z-in-need", specialty="paediatrics")  # a worse fit: only the priority places them
     flag = FlagRaised(
         flag_id="f1",
         student_id="z-in-need",
@@ -206,7 +206,7 @@ async def test_a_dry_run_does_not_tell_who_has_a_flag_and_a_real_run_still_puts_
     await stack.publish(flag)
     await eventually(lambda: stack.ctx.repo.priority.find_one({"_id": "z-in-need"}), timeout=30)
     preview = (await stack.client.post("/v1/matching/runs", json={"dry_run": True}, headers=ADMIN)).json()
-    assert [m["mentee_id"] for m in preview["matches"]] == ["a-first-by-id"]  # as if nobody had a flag
+    assert [m["mentee_id"] for m in preview["matches"]] == ["a-better-fit"]  # as if nobody had a flag
     assert preview["unmatched"] == ["z-in-need"] and "flag" not in json.dumps(preview)
     real = (await stack.client.post("/v1/matching/runs", json={}, headers=ADMIN)).json()
     assert [m["mentee_id"] for m in real["matches"]] == ["z-in-need"]  # the priority stays in the objective

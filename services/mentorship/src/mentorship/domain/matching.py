@@ -10,11 +10,11 @@ the mentor not paused, not on the student's avoid-list):
 
 The matching is optimal in this order, respecting each mentor's free capacity (capacity minus
 current mentees): first as many students with an open wellbeing flag as possible, then as many
-students as possible, then the highest total score. It is solved as one linear assignment (SciPy) on
-capacity-expanded slots, with tier weights derived from the instance so that the order is strict:
-coverage = (max score + 1) x students + 1 per matched student, priority = coverage x (students + 1)
-per matched flagged student. Ties break by ids (inputs are sorted): the same input, the same matching.
-Each mentor's slots are capped at the number of students who may be matched to them (memory).
+students as possible, then the highest total score. The tiers become each student's cost of being
+left out: coverage = (max score + 1) x students + 1, plus priority = coverage x (students + 1) for a
+flagged student, so that the order is strict. ``capacitated_assignment.best_assignment`` solves it on
+each student's best few mentors and proves the result optimal for all pairs (LP duality). The same
+input gives the same matching (inputs are sorted by id; the solver is deterministic).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.optimize import linear_sum_assignment
+
+from mentorship.domain.capacitated_assignment import best_assignment
 
 FORBIDDEN = -1.0
 
@@ -150,12 +151,9 @@ def score_matrix(mentees: Sequence[Mentee], mentors: Sequence[Mentor], weights: 
         )
         > 0
     )
-    specialty = np.array([[bool(s.specialty) and s.specialty == t.specialty for t in mentors] for s in mentees])
-    background = np.array(
-        [
-            [s.wants_shared_background and bool(s.background) and s.background == t.background for t in mentors]
-            for s in mentees
-        ]
+    specialty = _same_value([p.specialty for p in mentees], [t.specialty for t in mentors])
+    background = _same_value(
+        [p.background if p.wants_shared_background else None for p in mentees], [t.background for t in mentors]
     )
     scores = (
         weights.specialty * specialty
@@ -172,6 +170,14 @@ def score_matrix(mentees: Sequence[Mentee], mentors: Sequence[Mentor], weights: 
     return np.where(forbidden, FORBIDDEN, scores).astype(np.float64)
 
 
+def _same_value(left: Sequence[str | None], right: Sequence[str | None]) -> NDArray[np.bool_]:
+    """``left[i] == right[j]`` for every pair, both set (a value of None matches nothing)."""
+    codes = {v: k for k, v in enumerate(sorted({v for v in (*left, *right) if v is not None}))}
+    left_codes = np.array([codes[v] if v is not None else -1 for v in left], dtype=np.int64)
+    right_codes = np.array([codes[v] if v is not None else -2 for v in right], dtype=np.int64)
+    return np.asarray(left_codes[:, None] == right_codes[None, :])
+
+
 def match(mentees: Sequence[Mentee], mentors: Sequence[Mentor], weights: Weights | None = None) -> MatchResult:
     """The optimal matching (see the module docstring)."""
     weights = weights or Weights()
@@ -181,23 +187,16 @@ def match(mentees: Sequence[Mentee], mentors: Sequence[Mentor], weights: Weights
         return MatchResult(matches=[], unmatched=[p.id for p in mentees])
     scores = score_matrix(mentees, mentors, weights)
     coverage = (float(scores.max(initial=0.0)) + 1.0) * len(mentees) + 1.0
-    priority = np.array([coverage * (len(mentees) + 1) if p.flagged else 0.0 for p in mentees])[:, None]
-    gains = np.where(scores > FORBIDDEN, scores + coverage + priority, 0.0)
-    # A mentor never takes more students than can be matched to them, so slots beyond that are dropped:
-    # the expanded matrix is students x sum(min(free slots, allowed students)), not x sum(capacity).
-    allowed_students = (scores > FORBIDDEN).sum(axis=0)
-    slots = np.minimum([t.free_slots for t in mentors], allowed_students)
-    slot_owner = np.repeat(np.arange(len(mentors)), slots)
-    if not slot_owner.size:
-        return MatchResult(matches=[], unmatched=[p.id for p in mentees])
-    costs = np.ascontiguousarray((-gains)[:, slot_owner])  # one expanded copy (maximize=True would make two)
-    rows, columns = linear_sum_assignment(costs)
+    priority = np.array([coverage * (len(mentees) + 1) if p.flagged else 0.0 for p in mentees])
+    pairs = best_assignment(
+        gain=np.maximum(scores, 0.0),
+        allowed=scores > FORBIDDEN,
+        capacity=np.array([t.free_slots for t in mentors], dtype=np.int64),
+        unassigned_cost=coverage + priority,
+    )
     matches, matched = [], set()
-    for row, column in zip(rows, columns, strict=True):
-        mentor = mentors[slot_owner[column]]
-        if scores[row, slot_owner[column]] <= FORBIDDEN:
-            continue  # the solver had to fill the slot; the pair is not allowed
-        mentee = mentees[row]
+    for row, column in pairs:
+        mentee, mentor = mentees[row], mentors[column]
         criteria = explain(mentee, mentor, weights)
         matches.append(Match(mentee.id, mentor.id, round(sum(criteria.values()), 6), criteria))
         matched.add(mentee.id)
