@@ -63,11 +63,11 @@ class Harness:
             retry_backoff=0.01,
         )
 
-    async def send_raw(self, value: bytes, key: bytes = b"s1"):
+    async def send_raw(self, value: bytes, key: bytes = b"s1", partition: int | None = None):
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all")
         await producer.start()
         try:
-            await producer.send_and_wait(self.iso.topic(TOPIC), value, key=key)
+            await producer.send_and_wait(self.iso.topic(TOPIC), value, key=key, partition=partition)
         finally:
             await producer.stop()
 
@@ -107,6 +107,41 @@ async def test_same_event_delivered_twice_has_one_effect(harness):
     await harness.send_raw(marker.model_dump_json().encode())
     await run_until(harness.consumer(), lambda: duplicates(harness) > duplicates_before)
     assert harness.handled == []
+
+
+async def test_partitions_are_worked_side_by_side_each_in_order(harness):
+    # Each of two events, on two partitions, waits for the other to arrive: worked one after the other,
+    # the first would wait in vain.
+    arrived = {"a": asyncio.Event(), "b": asyncio.Event()}
+    met: dict[str, bool] = {}
+    order: list[str] = []
+
+    async def handler(event, payload: CheckinRecorded):
+        mine, other = payload.student_id, "b" if payload.student_id == "a" else "a"
+        if payload.checkin_id.endswith("-later"):
+            order.append(payload.checkin_id)
+            return
+        arrived[mine].set()
+        try:
+            await asyncio.wait_for(arrived[other].wait(), 5)
+            met[mine] = True
+        except TimeoutError:
+            met[mine] = False
+        order.append(payload.checkin_id)
+
+    for partition, student in enumerate(("a", "b")):
+        for suffix in ("", "-later"):
+            event = new_event(
+                CheckinRecorded(
+                    checkin_id=f"{student}{suffix}", student_id=student, instrument="who5", severity="none",
+                    recorded_at=datetime.now(UTC),
+                ),
+                source="/services/wellbeing",
+            )  # fmt: skip
+            await harness.send_raw(event.model_dump_json().encode(), key=student.encode(), partition=partition)
+    await run_until(harness.consumer(handler=handler), lambda: len(order) == 4)
+    assert met == {"a": True, "b": True}
+    assert order.index("a") < order.index("a-later") and order.index("b") < order.index("b-later")
 
 
 def duplicates(harness) -> float:

@@ -37,7 +37,7 @@ async def route_event(*, ctx: NotificationsContext, event: CloudEvent, payload: 
         if mentorship is not None:
             info = replace(info, people={**info.people, "mentor": mentorship["mentor_id"]})
             mentor_link = f"/mentorship/assignments/{mentorship['assignment_id']}"
-    rules = await ctx.repo.rules()
+    rules = await ctx.repo.rules_for_routing()
     plan = await plan_routing(ctx=ctx, info=info, rules=rules, at=utcnow(), mentor_link=mentor_link)
     touched: list[str] = []
     failed: Exception | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,10 @@ LEASES = "delivery_leases"
 STREAM_TICKETS = "stream_tickets"
 OUTBOX_COLLECTIONS = (ALERTS, DELIVERIES)
 NO_OUTBOX = {OUTBOX_FIELD: 0}
+# Routing reads the rules for every event; reading them at most this often per process keeps them off the
+# hot path. A change made through this process is seen at once, one made elsewhere (another replica, by
+# hand) within this many seconds; the urgent-flag safety floor does not depend on the rules at all.
+RULES_FRESH_SECONDS = 1.0
 
 
 def _with_id(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,6 +64,8 @@ class NotificationsRepository:
         self.leases = db[LEASES]
         self.alert_reads = db[ALERT_READS]
         self.stream_tickets = db[STREAM_TICKETS]
+        self._routing_rules: tuple[float, list[RouteRule]] | None = None
+        self._rules_generation = 0  # bumped by every rule write here, so a read that overlapped one is not kept
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(self.people, [IndexModel("roles")])
@@ -84,6 +91,7 @@ class NotificationsRepository:
         """At first start only: rules an admin deleted or changed stay as the admin left them."""
         if await self.routes.count_documents({}, limit=1):
             return 0
+        self._rules_changed()
         seeded = 0
         for rule in DEFAULT_RULES:
             try:
@@ -91,6 +99,7 @@ class NotificationsRepository:
                 seeded += 1
             except DuplicateKeyError:
                 pass
+        self._rules_changed()
         return seeded
 
     # ---------------------------------------------------------------- directory, rotas, rules
@@ -172,20 +181,43 @@ class NotificationsRepository:
         docs = await self.routes.find({}).sort("_id", 1).to_list(None)
         return parse_documents(docs, RouteRule, collection=ROUTES, prepare=_with_id, log_id=True)
 
+    async def rules_for_routing(self) -> list[RouteRule]:
+        """``rules()``, read at most once every ``RULES_FRESH_SECONDS`` (see there)."""
+        cached = self._routing_rules
+        if cached is not None and time.monotonic() - cached[0] < RULES_FRESH_SECONDS:
+            return cached[1]
+        generation, read_at = self._rules_generation, time.monotonic()
+        rules = await self.rules()
+        if generation == self._rules_generation:
+            self._routing_rules = (read_at, rules)
+        return rules
+
+    def _rules_changed(self) -> None:
+        self._rules_generation += 1
+        self._routing_rules = None
+
     async def insert_rule(self, *, rule: RouteRule) -> bool:
+        self._rules_changed()
         try:
             await self.routes.insert_one({"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})})
         except DuplicateKeyError:
             return False
+        finally:
+            self._rules_changed()  # also after: a read between the first bump and the write is not kept
         return True
 
     async def replace_rule(self, *, rule: RouteRule) -> None:
+        self._rules_changed()
         await self.routes.replace_one(
             {"_id": rule.id}, {"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})}, upsert=True
         )
+        self._rules_changed()
 
     async def delete_rule(self, *, rule_id: str) -> bool:
-        return (await self.routes.delete_one({"_id": rule_id})).deleted_count == 1
+        self._rules_changed()
+        deleted = (await self.routes.delete_one({"_id": rule_id})).deleted_count == 1
+        self._rules_changed()
+        return deleted
 
     # ---------------------------------------------------------------- alerts
 

@@ -46,6 +46,9 @@ class FakeRepository:
     async def rota(self, *, team: str) -> Document | None:
         return self.rotas.get(team)
 
+    async def rules_for_routing(self) -> list[RouteRule]:
+        return await self.rules()
+
     async def rules(self) -> list[RouteRule]:
         return sorted(self.route_rules, key=lambda r: r.id)
 

@@ -108,6 +108,9 @@ class FakeDirectoryRepository:
 
     # ---------------------------------------------------------------- routing rules
 
+    async def rules_for_routing(self) -> list[RouteRule]:
+        return await self.rules()
+
     async def rules(self) -> list[RouteRule]:
         docs = [self.routes[rule_id] for rule_id in sorted(self.routes)]
         return parse_documents(docs, RouteRule, collection=ROUTES, prepare=lambda d: {**d, "id": d["_id"]})

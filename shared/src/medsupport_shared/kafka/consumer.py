@@ -143,14 +143,27 @@ class EventConsumer:
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=300, max_records=200)
-            for tp, records in batches.items():
-                for record in records:
-                    if self._stopping.is_set():
-                        break
-                    await self._process(record)
-                    self._processed[tp] = record.offset + 1
-                await self._commit(consumer, [tp])
+            # Partitions are worked side by side, each in order (Kafka's only ordering promise), as replicas
+            # sharing the group would: one partition's database round trips overlap another's. A failure in
+            # one cancels the others; nothing of theirs past the last commit is lost (the inbox and
+            # idempotent handlers make the redelivery a no-op).
+            try:
+                async with asyncio.TaskGroup() as partitions:
+                    for tp, records in batches.items():
+                        partitions.create_task(self._consume_partition(consumer, tp, records))
+            except BaseExceptionGroup as failed:
+                raise failed.exceptions[0] from failed  # what the loop handles (an outage, a broker error), as if alone
             self._report_lag(consumer)
+
+    async def _consume_partition(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
+    ) -> None:
+        for record in records:
+            if self._stopping.is_set():
+                break
+            await self._process(record)
+            self._processed[tp] = record.offset + 1
+        await self._commit(consumer, [tp])
 
     async def _commit(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition] | None = None) -> None:
         offsets = {tp: off for tp, off in self._processed.items() if partitions is None or tp in partitions}
