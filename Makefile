@@ -52,5 +52,6 @@ check-deploy: install ## validate compose, Kubernetes manifests, dashboards and 
 openapi: install ## after an API change: export docs/openapi/*.json and regenerate the TypeScript client from them
 	@$(UV) run --frozen python -m tools.openapi_export
 
-clean: down ## stop infrastructure and remove local state (and the local uv)
+clean: ## stop infrastructure and remove local state (a PostgreSQL cluster kept outside .state too) and the local uv
+	@$(INFRA) clean
 	rm -rf .state .tools

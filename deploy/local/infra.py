@@ -3,14 +3,17 @@
 
     python3 deploy/local/infra.py up       # fetch/build (cached), start, wait until both answer
     python3 deploy/local/infra.py down     # stop only what this script started (by pid file)
+    python3 deploy/local/infra.py clean    # down, then delete the state dir (and a cluster kept outside it)
     python3 deploy/local/infra.py status
 
 Kafka comes from Apache Kafka's artifacts on Maven Central (jars cached under the cache dir).
 MongoDB: ``mongod`` when it is on PATH, else FerretDB built from the Go module proxy through the
-small embedding ``main`` in ``deploy/local/ferretdb``, on SQLite (default) or, with
-``MEDSUPPORT_MONGO_BACKEND=postgresql`` (or ``--mongo-backend postgresql``), on a private PostgreSQL
-cluster this script creates and starts from Debian's ``postgresql`` package (state under the state
-dir, Unix socket only, started as the ``postgres`` user when run as root).
+small embedding ``main`` in ``deploy/local/ferretdb``, on a private PostgreSQL cluster this script
+creates and starts from Debian's ``postgresql`` package (the default: Unix socket only, started as the
+``postgres`` user when run as root; see ``postgres_home`` for where it lives) or, with
+``MEDSUPPORT_MONGO_BACKEND=sqlite`` (``--mongo-backend sqlite``) or when PostgreSQL is not installed
+(said in one line), on SQLite files under the state dir. A running server started on the other store
+is restarted on the one asked for.
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` or ``MONGO_URL`` is set, that server is used and nothing local is
 started for it; when it does not answer, this says so and stops. Any MongoDB URL form is accepted
@@ -29,9 +32,11 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -230,10 +235,11 @@ def _alive(pid_file: Path) -> bool:
         return False
     try:  # a zombie or a reused pid for another program does not count
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        proc_stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
-    return str(STATE).encode() in cmdline and ") Z " not in stat
+    markers = {str(STATE).encode(), str(postgres_home()).encode()}  # a cluster of its own lives elsewhere
+    return any(marker in cmdline for marker in markers) and ") Z " not in proc_stat
 
 
 def _spawn(
@@ -414,37 +420,147 @@ def ferretdb_binary() -> Path:
     return binary
 
 
-# ---------------------------------------------------------------- postgresql (FerretDB's other backend)
+# ---------------------------------------------------------------- postgresql (FerretDB's default backend)
 
 MONGO_BACKENDS = ("sqlite", "postgresql")
+POSTGRES_HINT = "sudo apt-get install postgresql"
+SOCKET_PATH_MAX = 100
+"""A Unix socket's path must fit in 108 bytes (sun_path); a longer state dir moves the cluster (below)."""
+
+
+def postgres_bin_dirs() -> list[Path]:
+    """Where PostgreSQL's server binaries may be: ``MEDSUPPORT_POSTGRES_BIN`` when set (another install, or
+    none at all to choose the fallback), else Debian's package (newest first; ``initdb`` is not on PATH there),
+    then PATH."""
+    if "MEDSUPPORT_POSTGRES_BIN" in os.environ:
+        return [Path(os.environ["MEDSUPPORT_POSTGRES_BIN"])]
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parts[-2]), reverse=True)
+    on_path = shutil.which("initdb")
+    return [Path(p) for p in found] + ([Path(on_path).parent] if on_path else [])
+
+
+def postgres_missing() -> str | None:
+    """Why FerretDB cannot run on PostgreSQL here (None: it can)."""
+    if not any((d / "initdb").exists() and (d / "postgres").exists() for d in postgres_bin_dirs()):
+        where = os.environ.get("MEDSUPPORT_POSTGRES_BIN") or "/usr/lib/postgresql/*/bin or PATH"
+        return f"PostgreSQL is not installed (no initdb in {where})"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root and there is no 'postgres' user to run PostgreSQL as"
+    return None
 
 
 def _postgres_bin() -> Path:
-    """The newest Debian-packaged PostgreSQL's binaries (``initdb``/``postgres`` are not on PATH there)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if found:
-        return Path(found[-1]).parent
-    on_path = shutil.which("initdb")
-    if on_path:
-        return Path(on_path).parent
-    raise fail("infra", "PostgreSQL is needed for MEDSUPPORT_MONGO_BACKEND=postgresql: sudo apt-get install postgresql")
+    found = next((d for d in postgres_bin_dirs() if (d / "initdb").exists()), None)
+    if found is None:
+        raise fail("infra", f"MEDSUPPORT_MONGO_BACKEND=postgresql, but {postgres_missing()}: {POSTGRES_HINT}")
+    return found
 
 
 def _postgres_user() -> str | None:
     """PostgreSQL refuses to run as root: then it runs as the ``postgres`` user the package creates."""
-    if os.geteuid() != 0:
-        return None
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def _enterable_by(user: str | None, path: Path) -> bool:
+    """Whether ``user`` may reach ``path`` (every directory on the way searchable by it; mode bits only)."""
+    if user is None:
+        return True
+    entry = pwd.getpwnam(user)
+    for part in (path, *path.parents):
+        if not part.exists():
+            continue
+        info = part.stat()
+        bit = 0o100 if info.st_uid == entry.pw_uid else 0o010 if info.st_gid == entry.pw_gid else 0o001
+        if not info.st_mode & bit:
+            return False
+    return True
+
+
+POSTGRES_HOME_POINTER = "postgres-home"
+"""In the state dir: the directory of its own the cluster lives in when the state dir cannot hold it."""
+
+
+def postgres_home() -> Path:
+    """Where the cluster lives: ``postgres-data`` and the ``postgres-run`` socket directory.
+
+    The state dir itself when PostgreSQL's user may enter it, else a private directory of its own under the
+    system's temporary directory (pytest's per-user tmp dirs and ``/root`` are closed to ``postgres``, and a
+    deep state dir would make the socket's path too long): created 0700 and owned by that user, named in
+    the state dir (and naming it back), kept across ``down`` like the state dir's data and removed by
+    ``clean``, or by a later ``up`` once its state dir is gone (a run that was killed before ``clean``)."""
+    pointer = STATE / POSTGRES_HOME_POINTER
+    if pointer.exists():
+        return Path(pointer.read_text().strip())
+    return STATE
+
+
+def _owned_privately(path: Path, user: str | None) -> bool:
+    """A real directory of ``user`` (or ours) that nobody else may enter: a recorded cluster directory under
+    /tmp is only reused when it is still the one this script created."""
     try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        raise fail(
-            "infra", "running as root and no 'postgres' user to run PostgreSQL as: sudo apt-get install postgresql"
-        ) from None
-    return "postgres"
+        info = path.lstat()
+    except OSError:
+        return False
+    uid = pwd.getpwnam(user).pw_uid if user else os.geteuid()
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o077
+
+
+POSTGRES_HOME_PREFIX = "medsupport-pg-"
+
+
+def _remove_orphaned_postgres_homes(base: Path, user: str | None) -> None:
+    """Cluster directories whose state dir no longer names them (removed without ``clean``, e.g. pytest's
+    old temporary directories) and whose server is not running."""
+    for home in base.glob(f"{POSTGRES_HOME_PREFIX}*"):
+        try:
+            state = Path((home / "state-dir").read_text().strip())
+            named = (state / POSTGRES_HOME_POINTER).read_text().strip() == str(home)
+        except OSError:
+            named = False
+        if named or not _owned_privately(home, user) or _postmaster_alive(home / "postgres-data"):
+            continue
+        log(f"removing {home}, the PostgreSQL cluster of a state dir that is gone")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _postmaster_alive(data: Path) -> bool:
+    try:
+        os.kill(int((data / "postmaster.pid").read_text().split()[0]), 0)
+    except PermissionError:  # another user's process
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+def _place_postgres_home(port: int) -> Path:
+    STATE.mkdir(parents=True, exist_ok=True)
+    home, user = postgres_home(), _postgres_user()
+    if home != STATE and _owned_privately(home, user):
+        return home
+    (STATE / POSTGRES_HOME_POINTER).unlink(missing_ok=True)  # none yet, or wiped with /tmp (a reboot)
+    socket_path = STATE / "postgres-run" / f".s.PGSQL.{port}"
+    if _enterable_by(user, STATE) and len(str(socket_path)) <= SOCKET_PATH_MAX:
+        return STATE
+    base = next((Path(p) for p in (tempfile.gettempdir(), "/tmp") if _enterable_by(user, Path(p))), None)
+    if base is None:
+        raise fail("infra", f"PostgreSQL runs as '{user}', which can enter neither {STATE} nor /tmp")
+    _remove_orphaned_postgres_homes(base, user)
+    home = Path(tempfile.mkdtemp(prefix=POSTGRES_HOME_PREFIX, dir=base))  # mode 0700, a name nobody could take
+    (home / "state-dir").write_text(str(STATE))
+    if user:
+        shutil.chown(home, user, user)
+    (STATE / POSTGRES_HOME_POINTER).write_text(str(home))
+    who = user or getpass.getuser()
+    log(f"PostgreSQL's cluster goes in {home} ({who} cannot use {STATE} for it; `down` removes it)")
+    return home
 
 
 def postgres_socket_dir() -> Path:
-    return STATE / "postgres-run"
+    return postgres_home() / "postgres-run"
 
 
 def postgres_url(port: int) -> str:
@@ -468,21 +584,16 @@ def start_postgres(port: int) -> None:
     if _alive(STATE / "postgres.pid") and postgres_answers(port):
         log(f"postgresql already running (socket {postgres_socket_dir()}, port {port})")
         return
-    bin_dir, user = _postgres_bin(), _postgres_user()
-    data, run_dir = STATE / "postgres-data", postgres_socket_dir()
-    closed = [p for p in (STATE, *STATE.parents) if user and p.exists() and not p.stat().st_mode & 0o001]
-    if closed:
-        raise fail(
-            "infra",
-            f"PostgreSQL runs as '{user}', which cannot enter {closed[-1]}: "
-            "set MEDSUPPORT_STATE_DIR to a directory under one others may enter (chmod o+x)",
-        )
+    if problem := postgres_missing():
+        raise fail("infra", f"MEDSUPPORT_MONGO_BACKEND=postgresql, but {problem}: {POSTGRES_HINT}")
+    bin_dir, user, home = _postgres_bin(), _postgres_user(), _place_postgres_home(port)
+    data, run_dir = home / "postgres-data", home / "postgres-run"
     for path in (data, run_dir):
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         if user:
             shutil.chown(path, user, user)
     if not (data / "PG_VERSION").exists():
-        log(f"creating a PostgreSQL cluster in {data} (first run only)")
+        log(f"creating a PostgreSQL cluster in {data}" + (" (first run only)" if home == STATE else ""))
         argv = [str(bin_dir / "initdb"), "-D", str(data), "--auth=trust", "--encoding=UTF8", "--locale=C"]
         with open(STATE / "postgres-initdb.log", "ab") as out:
             subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True, user=user)
@@ -516,16 +627,55 @@ def start_postgres(port: int) -> None:
         raise fail("infra", f"createdb ferretdb failed: {created.stderr.strip()}")
 
 
-def start_mongo(port: int, backend: str = "sqlite", postgres_port: int = 5433) -> None:
-    pid_file = STATE / "mongo.pid"
-    if _alive(pid_file) and mongo_answers("127.0.0.1", port):
-        log(f"mongo already running on 127.0.0.1:{port}")
-        return
-    if backend not in MONGO_BACKENDS:
-        raise fail("infra", f"MEDSUPPORT_MONGO_BACKEND={backend!r}: use one of {', '.join(MONGO_BACKENDS)}")
+def choose_mongo_backend(asked: str | None) -> str:
+    """FerretDB's store: PostgreSQL, the faster one, unless SQLite is asked for; when PostgreSQL is missing,
+    SQLite with one line saying why, unless PostgreSQL was asked for by name (then one line and stop)."""
+    if asked and asked not in MONGO_BACKENDS:
+        raise fail("infra", f"MEDSUPPORT_MONGO_BACKEND={asked!r}: use one of {', '.join(MONGO_BACKENDS)}")
+    if asked == "sqlite":
+        return "sqlite"
+    problem = postgres_missing()
+    if problem is None:
+        return "postgresql"
+    if asked == "postgresql":
+        raise fail("infra", f"MEDSUPPORT_MONGO_BACKEND=postgresql, but {problem}: {POSTGRES_HINT}")
+    log(
+        f"FerretDB runs on SQLite, not on the faster PostgreSQL, because {problem}; for the faster store: "
+        f"{POSTGRES_HINT} (`make up` and `make test` do it themselves as root with apt-get), "
+        "or set MEDSUPPORT_MONGO_BACKEND=sqlite to choose SQLite"
+    )
+    return "sqlite"
+
+
+def running_mongo_backend() -> str:
+    """What the running local server was started on: recorded at its start (a server started before the
+    record existed is read off its command line)."""
+    recorded = STATE / "mongo.backend"
+    if recorded.exists():
+        return recorded.read_text().strip()
+    try:
+        argv = Path(f"/proc/{_pid(STATE / 'mongo.pid')}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "unknown"
+    if b"postgresql" in argv:
+        return "postgresql"
+    return "mongod" if any(arg.endswith(b"mongod") for arg in argv) else "sqlite"
+
+
+def start_mongo(port: int, asked: str | None = None, postgres_port: int = 5433) -> None:
+    mongod = shutil.which("mongod")
+    backend = "mongod" if mongod else choose_mongo_backend(asked)
+    if _alive(STATE / "mongo.pid") and mongo_answers("127.0.0.1", port):
+        running = running_mongo_backend()
+        if running == backend:
+            log(f"mongo already running on 127.0.0.1:{port} ({backend})")
+            return
+        log(f"mongo on 127.0.0.1:{port} runs on {running}, not {backend}: restarting it on {backend}")
+        _stop("mongo")
+        if running == "postgresql":
+            _stop("postgres")
     data = STATE / "mongo-data"
     data.mkdir(parents=True, exist_ok=True)
-    mongod = shutil.which("mongod")
     if mongod:
         log(f"starting mongod on 127.0.0.1:{port}")
         proc = _spawn("mongo", [mongod, "--bind_ip", "127.0.0.1", "--port", str(port), "--dbpath", str(data)])
@@ -538,6 +688,7 @@ def start_mongo(port: int, backend: str = "sqlite", postgres_port: int = 5433) -
             where = ["-dir", f"{data}/"]
         log(f"starting FerretDB {FERRETDB_VERSION} ({backend}) on 127.0.0.1:{port}")
         proc = _spawn("mongo", [str(binary), "-listen", f"127.0.0.1:{port}", *where])
+    (STATE / "mongo.backend").write_text(backend)
     wait_until(lambda: mongo_answers("127.0.0.1", port), "mongo", 60, proc)
 
 
@@ -579,7 +730,19 @@ def down(args: argparse.Namespace) -> None:
     for name in ("mongo", "postgres", "kafka"):
         if args.only in (None, "mongo" if name == "postgres" else name):
             _stop(name)
+    if args.only in (None, "mongo"):
+        (STATE / "mongo.backend").unlink(missing_ok=True)
     log("stopped")
+
+
+def clean(args: argparse.Namespace) -> None:
+    """``down``, then delete what the servers stored: the state dir and a PostgreSQL cluster kept outside it."""
+    args.only = None
+    down(args)
+    if (home := postgres_home()) != STATE:
+        shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(STATE, ignore_errors=True)
+    log(f"removed {STATE}" + (f" and {home}" if home != STATE else ""))
 
 
 def status(args: argparse.Namespace) -> None:
@@ -595,7 +758,7 @@ def status(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "clean", "status"])
     parser.add_argument("--only", choices=["kafka", "mongo"], help="act on one server only")
     parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("MEDSUPPORT_KAFKA_PORT", 9092)))
     parser.add_argument(
@@ -607,13 +770,13 @@ def main() -> None:
     parser.add_argument(
         "--mongo-backend",
         choices=MONGO_BACKENDS,
-        default=os.environ.get("MEDSUPPORT_MONGO_BACKEND", "sqlite"),
-        help="FerretDB's storage (when no mongod is on PATH)",
+        default=os.environ.get("MEDSUPPORT_MONGO_BACKEND") or None,
+        help="FerretDB's storage (when no mongod is on PATH); default postgresql when installed, else sqlite",
     )
     parser.add_argument("--postgres-port", type=int, default=int(os.environ.get("MEDSUPPORT_POSTGRES_PORT", 5433)))
     args = parser.parse_args()
     try:
-        {"up": up, "down": down, "status": status}[args.command](args)
+        {"up": up, "down": down, "clean": clean, "status": status}[args.command](args)
     except StepFailed:
         raise
     except ValueError as exc:  # a malformed KAFKA_BOOTSTRAP_SERVERS or MONGO_URL

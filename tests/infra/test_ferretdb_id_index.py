@@ -12,6 +12,7 @@ import pytest
 
 from medsupport_shared.mongo import create_client
 from medsupport_shared.testing import eventually
+from medsupport_shared.testing.pytest_plugin import DisposableInfrastructure
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +28,22 @@ def _plan(database_file, collection: str) -> tuple[list[str], str]:
     return indexes, " ".join(str(step[-1]) for step in plan)
 
 
-async def test_every_collection_gets_an_index_that_updates_by_id_use(disposable_infrastructure):
+@pytest.fixture
+async def sqlite_ferretdb(tmp_path):
+    """A FerretDB of its own on SQLite, whatever the default store."""
+    infra = DisposableInfrastructure(tmp_path, mongo_backend="sqlite")
+    await infra.start(only="mongo")
+    yield infra
+    await infra.remove()
+
+
+async def test_every_collection_gets_an_index_that_updates_by_id_use(sqlite_ferretdb):
     if shutil.which("mongod"):
         pytest.skip("mongod is on PATH: the local infrastructure runs MongoDB, not FerretDB")
-    await disposable_infrastructure.start(only="mongo")
-    client = create_client(disposable_infrastructure.infra.mongo_url)
+    client = create_client(sqlite_ferretdb.infra.mongo_url)
     try:
         await client["id_index_check"]["items"].insert_many([{"_id": f"item-{i}", "n": i} for i in range(50)])
-        database_file = disposable_infrastructure.state_dir / "mongo-data" / "id_index_check.sqlite"
+        database_file = sqlite_ferretdb.state_dir / "mongo-data" / "id_index_check.sqlite"
 
         async def indexed() -> bool:
             return any(name.endswith("__id_path") for name in _plan(database_file, "items")[0])

@@ -37,7 +37,7 @@ async def own_database(tmp_path):
     infra = DisposableInfrastructure(tmp_path)
     await infra.start(only="mongo")
     yield infra
-    await infra.stop(only="mongo")
+    await infra.remove()
 
 
 def sigkill(infra: DisposableInfrastructure) -> None:

@@ -133,16 +133,21 @@ class DisposableInfrastructure:
     """A second Kafka and MongoDB-protocol server on free ports, for tests that stop and restart
     them (outages, crashes) without disturbing the shared servers other tests use."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, mongo_backend: str | None = None) -> None:
+        """``mongo_backend``: FerretDB's store (``sqlite`` or ``postgresql``); None: infra.py's choice."""
         from medsupport_shared.testing import free_port
 
         self.state_dir = state_dir
+        self.mongo_backend = mongo_backend
         self.kafka_port, self.controller_port, self.mongo_port = free_port(), free_port(), free_port()
+        self.postgres_port = free_port()
         self.infra = Infrastructure(f"127.0.0.1:{self.kafka_port}", f"mongodb://127.0.0.1:{self.mongo_port}")
 
     def _run(self, command: str, only: str | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URL")}
         env.update(MEDSUPPORT_STATE_DIR=str(self.state_dir), MEDSUPPORT_KAFKA_HEAP="384m")
+        if self.mongo_backend:
+            env["MEDSUPPORT_MONGO_BACKEND"] = self.mongo_backend
         argv = [
             sys.executable,
             str(_repo_root() / "deploy" / "local" / "infra.py"),
@@ -153,6 +158,8 @@ class DisposableInfrastructure:
             str(self.controller_port),
             "--mongo-port",
             str(self.mongo_port),
+            "--postgres-port",
+            str(self.postgres_port),
         ]
         if only:
             argv += ["--only", only]
@@ -163,6 +170,10 @@ class DisposableInfrastructure:
 
     async def stop(self, only: str | None = None) -> None:
         await asyncio.to_thread(self._run, "down", only)
+
+    async def remove(self) -> None:
+        """Stop both and delete their data, including a PostgreSQL cluster kept outside the state dir."""
+        await asyncio.to_thread(self._run, "clean")
 
     async def kill(self, only: str) -> None:
         """SIGKILL one server (``kafka`` or ``mongo``) and its process group: a crash, no clean shutdown.
@@ -190,4 +201,4 @@ async def disposable_infrastructure(tmp_path_factory: pytest.TempPathFactory) ->
     try:
         yield infra
     finally:
-        await infra.stop()
+        await infra.remove()
