@@ -8,6 +8,9 @@
    turns that off). `up`/`test` need Java 17+ and Maven (Kafka) and Go (FerretDB) unless what they
    build is cached, `mongod` is on PATH or KAFKA_BOOTSTRAP_SERVERS / MONGO_URL name external servers;
    `test` also needs Chromium (browser tests) and Node.js 18.17+ with npm (the TypeScript client).
+   FerretDB's default store is PostgreSQL: `up`/`test` install Debian's `postgresql` package as root with
+   apt-get when it is missing; when it cannot be installed, FerretDB runs on SQLite (infra.py says why in
+   one line) unless MEDSUPPORT_MONGO_BACKEND=postgresql asks for it by name (then it is a prerequisite).
 2. Uses `uv` from PATH when there is one; otherwise installs the pinned uv into .tools/uv-env, a
    virtualenv of its own (no system pip, which PEP 668 forbids on Debian and Ubuntu).
 3. `uv sync --frozen` (the virtualenv from uv.lock), showing progress.
@@ -182,6 +185,19 @@ def check_venv() -> Missing | None:
     return None
 
 
+def check_postgresql() -> Missing | None:
+    """Only when MEDSUPPORT_MONGO_BACKEND=postgresql names it; by default a missing PostgreSQL means SQLite."""
+    if (problem := infra.postgres_missing()) is None:
+        return None
+    apt = ["postgresql"] if apt_candidate("postgresql") else []
+    return Missing(f"PostgreSQL (MEDSUPPORT_MONGO_BACKEND=postgresql): {problem}", infra.POSTGRES_HINT, apt)
+
+
+def local_ferretdb() -> bool:
+    """FerretDB is what serves MongoDB here: no MONGO_URL and no mongod on PATH."""
+    return not infra.external_targets()[1] and not shutil.which("mongod")
+
+
 def infrastructure_checks() -> list[Callable[[], Missing | None]]:
     try:
         kafka, mongo = infra.external_targets()
@@ -194,6 +210,8 @@ def infrastructure_checks() -> list[Callable[[], Missing | None]]:
             checks.append(check_maven)
     if not mongo and not shutil.which("mongod") and not infra.ferretdb_cached():
         checks.append(check_go)
+    if not mongo and not shutil.which("mongod") and os.environ.get("MEDSUPPORT_MONGO_BACKEND") == "postgresql":
+        checks.append(check_postgresql)
     return checks
 
 
@@ -224,6 +242,19 @@ def check_prerequisites(target: str, install: bool) -> None:
         print(f"[{P}] missing: {item.what}; install: {item.hint}", file=sys.stderr, flush=True)
     if missing:
         raise StepFailed(f"[{P}] {len(missing)} prerequisite(s) missing (above); install them and run this again")
+
+
+def offer_postgresql() -> None:
+    """FerretDB's default, faster store: installed as root with apt-get when missing; otherwise (not root, no
+    apt, apt failed) FerretDB falls back to SQLite, and infra.py says so with the way to get PostgreSQL."""
+    if os.environ.get("MEDSUPPORT_MONGO_BACKEND") or not local_ferretdb() or infra.postgres_missing() is None:
+        return
+    if not may_install_system_packages() or not apt_candidate("postgresql"):
+        return
+    try:
+        install_system_packages(["postgresql"])
+    except StepFailed as exc:
+        say(P, f"PostgreSQL could not be installed ({exc.code}); FerretDB will run on SQLite, the slower store")
 
 
 def offer_prometheus() -> None:
@@ -269,6 +300,8 @@ def main() -> None:
     if problem := python_too_old():
         raise fail(P, problem)
     check_prerequisites(args.target, install=not args.check_only)
+    if args.target in ("up", "test") and not args.check_only:
+        offer_postgresql()
     if args.target == "up" and not args.check_only:
         offer_prometheus()
     if args.check_only:

@@ -190,3 +190,91 @@ def test_make_test_names_a_missing_or_too_old_node(tmp_path, node, expected):
     assert len(lines) == 2 and expected in lines[0] and "install: " in lines[0], lines
     done = run_script("bootstrap.py", "up", "--check-only", tmp_path=tmp_path, bin_dir=bin_dir)
     assert done.returncode == 0, done.stderr  # the services themselves do not need Node.js
+
+
+def test_postgresql_named_by_the_environment_is_a_prerequisite_with_its_hint(tmp_path):
+    env = {"MEDSUPPORT_MONGO_BACKEND": "postgresql", "MEDSUPPORT_POSTGRES_BIN": str(tmp_path / "no-postgresql")}
+
+    named = run_script("bootstrap.py", "up", tmp_path=tmp_path, bin_dir=_tools(tmp_path / "bin"), env=env)
+
+    lines = assert_one_line_failure(named)
+    assert len(lines) == 2 and "missing: PostgreSQL (MEDSUPPORT_MONGO_BACKEND=postgresql)" in lines[0], lines
+    assert lines[0].endswith("install: sudo apt-get install postgresql")
+    by_default = run_script(
+        "bootstrap.py",
+        "up",
+        "--check-only",
+        tmp_path=tmp_path,
+        bin_dir=_tools(tmp_path / "bin"),
+        env={"MEDSUPPORT_POSTGRES_BIN": env["MEDSUPPORT_POSTGRES_BIN"]},
+    )
+    assert by_default.returncode == 0, by_default.stderr  # the default falls back to SQLite instead
+
+
+class Apt:
+    """Stands in for apt-get: records what would be installed; ``fails`` makes the install fail."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.installed: list[list[str]] = []
+        self.fails = fails
+
+    def __call__(self, packages: list[str]) -> None:
+        self.installed.append(packages)
+        if self.fails:
+            raise local_module("steps").StepFailed("[bootstrap] error: installing postgresql with apt-get failed")
+
+
+@pytest.fixture
+def bootstrap_without_postgresql(tmp_path, monkeypatch):
+    """As root with apt-get on a machine without PostgreSQL (MEDSUPPORT_POSTGRES_BIN names an empty place)."""
+    bootstrap = local_module("bootstrap")
+    for name in ("MEDSUPPORT_MONGO_BACKEND", "MONGO_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MEDSUPPORT_POSTGRES_BIN", str(tmp_path / "no-postgresql"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no mongod
+    monkeypatch.setattr(bootstrap, "may_install_system_packages", lambda: True)
+    monkeypatch.setattr(bootstrap, "apt_candidate", lambda package: (15, 14) if package == "postgresql" else None)
+    return bootstrap
+
+
+def test_as_root_with_apt_a_missing_postgresql_is_installed(bootstrap_without_postgresql, monkeypatch):
+    apt = Apt()
+    monkeypatch.setattr(bootstrap_without_postgresql, "install_system_packages", apt)
+
+    bootstrap_without_postgresql.offer_postgresql()
+
+    assert apt.installed == [["postgresql"]]
+
+
+def test_a_failed_postgresql_install_is_one_line_and_the_run_goes_on(bootstrap_without_postgresql, monkeypatch, capsys):
+    monkeypatch.setattr(bootstrap_without_postgresql, "install_system_packages", Apt(fails=True))
+
+    bootstrap_without_postgresql.offer_postgresql()  # no StepFailed: FerretDB runs on SQLite instead
+
+    said = capsys.readouterr().out.strip().splitlines()
+    assert len(said) == 1 and "PostgreSQL could not be installed" in said[0] and "SQLite" in said[0], said
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "why"),
+    [
+        ("MEDSUPPORT_MONGO_BACKEND", "sqlite", "SQLite asked for"),
+        ("MONGO_URL", "mongodb://db.example.org:27017", "an external MongoDB"),
+        ("MEDSUPPORT_NO_SYSTEM_INSTALL", "1", "system installs turned off"),
+    ],
+)
+def test_postgresql_is_not_installed_when_it_would_not_be_used_or_may_not_be(
+    bootstrap_without_postgresql, monkeypatch, variable, value, why
+):
+    apt = Apt()
+    monkeypatch.setattr(bootstrap_without_postgresql, "install_system_packages", apt)
+    monkeypatch.setenv(variable, value)
+    if variable == "MEDSUPPORT_NO_SYSTEM_INSTALL":
+        steps = local_module("steps")
+        monkeypatch.setattr(
+            bootstrap_without_postgresql, "may_install_system_packages", steps.may_install_system_packages
+        )
+
+    bootstrap_without_postgresql.offer_postgresql()
+
+    assert apt.installed == [], why
