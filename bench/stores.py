@@ -41,5 +41,5 @@ def private_store(backend: str) -> Iterator[tuple[str, Path]]:
         yield f"mongodb://127.0.0.1:{port}", state
     finally:
         with contextlib.suppress(RuntimeError):
-            infra("down")
+            infra("clean")  # a cluster kept outside the state dir (see infra.postgres_home) goes too
         shutil.rmtree(state, ignore_errors=True)

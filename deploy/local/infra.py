@@ -555,7 +555,7 @@ def _place_postgres_home(port: int) -> Path:
         shutil.chown(home, user, user)
     (STATE / POSTGRES_HOME_POINTER).write_text(str(home))
     who = user or getpass.getuser()
-    log(f"PostgreSQL's cluster goes in {home} ({who} cannot use {STATE} for it; `down` removes it)")
+    log(f"PostgreSQL's cluster goes in {home} ({who} cannot use {STATE} for it; `infra.py clean` removes it)")
     return home
 
 
