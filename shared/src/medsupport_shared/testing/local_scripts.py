@@ -1,5 +1,5 @@
 """Running deploy/local's scripts as a fresh machine would: a controlled PATH of fake tools, an empty cache,
-no external servers named, and never a system package install."""
+no external servers or store named, and never a system package install."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def run_script(
 ) -> subprocess.CompletedProcess[str]:
     """``python deploy/local/<script> args`` with only ``bin_dir`` on PATH (fake tools call others by
     absolute path), its cache and state under ``tmp_path``."""
-    base = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URL", "GOTOOLCHAIN")}
+    chosen_here = ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URL", "GOTOOLCHAIN", "MEDSUPPORT_MONGO_BACKEND")
+    base = {k: v for k, v in os.environ.items() if k not in chosen_here}
     base.update(
         PATH=str(bin_dir),
         HOME=str(tmp_path / "home"),
