@@ -511,6 +511,10 @@ def _owned_privately(path: Path, user: str | None) -> bool:
 POSTGRES_HOME_PREFIX = "medsupport-pg-"
 
 
+ORPHAN_AFTER_SECONDS = 600
+"""A cluster directory is only judged after this long untouched: another run may be creating it right now."""
+
+
 def _remove_orphaned_postgres_homes(base: Path, user: str | None) -> None:
     """Cluster directories whose state dir no longer names them (removed without ``clean``, e.g. pytest's
     old temporary directories) and whose server is not running."""
@@ -521,6 +525,8 @@ def _remove_orphaned_postgres_homes(base: Path, user: str | None) -> None:
         except OSError:
             named = False
         if named or not _owned_privately(home, user) or _postmaster_alive(home / "postgres-data"):
+            continue
+        if time.time() - home.stat().st_mtime < ORPHAN_AFTER_SECONDS:
             continue
         log(f"removing {home}, the PostgreSQL cluster of a state dir that is gone")
         shutil.rmtree(home, ignore_errors=True)
