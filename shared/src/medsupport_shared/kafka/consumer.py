@@ -21,7 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 
 from medsupport_shared import correlation
-from medsupport_shared.event_types import EVENT_CATALOG, owner_source
+from medsupport_shared.event_types import EVENT_CATALOG, StudentErasureRequested, owner_source
 from medsupport_shared.events import CloudEvent, EventData
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka.publisher import EventPublisher, PublishFailed
@@ -79,6 +79,7 @@ class EventConsumer:
         self.name = name
         self._topics = [publisher.topic(t) for t in topics]
         self._handlers = by_event_type(handlers)
+        self._erasure_topic = publisher.topic(StudentErasureRequested.topic)
         self._group_id = group_id
         self._bootstrap = bootstrap_servers
         self._publisher = publisher
@@ -143,6 +144,13 @@ class EventConsumer:
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=300, max_records=200)
+            if any(tp.topic == self._erasure_topic for tp in batches):
+                # An erasure request is not worked beside events that may be about the same student: a
+                # handler mid-way could write after the erasure. Such a batch goes one partition at a time.
+                for tp, records in batches.items():
+                    await self._consume_partition(consumer, tp, records)
+                self._report_lag(consumer)
+                continue
             # Partitions are worked side by side, each in order (Kafka's only ordering promise), as replicas
             # sharing the group would: one partition's database round trips overlap another's. A failure in
             # one cancels the others; nothing of theirs past the last commit is lost (the inbox and
