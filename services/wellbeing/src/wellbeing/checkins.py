@@ -20,6 +20,7 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.domain_errors import Unprocessable
 from medsupport_shared.event_types import CheckinRecorded
 from medsupport_shared.events import utcnow
+from medsupport_shared.side_by_side import all_three, both, nothing
 from wellbeing import privacy
 from wellbeing.context import WellbeingContext
 from wellbeing.domain.cohort_summary import Period, cohort_summary, window_start
@@ -86,9 +87,13 @@ async def record_checkin(
     started = time.perf_counter()
     attempt = attempt or CheckinAttempt()
     result = _scored(instrument, answers)
-    consent = await ctx.repo.consent(student_id=principal.sub) or {}
+    # Independent reads, side by side: each sequential round trip is latency on the urgent path.
+    consent_doc, previous_doc = await both(
+        lambda: ctx.repo.consent(student_id=principal.sub),
+        lambda: ctx.repo.latest_score(student_id=principal.sub, instrument=instrument),
+    )
+    consent = consent_doc or {}
     stored = bool(consent.get("store_checkins"))
-    previous_doc = await ctx.repo.latest_score(student_id=principal.sub, instrument=instrument)
     previous = _score_of(previous_doc) if previous_doc else None
     assessment = assess(result, answers, previous=previous, thresholds=ctx.settings.flag_thresholds)
     now, checkin_id = utcnow(), attempt.checkin_id
@@ -130,20 +135,22 @@ async def record_checkin(
         return True
 
     await ctx.changes.record(CHECKINS, checkin_id, insert, recorded)
-    if stored:
-        await ctx.repo.remember_latest_score(checkin=document)
     CHECKINS_RECORDED.labels(instrument, assessment.severity).inc()
     worrying = worrying_checkin(document) if document["flag_pending"] else None
+    # The flag first: it is what a person is waiting for. The bookkeeping after it needs nothing from it.
     flag_id = await apply_flag(ctx=ctx, checkin=worrying, started=started) if worrying else None
     attempt.flag_id = flag_id
-    await ctx.repo.postpone_reminder(student_id=principal.sub, now=now)
     severity = assessment.severity
-    matching = (
-        await resources_for_checkin(
-            ctx=ctx, principal=principal, reasons=list(assessment.reasons), urgent=severity == "urgent"
-        )
-        if severity != "none"
-        else None
+    _, _, matching = await all_three(
+        lambda: ctx.repo.remember_latest_score(checkin=document) if stored else nothing(),
+        lambda: ctx.repo.postpone_reminder(student_id=principal.sub, now=now),
+        lambda: (
+            resources_for_checkin(
+                ctx=ctx, principal=principal, reasons=list(assessment.reasons), urgent=severity == "urgent"
+            )
+            if severity != "none"
+            else nothing()
+        ),
     )
     return CheckinOutcome(checkin_id, result, assessment, stored, now, flag_id, matching)
 

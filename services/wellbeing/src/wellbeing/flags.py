@@ -15,6 +15,7 @@ from medsupport_shared.auth import Principal
 from medsupport_shared.domain_errors import Conflict, NotFound
 from medsupport_shared.event_types import FlagRaised, FlagResolved, FlagUpdated
 from medsupport_shared.events import new_event, utcnow
+from medsupport_shared.side_by_side import both
 from wellbeing import privacy
 from wellbeing.context import WellbeingContext
 from wellbeing.domain.flags import (
@@ -43,12 +44,16 @@ async def apply_flag(
     urgent spool), so it keeps its place in the queue."""
     started = started if started is not None else time.perf_counter()
     student_id, checkin_id, share_with_mentor = checkin.student_id, checkin.checkin_id, checkin.share_with_mentor
+    flag_id = flag_id_for(checkin_id)
     for _ in range(ATTEMPTS):
         now = utcnow()
-        current = await ctx.repo.open_flag(student_id=student_id)
+        # Both reads at once (the second is needed only when no flag is open): one round trip less before
+        # an urgent flag is written.
+        current, raised_already = await both(
+            lambda: ctx.repo.open_flag(student_id=student_id), lambda: ctx.repo.flag(flag_id=flag_id)
+        )
         if current is None:
-            flag_id = flag_id_for(checkin_id)
-            if await ctx.repo.flag(flag_id=flag_id) is not None:  # raised already (and perhaps resolved since)
+            if raised_already is not None:  # raised already (and perhaps resolved since)
                 await ctx.repo.mark_flag_applied(checkin_id=checkin_id, flag_id=flag_id)
                 return flag_id
             flag = raised_flag(checkin, at=raised_at or now)
