@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 async def route_event(*, ctx: NotificationsContext, event: CloudEvent, payload: EventData | None = None) -> list[str]:
     """Alerts for every rule the event matches and every person each rule targets; an urgent wellbeing flag
     that reaches no counselling person this way goes through the safety floor."""
+    with ctx.repo.people_read_once():
+        return await _route(ctx=ctx, event=event, payload=payload)
+
+
+async def _route(*, ctx: NotificationsContext, event: CloudEvent, payload: EventData | None) -> list[str]:
     info = describe(event, payload)
     mentor_link = "/mentorship"
     if info.mentor_consented:  # a wellbeing flag the student consented to share with their mentor

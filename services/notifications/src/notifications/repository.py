@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +36,9 @@ NO_OUTBOX = {OUTBOX_FIELD: 0}
 # hot path. A change made through this process is seen at once, one made elsewhere (another replica, by
 # hand) within this many seconds; the urgent-flag safety floor does not depend on the rules at all.
 RULES_FRESH_SECONDS = 1.0
+# People read while one event is routed (and by the first delivery attempts it starts), each read once: routing
+# looks the same recipient up for the plan, the privacy check and each channel.
+_PEOPLE_READ: ContextVar[dict[str, Document | None] | None] = ContextVar("people_read", default=None)
 
 
 def _with_id(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,7 +112,22 @@ class NotificationsRepository:
     async def person(self, *, person_id: str) -> Document | None:
         if person_id in self._fixed_people:
             return self._fixed_people[person_id]
-        return await self.people.find_one({"_id": person_id})
+        read = _PEOPLE_READ.get()
+        if read is not None and person_id in read:
+            return read[person_id]
+        found = await self.people.find_one({"_id": person_id})
+        if read is not None:
+            read[person_id] = found
+        return found
+
+    @contextlib.contextmanager
+    def people_read_once(self) -> Iterator[None]:
+        """Within the block (and tasks it starts), ``person`` reads each person from the database once."""
+        token = _PEOPLE_READ.set({})
+        try:
+            yield
+        finally:
+            _PEOPLE_READ.reset(token)
 
     async def save_person(self, *, person_id: str, fields: Document) -> None:
         await self.people.update_one({"_id": person_id}, {"$set": fields}, upsert=True)

@@ -5,8 +5,9 @@ behaves); each fake method does what the real one of the same name does, on dict
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,10 @@ class FakeRepository:
         self.deliveries: dict[str, Document] = {}
 
     # ------------------------------------------------------------ directory, rotas, rules
+    @contextlib.contextmanager
+    def people_read_once(self) -> Iterator[None]:
+        yield  # the fake reads nothing from a database
+
     async def person(self, *, person_id: str) -> Document | None:
         return copy.deepcopy(self.people.get(person_id))
 

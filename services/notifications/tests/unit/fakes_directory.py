@@ -5,7 +5,9 @@ use cases on the real database."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -55,6 +57,10 @@ class FakeDirectoryRepository:
         return len(DEFAULT_RULES)
 
     # ---------------------------------------------------------------- people
+
+    @contextlib.contextmanager
+    def people_read_once(self) -> Iterator[None]:
+        yield  # the fake reads nothing from a database
 
     async def person(self, *, person_id: str) -> Document | None:
         if person_id in self._fixed_people:
