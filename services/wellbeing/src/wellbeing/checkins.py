@@ -20,7 +20,7 @@ from medsupport_shared.crypto import FieldCipher
 from medsupport_shared.domain_errors import Unprocessable
 from medsupport_shared.event_types import CheckinRecorded
 from medsupport_shared.events import utcnow
-from medsupport_shared.side_by_side import all_three, both, nothing
+from medsupport_shared.side_by_side import all_three, nothing
 from wellbeing import privacy
 from wellbeing.context import WellbeingContext
 from wellbeing.domain.cohort_summary import Period, cohort_summary, window_start
@@ -87,13 +87,12 @@ async def record_checkin(
     started = time.perf_counter()
     attempt = attempt or CheckinAttempt()
     result = _scored(instrument, answers)
-    # Independent reads, side by side: each sequential round trip is latency on the urgent path.
-    consent_doc, previous_doc = await both(
-        lambda: ctx.repo.consent(student_id=principal.sub),
-        lambda: ctx.repo.latest_score(student_id=principal.sub, instrument=instrument),
-    )
+    consent_doc = await ctx.repo.consent(student_id=principal.sub)
     consent = consent_doc or {}
     stored = bool(consent.get("store_checkins"))
+    # Scores are stored only with consent, so a student who never set one has no previous score to compare
+    # with: most students, whose check-ins then cost no search for one.
+    previous_doc = await ctx.repo.latest_score(student_id=principal.sub, instrument=instrument) if consent_doc else None
     previous = _score_of(previous_doc) if previous_doc else None
     assessment = assess(result, answers, previous=previous, thresholds=ctx.settings.flag_thresholds)
     now, checkin_id = utcnow(), attempt.checkin_id

@@ -149,3 +149,23 @@ async def test_resolving_a_flag_once_and_only_once(tmp_path):
         )
     with pytest.raises(NotFound, match="no flag with that id"):
         await flags.resolve_flag(ctx=stack.ctx, principal=COUNSELLOR, flag_id="missing", outcome="other", note=None)
+
+
+async def test_a_student_who_never_set_a_consent_costs_no_search_for_a_previous_score(tmp_path):
+    stack = fake_stack(tmp_path)
+    searched: list[str] = []
+    latest_score = stack.repo.latest_score
+
+    async def counted(*, student_id: str, instrument: str):
+        searched.append(student_id)
+        return await latest_score(student_id=student_id, instrument=instrument)
+
+    stack.repo.latest_score = counted
+    await check_in(stack, NONE)
+    assert searched == []  # without a consent nothing was ever stored, so there is nothing to compare with
+    await stack.repo.save_consent(student_id="s1", consent={"store_checkins": True})
+    first = await check_in(stack, NONE)
+    rise = await check_in(stack, MODERATE)
+    await stack.settle()
+    assert searched == ["s1", "s1"] and first.stored
+    assert "phq9_rise" in rise.assessment.reasons  # the previous score is still found once there is one
