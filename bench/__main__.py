@@ -169,13 +169,15 @@ async def run_stack(stack: Stack, profile: Profile, sections: set[str], report: 
                 background = report.get("alert_background_rate") or (
                     round(0.5 * cap, 1) if cap else profile.common_rate
                 )
-                log(f"alert latency: light, then with {background}/s routine check-ins in the background")
+                rates = ", ".join(f"{r:g}/s" for r in (background, *profile.heavier_alert_backgrounds))
+                log(f"alert latency: light, then with {rates} routine check-ins in the background")
                 report["alerts"] = await alert_latency(
                     wellbeing_url=stack.processes["wellbeing"].url,
                     notifications_url=stack.processes["notifications"].url,
                     profile=profile,
                     background_rate=background,
                     run=stack.run_id,
+                    heavier_rates=profile.heavier_alert_backgrounds,
                     reset=lambda: stack.reset("wellbeing", "checkins"),
                 )
                 report["alerts"]["settled_after_s"] = waited

@@ -120,6 +120,17 @@ async def set_up_routing(notifications: HttpClient, webhook_url: str) -> None:
         raise RuntimeError(f"PUT /v1/rotas/counselling: {response.status} {response.body[:300]!r}")
 
 
+def heavier_phase(rate: float) -> str:
+    """The report key of a phase with ``rate`` routine check-ins/s in the background (beyond "sustained")."""
+    return f"background {rate:g}/s"
+
+
+def alert_phases(alerts: dict[str, Any]) -> list[str]:
+    """The phases a report holds, lightest background first."""
+    phases = [k for k, v in alerts.items() if isinstance(v, dict) and "background_rate" in v]
+    return sorted(phases, key=lambda k: alerts[k]["background_rate"])
+
+
 async def alert_latency(
     *,
     wellbeing_url: str,
@@ -127,6 +138,7 @@ async def alert_latency(
     profile: Profile,
     background_rate: float,
     run: str,
+    heavier_rates: tuple[float, ...] = (),
     reset: Callable[[], Awaitable[None]],
 ) -> dict[str, Any]:
     probe = AlertProbe()
@@ -167,7 +179,9 @@ async def alert_latency(
             if f"u{run}-warmup-0" not in probe.webhook:
                 raise RuntimeError("the warm-up urgent check-in never reached the webhook receiver")
             phases: dict[str, Any] = {}
-            for phase, rate in (("light", 0.0), ("sustained", background_rate)):
+            loads = [("light", 0.0), ("sustained", background_rate)]
+            loads += [(heavier_phase(rate), rate) for rate in heavier_rates if rate != background_rate]
+            for phase, rate in loads:
                 scraped = {"wellbeing": await _scrape(wellbeing), "notifications": await _scrape(notifications)}
                 runs: dict[str, list[dict[str, Any]]] = {"webhook": [], "sse": []}
                 pooled: dict[str, Recorder] = {"webhook": Recorder(), "sse": Recorder()}

@@ -39,6 +39,8 @@ class Profile:
     start_rate: float = 10.0
     max_rate: float = 2000.0
     urgent_per_run: int = 20
+    heavier_alert_backgrounds: tuple[float, ...] = (50.0, 100.0)
+    """Routine check-ins/s in the background of further urgent-alert phases (issue 18's 50 and 100/s)."""
     kafka_burst: int = 5000
     notifications_burst: int = 1500
     sustained_seconds: float = 10.0
@@ -51,12 +53,14 @@ class Profile:
             return cls(
                 name="quick", warmup_seconds=1.0, step_seconds=2.0, latency_runs=1, latency_seconds=2.0,
                 common_rate=10.0, max_rate=60.0, urgent_per_run=6, kafka_burst=500, notifications_burst=200,
+                heavier_alert_backgrounds=(25.0,),
                 sustained_seconds=4.0, matching_sizes=((250, 50), (500, 100), (1000, 200)), matching_repeats=1,
             )  # fmt: skip
         if name == "smoke":
             return cls(
                 name="smoke", warmup_seconds=0.3, step_seconds=0.5, latency_runs=1, latency_seconds=0.5,
                 common_rate=5.0, start_rate=5.0, max_rate=8.0, urgent_per_run=2, kafka_burst=50,
+                heavier_alert_backgrounds=(),
                 notifications_burst=20, sustained_seconds=1.0, matching_sizes=((20, 4), (40, 8)), matching_repeats=1,
             )  # fmt: skip
         return cls()

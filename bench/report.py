@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.alerts import alert_phases
 from bench.stats import ratio
 
 
@@ -95,10 +96,8 @@ def render(report: dict[str, Any]) -> str:
             a, b = http_floor.get(p), kafka_floor.get(p)
             return None if a is None or b is None else a + b
 
-        for phase in ("light", "sustained"):
-            data = alerts.get(phase)
-            if not data:
-                continue
+        for phase in alert_phases(alerts):
+            data = alerts[phase]
             load = "none" if not data["background_rate"] else f"{data['background_rate']:g} check-ins/s"
             for path in ("webhook", "sse"):
                 d = data[path]
@@ -169,6 +168,10 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip()
 
 
+def _missing(errors: Any) -> str:
+    return f" ({errors} missing)" if errors else ""
+
+
 def _stores_table(stores: dict[str, Any]) -> list[str]:
     """The embedded stores side by side, each figure as a ratio to its own run's floor where there is one."""
     names = list(stores)
@@ -219,12 +222,15 @@ def _stores_table(stores: dict[str, Any]) -> list[str]:
             f"({'yes' if _get(d, 'messaging', 'notifications', 'sustained', 'bounded') else 'no'})"
         ),
     )
-    for phase in ("light", "sustained"):
+    phases = list(dict.fromkeys(p for d in stores.values() for p in alert_phases(d.get("alerts") or {})))
+    for phase in phases or ["light", "sustained"]:
+        label = phase if phase.startswith("background") else f"{phase} background"
         row(
-            f"urgent alert → webhook p50 / p99, {phase} background",
+            f"urgent alert → webhook p50 / p99, {label}",
             lambda d, phase=phase: (
                 f"{_ms(_get(d, 'alerts', phase, 'webhook', 'p50'))} / "
                 f"{_ms(_get(d, 'alerts', phase, 'webhook', 'p99'))}"
+                f"{_missing(_get(d, 'alerts', phase, 'webhook', 'errors'))}"
                 f" at {_num(_get(d, 'alerts', phase, 'background_rate'), '/s')}"
             ),
         )
@@ -263,7 +269,7 @@ def _server_side(alerts: dict[str, Any]) -> list[str]:
     """The same urgent path timed inside the services (their histograms, interpolated within buckets):
     free of the load generator's own delays, which share its event loop with the receivers."""
     rows = []
-    for phase in ("light", "sustained"):
+    for phase in alert_phases(alerts):
         data = (alerts.get(phase) or {}).get("server_side") or {}
         load = (
             "none"
