@@ -5,10 +5,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import REGISTRY
 
-from medsupport_shared.event_types import CheckinRecorded, StudentErasureRequested
+from medsupport_shared.event_types import CheckinRecorded, FlagRaised, StudentErasureRequested
 from medsupport_shared.events import new_event
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka import EventConsumer, EventPublisher, ensure_topics
@@ -184,6 +185,40 @@ async def test_a_batch_with_an_erasure_request_is_worked_one_partition_at_a_time
     )
     await run_until(consumer, lambda: len(met) == 2)
     assert list(met.values()).count(True) <= 1, met
+
+
+async def test_events_a_consumer_only_ignores_are_committed_once_things_are_quiet(harness):
+    async def never(event, payload) -> None:
+        raise AssertionError("no flag was sent")
+
+    consumer = EventConsumer(
+        name="flags-only",
+        topics=[TOPIC],
+        handlers={FlagRaised: never},
+        group_id=f"{harness.iso.topic_prefix}flags-only",
+        bootstrap_servers=harness.bootstrap,
+        publisher=harness.publisher,
+        inbox=Inbox(harness.db),
+        service="test",
+    )
+    for n in range(5):
+        await harness.publisher.publish(checkin(100 + n, student=f"s{n}"))
+    admin = AIOKafkaAdminClient(bootstrap_servers=harness.bootstrap)
+    await admin.start()
+    probe = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap)
+    await probe.start()
+    try:
+        partitions = [TopicPartition(harness.iso.topic(TOPIC), p) for p in range(3)]
+        ends = await probe.end_offsets(partitions)
+
+        async def all_committed() -> bool:
+            committed = await admin.list_consumer_group_offsets(f"{harness.iso.topic_prefix}flags-only")
+            return all(committed.get(tp) is not None and committed[tp].offset == ends[tp] for tp in partitions)
+
+        await run_until(consumer, all_committed)
+    finally:
+        await probe.stop()
+        await admin.close()
 
 
 def duplicates(harness) -> float:

@@ -54,6 +54,8 @@ def by_event_type(handlers: Handlers) -> dict[str, EventHandler]:
 
 
 log = logging.getLogger(__name__)
+IGNORED_COMMIT_SECONDS = 1.0
+"""How long offsets moved on only by ignored events may wait for a commit while events keep coming."""
 
 
 class _Outage(Exception):
@@ -91,6 +93,7 @@ class EventConsumer:
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._processed: dict[TopicPartition, int] = {}
+        self._committed_at: dict[TopicPartition, float] = {}
         self.assigned = asyncio.Event()
         """Set once partitions are assigned (tests wait on it)."""
 
@@ -144,6 +147,8 @@ class EventConsumer:
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=300, max_records=200)
+            if not batches:
+                await self._commit(consumer)  # what only ignored events moved on, once things are quiet
             if any(tp.topic == self._erasure_topic for tp in batches):
                 # An erasure request is not worked beside events that may be about the same student: a
                 # handler mid-way could write after the erasure. Such a batch goes one partition at a time.
@@ -166,12 +171,17 @@ class EventConsumer:
     async def _consume_partition(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
     ) -> None:
+        worked = False
         for record in records:
             if self._stopping.is_set():
                 break
-            await self._process(record)
+            worked = await self._process(record) or worked
             self._processed[tp] = record.offset + 1
-        await self._commit(consumer, [tp])
+        # A commit is a broker round trip; events this consumer only ignored (most of a shared topic: every
+        # routine check-in, for the services that want flags) need not be committed one batch at a time.
+        # Should the process die first, they are read and ignored again.
+        if worked or time.monotonic() - self._committed_at.get(tp, 0.0) >= IGNORED_COMMIT_SECONDS:
+            await self._commit(consumer, [tp])
 
     async def _commit(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition] | None = None) -> None:
         offsets = {tp: off for tp, off in self._processed.items() if partitions is None or tp in partitions}
@@ -179,6 +189,7 @@ class EventConsumer:
             return
         try:
             await consumer.commit(offsets)
+            self._committed_at.update(dict.fromkeys(offsets, time.monotonic()))
         except (CommitFailedError, IllegalStateError, KafkaError) as exc:
             # Partitions moved to another member: it resumes from the last commit and the inbox
             # turns the redelivery into a no-op.
@@ -200,14 +211,15 @@ class EventConsumer:
 
     # ------------------------------------------------------------ one message
 
-    async def _process(self, record: ConsumerRecord[Any, Any]) -> None:
+    async def _process(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """Work one record; False when it was only ignored (no handler here), so its commit may wait."""
         correlation.bind_from_kafka_headers(record.headers)
         topic = record.topic
         try:
             event = CloudEvent.model_validate_json(record.value or b"")
         except ValidationError as exc:
             await self._dead_letter(record, "invalid_envelope", _summary(exc))
-            return
+            return True
         handler = self._handlers.get(event.type)
         # A catalogue type is checked against its owner even where this consumer does not handle it: a
         # ``flag.raised`` forged onto feedback's topic must leave a dead letter (the ops signal), not vanish.
@@ -215,23 +227,24 @@ class EventConsumer:
             untrusted = self._untrusted(record, event)
             if untrusted is not None:
                 await self._dead_letter(record, *untrusted, event.type)
-                return
+                return True
         if handler is None:
             label = event.type if event.type in EVENT_CATALOG else "unknown"  # forged types: no new label values
             EVENTS_CONSUMED.labels(self._service, topic, label, "ignored").inc()
-            return
+            return False
         try:
             payload = event.payload()
         except (ValidationError, KeyError) as exc:
             await self._dead_letter(record, "invalid_payload", _summary(exc), event.type)
-            return
+            return True
         if await self._patiently(lambda: self._inbox.seen(consumer=self.name, event_id=event.id)):
             EVENTS_CONSUMED.labels(self._service, topic, event.type, "duplicate").inc()
-            return
+            return True
         if not await self._handle_with_retries(record, event, payload, handler):
-            return
+            return True
         await self._patiently(lambda: self._inbox.record(consumer=self.name, event=event))
         EVENTS_CONSUMED.labels(self._service, topic, event.type, "processed").inc()
+        return True
 
     def _untrusted(self, record: ConsumerRecord[Any, Any], event: CloudEvent) -> tuple[str, str] | None:
         """Each event type is accepted only from its owning topic and service (the topic's ACL lets only that
