@@ -208,9 +208,10 @@ def infrastructure_checks() -> list[Callable[[], Missing | None]]:
         checks.append(check_java)
         if not infra.kafka_jars_cached():
             checks.append(check_maven)
-    if not mongo and not shutil.which("mongod") and not infra.ferretdb_cached():
+    ferretdb = not mongo and not shutil.which("mongod")  # FerretDB serves MongoDB here
+    if ferretdb and not infra.ferretdb_cached():
         checks.append(check_go)
-    if not mongo and not shutil.which("mongod") and os.environ.get("MEDSUPPORT_MONGO_BACKEND") == "postgresql":
+    if ferretdb and os.environ.get("MEDSUPPORT_MONGO_BACKEND") == "postgresql":
         checks.append(check_postgresql)
     return checks
 

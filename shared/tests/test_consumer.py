@@ -13,6 +13,7 @@ from medsupport_shared.event_types import CheckinRecorded, FlagRaised, StudentEr
 from medsupport_shared.events import new_event
 from medsupport_shared.inbox import Inbox
 from medsupport_shared.kafka import EventConsumer, EventPublisher, ensure_topics
+from medsupport_shared.kafka import consumer as consumer_module
 from medsupport_shared.mongo import create_client
 from medsupport_shared.testing import TopicReader, eventually
 
@@ -187,7 +188,11 @@ async def test_a_batch_with_an_erasure_request_is_worked_one_partition_at_a_time
     assert list(met.values()).count(True) <= 1, met
 
 
-async def test_events_a_consumer_only_ignores_are_committed_once_things_are_quiet(harness):
+async def test_events_a_consumer_only_ignores_are_committed_once_things_are_quiet(harness, monkeypatch):
+    # Ignored batches within IGNORED_COMMIT_SECONDS of a commit wait for the next batch; made long here, so
+    # the second round below is committed only because nothing else is waiting.
+    monkeypatch.setattr(consumer_module, "IGNORED_COMMIT_SECONDS", 600.0)
+
     async def never(event, payload) -> None:
         raise AssertionError("no flag was sent")
 
@@ -201,22 +206,31 @@ async def test_events_a_consumer_only_ignores_are_committed_once_things_are_quie
         inbox=Inbox(harness.db),
         service="test",
     )
-    for n in range(5):
-        await harness.publisher.publish(checkin(100 + n, student=f"s{n}"))
+    partitions = [TopicPartition(harness.iso.topic(TOPIC), p) for p in range(3)]
     admin = AIOKafkaAdminClient(bootstrap_servers=harness.bootstrap)
     await admin.start()
     probe = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap)
     await probe.start()
-    try:
-        partitions = [TopicPartition(harness.iso.topic(TOPIC), p) for p in range(3)]
+
+    async def publish_one_per_partition(n: int) -> None:
+        for partition, tp in enumerate(partitions):
+            event = checkin(n + partition, student=f"s{partition}")
+            await harness.send_raw(event.model_dump_json().encode(), partition=tp.partition)
+
+    async def all_committed() -> bool:
         ends = await probe.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(f"{harness.iso.topic_prefix}flags-only")
+        return all(committed.get(tp) is not None and committed[tp].offset == ends[tp] for tp in partitions)
 
-        async def all_committed() -> bool:
-            committed = await admin.list_consumer_group_offsets(f"{harness.iso.topic_prefix}flags-only")
-            return all(committed.get(tp) is not None and committed[tp].offset == ends[tp] for tp in partitions)
-
-        await run_until(consumer, all_committed)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await publish_one_per_partition(100)
+        await eventually(all_committed, timeout=30)  # never committed before: at once
+        await publish_one_per_partition(200)
+        await eventually(all_committed, timeout=30)  # within the window, with nothing after it: once quiet
     finally:
+        await consumer.stop()
+        await asyncio.wait_for(task, 20)
         await probe.stop()
         await admin.close()
 

@@ -70,7 +70,7 @@ class NotificationsRepository:
         self.alert_reads = db[ALERT_READS]
         self.stream_tickets = db[STREAM_TICKETS]
         self._routing_rules: tuple[float, list[RouteRule]] | None = None
-        self._rules_generation = 0  # bumped by every rule write here, so a read that overlapped one is not kept
+        self._rules_generation = 0  # counts rule writes ended here (``_changing_rules``)
 
     async def ensure_indexes(self) -> None:
         await ensure_indexes(self.people, [IndexModel("roles")])
@@ -96,15 +96,14 @@ class NotificationsRepository:
         """At first start only: rules an admin deleted or changed stay as the admin left them."""
         if await self.routes.count_documents({}, limit=1):
             return 0
-        self._rules_changed()
         seeded = 0
-        for rule in DEFAULT_RULES:
-            try:
-                await self.routes.insert_one({"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})})
-                seeded += 1
-            except DuplicateKeyError:
-                pass
-        self._rules_changed()
+        with self._changing_rules():
+            for rule in DEFAULT_RULES:
+                try:
+                    await self.routes.insert_one({"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})})
+                    seeded += 1
+                except DuplicateKeyError:
+                    pass
         return seeded
 
     # ---------------------------------------------------------------- directory, rotas, rules
@@ -208,36 +207,37 @@ class NotificationsRepository:
             return cached[1]
         generation, read_at = self._rules_generation, time.monotonic()
         rules = await self.rules()
-        if generation == self._rules_generation:
+        if generation == self._rules_generation:  # no rule write here ended while it was being read
             self._routing_rules = (read_at, rules)
         return rules
 
-    def _rules_changed(self) -> None:
-        self._rules_generation += 1
-        self._routing_rules = None
+    @contextlib.contextmanager
+    def _changing_rules(self) -> Iterator[None]:
+        """Around a rule write: once it ends (or fails), the kept rules go, and a read that overlapped it is
+        not kept either."""
+        try:
+            yield
+        finally:
+            self._rules_generation += 1
+            self._routing_rules = None
 
     async def insert_rule(self, *, rule: RouteRule) -> bool:
-        self._rules_changed()
-        try:
-            await self.routes.insert_one({"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})})
-        except DuplicateKeyError:
-            return False
-        finally:
-            self._rules_changed()  # also after: a read between the first bump and the write is not kept
+        with self._changing_rules():
+            try:
+                await self.routes.insert_one({"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})})
+            except DuplicateKeyError:
+                return False
         return True
 
     async def replace_rule(self, *, rule: RouteRule) -> None:
-        self._rules_changed()
-        await self.routes.replace_one(
-            {"_id": rule.id}, {"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})}, upsert=True
-        )
-        self._rules_changed()
+        with self._changing_rules():
+            await self.routes.replace_one(
+                {"_id": rule.id}, {"_id": rule.id, **rule.model_dump(mode="json", exclude={"id"})}, upsert=True
+            )
 
     async def delete_rule(self, *, rule_id: str) -> bool:
-        self._rules_changed()
-        deleted = (await self.routes.delete_one({"_id": rule_id})).deleted_count == 1
-        self._rules_changed()
-        return deleted
+        with self._changing_rules():
+            return (await self.routes.delete_one({"_id": rule_id})).deleted_count == 1
 
     # ---------------------------------------------------------------- alerts
 

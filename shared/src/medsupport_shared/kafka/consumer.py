@@ -149,24 +149,28 @@ class EventConsumer:
             batches = await consumer.getmany(timeout_ms=300, max_records=200)
             if not batches:
                 await self._commit(consumer)  # what only ignored events moved on, once things are quiet
-            if any(tp.topic == self._erasure_topic for tp in batches):
+            elif any(tp.topic == self._erasure_topic for tp in batches):
                 # An erasure request is not worked beside events that may be about the same student: a
                 # handler mid-way could write after the erasure. Such a batch goes one partition at a time.
                 for tp, records in batches.items():
                     await self._consume_partition(consumer, tp, records)
-                self._report_lag(consumer)
-                continue
-            # Partitions are worked side by side, each in order (Kafka's only ordering promise), as replicas
-            # sharing the group would: one partition's database round trips overlap another's. A failure in
-            # one cancels the others; nothing of theirs past the last commit is lost (the inbox and
-            # idempotent handlers make the redelivery a no-op).
-            try:
-                async with asyncio.TaskGroup() as partitions:
-                    for tp, records in batches.items():
-                        partitions.create_task(self._consume_partition(consumer, tp, records))
-            except BaseExceptionGroup as failed:
-                raise failed.exceptions[0] from failed  # what the loop handles (an outage, a broker error), as if alone
+            else:
+                await self._side_by_side(consumer, batches)
             self._report_lag(consumer)
+
+    async def _side_by_side(
+        self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[ConsumerRecord[Any, Any]]]
+    ) -> None:
+        """Partitions worked side by side, each in order (Kafka's only ordering promise), as replicas sharing
+        the group would: one partition's database round trips overlap another's. A failure in one cancels
+        the others; nothing of theirs past the last commit is lost (the inbox and idempotent handlers make the
+        redelivery a no-op)."""
+        try:
+            async with asyncio.TaskGroup() as partitions:
+                for tp, records in batches.items():
+                    partitions.create_task(self._consume_partition(consumer, tp, records))
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from failed  # what the loop handles (an outage, a broker error), as if alone
 
     async def _consume_partition(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
